@@ -1,0 +1,1 @@
+"""People, roles, sites, integrations and API tokens."""

@@ -1,0 +1,97 @@
+"""Reads of people and roles, shared by pages and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .models import RoleAssignment, User
+
+USER_SORTS = {
+    "username": "username",
+    "-username": "-username",
+    "name": "full_name",
+    "-name": "-full_name",
+    "last_login": "last_login",
+    "-last_login": "-last_login",
+    "joined": "date_joined",
+    "-joined": "-date_joined",
+}
+
+
+def users_filtered(
+    *,
+    q: str = "",
+    role: str = "",
+    site: str = "",
+    status: str = "",
+    sort: str = "username",
+) -> QuerySet[User]:
+    now = timezone.now()
+    current = RoleAssignment.objects.held_on(now).select_related("site", "granted_by")
+    users = User.objects.select_related("site").prefetch_related(
+        Prefetch("role_assignments", queryset=current, to_attr="current_roles")
+    )
+    if q:
+        users = users.filter(
+            Q(username__icontains=q) | Q(full_name__icontains=q) | Q(email__icontains=q)
+        )
+    if role:
+        users = users.filter(
+            pk__in=RoleAssignment.objects.held_on(now).filter(role=role).values("user_id")
+        )
+    if site:
+        users = users.filter(site__code=site)
+    if status == "active":
+        users = users.filter(is_active=True)
+    elif status == "inactive":
+        users = users.filter(is_active=False)
+    return users.order_by(USER_SORTS.get(sort, "username"), "pk")
+
+
+def role_history(user: User) -> QuerySet[RoleAssignment]:
+    return RoleAssignment.objects.filter(user=user).select_related(
+        "site", "granted_by", "revoked_by"
+    )
+
+
+def role_out(a: RoleAssignment) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "role": a.role,
+        "role_label": a.get_role_display(),
+        "site": a.site.code if a.site else None,
+        "valid_from": a.valid_from,
+        "valid_until": a.valid_until,
+        "granted_by": a.granted_by.username if a.granted_by else None,
+        "granted_at": a.granted_at,
+        "grant_reason": a.grant_reason,
+        "revoked_at": a.revoked_at,
+        "revoked_by": a.revoked_by.username if a.revoked_by else None,
+        "revoke_reason": a.revoke_reason,
+    }
+
+
+def user_out(user: User, roles: list[RoleAssignment] | None = None) -> dict[str, Any]:
+    if roles is None:
+        roles = getattr(user, "current_roles", None)
+    if roles is None:
+        roles = user.active_roles()
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "full_name": user.full_name,
+        "email": user.email,
+        "kind": user.kind,
+        "title": user.title,
+        "site": user.site.code if user.site else None,
+        "is_active": user.is_active,
+        "mfa_enrolled": user.has_mfa(),
+        "must_change_password": user.must_change_password,
+        "last_login": user.last_login,
+        "date_joined": user.date_joined,
+        "deactivated_at": user.deactivated_at,
+        "roles": [role_out(a) for a in roles],
+    }

@@ -1,0 +1,168 @@
+"""The REST API under /api/v1/: authentication, the gate decorator and problem+json errors.
+
+Operations authenticate with a session (browser, CSRF-checked) or a bearer token, and
+each passes the access gate through `@gate(action)` before its body runs. A test walks
+every operation and fails when one lacks a declared action.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from cyberqms.core.access import AccessDenied, require
+from cyberqms.core.context import current_context, set_context
+from cyberqms.core.problems import problem_response
+
+logger = logging.getLogger("cyberqms.api")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class TokenAuth(HttpBearer):
+    """Bearer tokens: the holder becomes the actor, limited to the token's scopes."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from cyberqms.accounts.services import token_authenticate
+
+        api_token = token_authenticate(token, request.META.get("REMOTE_ADDR", ""))
+        if api_token is None:
+            return None
+        set_context(current_context().with_token(api_token.pk, frozenset(api_token.scopes)))
+        holder = api_token.holder
+        request.user = holder  # type: ignore[assignment]  # integrations act as the user
+        return holder
+
+
+class ActiveSessionAuth(SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = request.user
+        if user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+def gate(action: str) -> Callable[[F], F]:
+    """Authorize the operation's actor for ``action`` before the operation runs."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            require(request.auth, action)  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        wrapper.cyberqms_action = action  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+api = NinjaAPI(
+    title="cyberqms API",
+    version="1",
+    description=(
+        "Quality records, audit trail and security monitoring of cyberqms. Authenticate "
+        "with a session cookie (and X-CSRFToken) or `Authorization: Bearer <token>`. Errors "
+        "are RFC 9457 problem details (application/problem+json)."
+    ),
+    urls_namespace="api",
+    auth=[TokenAuth(), ActiveSessionAuth()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _loc_to_field(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_problem(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"field": _loc_to_field(err.get("loc", ())), "message": str(err.get("msg", "invalid"))}
+        for err in exc.errors
+    ]
+    fields = ", ".join(e["field"] for e in errors)
+    return problem_response(422, f"Invalid input: {fields}.", errors=errors)
+
+
+@api.exception_handler(ValidationError)
+def _service_problem(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"field": field, "message": message}
+        for field, messages in exc.message_dict.items()
+        for message in messages
+    ] if hasattr(exc, "error_dict") else [{"field": "__all__", "message": m} for m in exc.messages]
+    return problem_response(422, errors[0]["message"], errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_problem(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(
+        401,
+        "Authentication required: a session or a valid bearer token.",
+        headers={"WWW-Authenticate": 'Bearer realm="cyberqms"'},
+    )
+
+
+@api.exception_handler(AccessDenied)
+def _access_problem(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    return problem_response(
+        403, f"Not allowed: {exc.decision.reason}.", action=exc.decision.action
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found_problem(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(404, "No such resource, or it is not visible to you.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big_problem(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem_response(
+        413, "The request body is too large.", errors=[{"field": "body", "message": str(exc)}]
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_problem(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    detail = str(exc)
+    errors = None
+    if exc.status_code == 400 and "parse" in detail.lower():
+        detail = "The request body is not valid JSON."
+        errors = [{"field": "body", "message": "malformed JSON"}]
+    return problem_response(exc.status_code, detail, errors=errors)
+
+
+@api.exception_handler(Exception)
+def _server_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled API error", exc_info=exc)
+    ctx = current_context()
+    return problem_response(
+        500,
+        "An internal error occurred; it was logged.",
+        correlation_id=ctx.correlation_id,
+    )
+
+
+def _register_routers() -> None:
+    from cyberqms.accounts.api import router as accounts_router
+    from cyberqms.web.api import router as system_router
+
+    api.add_router("/", system_router)
+    api.add_router("/", accounts_router)
+
+
+_register_routers()
+
+__all__ = ["api", "gate"]

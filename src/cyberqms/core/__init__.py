@@ -1,0 +1,1 @@
+"""Domain-free foundations: request context, the access gate, security events, problems."""

@@ -1,0 +1,235 @@
+"""The policy decision point: `authorize(actor, action, resource)`, default deny (CYB-01).
+
+Every page, API operation, CLI command and background task asks this one function. It
+knows no domain: actions are declared by the apps that own them (`declare`), and an actor
+describes its own rights through `access_profile()` (people and integrations both do).
+Each decision is recorded in `AccessDecision` with the acting context, so monitoring can
+detect drift and denied probing later.
+
+Rules, in order; the first that refuses wins:
+1. the action must be declared (unknown actions are refused, never guessed);
+2. public actions need no actor; everything else needs an authenticated, active one;
+3. on the web and API, a blocked profile (password change or MFA enrolment pending)
+   may only self-serve;
+4. an API token limits the actor to the token's scopes;
+5. generic accounts never touch GxP data (DI-02, P11-30);
+6. administrators never create or modify GxP data (DI-01);
+7. a current role grant, in scope for the resource's site, must cover the action.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils import timezone
+
+from .context import current_context
+from .models import AccessDecision
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    name: str
+    description: str
+    gxp: bool = False
+    gxp_write: bool = False
+    public: bool = False
+    self_service: bool = False
+
+
+ACTIONS: dict[str, ActionSpec] = {}
+
+
+def declare(
+    name: str,
+    description: str,
+    *,
+    gxp: bool = False,
+    gxp_write: bool = False,
+    public: bool = False,
+    self_service: bool = False,
+) -> str:
+    """Declare an action the gate may be asked about; returns its name for use as a constant."""
+    spec = ActionSpec(
+        name=name,
+        description=description,
+        gxp=gxp or gxp_write,
+        gxp_write=gxp_write,
+        public=public,
+        self_service=self_service,
+    )
+    existing = ACTIONS.get(name)
+    if existing is not None and existing != spec:
+        raise ValueError(f"action {name!r} declared twice with different properties")
+    ACTIONS[name] = spec
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Permission for actions matching ``pattern`` (``x.y``, ``x.*`` or ``*``) at a site."""
+
+    pattern: str
+    site_id: int | None = None
+    source: str = ""
+
+    def covers(self, action: str, site_id: int | None) -> bool:
+        if self.site_id is not None and site_id is not None and site_id != self.site_id:
+            return False
+        if self.pattern == "*":
+            return True
+        if self.pattern.endswith(".*"):
+            return action.startswith(self.pattern[:-1])
+        return action == self.pattern
+
+
+@dataclass(frozen=True, slots=True)
+class AccessProfile:
+    """What an actor is, as far as the gate cares."""
+
+    active: bool
+    person: bool
+    administrator: bool
+    grants: tuple[Grant, ...] = ()
+    blocked: str = ""  # a reason code when only self-service is allowed for now
+    label: str = ""
+
+
+@runtime_checkable
+class Actor(Protocol):
+    pk: Any
+
+    def access_profile(self) -> AccessProfile: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    action: str
+    reason: str
+    resource_type: str = ""
+    resource_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class AccessDenied(PermissionDenied):
+    """Refused by the gate. Pages answer 403 (or 404 for object lookups), the API 403."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(f"{decision.action}: {decision.reason}")
+        self.decision = decision
+
+
+def scope_covers(scopes: Iterable[str], action: str) -> bool:
+    return any(Grant(scope).covers(action, None) for scope in scopes)
+
+
+def describe_resource(resource: object) -> tuple[str, str, int | None]:
+    if resource is None:
+        return "", "", None
+    if isinstance(resource, models.Model):
+        meta = resource._meta
+        site_id = getattr(resource, "site_id", None)
+        return f"{meta.app_label}.{meta.model_name}", str(resource.pk or ""), site_id
+    return type(resource).__name__, "", getattr(resource, "site_id", None)
+
+
+def _evaluate(actor: object, spec: ActionSpec | None, action: str, site_id: int | None) -> str:
+    """Return "" to allow, or the reason for refusal."""
+    if spec is None:
+        return "undeclared action"
+    if spec.public:
+        return ""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return "not authenticated"
+    if not isinstance(actor, Actor):
+        return "actor has no access profile"
+    profile = actor.access_profile()
+    if not profile.active:
+        return "account inactive"
+    ctx = current_context()
+    if ctx.token_scopes is not None and not scope_covers(ctx.token_scopes, action):
+        return "outside the token's scopes"
+    if spec.self_service:
+        return ""
+    if profile.blocked and ctx.channel in ("web", "api"):
+        # Pending password change or MFA enrolment gate interactive sign-in; the CLI is
+        # reached through the server's own operating-system access control instead.
+        return profile.blocked
+    if spec.gxp and not profile.person:
+        return "generic accounts hold no GxP rights"
+    if spec.gxp_write and profile.administrator:
+        return "administrators cannot create or modify GxP records"
+    if any(grant.covers(action, site_id) for grant in profile.grants):
+        return ""
+    return "no role grants this action"
+
+
+def authorize(actor: object, action: str, resource: object = None) -> Decision:
+    """Decide whether ``actor`` may perform ``action`` on ``resource``, and record it."""
+    resource_type, resource_id, site_id = describe_resource(resource)
+    spec = ACTIONS.get(action)
+    reason = _evaluate(actor, spec, action, site_id)
+    decision = Decision(
+        allowed=not reason,
+        action=action,
+        reason=reason or "granted",
+        resource_type=resource_type,
+        resource_id=resource_id,
+    )
+    if not (decision.allowed and spec is not None and spec.public):
+        _record(actor, decision)
+    return decision
+
+
+def require(actor: object, action: str, resource: object = None) -> Decision:
+    """`authorize`, raising `AccessDenied` on refusal."""
+    decision = authorize(actor, action, resource)
+    if not decision.allowed:
+        raise AccessDenied(decision)
+    return decision
+
+
+def can(actor: object, action: str, resource: object = None) -> bool:
+    """Ask without recording: for showing or hiding navigation and buttons only."""
+    _type, _id, site_id = describe_resource(resource)
+    return not _evaluate(actor, ACTIONS.get(action), action, site_id)
+
+
+def session_ref(session_key: str | None) -> str:
+    """A short, non-reversible reference to a session (the key itself is a credential)."""
+    if not session_key:
+        return ""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:16]
+
+
+def _record(actor: object, decision: Decision) -> None:
+    if not settings.CYBERQMS_RECORD_DECISIONS:
+        return
+    ctx = current_context()
+    authenticated = getattr(actor, "is_authenticated", False)
+    actor_id = getattr(actor, "pk", None) if authenticated else None
+    label = ""
+    if authenticated and isinstance(actor, Actor):
+        label = actor.access_profile().label
+    AccessDecision.objects.create(
+        created_at=timezone.now(),
+        actor_id=actor_id if isinstance(actor_id, int) else None,
+        actor_username=label[:150],
+        action=decision.action[:100],
+        resource_type=decision.resource_type[:100],
+        resource_id=decision.resource_id[:64],
+        allowed=decision.allowed,
+        reason=decision.reason[:200],
+        channel=ctx.channel,
+        source_ip=ctx.source_ip or None,
+        session_ref=ctx.session_ref,
+        token_id=ctx.token_id,
+        correlation_id=ctx.correlation_id,
+    )

@@ -1,0 +1,52 @@
+"""Who is acting, from where, through which channel: carried through one unit of work.
+
+Pages, the API, CLI commands and background tasks each open a context; the access gate,
+security events and the audit trail read it so that every record names its source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Channel = Literal["web", "api", "cli", "task", "system"]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    channel: Channel = "system"
+    source_ip: str = ""
+    session_ref: str = ""
+    token_id: int | None = None
+    token_scopes: frozenset[str] | None = None
+    user_agent: str = ""
+    correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def with_token(self, token_id: int, scopes: frozenset[str]) -> RequestContext:
+        return replace(self, token_id=token_id, token_scopes=scopes, channel="api")
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("cyberqms_request_context", default=None)
+
+
+def current_context() -> RequestContext:
+    """The context of the unit of work in progress; a bare system context outside one."""
+    ctx = _current.get()
+    return ctx if ctx is not None else RequestContext()
+
+
+def set_context(ctx: RequestContext) -> None:
+    _current.set(ctx)
+
+
+@contextlib.contextmanager
+def acting_context(ctx: RequestContext) -> Iterator[RequestContext]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)

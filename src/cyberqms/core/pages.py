@@ -1,0 +1,20 @@
+"""Declaring the gate action of a page view.
+
+The access-gate middleware refuses any view that declares no action, so forgetting this
+decorator fails closed. Object-level checks happen inside the view through services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gated(action: str) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        view.cyberqms_action = action  # type: ignore[attr-defined]
+        return view
+
+    return decorate

@@ -1,0 +1,327 @@
+"""The one settings module of cyberqms, driven by the environment.
+
+Every variable read here is documented in docs/configuration.md. Defaults are safe for a
+single-machine installation: SQLite in WAL mode under ./var, secrets generated on first
+run into files readable by the owner only, HTTPS-only cookies in production.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BASE_DIR.parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def secret(name: str, *, generate_into: Path | None = None, nbytes: int = 48) -> str:
+    """Read a secret from NAME, or from the file named by NAME_FILE.
+
+    Without either, a random secret is generated once into ``generate_into`` (mode 0600)
+    so that no installation ever runs with a secret shipped in the source.
+    """
+    value = os.environ.get(name)
+    if value:
+        return value
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={file_name}: {exc.strerror}") from None
+    if generate_into is None:
+        return ""
+    if not generate_into.exists():
+        generate_into.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(generate_into, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(nbytes))
+    return generate_into.read_text(encoding="utf-8").strip()
+
+
+CYBERQMS_ENV = env("CYBERQMS_ENV", "development")
+if CYBERQMS_ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured("CYBERQMS_ENV must be development, production or test")
+PRODUCTION = CYBERQMS_ENV == "production"
+
+DATA_DIR = Path(env("CYBERQMS_DATA_DIR", str(PROJECT_ROOT / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = secret("CYBERQMS_SECRET_KEY", generate_into=DATA_DIR / "secret_key")
+DEBUG = env_bool("CYBERQMS_DEBUG", default=False)
+ALLOWED_HOSTS = env_list(
+    "CYBERQMS_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = env_list("CYBERQMS_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "django_tasks_db",
+    "cyberqms.core",
+    "cyberqms.accounts",
+    "cyberqms.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cyberqms.core.middleware.RequestContextMiddleware",
+    "cyberqms.core.middleware.BodySizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cyberqms.core.middleware.IdleTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "cyberqms.core.middleware.AccessGateMiddleware",
+    # Axes must be last so that it sees the final response of a failed login.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cyberqms.urls"
+WSGI_APPLICATION = "cyberqms.wsgi.application"
+ASGI_APPLICATION = "cyberqms.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "cyberqms.web.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL")
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+    DATABASES["default"]["ATOMIC_REQUESTS"] = False
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "cyberqms.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers proceed while one writer commits; IMMEDIATE takes the
+                # write lock at BEGIN so concurrent writers queue instead of failing.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Identity -------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+PASSWORD_MIN_LENGTH = env_int("CYBERQMS_PASSWORD_MIN_LENGTH", 12, minimum=12)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "web:home"
+
+ACCOUNT_ADAPTER = "cyberqms.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = False
+ACCOUNT_RATE_LIMITS = False  # django-axes owns lockout; two limiters would disagree.
+MFA_ADAPTER = "cyberqms.accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env("CYBERQMS_MFA_ISSUER", "cyberqms")
+MFA_RECOVERY_CODE_COUNT = 10
+
+AXES_FAILURE_LIMIT = env_int("CYBERQMS_LOCKOUT_FAILURES", 5, minimum=1)
+_cooloff = env_int("CYBERQMS_LOCKOUT_COOLOFF_MINUTES", 0)
+# 0 means "until an administrator unlocks the account" (Part 11 §11.300(d)).
+AXES_COOLOFF_TIME = (_cooloff / 60) if _cooloff else None
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lockout is per account (21 CFR 11.300(d)). Locking per source address too would let one
+# attacker lock out a whole plant behind a NAT gateway; spraying from one address is a
+# detection rule's job instead, so axes' advice to add ip_address is declined on purpose.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_CALLABLE = "cyberqms.accounts.lockout.client_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cyberqms.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+SESSION_IDLE_SECONDS = env_int("CYBERQMS_SESSION_IDLE_MINUTES", 15, minimum=1) * 60
+SESSION_COOKIE_AGE = env_int("CYBERQMS_SESSION_MAX_HOURS", 12, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "cyberqms_session"
+CSRF_COOKIE_NAME = "cyberqms_csrf"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken.
+
+CYBERQMS_MFA_REQUIRED_ROLES = env_list(
+    "CYBERQMS_MFA_REQUIRED_ROLES",
+    ["administrator", "qa_manager", "it_security", "system_owner"],
+)
+CYBERQMS_TOKEN_MAX_DAYS = env_int("CYBERQMS_TOKEN_MAX_DAYS", 90, minimum=1)
+CYBERQMS_PASSWORD_MAX_AGE_DAYS = env_int("CYBERQMS_PASSWORD_MAX_AGE_DAYS", 0)
+CYBERQMS_AUDITOR_MAX_DAYS = env_int("CYBERQMS_AUDITOR_MAX_DAYS", 30, minimum=1)
+CYBERQMS_RECORD_DECISIONS = env_bool("CYBERQMS_RECORD_DECISIONS", default=True)
+
+# --- HTTP hardening -------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CYBERQMS_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+CYBERQMS_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("CYBERQMS_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("CYBERQMS_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("CYBERQMS_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = (
+        ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("CYBERQMS_BEHIND_PROXY", False) else None
+    )
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("CYBERQMS_ALLOWED_HOSTS is required in production")
+
+# --- Static files, e-mail, tasks, logging ---------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+EMAIL_BACKEND = env("CYBERQMS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("CYBERQMS_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("CYBERQMS_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("CYBERQMS_EMAIL_USER")
+EMAIL_HOST_PASSWORD = secret("CYBERQMS_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("CYBERQMS_EMAIL_TLS", default=PRODUCTION)
+DEFAULT_FROM_EMAIL = env("CYBERQMS_EMAIL_FROM", "cyberqms@localhost")
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("CYBERQMS_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("CYBERQMS_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Axes logs usernames and addresses of failures; security events carry them.
+        "axes": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+CYBERQMS_ORGANIZATION = env("CYBERQMS_ORGANIZATION", "cyberqms")

@@ -1,0 +1,25 @@
+"""Settings for the test suite: the production module with fast hashing and inline tasks.
+
+`DATABASE_URL` still selects PostgreSQL, so the same suite runs on both databases.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("CYBERQMS_DATA_DIR", tempfile.mkdtemp(prefix="cyberqms-test-"))
+os.environ.setdefault("CYBERQMS_ENV", "test")
+
+from cyberqms.settings import *  # noqa: E402, F403
+
+# Argon2 is the production hasher (tested explicitly); hashing thousands of test
+# passwords with it would dominate the suite's run time.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

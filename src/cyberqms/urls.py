@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from cyberqms.api import api
+from cyberqms.web import views as web_views
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", api.urls),
+    path("", include("cyberqms.accounts.urls")),
+    path("", include("cyberqms.web.urls")),
+]
+
+handler403 = "cyberqms.web.errors.forbidden"
+handler404 = "cyberqms.web.errors.not_found"
+handler500 = "cyberqms.web.errors.server_error"

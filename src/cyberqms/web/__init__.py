@@ -1,0 +1,1 @@
+"""The shell every page shares: layout, navigation, home, health and error pages."""

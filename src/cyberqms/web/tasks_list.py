@@ -1,0 +1,118 @@
+"""The home page's open tasks: what this user should do next, across the product.
+
+Each provider returns the tasks it knows about for a user; later record families register
+theirs here (assignments, approvals due, overdue items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from cyberqms.core.access import can
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    title: str
+    detail: str
+    url: str
+    priority: str  # "high", "medium", "low"
+    due: Any = None
+
+
+TaskProvider = Callable[[Any], list[OpenTask]]
+
+
+def account_tasks(user: Any) -> list[OpenTask]:
+    from cyberqms.accounts.models import ApiToken
+
+    tasks: list[OpenTask] = []
+    if not user.has_mfa():
+        tasks.append(OpenTask(
+            "Set up two-factor authentication",
+            "Protect your account with an authenticator app and recovery codes.",
+            reverse("mfa_activate_totp"), "medium",
+        ))
+    soon = timezone.now() + timedelta(days=7)
+    for token in ApiToken.objects.filter(
+        owner=user, revoked_at__isnull=True, expires_at__gt=timezone.now(), expires_at__lte=soon
+    ):
+        tasks.append(OpenTask(
+            f"API token “{token.name}” expires soon",
+            "Issue a replacement and revoke the old one.",
+            reverse("accounts:profile"), "low", token.expires_at,
+        ))
+    return tasks
+
+
+def administration_tasks(user: Any) -> list[OpenTask]:
+    if not can(user, "accounts.user.manage"):
+        return []
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    from cyberqms.accounts.models import RoleAssignment, User
+
+    tasks: list[OpenTask] = []
+    locked = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+    for attempt in locked[:20]:
+        tasks.append(OpenTask(
+            f"Locked account: {attempt.username}",
+            f"{attempt.failures_since_start} failed sign-ins, last from {attempt.ip_address}. "
+            "Verify with the user before unlocking.",
+            reverse("accounts:user_list") + f"?q={attempt.username}", "high",
+        ))
+    now = timezone.now()
+    without_role = User.objects.filter(is_active=True).exclude(
+        pk__in=RoleAssignment.objects.held_on(now).values("user_id")
+    )
+    for person in without_role[:20]:
+        tasks.append(OpenTask(
+            f"{person.username} has no role",
+            "An active account without a role cannot work; grant one or deactivate it.",
+            reverse("accounts:user_detail", args=[person.pk]), "low",
+        ))
+    expiring = RoleAssignment.objects.held_on(now).filter(
+        valid_until__isnull=False, valid_until__lte=now + timedelta(days=3)
+    ).select_related("user")
+    for assignment in expiring[:20]:
+        tasks.append(OpenTask(
+            f"{assignment.get_role_display()} access of {assignment.user.username} ends soon",
+            "Time-boxed access ends automatically; extend only with a new reason.",
+            reverse("accounts:user_detail", args=[assignment.user_id]), "low",
+            assignment.valid_until,
+        ))
+    return tasks
+
+
+def security_tasks(user: Any) -> list[OpenTask]:
+    if not can(user, "security.event.view"):
+        return []
+    from cyberqms.core.models import SecurityEvent
+
+    since = timezone.now() - timedelta(hours=24)
+    serious = SecurityEvent.objects.filter(
+        created_at__gte=since, severity__in=["high", "critical"]
+    ).count()
+    if not serious:
+        return []
+    return [OpenTask(
+        f"{serious} high-severity security event{'s' if serious != 1 else ''} in 24 h",
+        "Lockouts, administrator grants and integrity failures need a look.",
+        reverse("accounts:security_events") + "?severity=high", "high",
+    )]
+
+
+PROVIDERS: list[TaskProvider] = [account_tasks, administration_tasks, security_tasks]
+
+
+def open_tasks(user: Any) -> list[OpenTask]:
+    order = {"high": 0, "medium": 1, "low": 2}
+    tasks = [task for provider in PROVIDERS for task in provider(user)]
+    return sorted(tasks, key=lambda t: order.get(t.priority, 3))

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+import cyberqms
+from cyberqms.core.access import can
+from cyberqms.core.models import SecurityEvent, Severity
+from cyberqms.core.pages import gated
+
+from .tasks_list import open_tasks
+
+
+@gated("account.self")
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context: dict[str, object] = {"tasks": open_tasks(user)}
+    if can(user, "security.event.view"):
+        since = timezone.now() - timedelta(days=7)
+        counts = dict(
+            SecurityEvent.objects.filter(created_at__gte=since)
+            .values_list("severity").annotate(n=Count("id")).order_by()
+        )
+        peak = max(counts.values(), default=0) or 1
+        context["event_counts"] = [
+            {"severity": level, "n": counts[level], "pct": round(100 * counts[level] / peak)}
+            for level in Severity.values if level in counts
+        ]
+        context["recent_events"] = SecurityEvent.objects.all()[:8]
+    return render(request, "web/home.html", context)
+
+
+def database_status() -> dict[str, object]:
+    started = timezone.now()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001  (health must report, not raise)
+        return {"status": "error", "vendor": connection.vendor, "error": type(exc).__name__}
+    elapsed = (timezone.now() - started).total_seconds() * 1000
+    return {"status": "ok", "vendor": connection.vendor, "latency_ms": round(elapsed, 2)}
+
+
+@gated("system.health")
+def healthz(request: HttpRequest) -> JsonResponse:
+    database = database_status()
+    healthy = database["status"] == "ok"
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "version": cyberqms.__version__,
+         "database": database},
+        status=200 if healthy else 503,
+    )
