@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "axes",
     "django_tasks_db",
+    "ninja",  # serves Swagger UI from its bundled static files, never a CDN
     "cyberqms.core",
     "cyberqms.accounts",
     "cyberqms.web",
@@ -286,6 +287,7 @@ if PRODUCTION:
 # --- Static files, e-mail, tasks, logging ---------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -296,12 +298,23 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-EMAIL_BACKEND = env("CYBERQMS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env("CYBERQMS_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("CYBERQMS_EMAIL_PORT", 25)
-EMAIL_HOST_USER = env("CYBERQMS_EMAIL_USER")
-EMAIL_HOST_PASSWORD = secret("CYBERQMS_EMAIL_PASSWORD")
-EMAIL_USE_TLS = env_bool("CYBERQMS_EMAIL_TLS", default=PRODUCTION)
+_mail_backend = env("CYBERQMS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": _mail_backend,
+        "OPTIONS": (
+            {
+                "host": env("CYBERQMS_EMAIL_HOST", "localhost"),
+                "port": env_int("CYBERQMS_EMAIL_PORT", 25),
+                "username": env("CYBERQMS_EMAIL_USER"),
+                "password": secret("CYBERQMS_EMAIL_PASSWORD"),
+                "use_tls": env_bool("CYBERQMS_EMAIL_TLS", default=PRODUCTION),
+            }
+            if _mail_backend.endswith("smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
 DEFAULT_FROM_EMAIL = env("CYBERQMS_EMAIL_FROM", "cyberqms@localhost")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

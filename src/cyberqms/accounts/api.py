@@ -1,12 +1,13 @@
 """Accounts API: the caller's profile, users and roles, tokens, security oversight."""
+# No "from __future__ import annotations": django-ninja resolves operation annotations
+# through the gate wrapper, whose globals are not this module's.
 
-from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from cyberqms.api import gate
 from cyberqms.core.access import ACTIONS, can
@@ -97,14 +98,14 @@ def user_detail(request: HttpRequest, user_id: int) -> dict[str, Any]:
 
 @router.post("/users", response={201: UserCreatedOut}, operation_id="user_create")
 @gate(actions.USER_MANAGE)
-def user_create(request: HttpRequest, payload: UserIn) -> tuple[int, dict[str, Any]]:
+def user_create(request: HttpRequest, payload: UserIn) -> Status:
     issued = services.user_create(
         actor=request.auth,  # type: ignore[attr-defined]
         username=payload.username, full_name=payload.full_name, email=payload.email,
         kind=payload.kind, title=payload.title, site=_site(payload.site),
         reason=payload.reason,
     )
-    return 201, {"user": user_out(issued.user), "one_time_password": issued.password}
+    return Status(201, {"user": user_out(issued.user), "one_time_password": issued.password})
 
 
 @router.post("/users/{user_id}/deactivate", response=UserOut, operation_id="user_deactivate")
@@ -117,7 +118,7 @@ def user_deactivate(request: HttpRequest, user_id: int, payload: ReasonIn) -> di
 
 @router.post("/users/{user_id}/roles", response={201: RoleOut}, operation_id="role_grant")
 @gate(actions.ROLE_MANAGE)
-def role_grant(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> tuple[int, Any]:
+def role_grant(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> Status:
     from .queries import role_out
 
     user = get_object_or_404(User, pk=user_id)
@@ -125,7 +126,7 @@ def role_grant(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> tupl
         user, payload.role, actor=request.auth, reason=payload.reason,  # type: ignore[attr-defined]
         site=_site(payload.site), valid_until=payload.valid_until,
     )
-    return 201, role_out(assignment)
+    return Status(201, role_out(assignment))
 
 
 @router.post(
@@ -153,12 +154,12 @@ def token_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/tokens", response={201: TokenCreatedOut}, operation_id="token_create")
 @gate(actions.SELF)
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status:
     actor = request.auth  # type: ignore[attr-defined]
     issued = services.token_create(
         actor=actor, owner=actor, name=payload.name, scopes=payload.scopes, days=payload.days
     )
-    return 201, {"token": _token_out(issued.token), "secret": issued.secret}
+    return Status(201, {"token": _token_out(issued.token), "secret": issued.secret})
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, operation_id="token_revoke")

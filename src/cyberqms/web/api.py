@@ -1,6 +1,7 @@
 """System operations of the API."""
+# No "from __future__ import annotations": django-ninja resolves operation annotations
+# through the gate wrapper, whose globals are not this module's.
 
-from __future__ import annotations
 
 from typing import Any
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Start every process the product needs on 127.0.0.1:8000: the web server and the
+# background worker. Stops all of them when any one exits or on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+HOST=${CYBERQMS_HOST:-127.0.0.1}
+PORT=${CYBERQMS_PORT:-8000}
+
+$BIN/cyberqms migrate --no-input -v0
+$BIN/cyberqms collectstatic --no-input -v0
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+$BIN/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 1 --blocking-threads 8 \
+  --no-ws cyberqms.wsgi:application &
+pids+=($!)
+$BIN/cyberqms db_worker --queue-name '*' &
+pids+=($!)
+
+for _ in $(seq 1 50); do
+  if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then break; fi
+  sleep 0.2
+done
+echo "cyberqms is serving on http://$HOST:$PORT (Ctrl-C stops the web server and the worker)"
+wait -n "${pids[@]}"

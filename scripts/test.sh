@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole suite: lint, types, migrations, pytest on SQLite, then pytest on a throw-away
+# PostgreSQL server (initdb as the unprivileged postgres user on a free loopback port,
+# stopped on exit even when tests fail).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+started=$(date +%s)
+export PYTHONDONTWRITEBYTECODE=1
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+need_packages=()
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  || need_packages+=(postgresql)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${need_packages[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+echo "== ruff"
+$BIN/ruff check src benchmarks scripts
+echo "== mypy"
+$BIN/mypy
+echo "== migrations are up to date"
+CYBERQMS_DATA_DIR=$(mktemp -d) $BIN/cyberqms makemigrations --check --dry-run >/dev/null \
+  || { echo "makemigrations --check failed: a model change has no migration"; exit 1; }
+
+echo "== pytest on SQLite"
+$BIN/python -m pytest -q "$@"
+
+echo "== pytest on PostgreSQL"
+INITDB=$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)
+PGBIN=$(dirname "$(readlink -f "$INITDB")")
+PGDIR=$(mktemp -d /tmp/cyberqms-pg.XXXXXX)
+chmod 755 "$PGDIR"
+PGPORT=$($BIN/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+run_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+[ "$(id -u)" -eq 0 ] && chown postgres "$PGDIR"
+stop_pg() {
+  run_pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -m immediate stop" >/dev/null 2>&1 || true
+  rm -rf "$PGDIR"
+}
+trap stop_pg EXIT
+run_pg "'$PGBIN/initdb' -D '$PGDIR/data' -U postgres -A trust --no-sync -E UTF8" >/dev/null
+run_pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -w -l '$PGDIR/log' -o \"-p $PGPORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start" >/dev/null
+export DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/cyberqms"
+# Browser journeys exercise pages, not the database engine; they ran above.
+$BIN/python -m pytest -q -m "not browser" "$@"
+
+echo "== all checks passed in $(( $(date +%s) - started )) s"

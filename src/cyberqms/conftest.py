@@ -1,0 +1,119 @@
+"""Shared fixtures: named personas, one per role, created through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from cyberqms.core.context import RequestContext, acting_context
+
+PASSWORD = "correct horse battery staple 42"
+
+PERSONAS: dict[str, str | None] = {
+    "admin": "administrator",
+    "qa_manager": "qa_manager",
+    "qa_approver": "qa_reviewer",
+    "process_owner": "process_owner",
+    "author": "author",
+    "it_security": "it_security",
+    "system_owner": "system_owner",
+    "auditor": "auditor",
+    "outsider": None,
+}
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., Any]:
+    """Create a user with a known password and optional role, past first-login steps.
+
+    The factory makes the account row; roles are granted through the service so the grant
+    history is real.
+    """
+    from cyberqms.accounts.bootstrap import bootstrap_administrator
+    from cyberqms.accounts.models import RoleAssignment, User
+    from cyberqms.accounts.services import role_grant
+    from cyberqms.accounts.tests.factories import UserFactory
+
+    def make(
+        username: str,
+        role: str | None = None,
+        *,
+        kind: str = "person",
+        mfa: bool | None = None,
+        site: Any = None,
+    ) -> User:
+        with acting_context(RequestContext(channel="cli")):
+            if role == "administrator" and not RoleAssignment.objects.filter(
+                role="administrator"
+            ).exists():
+                user = bootstrap_administrator(
+                    username=username, full_name=username.title(), email=f"{username}@x.test"
+                ).user
+            else:
+                user = UserFactory(username=username, kind=kind)
+                if role:
+                    granter = _granter(username)
+                    valid_until = (
+                        timezone.now() + timedelta(days=7) if role == "auditor" else None
+                    )
+                    role_grant(user, role, actor=granter, reason="test persona", site=site,
+                               valid_until=valid_until)
+        user.set_password(PASSWORD)
+        user.must_change_password = False
+        user.save()
+        if mfa or (mfa is None and role in {"administrator", "qa_manager", "it_security",
+                                              "system_owner"}):
+            enrol_totp(user)
+        user.forget_access_cache()
+        return user
+
+    return make
+
+
+def _granter(username: str) -> Any:
+    from cyberqms.accounts.bootstrap import bootstrap_administrator
+    from cyberqms.accounts.models import RoleAssignment
+
+    existing = RoleAssignment.objects.filter(role="administrator", revoked_at__isnull=True).first()
+    if existing is not None and existing.user.username != username:
+        return existing.user
+    return bootstrap_administrator(
+        username="root_admin", full_name="Root Admin", email="root@x.test"
+    ).user
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enrol_totp(user: Any, secret: str = TOTP_SECRET) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    import pyotp
+
+    return str(pyotp.TOTP(secret).now())
+
+
+@pytest.fixture
+def personas(make_user: Callable[..., Any]) -> dict[str, Any]:
+    return {name: make_user(name, role) for name, role in PERSONAS.items()}
+
+
+@pytest.fixture
+def login() -> Callable[[Any], Client]:
+    """A Django test client signed in as the user (session through the real backends)."""
+
+    def sign_in(user: Any) -> Client:
+        client = Client()
+        client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        return client
+
+    return sign_in
