@@ -55,7 +55,7 @@ def make_user(db: Any) -> Callable[..., Any]:
                     username=username, full_name=username.title(), email=f"{username}@x.test"
                 ).user
             else:
-                user = UserFactory(username=username, kind=kind)
+                user = UserFactory.create(username=username, kind=kind)
                 if role:
                     granter = _granter(username)
                     valid_until = (

@@ -121,8 +121,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "cyberqms.core.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cyberqms.core.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -164,7 +164,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "cyberqms.sqlite3",
+            "NAME": str(DATA_DIR / "cyberqms.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers proceed while one writer commits; IMMEDIATE takes the
                 # write lock at BEGIN so concurrent writers queue instead of failing.
@@ -298,7 +298,12 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-_mail_backend = env("CYBERQMS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_mail_backend = env(
+    "CYBERQMS_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
 MAILERS = {
     "default": {
         "BACKEND": _mail_backend,

@@ -9,7 +9,7 @@ import tempfile
 os.environ.setdefault("CYBERQMS_DATA_DIR", tempfile.mkdtemp(prefix="cyberqms-test-"))
 os.environ.setdefault("CYBERQMS_ENV", "test")
 
-from cyberqms.settings import *  # noqa: E402, F403
+from cyberqms.settings import *  # noqa: F403
 
 # Argon2 is the production hasher (tested explicitly); hashing thousands of test
 # passwords with it would dominate the suite's run time.

@@ -5,6 +5,7 @@ from cyberqms.core.access import declare
 # Public and self-service.
 HEALTH = declare("system.health", "Read service health", public=True)
 LOGIN = declare("account.login", "Sign in, sign out, reset a forgotten password", public=True)
+SETUP = declare("account.setup", "Change one's password, enrol and manage MFA", setup=True)
 SELF = declare("account.self", "Use one's own home page, profile, MFA and tokens",
                self_service=True)
 

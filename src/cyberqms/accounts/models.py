@@ -9,9 +9,9 @@ which rights on date X" is a query (`RoleAssignment.objects.held_on`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -75,8 +75,6 @@ class User(AbstractUser):
     )
     identity_verification_method = models.CharField(max_length=200, blank=True)
 
-    objects: ClassVar[UserManager[User]] = UserManager()
-
     class Meta:
         ordering = ["username"]
         constraints = [
@@ -117,7 +115,7 @@ class User(AbstractUser):
     def access_profile(self) -> AccessProfile:
         cached = getattr(self, "_access_profile_cache", None)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         from .roles import grants_for, mfa_required
 
         assignments = self.active_roles()

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +29,7 @@ from .enums import AccountKind, Role
 from .models import ApiToken, Department, Integration, RoleAssignment, Site, User
 from .roles import GXP_ROLES
 
-TOKEN_PREFIX = "cqms_"
+TOKEN_PREFIX = "cqms_"  # noqa: S105  (a public marker, not a secret)
 
 
 class ServiceError(ValidationError):

@@ -10,7 +10,7 @@ Rules, in order; the first that refuses wins:
 1. the action must be declared (unknown actions are refused, never guessed);
 2. public actions need no actor; everything else needs an authenticated, active one;
 3. on the web and API, a blocked profile (password change or MFA enrolment pending)
-   may only self-serve;
+   may only reach the set-up pages;
 4. an API token limits the actor to the token's scopes;
 5. generic accounts never touch GxP data (DI-02, P11-30);
 6. administrators never create or modify GxP data (DI-01);
@@ -41,6 +41,7 @@ class ActionSpec:
     gxp_write: bool = False
     public: bool = False
     self_service: bool = False
+    setup: bool = False  # allowed while a password change or MFA enrolment is pending
 
 
 ACTIONS: dict[str, ActionSpec] = {}
@@ -54,6 +55,7 @@ def declare(
     gxp_write: bool = False,
     public: bool = False,
     self_service: bool = False,
+    setup: bool = False,
 ) -> str:
     """Declare an action the gate may be asked about; returns its name for use as a constant."""
     spec = ActionSpec(
@@ -62,7 +64,8 @@ def declare(
         gxp=gxp or gxp_write,
         gxp_write=gxp_write,
         public=public,
-        self_service=self_service,
+        self_service=self_service or setup,
+        setup=setup,
     )
     existing = ACTIONS.get(name)
     if existing is not None and existing != spec:
@@ -156,12 +159,12 @@ def _evaluate(actor: object, spec: ActionSpec | None, action: str, site_id: int 
     ctx = current_context()
     if ctx.token_scopes is not None and not scope_covers(ctx.token_scopes, action):
         return "outside the token's scopes"
-    if spec.self_service:
-        return ""
-    if profile.blocked and ctx.channel in ("web", "api"):
+    if profile.blocked and ctx.channel in ("web", "api") and not spec.setup:
         # Pending password change or MFA enrolment gate interactive sign-in; the CLI is
         # reached through the server's own operating-system access control instead.
         return profile.blocked
+    if spec.self_service:
+        return ""
     if spec.gxp and not profile.person:
         return "generic accounts hold no GxP rights"
     if spec.gxp_write and profile.administrator:

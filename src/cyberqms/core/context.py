@@ -40,6 +40,7 @@ def current_context() -> RequestContext:
 
 
 def set_context(ctx: RequestContext) -> None:
+    """Replace the context of the unit of work in progress (see `acting_context`)."""
     _current.set(ctx)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .access import ACTIONS, authorize, session_ref
-from .context import RequestContext, current_context, set_context
+from .context import RequestContext, acting_context, current_context, set_context
 from .events import emit_security_event
 from .models import Severity
 from .problems import problem_response
@@ -41,15 +41,15 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("X-Request-ID", "")
         correlation = supplied.lower() if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
-        set_context(
-            RequestContext(
-                channel="api" if is_api(request) else "web",
-                source_ip=request.META.get("REMOTE_ADDR", ""),
-                user_agent=request.headers.get("User-Agent", "")[:200],
-                correlation_id=correlation,
-            )
+        ctx = RequestContext(
+            channel="api" if is_api(request) else "web",
+            source_ip=request.META.get("REMOTE_ADDR", ""),
+            user_agent=request.headers.get("User-Agent", "")[:200],
+            correlation_id=correlation,
         )
-        response = self.get_response(request)
+        # The context ends with the request, so a thread serving the next one starts clean.
+        with acting_context(ctx):
+            response = self.get_response(request)
         response["X-Request-ID"] = correlation
         return response
 
@@ -124,17 +124,17 @@ ALLAUTH_VIEW_ACTIONS: dict[str, str] = {
     "account_email_verification_sent": "account.login",
     "mfa_authenticate": "account.login",
     "mfa_trust": "account.login",
-    "account_change_password": "account.self",
-    "account_set_password": "account.self",
+    "account_change_password": "account.setup",
+    "account_set_password": "account.setup",
     "account_email": "account.self",
-    "account_reauthenticate": "account.self",
-    "mfa_reauthenticate": "account.self",
-    "mfa_index": "account.self",
-    "mfa_activate_totp": "account.self",
-    "mfa_deactivate_totp": "account.self",
-    "mfa_view_recovery_codes": "account.self",
-    "mfa_generate_recovery_codes": "account.self",
-    "mfa_download_recovery_codes": "account.self",
+    "account_reauthenticate": "account.setup",
+    "mfa_reauthenticate": "account.setup",
+    "mfa_index": "account.setup",
+    "mfa_activate_totp": "account.setup",
+    "mfa_deactivate_totp": "account.setup",
+    "mfa_view_recovery_codes": "account.setup",
+    "mfa_generate_recovery_codes": "account.setup",
+    "mfa_download_recovery_codes": "account.setup",
 }
 
 
@@ -187,6 +187,6 @@ class AccessGateMiddleware:
             messages.warning(request, "Choose a new password before you continue.")
             return redirect("account_change_password")
         if decision.reason == "MFA enrolment required":
-            messages.warning(request, "Your role requires two-factor authentication: set it up now.")
+            messages.warning(request, "Your role requires two-factor sign-in: set it up now.")
             return redirect(reverse("mfa_activate_totp"))
         return render(request, "403.html", {"reason": decision.reason}, status=403)

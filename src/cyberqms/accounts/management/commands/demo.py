@@ -104,13 +104,13 @@ class Command(BaseCommand):
         for username, full_name, title, site_code, dept, role in PEOPLE:
             user = User.objects.filter(username=username).first()
             if user is None:
-                site = sites[site_code] if site_code else None
+                home = sites[site_code] if site_code else None
                 department = (
-                    Department.objects.get(site=site, code=dept) if site and dept else None
+                    Department.objects.get(site=home, code=dept) if home and dept else None
                 )
                 issued = services.user_create(
                     actor=admin, username=username, full_name=full_name,
-                    email=f"{username}@example.com", title=title, site=site,
+                    email=f"{username}@example.com", title=title, site=home,
                     department=department, reason="Demo organization",
                 )
                 user = issued.user
