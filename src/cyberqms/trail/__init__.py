@@ -1,0 +1,1 @@
+"""Tamper-evident audit trail: canonical JSON, RFC 9162 Merkle tree, C2SP notes."""

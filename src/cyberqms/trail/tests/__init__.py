@@ -1,0 +1,1 @@
+"""Tests for the Django-free audit-trail core (plain pytest, no database)."""
