@@ -286,6 +286,7 @@ if PRODUCTION:
 
 # --- Static files, e-mail, tasks, logging ---------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

@@ -13,6 +13,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
+        # On to the home page, where the gate sends a user with pending MFA enrolment on.
+        return "/"
+
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         # Counting and lockout belong to django-axes; security events to our signals.
         return None
