@@ -5,7 +5,7 @@
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
@@ -17,7 +17,7 @@ from cyberqms.core.models import AccessDecision, SecurityEvent
 from . import actions, services
 from .enums import Role
 from .models import ApiToken, RoleAssignment, Site, User
-from .queries import user_out, users_filtered
+from .queries import role_out, user_out, users_filtered
 from .schemas import (
     AccessDecisionOut,
     MeOut,
@@ -33,6 +33,7 @@ from .schemas import (
     UserIn,
     UserOut,
 )
+from .services import ServiceError
 
 router = Router(tags=["accounts"])
 
@@ -45,8 +46,6 @@ def _site(code: str | None) -> Site | None:
         return None
     site = Site.objects.filter(code=code).first()
     if site is None:
-        from .services import ServiceError
-
         raise ServiceError(f"Unknown site {code!r}.", field="site")
     return site
 
@@ -64,8 +63,6 @@ def _token_out(t: ApiToken) -> dict[str, Any]:
 def me_detail(request: HttpRequest) -> dict[str, Any]:
     user = request.auth  # type: ignore[attr-defined]
     if not isinstance(user, User):
-        from django.http import Http404
-
         raise Http404
     data = user_out(user)
     data["permissions"] = sorted(a for a in ACTIONS if can(user, a))
@@ -119,8 +116,6 @@ def user_deactivate(request: HttpRequest, user_id: int, payload: ReasonIn) -> di
 @router.post("/users/{user_id}/roles", response={201: RoleOut}, operation_id="role_grant")
 @gate(actions.ROLE_MANAGE)
 def role_grant(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> Status:
-    from .queries import role_out
-
     user = get_object_or_404(User, pk=user_id)
     assignment = services.role_grant(
         user, payload.role, actor=request.auth, reason=payload.reason,  # type: ignore[attr-defined]
@@ -134,8 +129,6 @@ def role_grant(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> Stat
 )
 @gate(actions.ROLE_MANAGE)
 def role_revoke(request: HttpRequest, assignment_id: int, payload: ReasonIn) -> dict[str, Any]:
-    from .queries import role_out
-
     assignment = get_object_or_404(RoleAssignment, pk=assignment_id)
     return role_out(services.role_revoke(assignment, actor=request.auth, reason=payload.reason))  # type: ignore[attr-defined]
 

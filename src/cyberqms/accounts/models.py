@@ -102,7 +102,8 @@ class User(AbstractUser):
         return roles
 
     def has_mfa(self) -> bool:
-        cached = getattr(self, "_has_mfa_cache", None)
+        # List queries annotate `has_totp` so a page of users costs no query per row.
+        cached = getattr(self, "_has_mfa_cache", getattr(self, "has_totp", None))
         if cached is None:
             from allauth.mfa.models import Authenticator
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from allauth.mfa.models import Authenticator
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import RoleAssignment, User
@@ -31,8 +34,11 @@ def users_filtered(
 ) -> QuerySet[User]:
     now = timezone.now()
     current = RoleAssignment.objects.held_on(now).select_related("site", "granted_by")
-    users = User.objects.select_related("site").prefetch_related(
-        Prefetch("role_assignments", queryset=current, to_attr="current_roles")
+    totp = Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
+    users = (
+        User.objects.select_related("site")
+        .prefetch_related(Prefetch("role_assignments", queryset=current, to_attr="current_roles"))
+        .annotate(has_totp=Exists(totp))
     )
     if q:
         users = users.filter(
@@ -49,6 +55,11 @@ def users_filtered(
     elif status == "inactive":
         users = users.filter(is_active=False)
     return users.order_by(USER_SORTS.get(sort, "username"), "pk")
+
+
+def locked_out() -> QuerySet[AccessAttempt]:
+    """Lockout records at or over the failure limit (django-axes keys them by username)."""
+    return AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
 
 
 def role_history(user: User) -> QuerySet[RoleAssignment]:

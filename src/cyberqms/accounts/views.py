@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -34,7 +33,7 @@ from .forms import (
     UserCreateForm,
 )
 from .models import ApiToken, Department, Integration, RoleAssignment, Site, User
-from .queries import role_history, users_filtered
+from .queries import locked_out, role_history, users_filtered
 
 
 def paginate(request: HttpRequest, rows: QuerySet[Any], per_page: int = 25) -> Page[Any]:
@@ -111,10 +110,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         "sort": request.GET.get("sort", "username"),
     }
     page = paginate(request, users_filtered(**filters))
-    locked = set(
-        AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
-        .values_list("username", flat=True)
-    )
+    locked = set(locked_out().values_list("username", flat=True))
     return render(request, "accounts/user_list.html", {
         "page": page, "filters": filters, "roles": Role.choices,
         "sites": Site.objects.all(), "locked": locked,
@@ -143,9 +139,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 @gated(actions.USER_VIEW)
 def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     subject = get_object_or_404(User.objects.select_related("site", "department"), pk=user_id)
-    locked = AccessAttempt.objects.filter(
-        username=subject.username.lower(), failures_since_start__gte=settings.AXES_FAILURE_LIMIT
-    ).exists()
+    locked = locked_out().filter(username=subject.username.lower()).exists()
     return render(request, "accounts/user_detail.html", {
         "subject": subject,
         "current_roles": subject.active_roles(),

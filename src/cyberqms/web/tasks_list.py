@@ -54,14 +54,11 @@ def account_tasks(user: Any) -> list[OpenTask]:
 def administration_tasks(user: Any) -> list[OpenTask]:
     if not can(user, "accounts.user.manage"):
         return []
-    from axes.models import AccessAttempt
-    from django.conf import settings
-
     from cyberqms.accounts.models import RoleAssignment, User
+    from cyberqms.accounts.queries import locked_out
 
     tasks: list[OpenTask] = []
-    locked = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
-    for attempt in locked[:20]:
+    for attempt in locked_out()[:20]:
         tasks.append(OpenTask(
             f"Locked account: {attempt.username}",
             f"{attempt.failures_since_start} failed sign-ins, last from {attempt.ip_address}. "
