@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",  # serves Swagger UI from its bundled static files, never a CDN
     "cyberqms.core",
+    "cyberqms.trail",
     "cyberqms.accounts",
     "cyberqms.web",
 ]
@@ -344,3 +345,28 @@ LOGGING = {
 }
 
 CYBERQMS_ORGANIZATION = env("CYBERQMS_ORGANIZATION", "cyberqms")
+
+# --- audit trail ---------------------------------------------------------------------------
+# The signing key lives outside the database; it is generated on first use. Its public half
+# (and every retired public key) is kept next to it in "<key file>.pub".
+CYBERQMS_TRAIL_KEY_FILE = Path(
+    env("CYBERQMS_TRAIL_KEY_FILE", str(DATA_DIR / "trail-signing.key"))
+).resolve()
+# The log's name in its signed checkpoints (C2SP "origin"); set it to your domain once,
+# before the first entry: it can never change afterwards.
+CYBERQMS_TRAIL_ORIGIN = env("CYBERQMS_TRAIL_ORIGIN", "cyberqms.local/trail")
+# Seconds between seals when there are new entries, and between incremental verifications.
+CYBERQMS_TRAIL_SEAL_INTERVAL = float(env("CYBERQMS_TRAIL_SEAL_INTERVAL", "1"))
+CYBERQMS_TRAIL_VERIFY_INTERVAL = float(env("CYBERQMS_TRAIL_VERIFY_INTERVAL", "3600"))
+# Audit actions (shell-style patterns) whose entries must carry a reason.
+CYBERQMS_TRAIL_REASON_REQUIRED = [
+    p.strip()
+    for p in env(
+        "CYBERQMS_TRAIL_REASON_REQUIRED",
+        "*.update,*.deactivate,*.reactivate,*.revoke,*.reset_password,*.unlock,*.delete,"
+        "*.rotate,*.resolve",
+    ).split(",")
+    if p.strip()
+]
+# `flush` wipes the audit trail; it is refused unless this is set (the test suite sets it).
+CYBERQMS_ALLOW_FLUSH = False

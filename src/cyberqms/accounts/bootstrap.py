@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from cyberqms.core.events import emit_security_event
 from cyberqms.core.models import Severity
+from cyberqms.trail.record import audit_record
 
 from .enums import Role
 from .models import RoleAssignment, User
@@ -27,10 +28,12 @@ def bootstrap_administrator(*, username: str, full_name: str, email: str) -> Iss
                     must_change_password=True)
         user.set_password(password)
         user.save()
-        RoleAssignment.objects.create(
-            user=user, role=Role.ADMINISTRATOR, granted_by=None,
-            grant_reason="Initial administrator created at installation",
+        reason = "Initial administrator created at installation"
+        audit_record("accounts.user.create", user, created=True, reason=reason)
+        assignment = RoleAssignment.objects.create(
+            user=user, role=Role.ADMINISTRATOR, granted_by=None, grant_reason=reason,
         )
+        audit_record("accounts.role.grant", assignment, created=True, reason=reason)
     emit_security_event(
         "account.role_granted", severity=Severity.HIGH,
         message=f"Initial administrator {username} created at installation",

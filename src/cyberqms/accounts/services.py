@@ -23,6 +23,8 @@ from django.utils import timezone
 from cyberqms.core.access import ACTIONS, require, scope_covers
 from cyberqms.core.events import emit_security_event
 from cyberqms.core.models import Severity
+from cyberqms.trail.integrity import replay
+from cyberqms.trail.record import audit_record, snapshot
 
 from . import actions
 from .enums import AccountKind, Role
@@ -77,7 +79,7 @@ def user_create(
 ) -> IssuedPassword:
     """Create a user with a one-time password to be changed at first sign-in.
 
-    Side effects: security event `account.created`.
+    Side effects: audit entry `accounts.user.create`, security event `account.created`.
     """
     require(actor, actions.USER_MANAGE)
     reason = _reason(reason)
@@ -107,6 +109,7 @@ def user_create(
         )
         user.set_password(password)
         user.save()
+        audit_record("accounts.user.create", user, actor=actor, created=True, reason=reason)
     emit_security_event(
         "account.created",
         severity=Severity.INFO,
@@ -121,7 +124,8 @@ def user_create(
 def user_deactivate(user: User, *, actor: User, reason: str) -> User:
     """Deactivate at once: sessions stop authenticating and tokens stop working (P11-05).
 
-    Side effects: all of the user's tokens are revoked; security event `account.deactivated`.
+    Side effects: audit entry `accounts.user.deactivate`; all of the user's tokens are
+    revoked (audit entries `accounts.token.revoke`); security event `account.deactivated`.
     """
     require(actor, actions.USER_MANAGE, user)
     reason = _reason(reason)
@@ -132,13 +136,17 @@ def user_deactivate(user: User, *, actor: User, reason: str) -> User:
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not locked.is_active:
             raise ServiceError("The account is already deactivated.")
+        before = snapshot(locked)
         locked.is_active = False
         locked.deactivated_at = now
         locked.deactivation_reason = reason
         locked.save(update_fields=["is_active", "deactivated_at", "deactivation_reason"])
-        ApiToken.objects.filter(owner=locked, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_by=actor, revoke_reason=f"Account deactivated: {reason}"
-        )
+        audit_record("accounts.user.deactivate", locked, actor=actor, before=before,
+                     reason=reason)
+        for token in ApiToken.objects.select_for_update().filter(
+            owner=locked, revoked_at__isnull=True
+        ):
+            _revoke(token, actor=actor, reason=f"Account deactivated: {reason}", now=now)
     emit_security_event(
         "account.deactivated",
         severity=Severity.MEDIUM,
@@ -159,12 +167,15 @@ def user_reactivate(user: User, *, actor: User, reason: str) -> IssuedPassword:
         locked = User.objects.select_for_update().get(pk=user.pk)
         if locked.is_active:
             raise ServiceError("The account is active.")
+        before = snapshot(locked)
         locked.is_active = True
         locked.deactivated_at = None
         locked.deactivation_reason = ""
         locked.must_change_password = True
         locked.set_password(password)
         locked.save()
+        audit_record("accounts.user.reactivate", locked, actor=actor, before=before,
+                     reason=reason)
     emit_security_event(
         "account.reactivated",
         severity=Severity.MEDIUM,
@@ -188,9 +199,12 @@ def user_reset_password(user: User, *, actor: User, reason: str) -> IssuedPasswo
     password = one_time_password()
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
+        before = snapshot(locked)
         locked.set_password(password)
         locked.must_change_password = True
         locked.save(update_fields=["password", "must_change_password"])
+        audit_record("accounts.user.reset_password", locked, actor=actor, before=before,
+                     reason=reason)
     emit_security_event(
         "account.password_reset",
         severity=Severity.MEDIUM,
@@ -203,19 +217,49 @@ def user_reset_password(user: User, *, actor: User, reason: str) -> IssuedPasswo
 
 
 def user_password_changed(user: User) -> None:
-    """Record that the user chose their own password (called from allauth's signal)."""
-    User.objects.filter(pk=user.pk).update(
-        must_change_password=False, password_changed_at=timezone.now()
-    )
+    """Record that the user chose their own password (called from allauth's signals).
+
+    allauth has saved the new password already, so the state before is the one the audit
+    trail recorded last. Side effects: audit entry `accounts.user.password_change`.
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = replay("accounts.user", str(locked.pk)) or None
+        locked.must_change_password = False
+        locked.password_changed_at = timezone.now()
+        locked.save(update_fields=["must_change_password", "password_changed_at"])
+        audit_record("accounts.user.password_change", locked, actor=locked, before=before,
+                     created=before is None)
     user.must_change_password = False
+    user.password_changed_at = locked.password_changed_at
     user.forget_access_cache()
+
+
+def user_email_changed(user: User) -> None:
+    """Audit a change of the user's own e-mail address made through allauth.
+
+    Side effects: audit entry `accounts.user.email_change`.
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = replay("accounts.user", str(locked.pk)) or None
+        audit_record("accounts.user.email_change", locked, actor=locked, before=before,
+                     created=before is None)
 
 
 def user_unlock(username: str, *, actor: User, reason: str) -> int:
     """Lift a lockout (P11-33); returns the number of lockout records cleared."""
     require(actor, actions.USER_MANAGE)
     reason = _reason(reason)
-    cleared = int(axes_reset(username=username.lower()) or 0)
+    subject = User.objects.filter(username__iexact=username).first()
+    with transaction.atomic():
+        cleared = int(axes_reset(username=username.lower()) or 0)
+        audit_record(
+            "accounts.user.unlock", actor=actor, reason=reason,
+            object_type="accounts.user", object_id=subject.pk if subject else username.lower(),
+            label=subject.username if subject else username.lower(),
+            changes={"lockouts_cleared": [cleared, 0]},
+        )
     emit_security_event(
         "auth.unlock",
         severity=Severity.MEDIUM,
@@ -235,11 +279,16 @@ def user_verify_identity(user: User, *, actor: User, method: str) -> User:
         raise ServiceError("Say how the identity was verified.", field="method")
     if user.pk == actor.pk:
         raise ServiceError("Nobody verifies their own identity.")
-    User.objects.filter(pk=user.pk).update(
-        identity_verified_at=timezone.now(),
-        identity_verified_by=actor,
-        identity_verification_method=method,
-    )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = snapshot(locked)
+        locked.identity_verified_at = timezone.now()
+        locked.identity_verified_by = actor
+        locked.identity_verification_method = method
+        locked.save(update_fields=["identity_verified_at", "identity_verified_by",
+                                   "identity_verification_method"])
+        audit_record("accounts.user.verify_identity", locked, actor=actor, before=before,
+                     reason=method)
     user.refresh_from_db()
     return user
 
@@ -312,6 +361,8 @@ def role_grant(
             granted_at=now,
             grant_reason=reason,
         )
+        audit_record("accounts.role.grant", assignment, actor=actor, created=True,
+                     reason=reason)
     emit_security_event(
         "account.role_granted",
         severity=Severity.HIGH if role == Role.ADMINISTRATOR else Severity.LOW,
@@ -333,10 +384,12 @@ def role_revoke(assignment: RoleAssignment, *, actor: User, reason: str) -> Role
         locked = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
         if locked.revoked_at is not None:
             raise ServiceError("The role is already revoked.")
+        before = snapshot(locked)
         locked.revoked_at = timezone.now()
         locked.revoked_by = actor
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+        audit_record("accounts.role.revoke", locked, actor=actor, before=before, reason=reason)
     emit_security_event(
         "account.role_revoked",
         severity=Severity.LOW,
@@ -359,8 +412,11 @@ def site_create(*, actor: User, code: str, name: str, country: str = "",
         raise ServiceError("A code is required.", field="code")
     if Site.objects.filter(code=code).exists():
         raise ServiceError("A site with this code exists.", field="code")
-    return Site.objects.create(code=code, name=name.strip(), country=country.upper()[:2],
-                               time_zone=time_zone)
+    with transaction.atomic():
+        site = Site.objects.create(code=code, name=name.strip(), country=country.upper()[:2],
+                                   time_zone=time_zone)
+        audit_record("accounts.site.create", site, actor=actor, created=True)
+    return site
 
 
 def department_create(*, actor: User, site: Site, code: str, name: str) -> Department:
@@ -370,7 +426,10 @@ def department_create(*, actor: User, site: Site, code: str, name: str) -> Depar
         raise ServiceError("A code is required.", field="code")
     if Department.objects.filter(site=site, code=code).exists():
         raise ServiceError("This site already has a department with this code.", field="code")
-    return Department.objects.create(site=site, code=code, name=name.strip())
+    with transaction.atomic():
+        department = Department.objects.create(site=site, code=code, name=name.strip())
+        audit_record("accounts.department.create", department, actor=actor, created=True)
+    return department
 
 
 # --- integrations and tokens ----------------------------------------------------------
@@ -389,10 +448,14 @@ def integration_create(
     require(actor, actions.INTEGRATION_MANAGE)
     if Integration.objects.filter(name=name).exists():
         raise ServiceError("An integration with this name exists.", field="name")
-    return Integration.objects.create(
-        name=name, kind=kind, system=system, site=site,
-        allowed_addresses=allowed_addresses or [], description=description, created_by=actor,
-    )
+    with transaction.atomic():
+        integration = Integration.objects.create(
+            name=name, kind=kind, system=system, site=site,
+            allowed_addresses=allowed_addresses or [], description=description,
+            created_by=actor,
+        )
+        audit_record("accounts.integration.create", integration, actor=actor, created=True)
+    return integration
 
 
 @dataclass(frozen=True)
@@ -442,16 +505,18 @@ def token_create(
         )
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(
-        owner=owner,
-        integration=integration,
-        name=name,
-        prefix=prefix,
-        token_hash=_hash_token(secret),
-        scopes=sorted(set(scopes)),
-        created_by=actor,
-        expires_at=timezone.now() + timedelta(days=days),
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            owner=owner,
+            integration=integration,
+            name=name,
+            prefix=prefix,
+            token_hash=_hash_token(secret),
+            scopes=sorted(set(scopes)),
+            created_by=actor,
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        audit_record("accounts.token.create", token, actor=actor, created=True)
     emit_security_event(
         "account.token_created",
         severity=Severity.LOW,
@@ -473,10 +538,7 @@ def token_revoke(token: ApiToken, *, actor: User, reason: str) -> ApiToken:
         locked = ApiToken.objects.select_for_update().get(pk=token.pk)
         if locked.revoked_at is not None:
             raise ServiceError("The token is already revoked.")
-        locked.revoked_at = timezone.now()
-        locked.revoked_by = actor
-        locked.revoke_reason = reason
-        locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+        _revoke(locked, actor=actor, reason=reason, now=timezone.now())
     emit_security_event(
         "account.token_revoked",
         severity=Severity.LOW,
@@ -486,6 +548,15 @@ def token_revoke(token: ApiToken, *, actor: User, reason: str) -> ApiToken:
         data={"token": locked.prefix, "reason": reason},
     )
     return locked
+
+
+def _revoke(token: ApiToken, *, actor: User, reason: str, now: datetime) -> None:
+    before = snapshot(token)
+    token.revoked_at = now
+    token.revoked_by = actor
+    token.revoke_reason = reason[:500]
+    token.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    audit_record("accounts.token.revoke", token, actor=actor, before=before, reason=reason)
 
 
 def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:

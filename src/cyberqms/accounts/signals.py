@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.signals import password_changed
+from allauth.account.signals import email_changed, password_changed, password_reset
 from allauth.mfa import signals as mfa_signals
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -15,7 +15,7 @@ from cyberqms.core.events import emit_security_event
 from cyberqms.core.models import Severity
 
 from .lockout import client_username
-from .services import user_password_changed
+from .services import user_email_changed, user_password_changed
 
 
 def _ip(request: HttpRequest | None) -> str | None:
@@ -65,6 +65,7 @@ def on_locked_out(
 
 
 @receiver(password_changed)
+@receiver(password_reset)
 def on_password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     user_password_changed(user)
     emit_security_event(
@@ -103,3 +104,8 @@ def on_mfa_failed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -
         message=f"Wrong second-factor code for {user.username}",
         actor_id=user.pk, username=user.username, source_ip=_ip(request),
     )
+
+
+@receiver(email_changed)
+def on_email_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    user_email_changed(user)

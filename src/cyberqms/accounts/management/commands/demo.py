@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
 from django.utils import timezone
 
 from cyberqms.accounts import services
@@ -17,6 +18,7 @@ from cyberqms.accounts.bootstrap import bootstrap_administrator
 from cyberqms.accounts.enums import IntegrationKind, Role
 from cyberqms.accounts.models import Department, Integration, Site, User
 from cyberqms.core.context import RequestContext, acting_context
+from cyberqms.trail.record import audit_record, snapshot
 
 SITES = [
     ("BSL", "Basel Biologics Plant", "CH", "Europe/Zurich",
@@ -79,8 +81,7 @@ class Command(BaseCommand):
                 username=ADMIN[0], full_name=ADMIN[1], email=f"{ADMIN[0]}@example.com"
             )
             admin = issued.user
-            admin.title = ADMIN[2]
-            admin.save(update_fields=["title"])
+            _demo_update(admin, title=ADMIN[2])
             admin_password = issued.password
             self._step("administrator created")
         else:
@@ -96,7 +97,8 @@ class Command(BaseCommand):
                     services.department_create(actor=admin, site=site, code=dcode, name=dname)
         self._step(f"{len(sites)} sites with departments")
         if admin.site_id is None:
-            User.objects.filter(pk=admin.pk).update(
+            _demo_update(
+                admin,
                 site=sites[ADMIN[3]],
                 department=Department.objects.get(site=sites[ADMIN[3]], code=ADMIN[4]),
             )
@@ -144,10 +146,25 @@ class Command(BaseCommand):
         return logins
 
 
+def _demo_update(user: User, **values: object) -> None:
+    """The demo loader completes the administrator's profile, as the system, audited."""
+    with transaction.atomic():
+        before = snapshot(user)
+        for name, value in values.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(values))
+        audit_record("accounts.user.update", user, before=before,
+                     reason="Demo organization: administrator profile")
+
+
 def _reissue_admin(admin: User) -> str:
     """Nobody resets their own password through the service; the demo loader may."""
     password = services.one_time_password()
-    admin.set_password(password)
-    admin.must_change_password = True
-    admin.save(update_fields=["password", "must_change_password"])
+    with transaction.atomic():
+        before = snapshot(admin)
+        admin.set_password(password)
+        admin.must_change_password = True
+        admin.save(update_fields=["password", "must_change_password"])
+        audit_record("accounts.user.reset_password", admin, before=before,
+                     reason="Demo logins reissued")
     return password

@@ -1,0 +1,212 @@
+"""The Merkle log over the audit entries: sealing checkpoints and serving proofs.
+
+Sealing signs a checkpoint over every committed entry not yet covered, records the
+perfect-subtree hashes it completed (`TreeNode`, levels >= 8) and advances the single
+`LogHead` row by compare-and-swap on its size. Two sealers racing therefore cannot fork
+the log: the loser's UPDATE matches no row, its transaction rolls back, and it retries
+on top of the winner's checkpoint. Before signing, the sealer re-hashes every new entry's
+body: it never signs a leaf hash that does not match its entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cyberqms.trail import keys
+from cyberqms.trail.merkle import CompactRange, TreeHasher, consistency_proof, inclusion_proof
+from cyberqms.trail.models import Checkpoint, LogHead, TreeNode
+from cyberqms.trail.note import SignerKey, format_checkpoint, sign_note, time_extension
+
+logger = logging.getLogger("cyberqms.trail")
+
+CACHE_MIN_LEVEL = 8
+_SEAL_ATTEMPTS = 5
+
+
+class SealConflictError(RuntimeError):
+    """Another sealer advanced the log head first (retried by `trail_seal`)."""
+
+
+class SealRefusedError(RuntimeError):
+    """An unsealed entry's body does not match its leaf hash: nothing is signed."""
+
+    def __init__(self, seq: int, message: str) -> None:
+        super().__init__(message)
+        self.seq = seq
+
+
+@dataclass(frozen=True)
+class SealResult:
+    checkpoint: Checkpoint | None
+    added: int
+
+
+def _as_bytes(value: object) -> bytes:
+    return bytes(value) if not isinstance(value, bytes) else value  # type: ignore[call-overload]  # memoryview/bytes from drivers
+
+
+def max_seq() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM trail_auditentry")
+        return int(cursor.fetchone()[0])
+
+
+def head() -> LogHead:
+    found = LogHead.objects.filter(pk=1).first()
+    return found if found is not None else LogHead(pk=1, size=0, root=b"", nodes=[])
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-size").first()
+
+
+class _NodeCollector:
+    def __init__(self) -> None:
+        self.nodes: list[TreeNode] = []
+
+    def get(self, level: int, index: int) -> bytes | None:
+        return None
+
+    def put(self, level: int, index: int, value: bytes) -> None:
+        self.nodes.append(TreeNode(level=level, index=index, hash=value))
+
+
+def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
+    signer = keys.signer()
+    with transaction.atomic():
+        current = LogHead.objects.select_for_update().filter(pk=1).first()
+        if current is None:
+            LogHead.objects.create(pk=1, size=0, root=b"", nodes=[])
+            current = LogHead.objects.select_for_update().get(pk=1)
+        old_size = current.size
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT seq, leaf_hash, body FROM trail_auditentry WHERE seq > %s ORDER BY seq",
+                [old_size],
+            )
+            rows = cursor.fetchall()
+        if not rows and not extra_signers:
+            return SealResult(None, 0)
+        leaves: list[bytes] = []
+        expected = old_size + 1
+        for seq, stored, body in rows:
+            if seq != expected:
+                raise SealRefusedError(expected, f"entry {expected} is missing; not sealing")
+            computed = hashlib.sha256(b"\x00" + body.encode("utf-8")).digest()
+            if computed != _as_bytes(stored):
+                raise SealRefusedError(seq, f"entry {seq} does not match its leaf hash")
+            leaves.append(computed)
+            expected += 1
+        compact = CompactRange.from_nodes(old_size, [bytes.fromhex(h) for h in current.nodes])
+        collector = _NodeCollector()
+        compact.extend(leaves, cache=collector, cache_min_level=CACHE_MIN_LEVEL)
+        size = compact.size
+        if size == old_size and Checkpoint.objects.filter(size=size).exists():
+            # A rotation with nothing new: the co-signed checkpoint needs a new size.
+            return SealResult(None, 0)
+        root = compact.root()
+        now = timezone.now()
+        text = format_checkpoint(keys.origin(), size, root, [time_extension(now)])
+        signers = [signer, *extra_signers]
+        note = sign_note(text, signers)
+        Checkpoint.objects.create(
+            size=size,
+            root=root,
+            note=note,
+            key_ids=",".join(s.key_id.hex() for s in signers),
+            signed_at=now,
+        )
+        if collector.nodes:
+            TreeNode.objects.bulk_create(collector.nodes)
+        updated = LogHead.objects.filter(pk=1, size=old_size).update(
+            size=size, root=root, nodes=[n.hex() for n in compact.nodes()], updated_at=now
+        )
+        if updated != 1:
+            raise SealConflictError("log head moved while sealing")
+        checkpoint = Checkpoint.objects.get(size=size)
+    return SealResult(checkpoint, size - old_size)
+
+
+def trail_seal(*, extra_signers: Sequence[SignerKey] = ()) -> SealResult:
+    """Sign a checkpoint over all entries not yet covered; a no-op when there are none.
+
+    Side effects: one `Checkpoint`, new `TreeNode` rows, the log head advanced.
+    :raises SealRefusedError: an unsealed entry was altered (the caller raises the alarm).
+    """
+    for attempt in range(_SEAL_ATTEMPTS):
+        try:
+            return _seal_once(extra_signers)
+        except SealConflictError:
+            logger.info("seal conflict, retrying (attempt %d)", attempt + 1)
+    raise SealConflictError(f"could not seal after {_SEAL_ATTEMPTS} attempts")
+
+
+# --- proofs -------------------------------------------------------------------------------
+
+
+class DatabaseStore:
+    """Leaf hashes by 0-based index, read from the audit entries (seq = index + 1)."""
+
+    def leaf_hashes(self, start: int, end: int) -> Sequence[bytes]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT leaf_hash FROM trail_auditentry WHERE seq > %s AND seq <= %s ORDER BY seq",
+                [start, end],
+            )
+            hashes = [_as_bytes(row[0]) for row in cursor.fetchall()]
+        if len(hashes) != end - start:
+            raise LookupError(f"audit entries {start + 1}..{end} are incomplete")
+        return hashes
+
+
+class DatabaseNodeCache:
+    """`TreeNode` rows as a read-only subtree cache (sealing writes them)."""
+
+    def get(self, level: int, index: int) -> bytes | None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'SELECT hash FROM trail_treenode WHERE level = %s AND "index" = %s',
+                [level, index],
+            )
+            row = cursor.fetchone()
+        return None if row is None else _as_bytes(row[0])
+
+    def put(self, level: int, index: int, value: bytes) -> None:
+        """Nodes are only written by the sealer; proofs never write."""
+
+
+def tree_hasher() -> TreeHasher:
+    return TreeHasher(DatabaseStore(), DatabaseNodeCache(), cache_min_level=CACHE_MIN_LEVEL)
+
+
+def prove_inclusion(seq: int, tree_size: int) -> list[bytes]:
+    """RFC 9162 inclusion proof of entry `seq` in the tree of the first `tree_size`."""
+    return tree_hasher().inclusion_proof(seq - 1, tree_size)
+
+
+def prove_consistency(old_size: int, new_size: int) -> list[bytes]:
+    """RFC 9162 consistency proof between two tree sizes."""
+    return tree_hasher().consistency_proof(old_size, new_size)
+
+
+__all__ = [
+    "DatabaseNodeCache",
+    "DatabaseStore",
+    "SealConflictError",
+    "SealRefusedError",
+    "SealResult",
+    "consistency_proof",
+    "head",
+    "inclusion_proof",
+    "latest_checkpoint",
+    "max_seq",
+    "prove_consistency",
+    "prove_inclusion",
+    "trail_seal",
+]

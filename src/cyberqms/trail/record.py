@@ -1,0 +1,182 @@
+"""`audit_record`: the only way an entry enters the audit trail.
+
+Called by service functions inside the transaction of the change it describes, so the
+change and its entry commit or roll back together. Sequence numbers are gap-free and in
+commit order: on PostgreSQL a transaction-scoped advisory lock serializes writers from
+the moment one allocates a number until it commits (a rolled-back number is reused by the
+next writer); SQLite transactions here are IMMEDIATE, which serializes writers already.
+
+The entry is serialized once to canonical JSON (RFC 8785, see docs/audit-trail.md); that
+text is stored verbatim in `body` and its RFC 9162 leaf hash in `leaf_hash`. The other
+columns are copies of body fields, for filtering; verification checks they agree.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+from django.utils import timezone
+
+from cyberqms.core.context import current_context
+from cyberqms.trail.canonical import canonical_json
+from cyberqms.trail.models import AuditEntry
+from cyberqms.trail.registry import Value, audited, diff, state_hash
+
+ENTRY_VERSION = 1
+DELETED = "deleted"  # the state "hash" of a record whose deletion an entry records
+SYSTEM_ACTOR_NAME = "cyberqms (system)"
+# Any constant works: it only has to be the same in every process using the database.
+_ADVISORY_LOCK_KEY = 0x6371_6D73_7472_6C01  # "cqmstrl\x01"
+_INSERT = (
+    "INSERT INTO trail_auditentry (seq, at, actor_id, action, object_type, object_id, "
+    "state_hash, correlation_id, leaf_hash, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM trail_auditentry"
+
+
+class AuditError(ValueError):
+    """A call of `audit_record` that would produce an incomplete entry."""
+
+    def __init__(self, message: str, *, field: str = "__all__") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def snapshot(obj: models.Model) -> dict[str, Value]:
+    """The audited state of a registered record, to pass as `before=` later."""
+    return audited(obj).state(obj)
+
+
+def reason_required(action: str) -> bool:
+    return any(fnmatch.fnmatchcase(action, p) for p in settings.CYBERQMS_TRAIL_REASON_REQUIRED)
+
+
+def _actor_fields(actor: Any | None) -> dict[str, Any]:
+    if actor is None:
+        return {"id": None, "name": SYSTEM_ACTOR_NAME, "username": ""}
+    name = getattr(actor, "full_name", "") or actor.get_username()
+    return {"id": actor.pk, "name": str(name), "username": actor.get_username()}
+
+
+def _allocate_seq(cursor: Any) -> int:
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+    cursor.execute(_NEXT_SEQ)
+    return int(cursor.fetchone()[0])
+
+
+def audit_record(
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    actor: Any | None = None,
+    before: dict[str, Value] | None = None,
+    created: bool = False,
+    deleted: bool = False,
+    changes: dict[str, list[Any]] | None = None,
+    reason: str | None = None,
+    signature_id: str | int | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    label: str | None = None,
+) -> AuditEntry:
+    """Append one entry describing `action` on `obj` by `actor` (``None``: the system).
+
+    For a registered record the entry holds the hash of its state after the change and,
+    with `created=True` or `before=snapshot(obj)`, the changed fields ``{field: [old,
+    new]}``; explicit `changes` are added to those. Unregistered subjects name themselves
+    with `object_type`/`object_id`. Must run inside the caller's transaction.
+
+    :raises AuditError: outside a transaction, or a required reason is missing.
+    """
+    if not connection.in_atomic_block:
+        raise AuditError("audit_record must run inside the transaction of the change")
+    reason = (reason or "").strip() or None
+    if reason is None and reason_required(action):
+        raise AuditError(f"A reason is required for {action}.", field="reason")
+
+    all_changes: dict[str, list[Any]] = {}
+    digest = ""
+    if obj is not None:
+        spec = audited(obj)
+        type_name = object_type or spec.type_name
+        ident = str(obj.pk if object_id is None else object_id)
+        text_label = label if label is not None else spec.label(obj)
+        if deleted:
+            digest = DELETED
+            all_changes = diff(before, None) if before is not None else {}
+        else:
+            after = spec.state(obj)
+            digest = state_hash(after)
+            if created:
+                all_changes = diff(None, after)
+            elif before is not None:
+                all_changes = diff(before, after)
+    else:
+        if not object_type or object_id is None:
+            raise AuditError("an entry without a record needs object_type and object_id")
+        type_name, ident, text_label = object_type, str(object_id), label or ""
+    if changes:
+        all_changes.update(changes)
+
+    ctx = current_context()
+    actor_fields = _actor_fields(actor)
+    with connection.cursor() as cursor:
+        seq = _allocate_seq(cursor)
+        at = timezone.now()
+        entry: dict[str, Any] = {
+            "v": ENTRY_VERSION,
+            "seq": seq,
+            "at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "actor": actor_fields,
+            "action": action,
+            "object": {"type": type_name, "id": ident, "label": text_label[:200]},
+            "changes": all_changes,
+            "reason": reason,
+            "correlation": ctx.correlation_id,
+            "signature": None if signature_id is None else str(signature_id),
+            "context": {
+                "channel": ctx.channel,
+                "source": ctx.source_ip or None,
+                "session": ctx.session_ref or None,
+                "token": ctx.token_id,
+            },
+            "state": digest or None,
+        }
+        body = canonical_json(entry)
+        leaf = hashlib.sha256(b"\x00" + body).digest()
+        text = body.decode("utf-8")
+        cursor.execute(
+            _INSERT,
+            [
+                seq,
+                connection.ops.adapt_datetimefield_value(at),
+                actor_fields["id"],
+                action,
+                type_name,
+                ident,
+                digest,
+                ctx.correlation_id,
+                leaf,
+                text,
+            ],
+        )
+    record = AuditEntry(
+        seq=seq,
+        at=at,
+        actor_id=actor_fields["id"],
+        action=action,
+        object_type=type_name,
+        object_id=ident,
+        state_hash=digest,
+        correlation_id=ctx.correlation_id,
+        leaf_hash=leaf,
+        body=text,
+    )
+    record._state.adding = False
+    record.__dict__["data"] = entry
+    return record

@@ -1,0 +1,156 @@
+"""Which models are audited GxP records, and how their state is captured and hashed.
+
+An app registers each record model once (in its `AppConfig.ready`). The registry turns an
+instance into its *state*: a flat dict of canonical-JSON values, one per audited field.
+`state_hash` is SHA-256 over the canonical JSON of that dict; every audit entry carries
+the hash of the record's state after the change, and reconciliation recomputes it from
+the live row to find edits made outside the application.
+
+Redacted fields (password hashes, token digests) are represented by the SHA-256 of their
+value, so a change is still visible and hashed but the secret never enters the trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+from cyberqms.trail.canonical import canonical_json
+
+Value = None | bool | int | str | list[Any] | dict[str, Any]
+
+REDACTED_PREFIX = "sha256:"
+
+
+@dataclass(frozen=True)
+class AuditedModel:
+    model: type[models.Model]
+    type_name: str
+    fields: tuple[models.Field[Any, Any], ...]
+    redact: frozenset[str]
+    label: Callable[[Any], str]
+    view_action: str
+    detail_url: Callable[[Any], str] | None = None
+    names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(f.attname for f in self.fields))
+
+    def state(self, obj: models.Model) -> dict[str, Value]:
+        """The record's audited fields as canonical-JSON values (see module docstring)."""
+        out: dict[str, Value] = {}
+        redact = self.redact
+        for f in self.fields:
+            value = to_json_value(getattr(obj, f.attname))
+            if f.attname in redact and value is not None and value != "":
+                value = REDACTED_PREFIX + hashlib.sha256(str(value).encode()).hexdigest()
+            out[f.attname] = value
+        return out
+
+
+_REGISTRY: dict[type[models.Model], AuditedModel] = {}
+_BY_NAME: dict[str, AuditedModel] = {}
+
+
+def register(
+    model: type[models.Model],
+    type_name: str,
+    *,
+    view_action: str,
+    exclude: Iterable[str] = (),
+    redact: Iterable[str] = (),
+    label: Callable[[Any], str] = str,
+    detail_url: Callable[[Any], str] | None = None,
+) -> AuditedModel:
+    """Declare `model` an audited record named `type_name` (e.g. ``"capa.capa"``).
+
+    `exclude` lists fields that change without a GxP meaning (``last_login``) and are
+    left out of the state; `view_action` is the access-gate action that lets someone see
+    the record, and so its history.
+    """
+    excluded = set(exclude)
+    fields = tuple(
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in excluded and f.attname not in excluded
+    )
+    redacted = frozenset(redact)
+    unknown = redacted - {f.attname for f in fields}
+    if unknown:
+        raise ValueError(f"redacted fields not audited on {type_name}: {sorted(unknown)}")
+    entry = AuditedModel(model, type_name, fields, redacted, label, view_action, detail_url)
+    existing = _BY_NAME.get(type_name)
+    if existing is not None and existing.model is not model:
+        raise ValueError(f"audit type {type_name!r} is already registered")
+    _REGISTRY[model] = entry
+    _BY_NAME[type_name] = entry
+    return entry
+
+
+def audited(obj_or_model: models.Model | type[models.Model]) -> AuditedModel:
+    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
+    try:
+        return _REGISTRY[model]
+    except KeyError:
+        raise LookupError(f"{model.__name__} is not a registered audited record") from None
+
+
+def by_type(type_name: str) -> AuditedModel:
+    try:
+        return _BY_NAME[type_name]
+    except KeyError:
+        raise LookupError(f"unknown audited record type {type_name!r}") from None
+
+
+def all_audited() -> list[AuditedModel]:
+    return sorted(_BY_NAME.values(), key=lambda a: a.type_name)
+
+
+def is_audited(type_name: str) -> bool:
+    return type_name in _BY_NAME
+
+
+def to_json_value(value: object) -> Value:
+    """A field value in the canonical-JSON domain (no floats, exact decimal strings)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if -(2**53) < value < 2**53 else str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID, dt.timedelta, float)):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    return str(value)
+
+
+def state_hash(state: dict[str, Value]) -> str:
+    return hashlib.sha256(canonical_json(state)).hexdigest()
+
+
+def diff(before: dict[str, Value] | None, after: dict[str, Value] | None) -> dict[str, list[Value]]:
+    """Changed fields as ``{field: [old, new]}``; a creation lists every field."""
+    before = before or {}
+    after = after or {}
+    keys = list(after) + [k for k in before if k not in after]
+    return {
+        k: [before.get(k), after.get(k)]
+        for k in keys
+        if k not in before or k not in after or before[k] != after[k]
+    }
