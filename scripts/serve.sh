@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start every process the product needs on 127.0.0.1:8000: the web server and the
-# background worker. Stops all of them when any one exits or on Ctrl-C.
+# Start every process the product needs on 127.0.0.1:8000: the web server, the
+# background worker and the scheduler (audit-trail sealing every second, scheduled
+# verification). Stops all of them when any one exits or on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -23,10 +24,12 @@ $BIN/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 1 --blocki
 pids+=($!)
 $BIN/cyberqms db_worker --queue-name '*' &
 pids+=($!)
+$BIN/cyberqms scheduler &
+pids+=($!)
 
 for _ in $(seq 1 50); do
   if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then break; fi
   sleep 0.2
 done
-echo "cyberqms is serving on http://$HOST:$PORT (Ctrl-C stops the web server and the worker)"
+echo "cyberqms is serving on http://$HOST:$PORT (Ctrl-C stops the web server, worker and scheduler)"
 wait -n "${pids[@]}"

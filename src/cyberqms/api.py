@@ -157,10 +157,12 @@ def _server_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from cyberqms.accounts.api import router as accounts_router
+    from cyberqms.trail.api import router as trail_router
     from cyberqms.web.api import router as system_router
 
     api.add_router("/", system_router)
     api.add_router("/", accounts_router)
+    api.add_router("/", trail_router)
 
 
 _register_routers()

@@ -358,6 +358,7 @@ CYBERQMS_TRAIL_ORIGIN = env("CYBERQMS_TRAIL_ORIGIN", "cyberqms.local/trail")
 # Seconds between seals when there are new entries, and between incremental verifications.
 CYBERQMS_TRAIL_SEAL_INTERVAL = float(env("CYBERQMS_TRAIL_SEAL_INTERVAL", "1"))
 CYBERQMS_TRAIL_VERIFY_INTERVAL = float(env("CYBERQMS_TRAIL_VERIFY_INTERVAL", "3600"))
+CYBERQMS_TRAIL_FULL_VERIFY_INTERVAL = float(env("CYBERQMS_TRAIL_FULL_VERIFY_INTERVAL", "86400"))
 # Audit actions (shell-style patterns) whose entries must carry a reason.
 CYBERQMS_TRAIL_REASON_REQUIRED = [
     p.strip()

@@ -7,8 +7,11 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
+
+from cyberqms.trail.models import IntegrityFlag
 
 from .models import RoleAssignment, User
 
@@ -38,7 +41,7 @@ def users_filtered(
     users = (
         User.objects.select_related("site")
         .prefetch_related(Prefetch("role_assignments", queryset=current, to_attr="current_roles"))
-        .annotate(has_totp=Exists(totp))
+        .annotate(has_totp=Exists(totp), integrity_failure=Exists(_open_flags()))
     )
     if q:
         users = users.filter(
@@ -105,4 +108,23 @@ def user_out(user: User, roles: list[RoleAssignment] | None = None) -> dict[str,
         "date_joined": user.date_joined,
         "deactivated_at": user.deactivated_at,
         "roles": [role_out(a) for a in roles],
+        "integrity_failure": _has_integrity_failure(user),
     }
+
+
+def _open_flags() -> QuerySet[IntegrityFlag]:
+    return IntegrityFlag.objects.filter(
+        object_type="accounts.user",
+        object_id=Cast(OuterRef("pk"), output_field=CharField()),
+        resolved_at__isnull=True,
+    )
+
+
+def _has_integrity_failure(user: User) -> bool:
+    """Whether verification found this user's record altered outside cyberqms (open flag)."""
+    annotated = getattr(user, "integrity_failure", None)
+    if annotated is not None:
+        return bool(annotated)
+    return IntegrityFlag.objects.filter(
+        object_type="accounts.user", object_id=str(user.pk), resolved_at__isnull=True
+    ).exists()

@@ -38,6 +38,9 @@ class UserOut(Schema):
     is_active: bool
     mfa_enrolled: bool
     must_change_password: bool
+    integrity_failure: bool = Field(
+        description="Verification found this record changed outside cyberqms (unresolved)."
+    )
     last_login: datetime | None
     date_joined: datetime
     deactivated_at: datetime | None

@@ -9,9 +9,19 @@ class TrailConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import reverse
 
-        from cyberqms.trail import actions
+        from cyberqms.core import scheduler
+        from cyberqms.trail import actions, tasks
         from cyberqms.trail.models import IntegrityFlag, TrailReview
         from cyberqms.trail.registry import register
+
+        scheduler.every("trail.seal", tasks.seal_interval, tasks.seal_now,
+                        "sign a checkpoint when there are new audit entries")
+        scheduler.every("trail.verify.incremental", tasks.verify_interval,
+                        tasks.enqueue_incremental_verify,
+                        "verify entries since the last verified checkpoint (task)")
+        scheduler.every("trail.verify.full", tasks.full_verify_interval,
+                        tasks.enqueue_full_verify,
+                        "verify the whole trail and reconcile every record (task)")
 
         register(
             TrailReview, "trail.review", view_action=actions.ENTRY_VIEW,

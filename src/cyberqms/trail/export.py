@@ -69,14 +69,38 @@ def resolve_range(from_seq: int | None, to_seq: int | None) -> tuple[int, int]:
     return start, end
 
 
-def write_export(
-    stream: IO[str] | Any,
-    *,
-    from_seq: int | None = None,
-    to_seq: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ExportSummary:
-    """Write a verifiable export of entries `from_seq..to_seq` to `stream`."""
+@dataclass(frozen=True)
+class PreparedExport:
+    """A sealed, anchored range; `lines()` streams it (entries are read lazily)."""
+
+    summary: ExportSummary
+    prefix: list[bytes]
+    inner: list[str]
+    anchor_note: str
+    consistency: list[bytes]
+
+    def lines(self, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+        def counting(items: Iterable[_Pair]) -> Iterator[_Pair]:
+            for counted, item in enumerate(items, 1):
+                if progress is not None and counted % _BATCH == 0:
+                    progress(counted)
+                yield item
+
+        yield from build_export_lines(
+            origin=keys.origin(),
+            verifier_keys=keys.verifier_keys(),
+            from_seq=self.summary.from_seq,
+            to_seq=self.summary.to_seq,
+            prefix_nodes=self.prefix,
+            entries=counting(_entries(self.summary.from_seq, self.summary.to_seq)),
+            checkpoints=self.inner,
+            anchor_note=self.anchor_note,
+            anchor_consistency=self.consistency,
+        )
+
+
+def prepare_export(from_seq: int | None = None, to_seq: int | None = None) -> PreparedExport:
+    """Seal, then fix the range, the prefix nodes, inner checkpoints and the anchor proof."""
     start, end = resolve_range(from_seq, to_seq)
     trail_seal()
     anchor = latest_checkpoint()
@@ -89,30 +113,23 @@ def write_export(
         .order_by("size")
         .values_list("note", flat=True)
     )
-    consistency = hasher.consistency_proof(end, anchor.size) if end else []
-    counted = 0
+    consistency = hasher.consistency_proof(end, anchor.size)
+    summary = ExportSummary(start, end, end - start + 1, len(inner), anchor.size)
+    return PreparedExport(summary, prefix, inner, anchor.note, consistency)
 
-    def counting(items: Iterable[_Pair]) -> Iterator[_Pair]:
-        nonlocal counted
-        for item in items:
-            counted += 1
-            if progress is not None and counted % _BATCH == 0:
-                progress(counted)
-            yield item
 
-    for line in build_export_lines(
-        origin=keys.origin(),
-        verifier_keys=keys.verifier_keys(),
-        from_seq=start,
-        to_seq=end,
-        prefix_nodes=prefix,
-        entries=counting(_entries(start, end)),
-        checkpoints=inner,
-        anchor_note=anchor.note,
-        anchor_consistency=consistency,
-    ):
+def write_export(
+    stream: IO[str] | Any,
+    *,
+    from_seq: int | None = None,
+    to_seq: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ExportSummary:
+    """Write a verifiable export of entries `from_seq..to_seq` to `stream`."""
+    prepared = prepare_export(from_seq, to_seq)
+    for line in prepared.lines(progress):
         stream.write(line)
-    return ExportSummary(start, end, counted, len(inner), anchor.size)
+    return prepared.summary
 
 
 # --- flat exports for reading (the auditor's viewer) -----------------------------------------

@@ -1,0 +1,59 @@
+"""Periodic jobs: one `cyberqms scheduler` process runs them on their intervals.
+
+Apps register jobs in their `AppConfig.ready`. A job either runs inline (only for work
+that takes milliseconds and must not wait behind long tasks, such as sealing the audit
+trail every second) or enqueues a background task through Django's tasks API, which the
+`db_worker` process executes. Intervals come from settings, read when the scheduler
+starts. Several scheduler processes may run: every job is safe to run concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+logger = logging.getLogger("cyberqms.scheduler")
+
+
+@dataclass
+class Job:
+    name: str
+    interval: Callable[[], float]
+    run: Callable[[], object]
+    description: str = ""
+    next_at: float = field(default=0.0)
+
+
+JOBS: dict[str, Job] = {}
+
+
+def every(
+    name: str, interval: Callable[[], float], run: Callable[[], object], description: str = ""
+) -> Job:
+    """Register `run` to be called every `interval()` seconds (first call at start)."""
+    job = Job(name, interval, run, description)
+    JOBS[name] = job
+    return job
+
+
+def run_due(now: float) -> list[str]:
+    """Run every job whose time has come; returns the names run. Never raises."""
+    ran: list[str] = []
+    for job in JOBS.values():
+        if now < job.next_at:
+            continue
+        try:
+            job.run()
+        except Exception:  # a failing job must not stop the others; it is logged
+            logger.exception("scheduled job %s failed", job.name)
+        job.next_at = now + max(job.interval(), 0.05)
+        ran.append(job.name)
+    return ran
+
+
+def loop(stop: Callable[[], bool], tick: float = 0.25) -> None:
+    while not stop():
+        run_due(time.monotonic())
+        time.sleep(tick)
