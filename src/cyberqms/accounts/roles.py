@@ -14,28 +14,57 @@ from cyberqms.core.access import Grant
 
 from .enums import Role
 
+# Trail rights in one place: everyone sees the history of records they may see; QA,
+# IT security and auditors read the whole trail; QA reviews it independently.
+_TRAIL_READ = ("trail.history.view", "trail.entry.view", "trail.export")
+
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: (
         "accounts.*",
         "access.decision.view",
         "security.event.view",
+        "trail.history.view",
+        "trail.status.view",
     ),
-    Role.QA_MANAGER: ("accounts.user.view", "security.event.view"),
-    Role.QA_REVIEWER: ("accounts.user.view",),
-    Role.PROCESS_OWNER: ("accounts.user.view",),
-    Role.AUTHOR: (),
+    Role.QA_MANAGER: (
+        "accounts.user.view",
+        "security.event.view",
+        *_TRAIL_READ,
+        "trail.status.view",
+        "trail.verify.run",
+        "trail.flag.resolve",
+        "trail.review.create",
+        "trail.proof.view",
+    ),
+    Role.QA_REVIEWER: ("accounts.user.view", *_TRAIL_READ, "trail.review.create"),
+    Role.PROCESS_OWNER: ("accounts.user.view", "trail.history.view"),
+    Role.AUTHOR: ("trail.history.view",),
     Role.IT_SECURITY: (
         "accounts.user.view",
         "accounts.integration.view",
         "access.decision.view",
         "security.event.view",
+        *_TRAIL_READ,
+        "trail.status.view",
+        "trail.verify.run",
+        "trail.flag.resolve",
+        "trail.proof.view",
     ),
-    Role.SYSTEM_OWNER: ("accounts.user.view", "accounts.integration.view"),
+    Role.SYSTEM_OWNER: (
+        "accounts.user.view",
+        "accounts.integration.view",
+        "trail.history.view",
+        "trail.status.view",
+        "trail.verify.run",
+    ),
     Role.AUDITOR: (
         "accounts.user.view",
         "accounts.integration.view",
         "access.decision.view",
         "security.event.view",
+        *_TRAIL_READ,
+        "trail.status.view",
+        "trail.proof.view",
     ),
 }
 

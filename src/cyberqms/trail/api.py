@@ -218,10 +218,12 @@ def trail_inclusion_proof(
 @gate(actions.PROOF_VIEW)
 def trail_consistency_proof(
     request: HttpRequest,
-    old_size: int = Query(..., ge=1),
+    old_size: int | None = Query(None, ge=1, description="Required"),
     new_size: int | None = Query(None, ge=1, description="Default: latest checkpoint"),
 ) -> dict[str, Any]:
     """RFC 9162 consistency proof between two checkpoints."""
+    if old_size is None:
+        raise TrailError("old_size is required.", field="old_size")
     old = _checkpoint(old_size, "old_size")
     new = _checkpoint(new_size, "new_size") if new_size else latest_checkpoint()
     assert new is not None

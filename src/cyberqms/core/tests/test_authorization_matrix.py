@@ -30,6 +30,12 @@ DECISION_VIEWERS = frozenset({"admin", "it_security", "auditor"})
 INTEGRATION_VIEWERS = frozenset({"admin", "it_security", "system_owner", "auditor"})
 MFA_ENROLLED = frozenset({"admin", "qa_manager", "it_security", "system_owner"})
 NOBODY: frozenset[str] = frozenset()
+TRAIL_READERS = frozenset({"qa_manager", "qa_approver", "it_security", "auditor"})
+TRAIL_STATUS = frozenset({"admin", "qa_manager", "it_security", "system_owner", "auditor"})
+TRAIL_PROOFS = frozenset({"qa_manager", "it_security", "auditor"})
+TRAIL_VERIFIERS = frozenset({"qa_manager", "it_security", "system_owner"})
+TRAIL_RESOLVERS = frozenset({"qa_manager", "it_security"})
+TRAIL_REVIEWERS = frozenset({"qa_manager", "qa_approver"})
 
 
 @dataclass(frozen=True)
@@ -124,11 +130,46 @@ EXPECTATIONS: dict[str, Expect] = {
     ),
     "api:security_event_list": Expect(EVENT_VIEWERS, anonymous=401),
     "api:access_decision_list": Expect(DECISION_VIEWERS, anonymous=401),
+    # audit trail API (no checkpoint is sealed in this fixture: proofs answer 422/404 to
+    # those the gate lets through)
+    "api:trail_entries": Expect(TRAIL_READERS, anonymous=401),
+    "api:trail_entry": Expect(TRAIL_READERS, anonymous=401, kwargs={"seq": 1}),
+    "api:trail_history": Expect(
+        USER_VIEWERS, anonymous=401,
+        kwargs={"object_type": "accounts.user", "object_id": "self"},
+    ),
+    "api:trail_checkpoints": Expect(TRAIL_PROOFS, anonymous=401),
+    "api:trail_checkpoint_latest": Expect(TRAIL_PROOFS, ok=404, anonymous=401),
+    "api:trail_inclusion_proof": Expect(TRAIL_PROOFS, ok=422, anonymous=401,
+                                        kwargs={"seq": 1}),
+    "api:trail_consistency_proof": Expect(TRAIL_PROOFS, ok=422, anonymous=401),
+    "api:trail_keys": Expect(TRAIL_PROOFS, anonymous=401),
+    "api:trail_export": Expect(TRAIL_READERS, anonymous=401),
+    "api:trail_status": Expect(TRAIL_STATUS, anonymous=401),
+    "api:trail_verifications": Expect(TRAIL_STATUS, anonymous=401),
+    "api:trail_flags": Expect(TRAIL_STATUS, anonymous=401),
+    "api:trail_flag_resolve": Expect(
+        TRAIL_RESOLVERS, ok=404, anonymous=401, method="post", kwargs={"flag_id": 999},
+        body={"reason": "matrix"},
+    ),
+    "api:trail_reviews": Expect(TRAIL_READERS, anonymous=401),
 }
 
 # Several API operations share one path; the matrix drives the first (GET) one, and the
 # POST operations on those paths are covered here with a valid body.
 SHARED_PATH_OPERATIONS = {
+    "api:trail_checkpoint_create": Expect(
+        TRAIL_VERIFIERS, ok=201, anonymous=401, method="post", body={},
+    ),
+    "api:trail_verify_now": Expect(
+        TRAIL_VERIFIERS, ok=201, anonymous=401, method="post", body={"reconcile": False},
+    ),
+    # the gate lets reviewers through; an empty date range is then refused (422)
+    "api:trail_review_create": Expect(
+        TRAIL_REVIEWERS, ok=422, anonymous=401, method="post",
+        body={"scope": "range", "date_from": "2020-01-01", "date_to": "2020-01-02",
+              "outcome": "no_findings"},
+    ),
     "api:user_create": Expect(
         ADMIN, ok=201, anonymous=401, method="post",
         body={"username": "{role}_new", "full_name": "New Person", "email": "n@x.test",
