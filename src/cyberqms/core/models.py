@@ -6,6 +6,7 @@ drift detection and zero-trust reporting (CYB-01), security events for detection
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -64,3 +65,62 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.severity}): {self.message}"
+
+
+class SignatureCommitment(models.Model):
+    """A user's acknowledgement of the signature-accountability statement (P11-14).
+
+    21 CFR 11.100(c): before a first electronic signature the signer certifies that it is
+    the legally binding equivalent of their handwritten signature. The exact statement
+    text is kept by its hash and version, so a later rewording needs a new acknowledgement.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signature_commitments"
+    )
+    version = models.PositiveSmallIntegerField()
+    statement_sha256 = models.CharField(max_length=64)
+    accepted_at = models.DateTimeField()
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="commitment_once_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"signature commitment v{self.version} of user {self.user_id}"
+
+
+class Signature(models.Model):
+    """One electronic signature: who signed which exact record version, when, meaning what.
+
+    Append-only. `record_hash` is the hash of the record's signed content; when the record's
+    content changes later the signature is shown as superseded (P11-20). The manifestation
+    (printed name, date and time with zone, meaning) is derived from this row only.
+    """
+
+    record_type = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=64)
+    record_label = models.CharField(max_length=200)
+    record_hash = models.CharField(max_length=64)
+    action = models.CharField(max_length=100)
+    meaning = models.CharField(max_length=50)
+    reason = models.CharField(max_length=1000, blank=True)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=200)
+    username = models.CharField(max_length=150)
+    signed_at = models.DateTimeField()
+    components = models.CharField(max_length=30)  # "password+totp" or "password"
+    channel = models.CharField(max_length=10)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    correlation_id = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        indexes = [
+            models.Index(fields=["record_type", "record_id"], name="signature_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meaning} by {self.printed_name} at {self.signed_at.isoformat()}"
