@@ -25,3 +25,5 @@ STORAGES = {
 }
 # Transactional tests empty the database between tests; production refuses `flush`.
 CYBERQMS_ALLOW_FLUSH = True
+# A record family used only by the workflow-engine tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.core.tests.sample"]  # noqa: F405
