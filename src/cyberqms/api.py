@@ -22,6 +22,8 @@ from ninja.security import HttpBearer, SessionAuth
 from cyberqms.core.access import AccessDenied, require
 from cyberqms.core.context import current_context, set_context
 from cyberqms.core.problems import problem_response
+from cyberqms.core.signatures import SigningError
+from cyberqms.core.workflow import SegregationOfDuties, TransitionNotAllowed
 
 logger = logging.getLogger("cyberqms.api")
 
@@ -120,6 +122,27 @@ def _access_problem(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
     return problem_response(
         403, f"Not allowed: {exc.decision.reason}.", action=exc.decision.action
     )
+
+
+@api.exception_handler(TransitionNotAllowed)
+def _conflict_problem(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
+    return problem_response(
+        409, str(exc), title="Not possible in this state", state=exc.state,
+        allowed_actions=exc.allowed,
+    )
+
+
+@api.exception_handler(SigningError)
+def _signing_problem(request: HttpRequest, exc: SigningError) -> HttpResponse:
+    return problem_response(
+        403, exc.text, title="Signature refused",
+        errors=[{"field": exc.field, "message": exc.text}],
+    )
+
+
+@api.exception_handler(SegregationOfDuties)
+def _segregation_problem(request: HttpRequest, exc: SegregationOfDuties) -> HttpResponse:
+    return problem_response(403, exc.text, title="Segregation of duties")
 
 
 @api.exception_handler(Http404)
