@@ -5,10 +5,13 @@
         [--totp-secret SECRET] --out test-artifacts/shots
 
 Signs in (answering the TOTP step when a secret is given), saves a PNG of each main page
-(home, profile, users, the first user's detail, sites, security events, access decisions,
-integrations, API docs), signs out and saves the sign-in page. Prints each file written.
-Exits non-zero with a message when sign-in fails or a page does not answer 200; the other
-pages are still captured. Uses Debian's Chromium (/usr/bin/chromium) through Playwright.
+(home, profile, users, the first user's detail and its History tab, sites, security
+events, access decisions, integrations, the audit-trail viewer, trail status, trail reviews
+and the review form, API docs), signs out and saves the sign-in page. Prints each file
+written. Pages the user's roles do not allow (403) are skipped with a note, so running it
+once per role covers every page. Exits non-zero with a message when sign-in fails or a page
+answers anything else but 200; the other pages are still captured. Uses Debian's Chromium
+(/usr/bin/chromium) through Playwright.
 """
 
 from __future__ import annotations
@@ -43,12 +46,18 @@ PAGES: list[tuple[str, str]] = [
     ("profile", "/profile/"),
     ("users", USER_LIST_PATH),
     ("user-detail", ""),  # the first user in the list, found at run time
+    ("user-history", ""),  # the same page with its History tab opened
     ("sites", "/admin-area/sites/"),
     ("security-events", "/security/events/"),
     ("access-decisions", "/security/decisions/"),
     ("integrations", "/security/integrations/"),
+    ("trail-viewer", "/trail/"),
+    ("trail-status", "/trail/status/"),
+    ("trail-reviews", "/trail/reviews/"),
+    ("trail-review-form", "/trail/reviews/new/"),
     ("api-docs", "/api/v1/docs"),
 ]
+NOT_ALLOWED = 403
 
 
 class ScreenshotError(Exception):
@@ -143,14 +152,29 @@ def capture(base: str, user: str, password: str, totp_secret: str | None, out: P
             sign_in(page, user, password, totp_secret)
             detail = ""
             for name, path in PAGES:
-                if name == "user-detail":
+                if name in ("user-detail", "user-history"):
                     if not detail:
-                        problems.append("user-detail: skipped, the user list did not open")
+                        problems.append(f"{name}: skipped, the user list did not open")
                         continue
                     path = detail
+                if name == "user-history":
+                    tab = page.get_by_role("tab", name="History")
+                    if not tab.count():
+                        print(f"note: {name}: no History tab for {user}, skipped",
+                              file=sys.stderr)
+                        continue
+                    tab.click()
+                    page.wait_for_load_state("networkidle")
+                    page.locator("#tab-history table").wait_for()
+                    shoot(page, out, name)
+                    continue
                 response = page.goto(path)
                 page.wait_for_load_state("networkidle")
                 status = response.status if response is not None else 0
+                if status == NOT_ALLOWED:
+                    print(f"note: {name}: {path} is not allowed for {user}, skipped",
+                          file=sys.stderr)
+                    continue
                 if status != 200:
                     problems.append(f"{name}: {path} answered {status}")
                 elif path_of(page.url) != path_of(path):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
+    path("trail/", include("cyberqms.trail.urls")),
     path("", include("cyberqms.accounts.urls")),
     path("", include("cyberqms.web.urls")),
 ]

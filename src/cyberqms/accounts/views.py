@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 from cyberqms.core.access import can
 from cyberqms.core.models import AccessDecision, SecurityEvent, Severity
 from cyberqms.core.pages import gated
+from cyberqms.trail import actions as trail_actions
+from cyberqms.trail.services import open_flags
 
 from . import actions, services
 from .enums import Role
@@ -153,6 +155,8 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "can_grant": can(request.user, actions.ROLE_MANAGE),
         "events": SecurityEvent.objects.filter(username=subject.username)[:10],
         "issued_password": request.session.pop("issued_password", None),
+        "integrity_flags": open_flags("accounts.user", subject.pk),
+        "can_history": can(request.user, trail_actions.HISTORY_VIEW),
     })
 
 

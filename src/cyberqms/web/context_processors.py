@@ -15,17 +15,24 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"app_version": cyberqms.__version__}
-    sections = []
+    sections: list[dict[str, Any]] = []
     current = request.path
     for section in NAVIGATION:
-        items = []
-        for item in section.items:
-            if can(user, item.action):
-                url = reverse(item.url_name)
-                active = current == url if url == "/" else current.startswith(url)
-                items.append({"label": item.label, "url": url, "icon": item.icon,
-                              "active": active})
+        items: list[dict[str, Any]] = [
+            {"label": item.label, "url": reverse(item.url_name), "icon": item.icon,
+             "active": False}
+            for item in section.items
+            if can(user, item.action)
+        ]
         if items:
             sections.append({"title": section.title, "items": items})
+    # The entry whose address is the longest prefix of this page is the current one, so
+    # /trail/status/ marks "Trail status", not also "Audit trail" at /trail/.
+    matches = [
+        item for section in sections for item in section["items"]
+        if (current == item["url"] if item["url"] == "/" else current.startswith(item["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     roles = [a.get_role_display() for a in user.active_roles()]
     return {"nav_sections": sections, "user_roles": roles, "app_version": cyberqms.__version__}

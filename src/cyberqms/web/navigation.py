@@ -23,6 +23,11 @@ NAVIGATION: tuple[NavSection, ...] = (
     NavSection("Workspace", (
         NavItem("Home", "web:home", "account.self", "home"),
     )),
+    NavSection("Data integrity", (
+        NavItem("Audit trail", "trail:entries", "trail.entry.view", "list"),
+        NavItem("Trail status", "trail:status", "trail.status.view", "check"),
+        NavItem("Trail reviews", "trail:reviews", "trail.entry.view", "eye"),
+    )),
     NavSection("Security", (
         NavItem("Security events", "accounts:security_events", "security.event.view", "alert"),
         NavItem("Access decisions", "accounts:access_decisions", "access.decision.view",

@@ -12,6 +12,7 @@ import cyberqms
 from cyberqms.core.access import can
 from cyberqms.core.models import SecurityEvent, Severity
 from cyberqms.core.pages import gated
+from cyberqms.trail.queries import status_summary
 
 from .tasks_list import open_tasks
 
@@ -32,6 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
             for level in Severity.values if level in counts
         ]
         context["recent_events"] = SecurityEvent.objects.all()[:8]
+    if can(user, "trail.status.view"):
+        context["trail_summary"] = status_summary()
     return render(request, "web/home.html", context)
 
 

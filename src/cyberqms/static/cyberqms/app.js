@@ -11,6 +11,28 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   });
+  // Tabs declared with data-tabs: each role=tab link shows the panel it controls. The
+  // link's own address (a full page) stays the fallback without scripts; htmx loads a
+  // panel's content on its first click.
+  document.querySelectorAll("[data-tabs]").forEach((tablist) => {
+    const tabs = Array.from(tablist.querySelectorAll("[role=tab]"));
+    const show = (tab) => {
+      tabs.forEach((other) => {
+        const selected = other === tab;
+        other.classList.toggle("active", selected);
+        other.setAttribute("aria-selected", String(selected));
+        const panel = document.getElementById(other.getAttribute("aria-controls"));
+        if (panel) panel.hidden = !selected;
+      });
+      history.replaceState(null, "", "#" + tab.dataset.tab);
+    };
+    tabs.forEach((tab) => tab.addEventListener("click", (event) => {
+      event.preventDefault();
+      show(tab);
+    }));
+    const wanted = tabs.find((tab) => "#" + tab.dataset.tab === window.location.hash);
+    if (wanted) wanted.click();
+  });
   // Auto-submit filter selects.
   document.querySelectorAll("form.filters select").forEach((select) => {
     select.addEventListener("change", () => select.form.requestSubmit());

@@ -33,16 +33,16 @@ REAUTHENTICATE_PATH = "/accounts/reauthenticate/"
 EXPECTED_NAV: dict[str, set[str]] = {
     "author": {"Home", "Profile and security", "API"},
     "it_security": {
-        "Home", "Security events", "Access decisions", "Integrations", "Users",
-        "Profile and security", "API",
+        "Home", "Audit trail", "Trail status", "Trail reviews", "Security events",
+        "Access decisions", "Integrations", "Users", "Profile and security", "API",
     },
     "auditor": {
-        "Home", "Security events", "Access decisions", "Integrations", "Users",
-        "Profile and security", "API",
+        "Home", "Audit trail", "Trail status", "Trail reviews", "Security events",
+        "Access decisions", "Integrations", "Users", "Profile and security", "API",
     },
     "admin": {
-        "Home", "Security events", "Access decisions", "Integrations", "Users", "Sites",
-        "Profile and security", "API",
+        "Home", "Trail status", "Security events", "Access decisions", "Integrations",
+        "Users", "Sites", "Profile and security", "API",
     },
 }
 
@@ -391,7 +391,8 @@ def test_pages_have_no_csp_violations(
     for path in (
         "/", "/profile/", "/admin-area/users/", f"/admin-area/users/{author.pk}/",
         "/admin-area/sites/", "/security/events/", "/security/decisions/",
-        "/security/integrations/", "/api/v1/docs",
+        "/security/integrations/", "/trail/status/",
+        f"/trail/history/accounts.user/{author.pk}/", "/api/v1/docs",
     ):
         response = admin_page.goto(path)
         assert response is not None
@@ -403,7 +404,7 @@ def test_pages_have_no_csp_violations(
     security_page = open_page()
     sign_in(security_page, security, totp=True)
     for path in ("/security/events/", "/security/decisions/", "/security/integrations/",
-                 "/admin-area/users/"):
+                 "/admin-area/users/", "/trail/", "/trail/status/", "/trail/reviews/"):
         response = security_page.goto(path)
         assert response is not None
         assert response.status == 200, f"{path}: {response.status}"
