@@ -66,6 +66,11 @@ def make_user(db: Any) -> Callable[..., Any]:
         user.set_password(PASSWORD)
         user.must_change_password = False
         user.save()
+        # The persona chose PASSWORD as if through the password-change page: audited, so
+        # verification and reconciliation see personas like any other user.
+        from cyberqms.accounts.services import user_password_changed
+
+        user_password_changed(user)
         if mfa or (mfa is None and role in {"administrator", "qa_manager", "it_security",
                                               "system_owner"}):
             enrol_totp(user)

@@ -38,6 +38,7 @@ from cyberqms.trail.services import (
     flag_resolve,
     review_create,
     trail_checkpoint,
+    trail_export_record,
     trail_verify,
 )
 
@@ -263,6 +264,11 @@ def trail_export(
     except ExportError as exc:
         raise TrailError(str(exc), field=exc.field) from None
     summary = prepared.summary
+    trail_export_record(
+        actor=request.auth,  # type: ignore[attr-defined]
+        fmt="jsonl", filters={"from_seq": from_seq, "to_seq": to_seq},
+        entries=summary.entries, seq_range=(summary.from_seq, summary.to_seq),
+    )
     response = StreamingHttpResponse(prepared.lines(), content_type="application/x-ndjson")
     response["Content-Disposition"] = (
         f'attachment; filename="trail-{summary.from_seq}-{summary.to_seq}.jsonl"'

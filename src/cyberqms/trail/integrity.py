@@ -383,7 +383,8 @@ def _reconcile_model(report: Report, spec: AuditedModel) -> None:
                 Problem(
                     "record",
                     f"{spec.type_name} {ident} ({label}) was changed outside cyberqms: "
-                    f"{what} differ from the audit trail",
+                    f"{what} {'differs' if len(fields) == 1 else 'differ'} from the audit "
+                    "trail",
                     object_type=spec.type_name,
                     object_id=ident,
                     fields=fields,

@@ -338,6 +338,28 @@ def key_rotate(*, actor: Any | None = None, reason: str) -> tuple[str, str]:
     return old.verifier().encode(), new.verifier().encode()
 
 
+def trail_export_record(
+    *, actor: Any | None, fmt: str, filters: dict[str, Any], entries: int,
+    seq_range: tuple[int, int] | None = None,
+) -> None:
+    """Audit that someone took a copy of the trail (AL-09): who, what filter, how many.
+
+    Side effects: audit entry `trail.export.create`.
+    """
+    described = {k: str(v) for k, v in sorted(filters.items()) if v not in (None, "")}
+    changes: dict[str, list[Any]] = {
+        "format": [None, fmt], "filters": [None, described], "entries": [None, entries],
+    }
+    if seq_range is not None:
+        changes["seq_range"] = [None, list(seq_range)]
+    with transaction.atomic():
+        audit_record(
+            "trail.export.create", actor=actor, object_type="trail.export",
+            object_id=current_context().correlation_id, label=f"{fmt} export",
+            changes=changes,
+        )
+
+
 def entry_count() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM trail_auditentry")

@@ -99,7 +99,12 @@ def test_export_streams_a_file_the_standalone_verifier_accepts_al_06(
     report = verify_export(lines, keys.verifier_keys())
     assert report.ok, report.summary()
     assert report.from_seq == 2
-    assert report.to_seq == AuditEntry.objects.count()
+    # the export itself is audited (AL-09), right after the exported range
+    export_entry = AuditEntry.objects.order_by("-seq").first()
+    assert export_entry is not None
+    assert export_entry.action == "trail.export.create"
+    assert report.to_seq == export_entry.seq - 1
+    assert export_entry.changes["seq_range"] == [None, [2, report.to_seq]]
     tampered = [line.replace(b"Person 1", b"Person 7") for line in lines]
     assert not verify_export(tampered, keys.verifier_keys()).ok
 
@@ -169,7 +174,8 @@ def test_tampered_user_is_flagged_in_the_user_api_and_resolution_is_audited_cyb_
     assert resolved.status_code == 200
     assert resolved.json()["resolved_by"] == "it_security"
     last = AuditEntry.objects.order_by("-seq").first()
-    assert last is not None and last.action == "trail.flag.resolve"
+    assert last is not None
+    assert last.action == "trail.flag.resolve"
     assert admin.get(f"/api/v1/users/{victim.pk}").json()["integrity_failure"] is False
 
 

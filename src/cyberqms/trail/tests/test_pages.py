@@ -563,7 +563,7 @@ def test_integrity_failure_shows_on_the_record_and_its_resolution_is_audited_cyb
     failed = security.post("/trail/status/verify/", follow=True)
     flag = IntegrityFlag.objects.get()
     assert flag.message == (
-        f"accounts.user {org.nina.pk} (nina) was changed outside cyberqms: email differ from "
+        f"accounts.user {org.nina.pk} (nina) was changed outside cyberqms: email differs from "
         "the audit trail"
     )
     assert messages_of(failed) == [f"Verification failed: {flag.message}"]
@@ -679,7 +679,8 @@ def test_reviewer_who_made_entries_is_refused_a11d_02(
     today = timezone.now().date().isoformat()
     total = AuditEntry.objects.count()
     own = AuditEntry.objects.filter(actor_id=org.qa_manager.pk).count()
-    assert own == 2  # the password change recorded by the fixture, and the verification
+    # the persona's password change (conftest), the org fixture's, and the verification
+    assert own == 3
     preview = manager.get(f"/trail/reviews/new/?scope=range&date_from={today}&date_to={today}")
     assert (f"Entries {total} (1 to {total}) You made {own} of these entries: someone "
             "independent must review them.") in text(preview)
