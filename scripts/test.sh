@@ -28,8 +28,11 @@ echo "== migrations are up to date"
 CYBERQMS_DATA_DIR=$(mktemp -d) $BIN/cyberqms makemigrations --check --dry-run >/dev/null \
   || { echo "makemigrations --check failed: a model change has no migration"; exit 1; }
 
+# Parallel workers (pytest-xdist): one per core unless CYBERQMS_TEST_WORKERS says otherwise.
+WORKERS=${CYBERQMS_TEST_WORKERS:-auto}
+
 echo "== pytest on SQLite"
-$BIN/python -m pytest -q "$@"
+$BIN/python -m pytest -q -n "$WORKERS" "$@"
 
 echo "== pytest on PostgreSQL"
 INITDB=$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)
@@ -48,6 +51,6 @@ run_pg "'$PGBIN/initdb' -D '$PGDIR/data' -U postgres -A trust --no-sync -E UTF8"
 run_pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -w -l '$PGDIR/log' -o \"-p $PGPORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start" >/dev/null
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/cyberqms"
 # Browser journeys exercise pages, not the database engine; they ran above.
-$BIN/python -m pytest -q -m "not browser" "$@"
+$BIN/python -m pytest -q -n "$WORKERS" -m "not browser" "$@"
 
 echo "== all checks passed in $(( $(date +%s) - started )) s"
