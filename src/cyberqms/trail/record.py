@@ -14,6 +14,7 @@ columns are copies of body fields, for filtering; verification checks they agree
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 from typing import Any
 
@@ -36,6 +37,11 @@ _INSERT = (
     "state_hash, correlation_id, leaf_hash, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM trail_auditentry"
+# The columns of `_INSERT`, in its order.
+_COLUMNS = (
+    "seq", "at", "actor_id", "action", "object_type", "object_id", "state_hash",
+    "correlation_id", "leaf_hash", "body",
+)
 
 
 class AuditError(ValueError):
@@ -60,6 +66,16 @@ def _actor_fields(actor: Any | None) -> dict[str, Any]:
         return {"id": None, "name": SYSTEM_ACTOR_NAME, "username": ""}
     name = getattr(actor, "full_name", "") or actor.get_username()
     return {"id": actor.pk, "name": str(name), "username": actor.get_username()}
+
+
+@functools.cache
+def _fields_in_column_order() -> bool:
+    """Whether `AuditEntry(*row)` fills its fields in `_COLUMNS` order.
+
+    Positional arguments take `Model.__init__`'s fast path: about 4 µs instead of 11 µs
+    with keywords, which were a tenth of `audit_record`'s own work.
+    """
+    return tuple(f.attname for f in AuditEntry._meta.concrete_fields) == _COLUMNS
 
 
 def _allocate_seq(cursor: Any) -> int:
@@ -131,7 +147,8 @@ def audit_record(
         entry: dict[str, Any] = {
             "v": ENTRY_VERSION,
             "seq": seq,
-            "at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            # = strftime("%Y-%m-%dT%H:%M:%S.%fZ") for years 1000-9999, at a third of the cost
+            "at": at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z",
             "actor": actor_fields,
             "action": action,
             "object": {"type": type_name, "id": ident, "label": text_label[:200]},
@@ -150,33 +167,17 @@ def audit_record(
         body = canonical_json(entry)
         leaf = hashlib.sha256(b"\x00" + body).digest()
         text = body.decode("utf-8")
-        cursor.execute(
-            _INSERT,
-            [
-                seq,
-                connection.ops.adapt_datetimefield_value(at),
-                actor_fields["id"],
-                action,
-                type_name,
-                ident,
-                digest,
-                ctx.correlation_id,
-                leaf,
-                text,
-            ],
-        )
-    record = AuditEntry(
-        seq=seq,
-        at=at,
-        actor_id=actor_fields["id"],
-        action=action,
-        object_type=type_name,
-        object_id=ident,
-        state_hash=digest,
-        correlation_id=ctx.correlation_id,
-        leaf_hash=leaf,
-        body=text,
-    )
+        row = [
+            seq, at, actor_fields["id"], action, type_name, ident, digest, ctx.correlation_id,
+            leaf, text,
+        ]
+        params = list(row)
+        params[1] = connection.ops.adapt_datetimefield_value(at)
+        cursor.execute(_INSERT, params)
+    if _fields_in_column_order():
+        record = AuditEntry(*row)  # type: ignore[misc]  # django-stubs types *row as one field
+    else:
+        record = AuditEntry(**dict(zip(_COLUMNS, row, strict=True)))
     record._state.adding = False
     record.__dict__["data"] = entry
     return record
