@@ -51,17 +51,28 @@ def _entries(from_seq: int, to_seq: int) -> Iterator[tuple[dict[str, Any], bytes
             [from_seq, to_seq],
         )
         while rows := cursor.fetchmany(_BATCH):
-            for _seq, leaf, body in rows:
-                yield loads_strict(body), bytes(leaf)
+            for seq, leaf, body in rows:
+                try:
+                    entry = loads_strict(body)
+                except ValueError:
+                    raise ExportError(
+                        f"Entry {seq} is not a valid entry and cannot be exported; run "
+                        "`cyberqms trail verify`."
+                    ) from None
+                yield entry, bytes(leaf)
 
 
 def resolve_range(from_seq: int | None, to_seq: int | None) -> tuple[int, int]:
     """Clamp and check a requested range; `to_seq` defaults to the last entry."""
     last = max_seq()
+    if last == 0:
+        raise ExportError("The trail has no entries to export yet.")
     start = 1 if from_seq is None else from_seq
     end = last if to_seq is None else to_seq
     if start < 1:
         raise ExportError("--from must be 1 or more.", field="from_seq")
+    if start > last:
+        raise ExportError(f"--from {start} is past the last entry ({last}).", field="from_seq")
     if end > last:
         raise ExportError(f"--to {end} is past the last entry ({last}).", field="to_seq")
     if end < start:

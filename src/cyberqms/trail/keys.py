@@ -10,7 +10,10 @@ private key atomically; checkpoints signed by retired keys stay verifiable.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,27 +59,34 @@ def origin() -> str:
 
 def _write_private(path: Path, text: str, *, replace: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".new")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    if tmp.exists():
-        tmp.unlink()
-    fd = os.open(tmp, flags, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(text + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    if not replace and path.exists():
-        tmp.unlink()
-        return
-    os.replace(tmp, path)
+    # A temporary name of its own: processes starting together on a fresh install must
+    # not write into (or delete) each other's half-written key.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            # Appears complete or not at all; the first process to link wins.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _append_public(verifier: str) -> None:
     path = pub_path()
-    known = read_verifier_keys(strict=False)
-    if verifier in known:
-        return
-    with path.open("a", encoding="ascii") as handle:
+    if verifier in read_verifier_keys(strict=False):
+        return  # the usual case; the file may well be read-only
+    with path.open("a+", encoding="ascii") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # concurrent first uses append the key once
+        handle.seek(0)
+        if verifier in (line.strip() for line in handle.read().splitlines()):
+            return
         handle.write(verifier + "\n")
         handle.flush()
         os.fsync(handle.fileno())
@@ -91,7 +101,12 @@ def signer() -> SignerKey:
             _write_private(path, generate_signer_key(origin()), replace=False)
         try:
             stat = path.stat()
-            if _cached is not None and _cached[0] == path and _cached[1] == stat.st_mtime:
+            if (
+                _cached is not None
+                and _cached[0] == path
+                and _cached[1] == stat.st_mtime
+                and _cached[2].name == origin()
+            ):
                 return _cached[2]
             text = path.read_text(encoding="ascii").strip()
             key = parse_signer_key(text)

@@ -82,7 +82,11 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
     with transaction.atomic():
         current = LogHead.objects.select_for_update().filter(pk=1).first()
         if current is None:
-            LogHead.objects.create(pk=1, size=0, root=b"", nodes=[])
+            # First seal: concurrent sealers may all get here; one insert wins, the others
+            # wait for it (ON CONFLICT DO NOTHING) and then lock the winner's row.
+            LogHead.objects.bulk_create(
+                [LogHead(pk=1, size=0, root=b"", nodes=[])], ignore_conflicts=True
+            )
             current = LogHead.objects.select_for_update().get(pk=1)
         old_size = current.size
         with connection.cursor() as cursor:

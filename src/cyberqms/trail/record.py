@@ -120,7 +120,13 @@ def audit_record(
     if obj is not None:
         spec = audited(obj)
         type_name = object_type or spec.type_name
-        ident = str(obj.pk if object_id is None else object_id)
+        pk = obj.pk
+        if pk is None and before is not None:
+            # `Model.delete()` clears the primary key; the snapshot still holds it.
+            pk = before.get(obj._meta.pk.attname)
+        if pk is None and object_id is None:
+            raise AuditError("a deleted record needs before=snapshot(obj) or object_id")
+        ident = str(pk if object_id is None else object_id)
         text_label = label if label is not None else spec.label(obj)
         if deleted:
             digest = DELETED

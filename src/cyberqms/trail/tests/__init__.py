@@ -1,1 +1,1 @@
-"""Tests for the Django-free audit-trail core (plain pytest, no database)."""
+"""Tests of the audit trail: the Django-free core (no database) and the Django side."""

@@ -2,7 +2,7 @@
 
 Run by an operator on the server, as the system (channel "cli"); every state change still
 goes through the trail services and is audited. Exit status: 0 success or intact, 1
-verification failed, 2 usage error (Django's CommandError).
+verification failed or the trail is damaged, 2 usage error (`UsageError`, bad arguments).
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ from cyberqms.trail.merkle import leaf_hash as merkle_leaf_hash
 from cyberqms.trail.merkle import verify_consistency, verify_inclusion
 from cyberqms.trail.models import AuditEntry, Checkpoint
 from cyberqms.trail.services import key_rotate, trail_checkpoint, trail_verify
+
+
+class UsageError(CommandError):
+    """A request the command cannot carry out as asked: exit status 2, as documented."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, returncode=2)
 
 
 class Command(BaseCommand):
@@ -66,7 +73,7 @@ class Command(BaseCommand):
                 handler(options)
             except (ValidationError, ExportError, LookupError, keys.KeyFileError) as exc:
                 text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                raise CommandError(text) from None
+                raise UsageError(text) from None
             except SealRefusedError as exc:
                 raise CommandError(f"nothing sealed: {exc}") from None
 
@@ -99,7 +106,8 @@ class Command(BaseCommand):
             if report.unsealed:
                 self.stdout.write(f"{report.unsealed} newest entries are not sealed yet.")
         if report.ok:
-            self.stdout.write(self.style.SUCCESS("INTACT: the audit trail verifies."))
+            if not options["json"]:  # standard output stays one JSON document
+                self.stdout.write(self.style.SUCCESS("INTACT: the audit trail verifies."))
             return
         first = report.first
         assert first is not None
@@ -114,21 +122,21 @@ class Command(BaseCommand):
     def _size(self, size: int | None) -> int:
         if size is not None:
             if not Checkpoint.objects.filter(size=size).exists():
-                raise CommandError(f"there is no checkpoint of size {size}")
+                raise UsageError(f"there is no checkpoint of size {size}")
             return size
         trail_checkpoint()
         latest = latest_checkpoint()
         if latest is None:
-            raise CommandError("the trail is empty")
+            raise UsageError("the trail is empty")
         return latest.size
 
     def do_prove(self, options: dict[str, Any]) -> None:
         seq = options["seq"]
         size = self._size(options["size"])
         if not 1 <= seq <= size:
-            raise CommandError(f"seq must be between 1 and the tree size {size}")
+            raise UsageError(f"seq must be between 1 and the tree size {size}")
+        proof = prove_inclusion(seq, size)  # a LookupError if entries are missing
         entry = AuditEntry.objects.get(seq=seq)
-        proof = prove_inclusion(seq, size)
         checkpoint = Checkpoint.objects.get(size=size)
         root = bytes(checkpoint.root)
         leaf = merkle_leaf_hash(entry.body.encode("utf-8"))
@@ -150,9 +158,9 @@ class Command(BaseCommand):
         old = options["old"]
         new = self._size(options["new"])
         if not Checkpoint.objects.filter(size=old).exists():
-            raise CommandError(f"there is no checkpoint of size {old}")
+            raise UsageError(f"there is no checkpoint of size {old}")
         if old > new:
-            raise CommandError("the old size must not exceed the new size")
+            raise UsageError("the old size must not exceed the new size")
         proof = prove_consistency(old, new)
         old_root = bytes(Checkpoint.objects.get(size=old).root)
         new_root = bytes(Checkpoint.objects.get(size=new).root)
@@ -186,12 +194,18 @@ class Command(BaseCommand):
                                    to_seq=options["to_seq"])
         else:
             path = Path(target)
+            # Written aside and renamed when complete: a refused or failed export never
+            # truncates an earlier file or leaves one that looks complete.
+            partial = path.with_name(path.name + ".partial")
             try:
-                with path.open("w", encoding="utf-8", newline="\n") as stream:
+                with partial.open("w", encoding="utf-8", newline="\n") as stream:
                     summary = write_export(stream, from_seq=options["from_seq"],
                                            to_seq=options["to_seq"], progress=progress)
+                partial.replace(path)
             except OSError as exc:
-                raise CommandError(f"cannot write {target}: {exc.strerror}") from None
+                raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+            finally:
+                partial.unlink(missing_ok=True)
         keys_text = " ".join(f"--key '{k}'" for k in keys.verifier_keys())
         self.stderr.write(
             f"Exported entries {summary.from_seq}..{summary.to_seq} ({summary.entries} "
