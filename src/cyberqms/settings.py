@@ -72,10 +72,21 @@ def secret(name: str, *, generate_into: Path | None = None, nbytes: int = 48) ->
     if generate_into is None:
         return ""
     if not generate_into.exists():
+        # Processes starting together on a fresh data directory race here: each writes a
+        # private temporary file, and the first hard link wins; the others read the winner's.
         generate_into.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(generate_into, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = generate_into.with_name(f"{generate_into.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(secrets.token_urlsafe(nbytes))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, generate_into)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return generate_into.read_text(encoding="utf-8").strip()
 
 

@@ -307,6 +307,36 @@ def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes
     report.unsealed = max(0, report.to_seq - (max(sizes) if sizes else report.checkpoint_size))
 
 
+def _check_witness(report: Report) -> None:
+    """Compare the database with the newest checkpoint kept outside it (keys.py)."""
+    note = keys.read_witness()
+    if not note:
+        return
+    try:
+        parsed, _ = open_checkpoint(note, keys.parsed_verifier_keys(), keys.origin())
+    except NoteError as exc:
+        report.add(Problem("head", f"the witness checkpoint next to the key is invalid: {exc}",
+                           fingerprint="witness-invalid"))
+        return
+    stored = Checkpoint.objects.filter(size=parsed.size).first()
+    if stored is not None and _as_bytes(stored.root) == parsed.root_hash:
+        return
+    latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
+    if stored is None and latest < parsed.size:
+        message = (
+            f"the trail was cut back: the witness checkpoint signed {parsed.size} entries, "
+            f"the database's latest checkpoint covers {latest} (entries and checkpoints "
+            "deleted)"
+        )
+    else:
+        message = (
+            f"checkpoint {parsed.size} in the database differs from the witness kept outside "
+            "it (history rewritten)"
+        )
+    report.add(Problem("checkpoint", message, size=parsed.size, seq=latest + 1,
+                       fingerprint=f"witness-{parsed.size}"))
+
+
 def _check_head(report: Report) -> None:
     current = LogHead.objects.filter(pk=1).first()
     latest = Checkpoint.objects.order_by("-size").first()
@@ -415,6 +445,7 @@ def check_trail(*, since_checkpoint: bool = False, reconcile: bool = True) -> Re
     roots = _signed_checkpoints(report, compact.size)
     _check_entries(report, compact, roots)
     _check_head(report)
+    _check_witness(report)
     if reconcile:
         for spec in all_audited():
             _reconcile_model(report, spec)

@@ -174,3 +174,49 @@ def rotate() -> tuple[SignerKey, SignerKey]:
         _write_private(key_path(), text, replace=True)
         _cached = None
     return old, signer()
+
+
+# --- the witness: the latest checkpoint, kept outside the database ---------------------------
+
+
+def witness_path() -> Path:
+    path = key_path()
+    return path.with_name(path.name + ".checkpoint")
+
+
+def write_witness(size: int, note: str) -> None:
+    """Keep the newest signed checkpoint next to the key, outside the database.
+
+    Someone who owns the database could delete the newest entries together with their
+    checkpoints and move the log head back; the witness still names the larger tree, so
+    verification reports the truncation. Only ever moves forward.
+    """
+    path = witness_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read_witness_size()
+        if current is not None and current >= size:
+            return
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(note, encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def read_witness() -> str | None:
+    path = witness_path()
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def read_witness_size() -> int | None:
+    note = read_witness()
+    if not note:
+        return None
+    lines = note.split("\n")
+    try:
+        return int(lines[1])
+    except (IndexError, ValueError):
+        return None

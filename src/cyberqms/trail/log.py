@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -134,6 +135,8 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
         if updated != 1:
             raise SealConflictError("log head moved while sealing")
         checkpoint = Checkpoint.objects.get(size=size)
+        # Only once the checkpoint is durable in the database does the witness move on.
+        transaction.on_commit(partial(keys.write_witness, size, note))
     return SealResult(checkpoint, size - old_size)
 
 
