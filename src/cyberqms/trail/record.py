@@ -23,7 +23,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from cyberqms.core.context import current_context
-from cyberqms.trail.canonical import canonical_json
+from cyberqms.trail.canonical import canonical_json_prevalidated, check_canonical_domain
 from cyberqms.trail.models import AuditEntry
 from cyberqms.trail.registry import Value, audited, diff, state_hash
 
@@ -143,6 +143,9 @@ def audit_record(
             raise AuditError("an entry without a record needs object_type and object_id")
         type_name, ident, text_label = object_type, str(object_id), label or ""
     if changes:
+        # Caller-supplied values are the only ones not built by the registry: validate them
+        # (no floats, safe integers, string keys) so the entry below can skip the walk.
+        check_canonical_domain(changes)
         all_changes.update(changes)
 
     ctx = current_context()
@@ -170,7 +173,7 @@ def audit_record(
             },
             "state": digest or None,
         }
-        body = canonical_json(entry)
+        body = canonical_json_prevalidated(entry)
         leaf = hashlib.sha256(b"\x00" + body).digest()
         text = body.decode("utf-8")
         row = [

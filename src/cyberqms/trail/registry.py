@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import models
 
-from cyberqms.trail.canonical import canonical_json
+from cyberqms.trail.canonical import canonical_json_prevalidated
 
 Value = None | bool | int | str | list[Any] | dict[str, Any]
 
@@ -141,7 +141,9 @@ def to_json_value(value: object) -> Value:
 
 
 def state_hash(state: dict[str, Value]) -> str:
-    return hashlib.sha256(canonical_json(state)).hexdigest()
+    # `AuditedModel.state` only produces canonical-domain values (`to_json_value`), so the
+    # validating walk is skipped; a lone surrogate still fails at UTF-8 encoding.
+    return hashlib.sha256(canonical_json_prevalidated(state)).hexdigest()
 
 
 def diff(before: dict[str, Value] | None, after: dict[str, Value] | None) -> dict[str, list[Value]]:

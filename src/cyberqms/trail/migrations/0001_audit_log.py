@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import cyberqms.trail.models
+
 
 class Migration(migrations.Migration):
 
@@ -64,7 +66,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='AuditEntry',
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False)),
+                ('seq', cyberqms.trail.models.SequenceField(primary_key=True, serialize=False)),
                 ('at', models.DateTimeField()),
                 ('actor_id', models.BigIntegerField(blank=True, null=True)),
                 ('action', models.CharField(max_length=100)),
@@ -78,7 +80,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name_plural': 'audit entries',
                 'ordering': ['seq'],
-                'indexes': [models.Index(fields=['object_type', 'object_id', 'seq'], name='trail_entry_object'), models.Index(fields=['actor_id', 'seq'], name='trail_entry_actor'), models.Index(fields=['at'], name='trail_entry_at'), models.Index(fields=['action'], name='trail_entry_action')],
+                'indexes': [models.Index(fields=['object_type', 'object_id', 'seq'], name='trail_entry_object'), models.Index(fields=['actor_id', 'seq'], name='trail_entry_actor'), models.Index(fields=['at'], name='trail_entry_at')],
             },
         ),
         migrations.CreateModel(
