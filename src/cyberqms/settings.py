@@ -173,6 +173,9 @@ if DATABASE_URL:
     DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
     DATABASES["default"]["ATOMIC_REQUESTS"] = False
 else:
+    _SQLITE_SYNC = env("CYBERQMS_SQLITE_SYNCHRONOUS", "FULL").upper()
+    if _SQLITE_SYNC not in {"FULL", "NORMAL"}:
+        raise ImproperlyConfigured("CYBERQMS_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -180,8 +183,11 @@ else:
             "OPTIONS": {
                 # WAL lets readers proceed while one writer commits; IMMEDIATE takes the
                 # write lock at BEGIN so concurrent writers queue instead of failing.
+                # synchronous=FULL syncs the WAL at every commit: a record the user saw
+                # saved survives a power loss (ALCOA+ "enduring"), as PostgreSQL's default
+                # synchronous_commit does. NORMAL may lose the last commits on power loss.
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    f"PRAGMA journal_mode=WAL; PRAGMA synchronous={_SQLITE_SYNC}; "
                     "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
                 ),
                 "transaction_mode": "IMMEDIATE",

@@ -8,6 +8,9 @@ import tempfile
 
 os.environ.setdefault("CYBERQMS_DATA_DIR", tempfile.mkdtemp(prefix="cyberqms-test-"))
 os.environ.setdefault("CYBERQMS_ENV", "test")
+# Test databases are thrown away: no need to survive a power loss, and syncing every
+# commit would slow the suite.
+os.environ.setdefault("CYBERQMS_SQLITE_SYNCHRONOUS", "NORMAL")
 
 from cyberqms.settings import *  # noqa: F403
 
