@@ -526,6 +526,11 @@ def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
     return ranges
 
 
+# Public names: a database-backed prover prefetches the subtree hashes these ranges need.
+path_ranges = _path_ranges
+consistency_ranges = _consistency_ranges
+
+
 def perfect_subtree_hash(
     store: MerkleStore,
     start: int,
