@@ -58,7 +58,12 @@ def snapshot(obj: models.Model) -> dict[str, Value]:
 
 
 def reason_required(action: str) -> bool:
-    return any(fnmatch.fnmatchcase(action, p) for p in settings.CYBERQMS_TRAIL_REASON_REQUIRED)
+    return _reason_required(action, tuple(settings.CYBERQMS_TRAIL_REASON_REQUIRED))
+
+
+@functools.lru_cache(maxsize=1024)
+def _reason_required(action: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(action, p) for p in patterns)
 
 
 def _actor_fields(actor: Any | None) -> dict[str, Any]:
@@ -181,7 +186,12 @@ def audit_record(
             leaf, text,
         ]
         params = list(row)
-        params[1] = connection.ops.adapt_datetimefield_value(at)
+        if connection.vendor == "sqlite":
+            # Django's own SQLite text form of an aware UTC datetime, from the entry's text.
+            stamp = entry["at"]
+            params[1] = f"{stamp[:10]} {stamp[11:26] if at.microsecond else stamp[11:19]}"
+        else:
+            params[1] = connection.ops.adapt_datetimefield_value(at)
         cursor.execute(_INSERT, params)
     if _fields_in_column_order():
         record = AuditEntry(*row)  # type: ignore[misc]  # django-stubs types *row as one field

@@ -125,7 +125,9 @@ def to_json_value(value: object) -> Value:
         return value if -(2**53) < value < 2**53 else str(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        if value.year >= 1000:  # isoformat equals the strftime below here, 3x faster
+            return value.isoformat(timespec="microseconds") + "Z"
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
