@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-APPEND_ONLY_TABLES = ("trail_auditentry", "trail_checkpoint", "trail_treenode")
+APPEND_ONLY_TABLES = (
+    "trail_auditentry", "trail_checkpoint", "trail_treenode", "trail_leafblock",
+)
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION cyberqms_trail_append_only() RETURNS trigger

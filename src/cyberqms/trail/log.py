@@ -29,7 +29,7 @@ from cyberqms.trail.merkle import (
     path_ranges,
     subtree_decomposition,
 )
-from cyberqms.trail.models import Checkpoint, LogHead, TreeNode
+from cyberqms.trail.models import Checkpoint, LeafBlock, LogHead, TreeNode
 from cyberqms.trail.note import SignerKey, format_checkpoint, sign_note, time_extension
 
 logger = logging.getLogger("cyberqms.trail")
@@ -137,6 +137,7 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
         )
         if collector.nodes:
             TreeNode.objects.bulk_create(collector.nodes)
+        _store_blocks(old_size, size, leaves)
         updated = LogHead.objects.filter(pk=1, size=old_size).update(
             size=size, root=root, nodes=[n.hex() for n in compact.nodes()], updated_at=now
         )
@@ -146,6 +147,24 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
         # Only once the checkpoint is durable in the database does the witness move on.
         transaction.on_commit(partial(keys.write_witness, size, note))
     return SealResult(checkpoint, size - old_size)
+
+
+def _store_blocks(old_size: int, size: int, new_leaves: list[bytes]) -> None:
+    """Write a `LeafBlock` for every block of 256 leaves this seal completed."""
+    first_block = old_size >> CACHE_MIN_LEVEL
+    end_block = size >> CACHE_MIN_LEVEL
+    if end_block <= first_block:
+        return
+    start = first_block << CACHE_MIN_LEVEL
+    earlier = list(DatabaseStore().leaf_hashes(start, old_size)) if start < old_size else []
+    leaves = earlier + new_leaves
+    block_size = 1 << CACHE_MIN_LEVEL
+    LeafBlock.objects.bulk_create(
+        LeafBlock(index=b, hashes=b"".join(
+            leaves[(b - first_block) * block_size : (b - first_block + 1) * block_size]
+        ))
+        for b in range(first_block, end_block)
+    )
 
 
 def trail_seal(*, extra_signers: Sequence[SignerKey] = ()) -> SealResult:
@@ -166,9 +185,27 @@ def trail_seal(*, extra_signers: Sequence[SignerKey] = ()) -> SealResult:
 
 
 class DatabaseStore:
-    """Leaf hashes by 0-based index, read from the audit entries (seq = index + 1)."""
+    """Leaf hashes by 0-based index, read from the audit entries (seq = index + 1).
+
+    A whole sealed block comes from its `LeafBlock` row when there is one.
+    """
 
     def leaf_hashes(self, start: int, end: int) -> Sequence[bytes]:
+        block_size = 1 << CACHE_MIN_LEVEL
+        if end - start == block_size and start % block_size == 0:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    'SELECT hashes FROM trail_leafblock WHERE "index" = %s',
+                    [start >> CACHE_MIN_LEVEL],
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                packed = _as_bytes(row[0])
+                if len(packed) == 32 * block_size:
+                    return [packed[i : i + 32] for i in range(0, len(packed), 32)]
+        return self._rows(start, end)
+
+    def _rows(self, start: int, end: int) -> Sequence[bytes]:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT leaf_hash FROM trail_auditentry WHERE seq > %s AND seq <= %s ORDER BY seq",

@@ -128,6 +128,20 @@ class TreeNode(models.Model):
         return f"node {self.level}/{self.index}"
 
 
+class LeafBlock(models.Model):
+    """The 256 leaf hashes of one complete, sealed block of entries, as one 8 KiB value.
+
+    Written by the sealer; a proof reads one row per block instead of 256 entry rows.
+    Proof data only: a proof built from a tampered block fails against the signed root.
+    """
+
+    index = models.BigIntegerField(primary_key=True)
+    hashes = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"leaf block {self.index}"
+
+
 class LogHead(models.Model):
     """The one row naming the latest checkpoint; advanced by compare-and-swap on `size`."""
 

@@ -30,6 +30,13 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='LeafBlock',
+            fields=[
+                ('index', models.BigIntegerField(primary_key=True, serialize=False)),
+                ('hashes', models.BinaryField()),
+            ],
+        ),
+        migrations.CreateModel(
             name='LogHead',
             fields=[
                 ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
