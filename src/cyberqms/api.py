@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -24,6 +25,8 @@ from cyberqms.core.context import current_context, set_context
 from cyberqms.core.problems import problem_response
 from cyberqms.core.signatures import SigningError
 from cyberqms.core.workflow import SegregationOfDuties, TransitionNotAllowed
+from cyberqms.trail.keys import KeyFileError
+from cyberqms.trail.log import SealRefusedError
 
 logger = logging.getLogger("cyberqms.api")
 
@@ -143,6 +146,37 @@ def _signing_problem(request: HttpRequest, exc: SigningError) -> HttpResponse:
 @api.exception_handler(SegregationOfDuties)
 def _segregation_problem(request: HttpRequest, exc: SegregationOfDuties) -> HttpResponse:
     return problem_response(403, exc.text, title="Segregation of duties")
+
+
+@api.exception_handler(OverflowError)
+def _overflow_problem(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # A number too large for the database (SQLite raises OverflowError on binding).
+    return problem_response(
+        422, "A number in the request is out of range.",
+        errors=[{"field": "__all__", "message": "number out of range"}],
+    )
+
+
+@api.exception_handler(DataError)
+def _data_problem(request: HttpRequest, exc: DataError) -> HttpResponse:
+    return problem_response(
+        422, "A value in the request is out of range for the database.",
+        errors=[{"field": "__all__", "message": "value out of range"}],
+    )
+
+
+@api.exception_handler(SealRefusedError)
+def _seal_problem(request: HttpRequest, exc: SealRefusedError) -> HttpResponse:
+    return problem_response(
+        409, f"Nothing was sealed: {exc}. IT security has been alerted.",
+        title="Audit trail integrity failure", seq=exc.seq,
+    )
+
+
+@api.exception_handler(KeyFileError)
+def _key_problem(request: HttpRequest, exc: KeyFileError) -> HttpResponse:
+    logger.error("trail signing key unavailable: %s", exc)
+    return problem_response(503, "The audit-trail signing key is unavailable; it was logged.")
 
 
 @api.exception_handler(Http404)

@@ -161,6 +161,9 @@ def verify_signer(user: Any, sig: SignatureRequest | None) -> VerifiedSigner:
             "Acknowledge the signature accountability statement before your first signature.",
             field="statement",
         )
+    if sig.request is None and ctx.channel in ("web", "api"):
+        # Without the request, failures could not count toward the lockout.
+        raise SigningError("Signing needs the request it is made in.", field="password")
     if _locked_out(user, sig):
         raise SigningError("The account is locked after failed attempts.", field="password")
     # check_password without a setter: signing never rewrites the stored hash.
@@ -184,9 +187,14 @@ def verify_signer(user: Any, sig: SignatureRequest | None) -> VerifiedSigner:
             if not _totp_ok(user, sig.otp):
                 raise _fail(user, sig, "wrong or reused authenticator code", "otp")
             components = "password+totp"
+    return VerifiedSigner(user, components)
+
+
+def mark_signing_session(sig: SignatureRequest) -> None:
+    """Start (or extend) the continuous signing session once a signature is recorded."""
+    session = _session(sig)
     if session is not None:
         session[SESSION_KEY] = timezone.now().timestamp()
-    return VerifiedSigner(user, components)
 
 
 def record_signature(

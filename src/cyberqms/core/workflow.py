@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,7 +35,13 @@ from cyberqms.trail.record import audit_record, snapshot
 from cyberqms.trail.registry import audited
 
 from .access import can, require
-from .signatures import SignatureRequest, SigningError, record_signature, verify_signer
+from .signatures import (
+    SignatureRequest,
+    SigningError,
+    mark_signing_session,
+    record_signature,
+    verify_signer,
+)
 
 M = TypeVar("M", bound=models.Model)
 Guard = Callable[[Any, Any], str | None]  # (record, actor) -> refusal message or None
@@ -194,10 +201,13 @@ class Workflow[M: models.Model]:
         signature: SignatureRequest | None = None,
         changes: dict[str, Any] | None = None,
         effects: Iterable[SideEffect] = (),
+        expected_hash: str = "",
     ) -> M:
         """Take `action` on `record`; returns the saved record.
 
         `changes` are field values set together with the state (e.g. a closure date).
+        `expected_hash` is the `content_hash` of the version the user saw: when another
+        request changed the record since, nothing is signed (what you see is what you sign).
         :raises TransitionNotAllowed: / AccessDenied / SegregationOfDuties / GuardFailed /
             SigningError: nothing is changed.
         """
@@ -210,7 +220,20 @@ class Workflow[M: models.Model]:
         verified = verify_signer(actor, signature) if t.sign else None
         with transaction.atomic():
             locked = type(record)._default_manager.select_for_update().get(pk=record.pk)
+            decided = t
             t = self._check(locked, action, actor)
+            if t is not decided:
+                # The record moved on since the signer looked: what was checked (reason,
+                # signature) may not be what this transition needs. Start again.
+                raise TransitionNotAllowed(
+                    action, self.state_of(locked),
+                    [u.action for u in self.actions_from(self.state_of(locked))],
+                )
+            if expected_hash and expected_hash != self.content_hash(locked):
+                raise TransitionNotAllowed(
+                    action, f"{self.state_of(locked)} (changed since you opened it)",
+                    [u.action for u in self.actions_from(self.state_of(locked))],
+                )
             before = snapshot(locked)
             updated = [self.state_field]
             setattr(locked, self.state_field, t.target)
@@ -241,6 +264,9 @@ class Workflow[M: models.Model]:
                 reason=reason or None,
                 signature_id=signature_row.pk if signature_row else None,
             )
+            if signature is not None and signature_row is not None:
+                # Session continuity starts with a signature that exists, not an attempt.
+                transaction.on_commit(partial(mark_signing_session, signature))
             for effect in (*t.effects, *effects):
                 transaction.on_commit(_bind(effect, locked, actor))
         for f in locked._meta.concrete_fields:

@@ -2,7 +2,7 @@
 # No "from __future__ import annotations": django-ninja resolves operation annotations
 # through the gate wrapper, whose globals are not this module's.
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
 
 from cyberqms.api import gate
-from cyberqms.core.access import require
+from cyberqms.core.access import AccessDenied, require
 from cyberqms.trail import actions, keys
 from cyberqms.trail.export import ExportError, prepare_export
 from cyberqms.trail.log import latest_checkpoint, max_seq, prove_consistency, prove_inclusion
@@ -45,7 +45,7 @@ from cyberqms.trail.services import (
 router = Router(tags=["audit trail"])
 
 Limit = Query(50, ge=1, le=500, description="Page size, 1 to 500")
-Offset = Query(0, ge=0, description="Rows to skip")
+Offset = Query(0, ge=0, le=10**9, description="Rows to skip")
 
 
 def _flagged_seqs(seqs: list[int]) -> set[int]:
@@ -74,6 +74,11 @@ def _checkpoint_out(cp: Checkpoint) -> dict[str, Any]:
         "key_ids": [k for k in cp.key_ids.split(",") if k],
         "note": cp.note,
     }
+
+
+def _aware(moment: datetime) -> datetime:
+    """Times without an offset are read as UTC, the trail's own clock."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _checkpoint(size: int, field: str) -> Checkpoint:
@@ -107,10 +112,13 @@ def trail_entries(
         qs = qs.filter(actor_id=actor_id)
     if action:
         qs = qs.filter(action__startswith=action)
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and not 2000 <= moment.year <= 9998:
+            raise TrailError("Give a time between the years 2000 and 9998.", field=name)
     if since is not None:
-        qs = qs.filter(at__gte=since)
+        qs = qs.filter(at__gte=_aware(since))
     if until is not None:
-        qs = qs.filter(at__lt=until)
+        qs = qs.filter(at__lt=_aware(until))
     page = list(qs.order_by("seq")[offset : offset + limit])
     return {"count": qs.count(), "items": _entries_out(page)}
 
@@ -135,10 +143,14 @@ def trail_history(request: HttpRequest, object_type: str, object_id: str) -> lis
         spec = by_type(object_type)
     except LookupError:
         raise Http404 from None
-    obj = spec.model._default_manager.filter(pk=object_id).first() if object_id.isdigit() else None
+    numeric = object_id.isascii() and object_id.isdecimal() and len(object_id) < 19
+    obj = spec.model._default_manager.filter(pk=object_id).first() if numeric else None
     if obj is None:
         raise Http404
-    require(request.auth, spec.view_action, obj)  # type: ignore[attr-defined]  # set by ninja
+    try:
+        require(request.auth, spec.view_action, obj)  # type: ignore[attr-defined]  # set by ninja
+    except AccessDenied:
+        raise Http404 from None  # the same answer as a missing record: no existence oracle
     entries = list(
         AuditEntry.objects.filter(object_type=object_type, object_id=object_id).order_by("seq")
     )

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from cyberqms.trail.models import ReviewOutcome, ReviewScope
 from cyberqms.trail.registry import all_audited
 
 TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 
+
+
+# Audit entries exist from installation on; the bounds keep date arithmetic in range.
+DATE_BOUNDS = [
+    MinValueValidator(datetime.date(2000, 1, 1), "Enter a date in 2000 or later."),
+    MaxValueValidator(datetime.date(9998, 12, 31), "Enter a date before 9999."),
+]
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -46,8 +55,10 @@ class EntryFilterForm(PageForm):
         error_messages={"invalid": "Use lower-case letters, digits, dots and underscores."},
         widget=forms.TextInput(attrs={"placeholder": "accounts.user"}),
     )
-    date_from = forms.DateField(required=False, label="From", widget=DateInput)
-    date_to = forms.DateField(required=False, label="To", widget=DateInput)
+    date_from = forms.DateField(required=False, label="From", widget=DateInput,
+                                validators=DATE_BOUNDS)
+    date_to = forms.DateField(required=False, label="To", widget=DateInput,
+                              validators=DATE_BOUNDS)
     sort = forms.ChoiceField(
         choices=[("-seq", "Newest first"), ("seq", "Oldest first")], required=False
     )
@@ -60,7 +71,7 @@ class EntryFilterForm(PageForm):
         found = get_user_model().objects.filter(username__iexact=value).values_list(
             "pk", flat=True
         ).first()
-        if found is None and value.isdigit():
+        if found is None and value.isascii() and value.isdecimal() and len(value) < 19:
             found = int(value)
         if found is None:
             raise forms.ValidationError("No user has this user ID.")
@@ -107,8 +118,10 @@ class ReviewForm(PageForm):
     )
     object_type = forms.ChoiceField(choices=(), required=False, label="Record type")
     object_id = forms.CharField(max_length=64, required=False, label="Record ID")
-    date_from = forms.DateField(required=False, label="From", widget=DateInput)
-    date_to = forms.DateField(required=False, label="To", widget=DateInput)
+    date_from = forms.DateField(required=False, label="From", widget=DateInput,
+                                validators=DATE_BOUNDS)
+    date_to = forms.DateField(required=False, label="To", widget=DateInput,
+                              validators=DATE_BOUNDS)
     outcome = forms.ChoiceField(choices=ReviewOutcome.choices, widget=forms.RadioSelect)
     comment = forms.CharField(
         required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),

@@ -19,6 +19,8 @@ from functools import partial
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cyberqms.core.events import emit_security_event
+from cyberqms.core.models import Severity
 from cyberqms.trail import keys
 from cyberqms.trail.merkle import (
     CompactRange,
@@ -170,14 +172,22 @@ def _store_blocks(old_size: int, size: int, new_leaves: list[bytes]) -> None:
 def trail_seal(*, extra_signers: Sequence[SignerKey] = ()) -> SealResult:
     """Sign a checkpoint over all entries not yet covered; a no-op when there are none.
 
-    Side effects: one `Checkpoint`, new `TreeNode` rows, the log head advanced.
-    :raises SealRefusedError: an unsealed entry was altered (the caller raises the alarm).
+    Side effects: one `Checkpoint`, new `TreeNode` and `LeafBlock` rows, the log head
+    advanced; when an unsealed entry was altered, nothing is signed and a critical
+    security event `trail.seal.refused` is raised.
+    :raises SealRefusedError: an unsealed entry was altered.
     """
     for attempt in range(_SEAL_ATTEMPTS):
         try:
             return _seal_once(extra_signers)
         except SealConflictError:
             logger.info("seal conflict, retrying (attempt %d)", attempt + 1)
+        except SealRefusedError as exc:
+            emit_security_event(
+                "trail.seal.refused", severity=Severity.CRITICAL,
+                message=f"Audit trail not sealed: {exc}", data={"seq": exc.seq},
+            )
+            raise
     raise SealConflictError(f"could not seal after {_SEAL_ATTEMPTS} attempts")
 
 

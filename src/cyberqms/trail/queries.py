@@ -55,7 +55,7 @@ def entries_filtered(
         qs = qs.filter(action__startswith=action)
     if date_from is not None:
         qs = qs.filter(at__gte=day_start(date_from))
-    if date_to is not None:
+    if date_to is not None and date_to < date.max:
         qs = qs.filter(at__lt=day_start(date_to + timedelta(days=1)))
     return qs.order_by(sort if sort in ENTRY_SORTS else "-seq")
 

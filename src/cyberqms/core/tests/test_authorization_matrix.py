@@ -137,8 +137,10 @@ EXPECTATIONS: dict[str, Expect] = {
     # those the gate lets through)
     "api:trail_entries": Expect(TRAIL_READERS, anonymous=401),
     "api:trail_entry": Expect(TRAIL_READERS, anonymous=401, kwargs={"seq": 1}),
+    # a record one may not see answers like a missing one; without any history right
+    # (the role-less outsider) the gate refuses first
     "api:trail_history": Expect(
-        USER_VIEWERS, anonymous=401,
+        USER_VIEWERS, denied=404, anonymous=401, overrides={"outsider": 403},
         kwargs={"object_type": "accounts.user", "object_id": "self"},
     ),
     "api:trail_checkpoints": Expect(TRAIL_PROOFS, anonymous=401),

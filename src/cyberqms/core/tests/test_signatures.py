@@ -24,6 +24,7 @@ from cyberqms.core.signatures import (
     SigningError,
     commitment_accept,
     manifestation,
+    mark_signing_session,
     record_signature,
     verify_signer,
 )
@@ -58,6 +59,9 @@ def test_first_signature_needs_password_and_code_p11_24(signer: Any) -> None:
                                  request=request)
     )
     assert verified.components == "password+totp"
+    # continuity starts only once a signature is recorded (the engine calls this on commit)
+    assert request.session.get(SESSION_KEY) is None
+    mark_signing_session(SignatureRequest(password="", request=request))
     assert request.session.get(SESSION_KEY) is not None
 
 
@@ -65,6 +69,7 @@ def test_later_signatures_in_the_session_need_the_password_only_p11_25(signer: A
     request = _request()
     verify_signer(signer, SignatureRequest(password=PASSWORD, otp=pyotp.TOTP(TOTP_SECRET).now(),
                                            request=request))
+    mark_signing_session(SignatureRequest(password="", request=request))
     again = verify_signer(signer, SignatureRequest(password=PASSWORD, request=request))
     assert again.components == "password"
     # a new session (after sign-out or idle timeout) starts again with every component

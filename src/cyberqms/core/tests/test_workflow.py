@@ -96,12 +96,16 @@ def test_every_state_action_pair_is_either_declared_or_409_p11_10(people: dict[s
                 assert done.state == declared.target
 
 
-def test_submit_and_approve_with_signature_and_audit(people: dict[str, Any]) -> None:
+def test_submit_and_approve_with_signature_and_audit(
+    people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     author, manager = people["author"], people["qa_manager"]
     sample = _sample(author)
     FLOW.run(sample, "submit", actor=author)
     first = _sign()
-    approved = FLOW.run(sample, "approve", actor=manager, signature=first)
+    with django_capture_on_commit_callbacks(execute=True):
+        approved = FLOW.run(sample, "approve", actor=manager, signature=first,
+                            expected_hash=FLOW.content_hash(sample))
     assert approved.state == "approved"
     signature = Signature.objects.get(record_type="sample.sample", record_id=str(sample.pk))
     assert (signature.meaning, signature.action, signature.components) == (
@@ -175,3 +179,15 @@ def test_mermaid_lists_every_transition() -> None:
     assert "    submitted --> approved: approve [sample.approve] (signed: Approved; not by owner)" \
         in text
     assert text.count("-->") == 5  # close has two sources
+
+
+def test_a_record_changed_since_it_was_opened_is_not_signed(people: dict[str, Any]) -> None:
+    """What you see is what you sign: a stale content hash gets 409 and no signature."""
+    manager = people["qa_manager"]
+    sample = _sample(people["author"], state="submitted")
+    seen = FLOW.content_hash(sample)
+    Sample.objects.filter(pk=sample.pk).update(title="Batch 42 assay (edited)")
+    with pytest.raises(TransitionNotAllowed) as stale:
+        FLOW.run(sample, "approve", actor=manager, signature=_sign(), expected_hash=seen)
+    assert "changed since you opened it" in str(stale.value)
+    assert Signature.objects.count() == 0
