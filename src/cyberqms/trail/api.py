@@ -11,7 +11,7 @@ from ninja import Query, Router, Status
 
 from cyberqms.api import gate
 from cyberqms.core.access import AccessDenied, require
-from cyberqms.trail import actions, keys
+from cyberqms.trail import actions, keys, queries
 from cyberqms.trail.export import ExportError, prepare_export
 from cyberqms.trail.log import latest_checkpoint, max_seq, prove_consistency, prove_inclusion
 from cyberqms.trail.merkle import leaf_hash
@@ -48,13 +48,8 @@ Limit = Query(50, ge=1, le=500, description="Page size, 1 to 500")
 Offset = Query(0, ge=0, le=10**9, description="Rows to skip")
 
 
-def _flagged_seqs(seqs: list[int]) -> set[int]:
-    flagged = IntegrityFlag.objects.filter(seq__in=seqs, kind="entry", resolved_at__isnull=True)
-    return {seq for seq in flagged.values_list("seq", flat=True) if seq is not None}
-
-
 def _entries_out(entries: list[AuditEntry]) -> list[dict[str, Any]]:
-    flagged = _flagged_seqs([e.seq for e in entries])
+    flagged = queries.flagged_seqs([e.seq for e in entries])
     return [
         {
             "seq": e.seq,
@@ -103,15 +98,10 @@ def trail_entries(
     offset: int = Offset,
 ) -> dict[str, Any]:
     """Search the audit trail (auditor view). Entries are shown as hashed, not as indexed."""
-    qs: QuerySet[AuditEntry] = AuditEntry.objects.filter(seq__gt=after_seq)
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id:
-        qs = qs.filter(object_id=object_id)
-    if actor_id is not None:
-        qs = qs.filter(actor_id=actor_id)
-    if action:
-        qs = qs.filter(action__startswith=action)
+    qs = queries.entries_filtered(
+        object_type=object_type, object_id=object_id, actor_id=actor_id, action=action,
+        sort="seq",
+    ).filter(seq__gt=after_seq)
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and not 2000 <= moment.year <= 9998:
             raise TrailError("Give a time between the years 2000 and 9998.", field=name)
@@ -119,7 +109,7 @@ def trail_entries(
         qs = qs.filter(at__gte=_aware(since))
     if until is not None:
         qs = qs.filter(at__lt=_aware(until))
-    page = list(qs.order_by("seq")[offset : offset + limit])
+    page = list(qs[offset : offset + limit])
     return {"count": qs.count(), "items": _entries_out(page)}
 
 

@@ -30,6 +30,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cyberqms.trail import keys
+from cyberqms.trail.log import as_bytes
 from cyberqms.trail.merkle import CompactRange
 from cyberqms.trail.models import Checkpoint, LogHead, Verification, VerificationResult
 from cyberqms.trail.note import NoteError, open_checkpoint
@@ -103,10 +104,6 @@ class Report:
             self.dropped += 1
 
 
-def _as_bytes(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else bytes(value)
-
-
 def _at_normalizer() -> Callable[[Any], str]:
     """Turn the `at` column as the driver returns it into the body's text form."""
     if connection.vendor == "sqlite":
@@ -137,7 +134,7 @@ def _signed_checkpoints(report: Report, after_size: int) -> dict[int, bytes]:
         except NoteError as exc:
             report.add(Problem("checkpoint", f"checkpoint {cp.size}: {exc}", size=cp.size))
             continue
-        if parsed.size != cp.size or parsed.root_hash != _as_bytes(cp.root):
+        if parsed.size != cp.size or parsed.root_hash != as_bytes(cp.root):
             report.add(
                 Problem(
                     "checkpoint",
@@ -238,7 +235,7 @@ def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes
             expected = seq
         body = row[2]
         computed = sha(b"\x00" + body.encode("utf-8")).digest()
-        if computed != _as_bytes(row[1]):
+        if computed != as_bytes(row[1]):
             report.add(
                 Problem("entry", f"entry {seq}: content altered (hash does not match)", seq=seq)
             )
@@ -319,7 +316,7 @@ def _check_witness(report: Report) -> None:
                            fingerprint="witness-invalid"))
         return
     stored = Checkpoint.objects.filter(size=parsed.size).first()
-    if stored is not None and _as_bytes(stored.root) == parsed.root_hash:
+    if stored is not None and as_bytes(stored.root) == parsed.root_hash:
         return
     latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
     if stored is None and latest < parsed.size:
@@ -342,7 +339,7 @@ def _check_head(report: Report) -> None:
     latest = Checkpoint.objects.order_by("-size").first()
     if latest is None:
         return
-    if current is None or current.size != latest.size or _as_bytes(current.root) != _as_bytes(
+    if current is None or current.size != latest.size or as_bytes(current.root) != as_bytes(
         latest.root
     ):
         report.add(

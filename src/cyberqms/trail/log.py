@@ -15,6 +15,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -58,8 +59,9 @@ class SealResult:
     added: int
 
 
-def _as_bytes(value: object) -> bytes:
-    return bytes(value) if not isinstance(value, bytes) else value  # type: ignore[call-overload]  # memoryview/bytes from drivers
+def as_bytes(value: Any) -> bytes:
+    """A BinaryField value as `bytes` (drivers return bytes or memoryview)."""
+    return value if isinstance(value, bytes) else bytes(value)
 
 
 def max_seq() -> int:
@@ -114,7 +116,7 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
             if seq != expected:
                 raise SealRefusedError(expected, f"entry {expected} is missing; not sealing")
             computed = hashlib.sha256(b"\x00" + body.encode("utf-8")).digest()
-            if computed != _as_bytes(stored):
+            if computed != as_bytes(stored):
                 raise SealRefusedError(seq, f"entry {seq} does not match its leaf hash")
             leaves.append(computed)
             expected += 1
@@ -210,7 +212,7 @@ class DatabaseStore:
                 )
                 row = cursor.fetchone()
             if row is not None:
-                packed = _as_bytes(row[0])
+                packed = as_bytes(row[0])
                 if len(packed) == 32 * block_size:
                     return [packed[i : i + 32] for i in range(0, len(packed), 32)]
         return self._rows(start, end)
@@ -221,7 +223,7 @@ class DatabaseStore:
                 "SELECT leaf_hash FROM trail_auditentry WHERE seq > %s AND seq <= %s ORDER BY seq",
                 [start, end],
             )
-            hashes = [_as_bytes(row[0]) for row in cursor.fetchall()]
+            hashes = [as_bytes(row[0]) for row in cursor.fetchall()]
         if len(hashes) != end - start:
             raise LookupError(f"audit entries {start + 1}..{end} are incomplete")
         return hashes
@@ -237,7 +239,7 @@ class DatabaseNodeCache:
                 [level, index],
             )
             row = cursor.fetchone()
-        return None if row is None else _as_bytes(row[0])
+        return None if row is None else as_bytes(row[0])
 
     def put(self, level: int, index: int, value: bytes) -> None:
         """Nodes are only written by the sealer; proofs never write."""
@@ -266,7 +268,7 @@ class PrefetchedNodeCache(DatabaseNodeCache):
                     [value for key in wanted for value in key],
                 )
                 for level, index, value in cursor.fetchall():
-                    self.nodes[(int(level), int(index))] = _as_bytes(value)
+                    self.nodes[(int(level), int(index))] = as_bytes(value)
 
     def get(self, level: int, index: int) -> bytes | None:
         found = self.nodes.get((level, index))
