@@ -124,3 +124,145 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meaning} by {self.printed_name} at {self.signed_at.isoformat()}"
+
+
+# --- parts every quality record shares ---------------------------------------------------
+# Children of a record name it by its audit type and primary key (``deviations.deviation``,
+# ``17``), so core needs no knowledge of the record families. Each child is itself an
+# audited model; a record's history tab shows its children's entries too.
+
+
+class NumberSequence(models.Model):
+    """The last number issued per prefix and year (DEV-2026-0001); gap-free per transaction."""
+
+    prefix = models.CharField(max_length=10)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="number_sequence_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
+
+
+class Attachment(models.Model):
+    """A file attached to a record: hashed at upload, stored encrypted (AES-256-GCM).
+
+    Never deleted: removal is logical, with a reason (AL-06). `sha256` is the digest of the
+    plaintext as uploaded; reading decrypts, authenticates and re-checks it.
+    """
+
+    record_type = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=64)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    nonce = models.BinaryField(max_length=12)
+    ciphertext = models.BinaryField()
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    removed_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        indexes = [models.Index(fields=["record_type", "record_id"], name="attachment_record")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Comment(models.Model):
+    """A remark on a record. Append-only: a correction is a new comment."""
+
+    record_type = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=64)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["record_type", "record_id"], name="comment_record")]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.record_type}:{self.record_id}"
+
+
+class RecordLink(models.Model):
+    """A link between two records, seen from both ends (AL-10). Removal is logical."""
+
+    from_type = models.CharField(max_length=64)
+    from_id = models.CharField(max_length=64)
+    from_label = models.CharField(max_length=200)
+    to_type = models.CharField(max_length=64)
+    to_id = models.CharField(max_length=64)
+    to_label = models.CharField(max_length=200)
+    relation = models.CharField(max_length=30, default="related")
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["from_type", "from_id"], name="link_from"),
+            models.Index(fields=["to_type", "to_id"], name="link_to"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_label} → {self.to_label}"
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class DueDateExtension(models.Model):
+    """A request to move a record's due date; takes effect only when someone else approves."""
+
+    record_type = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=64)
+    record_label = models.CharField(max_length=200)
+    current_due = models.DateField(null=True, blank=True)
+    requested_due = models.DateField()
+    justification = models.TextField(max_length=2000)
+    state = models.CharField(
+        max_length=10, choices=ExtensionState.choices, default=ExtensionState.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name="requester",
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["record_type", "record_id"], name="extension_record")]
+
+    def __str__(self) -> str:
+        return f"{self.record_label}: due {self.requested_due} ({self.state})"

@@ -6,11 +6,12 @@ Filtering uses the indexed columns; everything shown comes from the hashed body
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cyberqms.trail import keys
@@ -60,11 +61,27 @@ def entries_filtered(
     return qs.order_by(sort if sort in ENTRY_SORTS else "-seq")
 
 
+# Providers of a record's audited children (attachments, comments, links …) so that a
+# record's history shows them too: (object_type, object_id) -> [(child_type, child_id)].
+ChildProvider = Callable[[str, str], Iterable[tuple[str, str]]]
+_CHILD_PROVIDERS: list[ChildProvider] = []
+
+
+def add_child_provider(provider: ChildProvider) -> None:
+    if provider not in _CHILD_PROVIDERS:
+        _CHILD_PROVIDERS.append(provider)
+
+
 def record_history(object_type: str, object_id: str) -> QuerySet[AuditEntry]:
-    """Every entry about one record, newest first."""
-    return AuditEntry.objects.filter(object_type=object_type, object_id=object_id).order_by(
-        "-seq"
-    )
+    """Every entry about one record and its audited children, newest first."""
+    condition = Q(object_type=object_type, object_id=object_id)
+    children: dict[str, list[str]] = {}
+    for provider in _CHILD_PROVIDERS:
+        for child_type, child_id in provider(object_type, object_id):
+            children.setdefault(child_type, []).append(child_id)
+    for child_type, ids in children.items():
+        condition |= Q(object_type=child_type, object_id__in=ids)
+    return AuditEntry.objects.filter(condition).order_by("-seq")
 
 
 def flagged_seqs(seqs: list[int]) -> set[int]:

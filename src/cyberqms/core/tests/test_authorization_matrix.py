@@ -10,52 +10,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from cyberqms.conftest import PERSONAS
-
-ROLES = [*PERSONAS, "anonymous"]
-EVERYONE = frozenset(PERSONAS)  # every signed-in persona, with or without a role
-ADMIN = frozenset({"admin"})
-USER_VIEWERS = frozenset(
-    {"admin", "qa_manager", "qa_approver", "process_owner", "it_security", "system_owner",
-     "auditor"}
+from cyberqms.core.tests.matrix import (
+    ADMIN,
+    DECISION_VIEWERS,
+    EVENT_VIEWERS,
+    EVERYONE,
+    INTEGRATION_VIEWERS,
+    MFA_ENROLLED,
+    NOBODY,
+    PUBLIC,
+    ROLES,
+    SELF,
+    TRAIL_PROOFS,
+    TRAIL_READERS,
+    TRAIL_RESOLVERS,
+    TRAIL_REVIEWERS,
+    TRAIL_STATUS,
+    TRAIL_VERIFIERS,
+    USER_VIEWERS,
+    Expect,
+    app_expectations,
 )
-EVENT_VIEWERS = frozenset({"admin", "qa_manager", "it_security", "auditor"})
-DECISION_VIEWERS = frozenset({"admin", "it_security", "auditor"})
-INTEGRATION_VIEWERS = frozenset({"admin", "it_security", "system_owner", "auditor"})
-MFA_ENROLLED = frozenset({"admin", "qa_manager", "it_security", "system_owner"})
-NOBODY: frozenset[str] = frozenset()
-TRAIL_READERS = frozenset({"qa_manager", "qa_approver", "it_security", "auditor"})
-TRAIL_STATUS = frozenset({"admin", "qa_manager", "it_security", "system_owner", "auditor"})
-TRAIL_PROOFS = frozenset({"qa_manager", "it_security", "auditor"})
-TRAIL_VERIFIERS = frozenset({"qa_manager", "it_security", "system_owner"})
-TRAIL_RESOLVERS = frozenset({"qa_manager", "it_security"})
-TRAIL_REVIEWERS = frozenset({"qa_manager", "qa_approver"})
-
-
-@dataclass(frozen=True)
-class Expect:
-    """Who gets ``ok``; others signed in get ``denied``; anonymous gets ``anonymous``;
-    ``overrides`` names personas that get another status (a 404 after the gate let
-    them through, for instance)."""
-
-    allowed: frozenset[str]
-    ok: int = 200
-    denied: int = 403
-    anonymous: int = 302  # to the sign-in page
-    method: str = "get"
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    body: dict[str, Any] | None = None
-    overrides: dict[str, int] = field(default_factory=dict)
-
-
-PUBLIC = Expect(EVERYONE, anonymous=200)
-SELF = Expect(EVERYONE)
 
 EXPECTATIONS: dict[str, Expect] = {
     "healthz": PUBLIC,
@@ -201,6 +181,11 @@ SHARED_PATH_OPERATIONS = {
         body={"name": "matrix", "scopes": ["account.self"], "days": 1},
     ),
 }
+
+
+_APP_EXPECTATIONS, _APP_SHARED = app_expectations()
+EXPECTATIONS.update(_APP_EXPECTATIONS)
+SHARED_PATH_OPERATIONS.update(_APP_SHARED)
 
 
 def url_patterns() -> Iterator[tuple[str, str]]:

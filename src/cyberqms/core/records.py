@@ -1,0 +1,245 @@
+"""What every quality record shares: its fields, its number, its kind.
+
+A record family (deviations, CAPA, change control …) subclasses `QualityRecord` and
+registers one `RecordKind` in its `AppConfig.ready`. The kind tells core everything it
+needs to serve the shared parts (attachments, comments, links, due-date extensions,
+logical deletion, signatures, PDF and JSON exports, the generic transition pages and API)
+without knowing the family: the model, its workflow, its number prefix, and the names of
+its access-gate actions, all derived from one prefix::
+
+    register_kind(RecordKind(
+        slug="deviations", model=Deviation, workflow=DEVIATION_WORKFLOW, prefix="DEV",
+        label="Deviation", action_prefix="deviations", closed_states=("closed",),
+        detail_url_name="deviations:detail",
+    ))
+
+Actions a family declares: ``<p>.view``, ``<p>.create``, ``<p>.edit`` (draft fields,
+attachments, links, extension requests), ``<p>.comment``, ``<p>.delete`` (logical, with a
+reason), ``<p>.extension.approve``, plus one per transition permission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import NumberSequence
+
+if TYPE_CHECKING:
+    from .workflow import Workflow
+
+
+class QualityRecord(models.Model):
+    """The common fields of every quality record."""
+
+    number = models.CharField(max_length=32, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=10000, blank=True)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name="owner",
+    )
+    originator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name="originator",
+    )
+    state = models.CharField(max_length=30, db_index=True)
+    due_date = models.DateField(null=True, blank=True)
+    event_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it happened (or was discovered)."
+    )
+    late_entry = models.BooleanField(default=False)
+    late_entry_reason = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    deleted_reason = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}"[:200]
+
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        kind = kind_of(self)
+        if self.due_date is None or self.is_deleted or self.state in kind.closed_states:
+            return False
+        return self.due_date < (today or timezone.localdate())
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    slug: str  # URL segment: "deviations"
+    model: type[QualityRecord]
+    workflow: Workflow[Any]
+    prefix: str  # number prefix: "DEV"
+    label: str  # "Deviation"
+    action_prefix: str  # "deviations"
+    closed_states: tuple[str, ...]
+    detail_url_name: str  # "deviations:detail"
+    initial_state: str = "draft"
+    deletable_states: tuple[str, ...] = ("draft",)
+
+    @property
+    def type_name(self) -> str:
+        return self.workflow.type_name
+
+    def action(self, name: str) -> str:
+        return f"{self.action_prefix}.{name}"
+
+    @property
+    def view_action(self) -> str:
+        return self.action("view")
+
+    @property
+    def edit_action(self) -> str:
+        return self.action("edit")
+
+    def detail_url(self, record: QualityRecord) -> str:
+        return reverse(self.detail_url_name, args=[record.pk])
+
+    def open_records(self) -> models.QuerySet[Any]:
+        return self.model._default_manager.filter(is_deleted=False).exclude(
+            state__in=self.closed_states
+        )
+
+    def overdue(self, today: dt.date | None = None) -> models.QuerySet[Any]:
+        return self.open_records().filter(due_date__lt=today or timezone.localdate())
+
+
+_KINDS: dict[str, RecordKind] = {}  # by slug
+
+
+def register_kind(kind: RecordKind) -> RecordKind:
+    from .access import ACTIONS
+
+    existing = _KINDS.get(kind.slug)
+    if existing is not None and existing.model is not kind.model:
+        raise ValueError(f"record kind {kind.slug!r} registered twice")
+    needed = ["view", "create", "edit", "comment", "delete", "extension.approve"]
+    missing = [kind.action(n) for n in needed if kind.action(n) not in ACTIONS]
+    missing += [t.permission for t in kind.workflow.transitions if t.permission not in ACTIONS]
+    if missing:
+        raise ValueError(f"{kind.slug}: undeclared actions {sorted(set(missing))}")
+    _KINDS[kind.slug] = kind
+    return kind
+
+
+def all_kinds() -> list[RecordKind]:
+    return sorted(_KINDS.values(), key=lambda k: k.slug)
+
+
+def kind_by_slug(slug: str) -> RecordKind:
+    try:
+        return _KINDS[slug]
+    except KeyError:
+        raise LookupError(f"unknown record kind {slug!r}") from None
+
+
+def kind_by_type(type_name: str) -> RecordKind:
+    for kind in _KINDS.values():
+        if kind.type_name == type_name:
+            return kind
+    raise LookupError(f"unknown record type {type_name!r}")
+
+
+def kind_of(record: models.Model | type[models.Model]) -> RecordKind:
+    model = record if isinstance(record, type) else type(record)
+    for kind in _KINDS.values():
+        if kind.model is model:
+            return kind
+    raise LookupError(f"{model.__name__} is not a registered record kind")
+
+
+def find_by_number(number: str) -> QualityRecord | None:
+    """The record numbered `number` (any kind, case-insensitive), or None."""
+    number = number.strip().upper()
+    prefix = number.split("-", 1)[0]
+    for kind in _KINDS.values():
+        if kind.prefix == prefix:
+            found: QualityRecord | None = kind.model._default_manager.filter(
+                number=number
+            ).first()
+            return found
+    return None
+
+
+# --- numbering -------------------------------------------------------------------------------
+
+
+def next_number(prefix: str, when: dt.datetime | None = None) -> str:
+    """The next human identifier for `prefix` this year: ``DEV-2026-0042``.
+
+    Must run inside the transaction that creates the record: the counter row is locked
+    until commit, so two records never share a number and a rolled-back one frees it.
+    """
+    year = (when or timezone.now()).year
+    seq, _ = NumberSequence.objects.select_for_update().get_or_create(prefix=prefix, year=year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"{prefix}-{year}-{seq.last:04d}"
+
+
+# --- input rules every family shares ------------------------------------------------------
+
+
+def late_entry_threshold() -> dt.timedelta:
+    return dt.timedelta(hours=settings.CYBERQMS_LATE_ENTRY_HOURS)
+
+
+def check_event_time(
+    event_at: dt.datetime | None, late_reason: str, *, now: dt.datetime | None = None
+) -> tuple[bool, str]:
+    """AL-03: an event recorded more than the configured time after it happened is a late
+    entry and needs a reason; an event in the future is refused. Returns (late, reason)."""
+    if event_at is None:
+        return False, ""
+    now = now or timezone.now()
+    if event_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"event_at": ["The event cannot be in the future."]})
+    late = now - event_at > late_entry_threshold()
+    late_reason = (late_reason or "").strip()
+    if late and not late_reason:
+        hours = settings.CYBERQMS_LATE_ENTRY_HOURS
+        raise ValidationError({"late_entry_reason": [
+            f"The event is more than {hours} hours old: say why it is recorded late."
+        ]})
+    return late, late_reason if late else ""
+
+
+def check_due_date(
+    due: dt.date | None, *, start: dt.date | None = None, field: str = "due_date"
+) -> None:
+    """A due date may not precede the day the work starts (by default, today)."""
+    if due is None:
+        return
+    start = start or timezone.localdate()
+    if due < start:
+        raise ValidationError({field: [f"The due date cannot be before {start.isoformat()}."]})
+
+
+def users_named(pks: Iterable[int | None]) -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    wanted = [pk for pk in pks if pk is not None]
+    return list(get_user_model()._default_manager.filter(pk__in=wanted, is_active=True))
