@@ -388,3 +388,15 @@ CYBERQMS_TRAIL_REASON_REQUIRED = [
 ]
 # `flush` wipes the audit trail; it is refused unless this is set (the test suite sets it).
 CYBERQMS_ALLOW_FLUSH = False
+# Quality records: late entries (AL-03) and attachments (encrypted at rest, AES-256-GCM).
+CYBERQMS_LATE_ENTRY_HOURS = env_int("CYBERQMS_LATE_ENTRY_HOURS", 72, minimum=1)
+CYBERQMS_ATTACHMENT_KEY = secret(
+    "CYBERQMS_ATTACHMENT_KEY", generate_into=DATA_DIR / "attachment.key"
+)
+CYBERQMS_ATTACHMENT_MAX_BYTES = env_int(
+    "CYBERQMS_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024
+)
+CYBERQMS_ATTACHMENT_TYPES = env_list(
+    "CYBERQMS_ATTACHMENT_TYPES",
+    ["pdf", "png", "jpg", "jpeg", "txt", "csv", "json", "xml", "docx", "xlsx", "log", "zip"],
+)
