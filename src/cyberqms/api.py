@@ -214,12 +214,20 @@ def _server_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from cyberqms.accounts.api import router as accounts_router
+    from cyberqms.capa.api import router as capa_router
+    from cyberqms.changes.api import router as changes_router
+    from cyberqms.core.api import router as records_router
+    from cyberqms.deviations.api import router as deviations_router
     from cyberqms.trail.api import router as trail_router
     from cyberqms.web.api import router as system_router
 
     api.add_router("/", system_router)
     api.add_router("/", accounts_router)
     api.add_router("/", trail_router)
+    api.add_router("/", records_router)
+    api.add_router("/", deviations_router)
+    api.add_router("/", capa_router)
+    api.add_router("/", changes_router)
 
 
 _register_routers()

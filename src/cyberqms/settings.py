@@ -121,6 +121,9 @@ INSTALLED_APPS = [
     "cyberqms.core",
     "cyberqms.trail",
     "cyberqms.accounts",
+    "cyberqms.deviations",
+    "cyberqms.capa",
+    "cyberqms.changes",
     "cyberqms.web",
 ]
 

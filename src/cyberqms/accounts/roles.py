@@ -18,6 +18,17 @@ from .enums import Role
 # IT security and auditors read the whole trail; QA reviews it independently.
 _TRAIL_READ = ("trail.history.view", "trail.entry.view", "trail.export")
 
+# Quality records: every family has the same vocabulary of actions (core.records), so the
+# grants read the same for deviations, CAPA and change control.
+_RECORD_FAMILIES = ("deviations", "capa", "changes")
+
+
+def _records(*names: str) -> tuple[str, ...]:
+    return tuple(f"{family}.{name}" for family in _RECORD_FAMILIES for name in names)
+
+
+_RECORD_WORKER = ("view", "create", "edit", "comment", "submit", "work")
+
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: (
         "accounts.*",
@@ -35,10 +46,20 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.flag.resolve",
         "trail.review.create",
         "trail.proof.view",
+        *_records(*_RECORD_WORKER, "delete", "review", "approve", "close", "cancel",
+                  "extension.approve"),
+        "capa.verify",
     ),
-    Role.QA_REVIEWER: ("accounts.user.view", *_TRAIL_READ, "trail.review.create"),
-    Role.PROCESS_OWNER: ("accounts.user.view", "trail.history.view"),
-    Role.AUTHOR: ("trail.history.view",),
+    Role.QA_REVIEWER: (
+        "accounts.user.view", *_TRAIL_READ, "trail.review.create",
+        *_records(*_RECORD_WORKER, "review", "approve"),
+        "capa.verify",
+    ),
+    Role.PROCESS_OWNER: (
+        "accounts.user.view", "trail.history.view",
+        *_records(*_RECORD_WORKER, "delete", "extension.approve"),
+    ),
+    Role.AUTHOR: ("trail.history.view", *_records(*_RECORD_WORKER, "delete")),
     Role.IT_SECURITY: (
         "accounts.user.view",
         "accounts.integration.view",
@@ -49,6 +70,8 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.verify.run",
         "trail.flag.resolve",
         "trail.proof.view",
+        *_records(*_RECORD_WORKER, "review"),
+        "changes.security_approve",
     ),
     Role.SYSTEM_OWNER: (
         "accounts.user.view",
@@ -56,6 +79,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.history.view",
         "trail.status.view",
         "trail.verify.run",
+        *_records(*_RECORD_WORKER),
     ),
     Role.AUDITOR: (
         "accounts.user.view",
@@ -65,6 +89,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         *_TRAIL_READ,
         "trail.status.view",
         "trail.proof.view",
+        *_records("view"),
     ),
 }
 

@@ -243,3 +243,27 @@ def users_named(pks: Iterable[int | None]) -> list[Any]:
 
     wanted = [pk for pk in pks if pk is not None]
     return list(get_user_model()._default_manager.filter(pk__in=wanted, is_active=True))
+
+
+STANDARD_ACTIONS = {
+    "create": "Create {noun}s",
+    "edit": "Edit {noun}s, attach files, link records, ask for more time",
+    "comment": "Comment on {noun}s",
+    "delete": "Withdraw a {noun} entered in error (logical deletion, with a reason)",
+    "extension.approve": "Approve or reject due-date extensions of {noun}s",
+    "submit": "Submit a {noun}",
+    "work": "Carry out the owner's steps of a {noun} (investigate, implement, complete)",
+    "review": "Review or assess a {noun} (QA or IT security)",
+    "approve": "Approve a {noun} (QA, e-signature)",
+    "close": "Close a {noun} (QA, e-signature)",
+    "cancel": "Cancel a {noun} (with a reason)",
+}
+
+
+def declare_record_actions(prefix: str, noun: str, extra: dict[str, str] | None = None) -> None:
+    """Declare the access-gate actions every record family has, plus its own."""
+    from .access import declare
+
+    declare(f"{prefix}.view", f"See {noun}s", gxp=True)
+    for name, text in {**STANDARD_ACTIONS, **(extra or {})}.items():
+        declare(f"{prefix}.{name}", text.format(noun=noun), gxp_write=True)

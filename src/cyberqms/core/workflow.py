@@ -46,6 +46,7 @@ from .signatures import (
 M = TypeVar("M", bound=models.Model)
 Guard = Callable[[Any, Any], str | None]  # (record, actor) -> refusal message or None
 SideEffect = Callable[[Any, Any], None]  # (record, actor), run after commit
+Updates = Callable[[Any, Any], dict[str, Any]]  # (record, actor) -> fields set with the state
 
 
 class TransitionNotAllowed(Exception):
@@ -87,6 +88,7 @@ class Transition:
     not_by: tuple[str, ...] = ()  # fields naming users who may not take this action
     effects: tuple[SideEffect, ...] = ()
     label: str = ""
+    updates: Updates | None = None  # e.g. closed_at on closure, inside the transaction
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -237,7 +239,8 @@ class Workflow[M: models.Model]:
             before = snapshot(locked)
             updated = [self.state_field]
             setattr(locked, self.state_field, t.target)
-            for name, value in (changes or {}).items():
+            computed = t.updates(locked, actor) if t.updates else {}
+            for name, value in {**computed, **(changes or {})}.items():
                 setattr(locked, name, value)
                 updated.append(name)
             if any(f.name == "updated_at" for f in locked._meta.concrete_fields):

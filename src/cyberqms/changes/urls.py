@@ -1,0 +1,5 @@
+from django.urls import path  # noqa: F401  # routes are added as pages land
+
+app_name = "changes"
+
+urlpatterns: list = []  # type: ignore[type-arg]
