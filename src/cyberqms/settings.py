@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "cyberqms.core",
     "cyberqms.trail",
     "cyberqms.accounts",
+    "cyberqms.notifications",
     "cyberqms.deviations",
     "cyberqms.capa",
     "cyberqms.changes",
@@ -162,6 +163,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "cyberqms.web.context_processors.navigation",
+                "cyberqms.notifications.context_processors.inbox",
             ],
         },
     }
@@ -343,6 +345,12 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env("CYBERQMS_EMAIL_FROM", "cyberqms@localhost")
+# Notifications: e-mail copies of the in-app inbox (on by default, through MAILERS above),
+# the address their links start with (empty: links are paths), and how often the overdue
+# scan runs (seconds; it tells each owner once a day per overdue record).
+CYBERQMS_NOTIFY_EMAIL = env_bool("CYBERQMS_NOTIFY_EMAIL", default=True)
+CYBERQMS_BASE_URL = env("CYBERQMS_BASE_URL", "")
+CYBERQMS_OVERDUE_SCAN_INTERVAL = float(env("CYBERQMS_OVERDUE_SCAN_INTERVAL", "3600"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

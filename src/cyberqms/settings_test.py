@@ -30,3 +30,5 @@ STORAGES = {
 CYBERQMS_ALLOW_FLUSH = True
 # A record family used only by the workflow-engine tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.core.tests.sample"]  # noqa: F405
+# A quality-record family used only by the overdue-scan tests of the notifications.
+INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.notifications.tests.sample"]

@@ -22,6 +22,7 @@ class NavSection:
 NAVIGATION: tuple[NavSection, ...] = (
     NavSection("Workspace", (
         NavItem("Home", "web:home", "account.self", "home"),
+        NavItem("Notifications", "notifications:inbox", "notifications.inbox.view", "bell"),
     )),
     NavSection("Data integrity", (
         NavItem("Audit trail", "trail:entries", "trail.entry.view", "list"),

@@ -31,17 +31,17 @@ REAUTHENTICATE_PATH = "/accounts/reauthenticate/"
 # cyberqms/accounts/roles.py and the entries in cyberqms/web/navigation.py, so that a change
 # to either shows up here as a failure to be reviewed.
 EXPECTED_NAV: dict[str, set[str]] = {
-    "author": {"Home", "Profile and security", "API"},
+    "author": {"Home", "Notifications", "Profile and security", "API"},
     "it_security": {
-        "Home", "Audit trail", "Trail status", "Trail reviews", "Security events",
+        "Home", "Notifications", "Audit trail", "Trail status", "Trail reviews", "Security events",
         "Access decisions", "Integrations", "Users", "Profile and security", "API",
     },
     "auditor": {
-        "Home", "Audit trail", "Trail status", "Trail reviews", "Security events",
+        "Home", "Notifications", "Audit trail", "Trail status", "Trail reviews", "Security events",
         "Access decisions", "Integrations", "Users", "Profile and security", "API",
     },
     "admin": {
-        "Home", "Trail status", "Security events", "Access decisions", "Integrations",
+        "Home", "Notifications", "Trail status", "Security events", "Access decisions", "Integrations",
         "Users", "Sites", "Profile and security", "API",
     },
 }

@@ -1,0 +1,57 @@
+"""Inbox API: one's own notifications, marking them read."""
+# No "from __future__ import annotations": django-ninja resolves operation annotations
+# through the gate wrapper, whose globals are not this module's.
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from cyberqms.api import gate
+
+from . import actions, queries, services
+from .enums import NotificationKind
+from .models import Notification
+from .schemas import MarkedOut, NotificationOut, NotificationPage
+
+router = Router(tags=["notifications"])
+
+
+def _caller(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]  # set by ninja's authentication
+
+
+@router.get("/notifications", response=NotificationPage, operation_id="notification_list")
+@gate(actions.INBOX_VIEW)
+def notification_list(
+    request: HttpRequest,
+    unread: bool = Query(False, description="Only unread notifications"),
+    kind: NotificationKind | None = None,
+    limit: int = Query(50, ge=1, le=500, description="Page size, 1 to 500"),
+    offset: int = Query(0, ge=0, le=10**9, description="Rows to skip"),
+) -> dict[str, Any]:
+    """The caller's notifications, unread first, then newest first."""
+    rows = queries.inbox(_caller(request), unread_only=unread, kind=kind.value if kind else "")
+    return {
+        "count": rows.count(),
+        "unread": queries.unread_count(_caller(request)),
+        "items": list(rows[offset : offset + limit]),
+    }
+
+
+@router.post(
+    "/notifications/{notification_id}/read", response=NotificationOut,
+    operation_id="notification_read",
+)
+@gate(actions.INBOX_MARK)
+def notification_read(request: HttpRequest, notification_id: int) -> Notification:
+    """Mark one of the caller's notifications read (again: keeps the first time)."""
+    notification = queries.access_notification(_caller(request), notification_id)
+    return services.notification_mark_read(notification)
+
+
+@router.post("/notifications/read-all", response=MarkedOut, operation_id="notification_read_all")
+@gate(actions.INBOX_MARK)
+def notification_read_all(request: HttpRequest) -> dict[str, int]:
+    """Mark every unread notification of the caller read."""
+    return {"marked": services.notifications_mark_all_read(_caller(request))}
