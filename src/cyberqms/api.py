@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -21,6 +21,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from cyberqms.core.access import AccessDenied, require
+from cyberqms.core.attachments import AttachmentIntegrityError
 from cyberqms.core.context import current_context, set_context
 from cyberqms.core.problems import problem_response
 from cyberqms.core.signatures import SigningError
@@ -148,6 +149,18 @@ def _segregation_problem(request: HttpRequest, exc: SegregationOfDuties) -> Http
     return problem_response(403, exc.text, title="Segregation of duties")
 
 
+@api.exception_handler(PermissionDenied)
+def _permission_problem(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    # Refusals raised by services outside the gate (deciding one's own extension request).
+    return problem_response(403, str(exc) or "Not allowed.")
+
+
+@api.exception_handler(AttachmentIntegrityError)
+def _attachment_problem(request: HttpRequest, exc: AttachmentIntegrityError) -> HttpResponse:
+    logger.error("attachment integrity failure: %s", exc)
+    return problem_response(409, f"Integrity failure: {exc}.", title="Attachment altered")
+
+
 @api.exception_handler(OverflowError)
 def _overflow_problem(request: HttpRequest, exc: OverflowError) -> HttpResponse:
     # A number too large for the database (SQLite raises OverflowError on binding).
@@ -214,22 +227,22 @@ def _server_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from cyberqms.accounts.api import router as accounts_router
-    from cyberqms.notifications.api import router as notifications_router
     from cyberqms.capa.api import router as capa_router
     from cyberqms.changes.api import router as changes_router
     from cyberqms.core.api import router as records_router
     from cyberqms.deviations.api import router as deviations_router
+    from cyberqms.notifications.api import router as notifications_router
     from cyberqms.trail.api import router as trail_router
     from cyberqms.web.api import router as system_router
 
     api.add_router("/", system_router)
     api.add_router("/", accounts_router)
     api.add_router("/", trail_router)
-    api.add_router("/", notifications_router)
     api.add_router("/", records_router)
     api.add_router("/", deviations_router)
     api.add_router("/", capa_router)
     api.add_router("/", changes_router)
+    api.add_router("/", notifications_router)
 
 
 _register_routers()

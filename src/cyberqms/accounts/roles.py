@@ -24,7 +24,9 @@ _RECORD_FAMILIES = ("deviations", "capa", "changes")
 
 
 def _records(*names: str) -> tuple[str, ...]:
-    return tuple(f"{family}.{name}" for family in _RECORD_FAMILIES for name in names)
+    """These actions in every family, plus `records.use` (reaching the shared parts)."""
+    return ("records.use",
+            *(f"{family}.{name}" for family in _RECORD_FAMILIES for name in names))
 
 
 _RECORD_WORKER = ("view", "create", "edit", "comment", "submit", "work")

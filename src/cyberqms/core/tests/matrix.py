@@ -32,6 +32,11 @@ TRAIL_PROOFS = frozenset({"qa_manager", "it_security", "auditor"})
 TRAIL_VERIFIERS = frozenset({"qa_manager", "it_security", "system_owner"})
 TRAIL_RESOLVERS = frozenset({"qa_manager", "it_security"})
 TRAIL_REVIEWERS = frozenset({"qa_manager", "qa_approver"})
+# Everyone with a role on quality records (viewers included); the record decides next.
+RECORD_USERS = frozenset(
+    {"qa_manager", "qa_approver", "process_owner", "author", "it_security", "system_owner",
+     "auditor"}
+)
 
 
 @dataclass(frozen=True)

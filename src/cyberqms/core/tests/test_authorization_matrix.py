@@ -24,6 +24,7 @@ from cyberqms.core.tests.matrix import (
     MFA_ENROLLED,
     NOBODY,
     PUBLIC,
+    RECORD_USERS,
     ROLES,
     SELF,
     TRAIL_PROOFS,
@@ -154,6 +155,55 @@ EXPECTATIONS: dict[str, Expect] = {
     "trail:flag_resolve": Expect(TRAIL_RESOLVERS, ok=405, kwargs={"flag_id": 999999}),
     "trail:reviews": Expect(TRAIL_READERS),
     "trail:review_create": Expect(TRAIL_REVIEWERS),
+    # shared parts of quality records: the gate admits record users, then a record that
+    # does not exist (or is not visible) answers 404; POST-only pages answer GET with 405
+    **{
+        f"records:{name}": Expect(
+            RECORD_USERS, ok=405, kwargs={"slug": "deviations", "pk": 999999, **extra}
+        )
+        for name, extra in (
+            ("transition", {"action": "submit"}), ("attachment_add", {}),
+            ("attachment_remove", {"attachment_id": 1}), ("comment_add", {}),
+            ("link_add", {}), ("link_remove", {"link_id": 1}),
+            ("extension_request", {}), ("extension_decide", {"extension_id": 1}),
+            ("delete", {}),
+        )
+    },
+    **{
+        f"records:{name}": Expect(
+            RECORD_USERS, ok=404, kwargs={"slug": "deviations", "pk": 999999, **extra}
+        )
+        for name, extra in (
+            ("attachment_download", {"attachment_id": 1}), ("pdf", {}), ("json", {}),
+        )
+    },
+    **{
+        f"api:{name}": Expect(
+            RECORD_USERS, ok=404, anonymous=401, method=method,
+            kwargs={"slug": "deviations", "record_id": 999999, **extra}, body=body,
+        )
+        for name, method, extra, body in (
+            ("record_detail", "get", {}, None),
+            ("record_transition", "post", {"action": "submit"}, {"reason": "matrix"}),
+            ("attachment_list", "get", {}, None),
+            ("attachment_download", "get", {"attachment_id": 1}, None),
+            ("comment_create", "post", {}, {"body": "matrix"}),
+            ("link_create", "post", {}, {"target": "DEV-2026-0001"}),
+            ("link_delete", "post", {"link_id": 1}, {"reason": "matrix"}),
+            ("extension_create", "post", {},
+             {"requested_due": "2030-01-01", "justification": "matrix"}),
+            ("extension_decide", "post", {"extension_id": 1}, {"approve": True}),
+            ("record_delete", "post", {}, {"reason": "matrix"}),
+            ("record_pdf", "get", {}, None),
+            ("record_export", "get", {}, None),
+        )
+    },
+    # multipart only: the JSON body of the matrix fails validation before the gate, for
+    # everyone signed in (revealing nothing)
+    "api:attachment_create": Expect(
+        RECORD_USERS, ok=422, denied=422, anonymous=401, method="post",
+        kwargs={"slug": "deviations", "record_id": 999999}, body={},
+    ),
 }
 
 # Several API operations share one path; the matrix drives the first (GET) one, and the
