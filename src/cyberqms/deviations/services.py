@@ -29,7 +29,7 @@ from cyberqms.trail.record import audit_record, snapshot
 from .enums import Classification, DeviationState, RootCauseCategory
 from .models import Deviation
 from .notices import notify_record
-from .queries import TYPE_NAME
+from .queries import TYPE_NAME, capa_links
 from .workflow import DEVIATION_WORKFLOW
 
 S = DeviationState
@@ -364,10 +364,11 @@ def deviation_spawn_capa(
 ) -> Any:
     """Open a CAPA from this deviation and link the two (relation "spawned", seen on both).
 
-    The CAPA starts in draft with source "deviation" and the deviation's number as its
-    source reference. Allowed while the deviation is investigated, reviewed or approved.
-    Side effects: the CAPA's own create audit entry and notifications; audit entry
-    `core.link.add`.
+    The CAPA starts in draft with source "deviation", the deviation's number as its
+    source reference and its cyber-related flag. Allowed while the deviation is
+    investigated, reviewed or approved.
+    Side effects: the CAPA's create audit entry (`capa.capa.create`); audit entry
+    `core.link.add` for the link, in both records' histories.
     """
     from cyberqms.capa.services import capa_create
 
@@ -382,7 +383,10 @@ def deviation_spawn_capa(
             actor=actor, site=deviation.site, title=title, owner=owner,
             source="deviation", source_reference=deviation.number, due_date=due_date,
             description=description or f"Raised from deviation {deviation.label}.",
+            cyber_related=deviation.cyber_related,
         )
-        link_create(deviation, capa, actor=actor, relation="spawned",
-                    note="CAPA raised from this deviation")
+        # capa_create links a source record it can resolve; make sure the link exists.
+        if not capa_links(deviation).filter(to_id=str(capa.pk)).exists():
+            link_create(deviation, capa, actor=actor, relation="spawned",
+                        note=f"CAPA from {deviation.number}")
     return capa
