@@ -139,3 +139,26 @@ def test_scheduler_runs_the_scan(
         job.run()
     assert [r for r, *_ in _overdue()] == ["author"]
     assert [m.to for m in mail.outbox] == [["author@x.test"]]
+
+
+def test_real_record_kinds_are_scanned(
+    personas: dict[str, Any], django_capture_on_commit_callbacks: Capture
+) -> None:
+    """Deviations, as registered by their app: open and overdue is reported; cancelled
+    (one of the kind's closed states) is not."""
+    from cyberqms.deviations.tests.factories import a_site, deviation_in_state
+
+    site = a_site()
+    late = deviation_in_state(personas, "investigation", site=site)
+    cancelled = deviation_in_state(personas, "cancelled", site=site)
+    type(late)._default_manager.filter(pk__in=[late.pk, cancelled.pk]).update(
+        due_date=DAY - dt.timedelta(days=1)
+    )
+    kind = records.kind_of(late)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_overdue_scan(today=DAY) == 1
+    assert list(Notification.objects.filter(kind="overdue").values_list(
+        "recipient__username", "subject", "url", "record_type", "record_id")) == [
+        ("author", f"Deviation {late.number} is overdue", f"/deviations/{late.pk}/",
+         kind.type_name, str(late.pk)),
+    ]
