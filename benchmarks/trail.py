@@ -1,8 +1,9 @@
 """Speed of the audit trail on a real database: verification, write overhead, proofs.
 
 Runs against a fresh SQLite database in a temporary directory, set up by the production
-settings module (`cyberqms.settings`: WAL, synchronous=NORMAL, IMMEDIATE transactions; all
-migrations, so the append-only triggers too), plus a benchmark-only app
+settings module (`cyberqms.settings`: WAL, IMMEDIATE transactions, synchronous=FULL unless
+CYBERQMS_SQLITE_SYNCHRONOUS or --synchronous says NORMAL; all migrations, so the
+append-only triggers too), plus a benchmark-only app
 (`benchmarks/benchapp`) and django-simple-history for comparison. Prints one table;
 figures are for comparison between runs on one machine, never asserted in tests.
 
@@ -19,6 +20,7 @@ figures are for comparison between runs on one machine, never asserted in tests.
     .venv/bin/python benchmarks/trail.py            # default, about 2-3 minutes
     .venv/bin/python benchmarks/trail.py --quick    # about 30 seconds, proofs up to 10**5
     .venv/bin/python benchmarks/trail.py --profile  # plus cProfile of the hot paths
+    .venv/bin/python benchmarks/trail.py --writes --synchronous NORMAL  # step 2 only
 """
 
 from __future__ import annotations
@@ -266,11 +268,15 @@ def time_verification(count: int, rounds: int) -> dict[str, float]:
 
 
 def time_writes(ops: int, rounds: int, actor: Any, data: Data) -> dict[str, list[float]]:
-    """µs per create and per update (each its own transaction), median over rounds.
+    """µs per create and per update (each its own transaction): mean per round, median over rounds.
 
-    Variants are interleaved within each round so drift (page cache, WAL growth) hits
-    all three alike. Everything runs inside one request context, as services do behind
-    the middleware (without one, `current_context()` makes a fresh context per call).
+    The three variants take turns op by op (create i of each, in an order that rotates
+    with i; then update i of each), so a burst of load from elsewhere on a shared machine
+    hits all three alike; in blocks of hundreds of ops per variant one variant could
+    absorb a whole burst. Means, not medians, so the WAL checkpoints that SQLite runs in
+    whichever commit crosses its threshold are counted. Everything runs inside one request
+    context, as services do behind the middleware (without one, `current_context()` makes
+    a fresh context per call).
     """
     from benchapp import services
 
@@ -299,26 +305,32 @@ def time_writes(ops: int, rounds: int, actor: Any, data: Data) -> dict[str, list
         "audited": (audited_create, audited_update),
         "simple-history": (historied_create, historied_update),
     }
+    names = list(variants)
+    turns = [names[i:] + names[:i] for i in range(len(names))]
     samples: dict[str, list[float]] = {f"{v} {op}": [] for v in variants for op in OPS}
-    order = list(variants)
+    clock = time.perf_counter
     with acting_context(request_context(data.rng)):
         for round_no in range(rounds + 1):  # round 0 warms up and is discarded
             creates = [data.record(i) for i in range(ops)]
             updates = [data.change(i) for i in range(ops)]
             reasons = [data.rng.choice(REASONS) for _ in range(ops)]
-            order = order[1:] + order[:1]
-            for name in order:
-                create, update = variants[name]
-                started = time.perf_counter()
-                made = [create(values) for values in creates]
-                create_us = (time.perf_counter() - started) / ops * 1e6
-                started = time.perf_counter()
-                for record, values, reason in zip(made, updates, reasons, strict=True):
+            spent = dict.fromkeys(samples, 0.0)
+            made: dict[str, list[Any]] = {name: [] for name in names}
+            for i, values in enumerate(creates):
+                for name in turns[i % len(turns)]:
+                    create = variants[name][0]
+                    started = clock()
+                    made[name].append(create(values))
+                    spent[f"{name} create"] += clock() - started
+            for i, (values, reason) in enumerate(zip(updates, reasons, strict=True)):
+                for name in turns[i % len(turns)]:
+                    update, record = variants[name][1], made[name][i]
+                    started = clock()
                     update(record, values, reason)
-                update_us = (time.perf_counter() - started) / ops * 1e6
-                if round_no:
-                    samples[f"{name} create"].append(create_us)
-                    samples[f"{name} update"].append(update_us)
+                    spent[f"{name} update"] += clock() - started
+            if round_no:
+                for key, seconds in spent.items():
+                    samples[key].append(seconds / ops * 1e6)
     return samples
 
 
@@ -470,13 +482,42 @@ class Phases:
         return f"{parts}; total {sum(self.seconds.values()):.0f} s"
 
 
+def write_rows(write_ops: int, median: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    for op in OPS:
+        plain = median[f"plain {op}"]
+        audited = median[f"audited {op}"]
+        history = median[f"simple-history {op}"]
+        rows += [
+            (f"{op}: plain", f"{plain:,.0f} µs/op", "", "-"),
+            (f"{op}: audited (service + audit_record)", f"{audited:,.0f} µs/op", "", "-"),
+            (f"{op}: simple-history", f"{history:,.0f} µs/op", "", "-"),
+            (f"{op}: audited / plain", f"{audited / plain:.2f}x", "<= 1.50x",
+             ok(audited / plain <= 1.5)),
+            (f"{op}: simple-history / plain", f"{history / plain:.2f}x", "", "-"),
+        ]
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, about 30 s")
     parser.add_argument("--entries", type=int, help="entries to verify (default 200000)")
     parser.add_argument("--profile", action="store_true", help="cProfile the hot paths")
+    parser.add_argument(
+        "--writes", action="store_true",
+        help="only the write-path comparison, after a trail of --entries (default 20000) "
+        "entries; about a minute",
+    )
+    parser.add_argument(
+        "--synchronous", choices=("FULL", "NORMAL"), type=str.upper,
+        help="SQLite synchronous mode (default: CYBERQMS_SQLITE_SYNCHRONOUS, else FULL)",
+    )
     args = parser.parse_args()
-    entries = args.entries or (20_000 if args.quick else 200_000)
+    if args.synchronous:
+        os.environ["CYBERQMS_SQLITE_SYNCHRONOUS"] = args.synchronous
+    synchronous = os.environ.get("CYBERQMS_SQLITE_SYNCHRONOUS", "FULL").upper()
+    entries = args.entries or (20_000 if args.quick or args.writes else 200_000)
     write_ops, write_rounds = (500, 3) if args.quick else (800, 5)
     proof_sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
     proof_samples = 200 if args.quick else 500
@@ -489,8 +530,8 @@ def main() -> None:
         print(
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
             f"{os.cpu_count()} CPUs ({platform.machine()}), load average "
-            f"{os.getloadavg()[0]:.1f} at start; cyberqms.settings on a fresh WAL database in "
-            f"{data_dir}"
+            f"{os.getloadavg()[0]:.1f} at start; cyberqms.settings on a fresh WAL database "
+            f"(synchronous={synchronous}) in {data_dir}"
         )
         actors = make_actors()
         data = Data(rng)
@@ -498,9 +539,10 @@ def main() -> None:
 
         write_rate = write_trail(entries, actors, data)
         phases.done("write trail")
-        verification = time_verification(entries, rounds=2 if args.quick else 3)
-        phases.done("verify + ceiling")
-        if args.profile:
+        if not args.writes:
+            verification = time_verification(entries, rounds=2 if args.quick else 3)
+            phases.done("verify + ceiling")
+        if args.profile and not args.writes:
             from cyberqms.trail.integrity import check_trail
 
             profile("check_trail(reconcile=False)", lambda: check_trail(reconcile=False))
@@ -519,13 +561,14 @@ def main() -> None:
 
             profile(f"{write_ops} audited creates + updates", audited_burst)
 
-        for size in proof_sizes:  # so that a checkpoint exists at every proof size
-            bulk_insert_synthetic(size, data)
-        synthetic = max(0, max(proof_sizes) - entries)
-        phases.done("synthetic entries")
-        proofs = {size: time_proofs(size, proof_samples, rng) for size in proof_sizes}
-        phases.done("proofs")
-        if args.profile:
+        if not args.writes:
+            for size in proof_sizes:  # so that a checkpoint exists at every proof size
+                bulk_insert_synthetic(size, data)
+            synthetic = max(0, max(proof_sizes) - entries)
+            phases.done("synthetic entries")
+            proofs = {size: time_proofs(size, proof_samples, rng) for size in proof_sizes}
+            phases.done("proofs")
+        if args.profile and not args.writes:
             from cyberqms.trail.log import prove_inclusion
 
             top = max(proof_sizes)
@@ -535,6 +578,19 @@ def main() -> None:
             )
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+    write_note = (
+        f"\nWrite path (synchronous={synchronous}): median of {write_rounds} rounds of "
+        f"{write_ops} creates and {write_ops} updates per variant, the variants taking turns "
+        "op by op, each op its own transaction, same database.\n"
+    )
+    if args.writes:
+        print_table(write_rows(write_ops, median))
+        print(
+            f"{write_note}After a trail of {entries:,} entries written through audit_record. "
+            f"Phases: {phases}; load average {os.getloadavg()[0]:.1f} at the end."
+        )
+        return
 
     verify_rate, ceiling = verification["verify"], verification["ceiling"]
     ratio = verify_rate / ceiling
@@ -548,19 +604,8 @@ def main() -> None:
         (f"full verification check_trail, {entries:,} entries", f"{verify_rate:,.0f}/s",
          f">= {ceiling / 2:,.0f}/s", ok(ratio >= 0.5)),
         ("verification / ceiling", f"{ratio:.0%}", ">= 50%", ok(ratio >= 0.5)),
+        *write_rows(write_ops, median),
     ]
-    for op in OPS:
-        plain = median[f"plain {op}"]
-        audited = median[f"audited {op}"]
-        history = median[f"simple-history {op}"]
-        rows += [
-            (f"{op}: plain", f"{plain:,.0f} µs/op", "", "-"),
-            (f"{op}: audited (service + audit_record)", f"{audited:,.0f} µs/op", "", "-"),
-            (f"{op}: simple-history", f"{history:,.0f} µs/op", "", "-"),
-            (f"{op}: audited / plain", f"{audited / plain:.2f}x", "<= 1.50x",
-             ok(audited / plain <= 1.5)),
-            (f"{op}: simple-history / plain", f"{history / plain:.2f}x", "", "-"),
-        ]
     for size, figures in proofs.items():
         goal = size >= 10**6
         for kind in ("inclusion", "consistency"):
@@ -573,9 +618,8 @@ def main() -> None:
             ]
     print_table(rows)
     print(
-        f"\nWrite path: median of {write_rounds} interleaved rounds of {write_ops} creates and "
-        f"{write_ops} updates per variant, each op its own transaction, same database.\n"
-        f"Proofs: {proof_samples} random picks per size against the tree of that size, "
+        write_note
+        + f"Proofs: {proof_samples} random picks per size against the tree of that size, "
         "TreeNode cache written by sealing; "
         + (
             f"entries {entries + 1:,}..{max(proof_sizes):,} are synthetic (valid rows "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
+import operator
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -39,19 +40,38 @@ class AuditedModel:
     view_action: str
     detail_url: Callable[[Any], str] | None = None
     names: tuple[str, ...] = field(init=False)
+    # All audited attributes in one C call: a tuple, even for a single field.
+    _values: Callable[[models.Model], tuple[Any, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "names", tuple(f.attname for f in self.fields))
+        names = tuple(f.attname for f in self.fields)
+        object.__setattr__(self, "names", names)
+        getter = operator.attrgetter(*names) if names else (lambda obj: ())
+        values = getter if len(names) != 1 else (lambda obj: (getter(obj),))
+        object.__setattr__(self, "_values", values)
 
     def state(self, obj: models.Model) -> dict[str, Value]:
-        """The record's audited fields as canonical-JSON values (see module docstring)."""
+        """The record's audited fields as canonical-JSON values (see module docstring).
+
+        Equal to ``{name: to_json_value(getattr(obj, name))}`` plus redaction; it runs
+        twice per audited update (snapshot before, state after), so the common types
+        skip `to_json_value`'s chain of tests: str/bool/None as they are, the others
+        through a converter chosen by exact type (`_CONVERTERS`).
+        """
         out: dict[str, Value] = {}
-        redact = self.redact
-        for f in self.fields:
-            value = to_json_value(getattr(obj, f.attname))
-            if f.attname in redact and value is not None and value != "":
-                value = REDACTED_PREFIX + hashlib.sha256(str(value).encode()).hexdigest()
-            out[f.attname] = value
+        for name, value in zip(self.names, self._values(obj), strict=True):
+            kind = type(value)
+            if kind is str or value is None or kind is bool:
+                out[name] = value
+            else:
+                convert = _CONVERTERS.get(kind)
+                out[name] = to_json_value(value) if convert is None else convert(value)
+        for name in self.redact:
+            value = out[name]
+            if value is not None and value != "":
+                out[name] = REDACTED_PREFIX + hashlib.sha256(str(value).encode()).hexdigest()
         return out
 
 
@@ -122,13 +142,9 @@ def to_json_value(value: object) -> Value:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        return value if -(2**53) < value < 2**53 else str(value)
+        return _int(value)
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        if value.year >= 1000:  # isoformat equals the strftime below here, 3x faster
-            return value.isoformat(timespec="microseconds") + "Z"
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return _datetime(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, (decimal.Decimal, uuid.UUID, dt.timedelta, float)):
@@ -142,6 +158,30 @@ def to_json_value(value: object) -> Value:
     return str(value)
 
 
+def _int(value: int) -> Value:
+    return value if -(2**53) < value < 2**53 else str(value)
+
+
+def _datetime(value: dt.datetime) -> Value:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    if value.year >= 1000:  # isoformat equals the strftime below here, 3x faster
+        return value.isoformat(timespec="microseconds") + "Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# `to_json_value` for values of exactly these types (subclasses take the general path).
+_CONVERTERS: dict[type, Callable[[Any], Value]] = {
+    int: _int,
+    dt.datetime: _datetime,
+    dt.date: dt.date.isoformat,
+    dt.time: dt.time.isoformat,
+    decimal.Decimal: str,
+    uuid.UUID: str,
+    dt.timedelta: str,
+}
+
+
 def state_hash(state: dict[str, Value]) -> str:
     # `AuditedModel.state` only produces canonical-domain values (`to_json_value`), so the
     # validating walk is skipped; a lone surrogate still fails at UTF-8 encoding.
@@ -150,7 +190,10 @@ def state_hash(state: dict[str, Value]) -> str:
 
 def diff(before: dict[str, Value] | None, after: dict[str, Value] | None) -> dict[str, list[Value]]:
     """Changed fields as ``{field: [old, new]}``; a creation lists every field."""
-    before = before or {}
+    if not before:
+        return {k: [None, v] for k, v in (after or {}).items()}
+    if after and before.keys() == after.keys():  # the same record's states: one pass
+        return {k: [before[k], v] for k, v in after.items() if before[k] != v}
     after = after or {}
     keys = list(after) + [k for k in before if k not in after]
     return {
