@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from cyberqms.accounts.models import Site
+
 from .models import Change
 from .services import DRAFT_FIELDS, RATING_FIELDS, REVIEW_FIELDS
 
@@ -56,7 +58,9 @@ class ChangeFieldsForm(forms.Form):
 
 
 class ChangeCreateForm(ChangeFieldsForm):
-    site = forms.ModelChoiceField(queryset=None, empty_label=None)  # type: ignore[arg-type]  # set in __init__
+    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(
+        queryset=Site.objects.none(), empty_label=None
+    )
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, names=DRAFT_FIELDS, **kwargs)
@@ -87,7 +91,7 @@ class PirForm(ChangeFieldsForm):
 
 class TaskForm(forms.Form):
     description = forms.CharField(max_length=2000)
-    owner = forms.ModelChoiceField(queryset=None)  # type: ignore[arg-type]  # set in __init__
+    owner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=_people().none())
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -34,8 +34,8 @@ def holders(roles: tuple[str, ...], site_id: int | None) -> QuerySet[User]:
 
 def _about(change: Change) -> dict[str, Any]:
     return {
-        "url": reverse("changes:detail", args=[change.pk]), "record_type": "changes.change", "record_id": change.pk,
-        "record_number": change.number,
+        "url": reverse("changes:detail", args=[change.pk]), "record_type": "changes.change",
+        "record_id": change.pk, "record_number": change.number,
     }
 
 

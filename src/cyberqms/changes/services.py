@@ -179,7 +179,9 @@ def change_create(
     return change
 
 
-def change_update(change: Change, *, actor: Any, changes: dict[str, Any], reason: str = "") -> Change:
+def change_update(
+    change: Change, *, actor: Any, changes: dict[str, Any], reason: str = ""
+) -> Change:
     """Edit the fields open in the current state (see EDITABLE).
 
     In draft the edit needs no reason (`changes.change.edit`); later ones do

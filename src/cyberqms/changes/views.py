@@ -58,7 +58,7 @@ class _AtSite:
 @gated("changes.view")
 def change_list(request: HttpRequest) -> HttpResponse:
     get = request.GET
-    filters = {
+    filters: dict[str, Any] = {
         "q": get.get("q", "").strip()[:100],
         "state": get.get("state", "") if get.get("state") in ("open", *ChangeState.values)
         else "",
@@ -202,7 +202,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
             change.refresh_from_db()
             return _tasks_response(request, change)
     return _tasks_response(request, change, form=form, status=422,
-                           error=" ".join(e for errs in form.errors.values() for e in errs))
+                           error=" ".join(str(e) for errs in form.errors.values() for e in errs))
 
 
 def _task(change: Change, task_id: int) -> ChangeTask:
