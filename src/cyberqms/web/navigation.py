@@ -24,6 +24,9 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("Home", "web:home", "account.self", "home"),
         NavItem("Notifications", "notifications:inbox", "notifications.inbox.view", "bell"),
     )),
+    NavSection("Quality", (
+        NavItem("Deviations", "deviations:list", "deviations.view", "alert"),
+    )),
     NavSection("Data integrity", (
         NavItem("Audit trail", "trail:entries", "trail.entry.view", "list"),
         NavItem("Trail status", "trail:status", "trail.status.view", "check"),
