@@ -22,7 +22,6 @@ def _widgets() -> dict[str, Any]:
     widgets: dict[str, Any] = {
         name: forms.Textarea(attrs={"rows": rows}) for name, rows in TEXT_ROWS.items()
     }
-    widgets.update({name: forms.Select(choices=RATING_CHOICES) for name in RATING_FIELDS})
     widgets.update({name: forms.DateInput(attrs={"type": "date"})
                     for name in ("due_date", "planned_implementation_date")})
     return widgets
@@ -47,7 +46,10 @@ class ChangeFieldsForm(forms.Form):
             field.required = False
         for name in RATING_FIELDS:
             if name in self.fields:
-                self.fields[name].required = False
+                self.fields[name] = forms.TypedChoiceField(
+                    choices=RATING_CHOICES, coerce=int, empty_value=None, required=False,
+                    label=self.fields[name].label,
+                )
 
     def changes(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -1,0 +1,134 @@
+"""Change-control pages: list (filters, query count), create with field errors, detail
+with the impact-assessment panel, edits, htmx task partials (CYB-06, P11-11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ..enums import ChangeState, TaskState
+from ..models import Change
+from .factories import change_in, site
+
+pytestmark = pytest.mark.django_db
+S = ChangeState
+
+
+def test_list_filters_and_query_count(personas: dict[str, Any], login: Any) -> None:
+    cyber = change_in(S.DRAFT, personas, cyber=True, title="Remote access for vendor")
+    for n in range(3):
+        change_in(S.DRAFT, personas, title=f"SOP {n}")
+    client = login(personas["auditor"])
+    client.get("/changes/")  # warm caches (sessions, access profile)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/changes/")
+    assert response.status_code == 200
+    assert len(queries) <= 12
+    html = response.content.decode()
+    assert html.count('href="/changes/') - html.count('href="/changes/new/') == 4
+    filtered = client.get("/changes/", {"cyber": "yes"}).content.decode()
+    assert cyber.number in filtered
+    assert "SOP 1" not in filtered
+    assert "New change" not in html  # auditors see, never raise
+
+
+def test_create_page_errors_then_success(personas: dict[str, Any], login: Any) -> None:
+    basel = site()
+    client = login(personas["author"])
+    assert client.get("/changes/new/").status_code == 200
+    bad = client.post("/changes/new/", {"site": basel.pk, "title": "", "change_type": "x",
+                                        "justification": "", "severity": "9"})
+    assert bad.status_code == 422
+    form = bad.context["form"]
+    assert sorted(form.errors) == ["change_type", "severity", "title"]
+    good = client.post("/changes/new/", {"site": basel.pk, "title": "New label printer",
+                                         "change_type": "equipment",
+                                         "justification": "Old one failed"})
+    change = Change.objects.get()
+    assert (good.status_code, good["Location"]) == (302, f"/changes/{change.pk}/")
+    assert (change.originator, change.owner) == (personas["author"], personas["author"])
+    missing = client.post("/changes/new/", {"site": basel.pk, "title": "x",
+                                            "change_type": "equipment", "justification": ""})
+    assert missing.context["form"].errors == {"justification": ["Say why the change is needed."]}
+
+
+def test_detail_shows_impact_panel_and_sod_refusal(personas: dict[str, Any], login: Any) -> None:
+    change = change_in(S.ASSESSMENT, personas, cyber=True)
+    response = login(personas["qa_approver"]).get(f"/changes/{change.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="cyber-badge"' in html
+    assert "risk low · RPN 12" in html
+    assert '<li class="yes"><span class="answer">Yes</span> New or changed interfaces' in html
+    assert '<li class="no"><span class="answer">No</span> New user, service or vendor' in html
+    actions = {a["action"]: a["refusal"] for a in response.context["actions"]}
+    assert actions["qa_approve"] == ""
+    own = login(personas["author"]).get(f"/changes/{change.pk}/")
+    refusals = {a["action"]: a["refusal"] for a in own.context["actions"]}
+    assert refusals["qa_approve"] == "You do not have the right to do this."
+    assert login(personas["outsider"]).get(f"/changes/{change.pk}/").status_code == 403
+
+
+def test_edit_form_in_draft_and_reason_later(personas: dict[str, Any], login: Any) -> None:
+    change = change_in(S.DRAFT, personas)
+    client = login(personas["author"])
+    data = {"title": "Renamed", "change_type": "process", "justification": "J",
+            "severity": "4", "probability": "2", "detectability": "2"}
+    response = client.post(f"/changes/{change.pk}/edit/", data)
+    assert response.status_code == 302
+    change.refresh_from_db()
+    assert (change.title, change.risk_score) == ("Renamed", 16)
+    submitted = change_in(S.ASSESSMENT, personas)
+    qa = login(personas["qa_approver"])
+    fields = {name: getattr(submitted, name) or "" for name in (
+        "scope", "product_quality_impact", "validation_impact", "regulatory_impact",
+        "cyber_assessment", "probability", "detectability")}
+    refused = qa.post(f"/changes/{submitted.pk}/edit/", {**fields, "severity": "5"})
+    assert refused.status_code == 422
+    assert refused.context["edit_form"].errors == {"reason": [
+        "Say why the change record is updated."]}
+    saved = qa.post(f"/changes/{submitted.pk}/edit/", {**fields, "severity": "5",
+                                                       "reason": "Worst case is a recall"})
+    assert saved.status_code == 302
+    submitted.refresh_from_db()
+    assert (submitted.risk_score, submitted.scope) == (20, fields["scope"])
+
+
+def test_task_partials_over_htmx(personas: dict[str, Any], login: Any) -> None:
+    change = change_in(S.IMPLEMENTATION, personas)
+    client = login(personas["author"])
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    added = client.post(f"/changes/{change.pk}/tasks/",
+                        {"description": "Load recipe", "owner": personas["author"].pk}, **htmx)
+    assert added.status_code == 200
+    html = added.content.decode()
+    assert html.startswith('\n<section class="panel flush" id="change-tasks"')
+    assert "Load recipe" in html
+    bad = client.post(f"/changes/{change.pk}/tasks/", {"description": "", "owner": ""}, **htmx)
+    assert bad.status_code == 422
+    assert "This field is required." in bad.content.decode()
+    task = change.tasks.get()
+    done = client.post(f"/changes/{change.pk}/tasks/{task.pk}/complete/", {"note": "ok"},
+                       **htmx)
+    assert done.status_code == 200
+    task.refresh_from_db()
+    assert task.state == TaskState.DONE
+    plain = client.post(f"/changes/{change.pk}/tasks/{task.pk}/cancel/", {"reason": "x"})
+    assert (plain.status_code, plain["Location"]) == (302, f"/changes/{change.pk}/")
+
+
+def test_pir_form_in_review(personas: dict[str, Any], login: Any) -> None:
+    change = change_in(S.REVIEW, personas)
+    client = login(personas["qa_manager"])
+    page = client.get(f"/changes/{change.pk}/")
+    assert page.context["pir_form"] is not None
+    assert page.context["edit_form"] is None
+    saved = client.post(f"/changes/{change.pk}/edit/", {
+        "form": "pir", "post_implementation_review": "Works", "pir_outcome": "effective",
+        "reason": "PIR"})
+    assert saved.status_code == 302
+    change.refresh_from_db()
+    assert (change.post_implementation_review, change.pir_outcome) == ("Works", "effective")
