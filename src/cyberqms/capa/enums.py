@@ -7,7 +7,7 @@ from django.db import models
 
 class CapaState(models.TextChoices):
     DRAFT = "draft", "Draft"
-    OPEN = "open", "Plan in QA review"
+    OPEN = "open", "Plan review"
     IMPLEMENTATION = "implementation", "Implementation"
     EFFECTIVENESS_CHECK = "effectiveness_check", "Effectiveness check"
     CLOSED = "closed", "Closed"

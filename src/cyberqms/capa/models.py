@@ -49,6 +49,10 @@ class Capa(QualityRecord):
     def state_label(self) -> str:
         return CapaState(self.state).label if self.state in CapaState.values else self.state
 
+    def get_state_display(self) -> str:
+        """The state's label (the shared record header asks for it by this name)."""
+        return self.state_label
+
 
 class CapaAction(models.Model):
     """One corrective or preventive action of a CAPA, with its owner and due date."""

@@ -209,7 +209,7 @@ def capa_update(capa: Capa, *, actor: Any, changes: dict[str, Any], reason: str 
     for name in changes:
         if name not in allowed:
             raise ValidationError({name: [
-                f"This field cannot be changed while the CAPA is {capa.state_label.lower()}."
+                f"This field cannot be changed in {capa.state_label.lower()}."
             ]})
     reason = (reason or "").strip()
     with transaction.atomic():
@@ -409,7 +409,7 @@ def _lock_for_actions(capa: Capa, what: str) -> Capa:
     locked = Capa.objects.select_for_update().select_related("site").get(pk=capa.pk)
     if locked.is_deleted or locked.state not in PLANNING_STATES:
         raise GuardFailed(
-            f"{locked.number} is {locked.state_label.lower()}: actions cannot be {what}."
+            f"In {locked.state_label.lower()}, actions cannot be {what} ({locked.number})."
         )
     return locked
 
