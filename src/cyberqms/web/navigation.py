@@ -26,6 +26,7 @@ NAVIGATION: tuple[NavSection, ...] = (
     )),
     NavSection("Quality", (
         NavItem("Deviations", "deviations:list", "deviations.view", "alert"),
+        NavItem("CAPA", "capa:list", "capa.view", "check"),
         NavItem("Change control", "changes:list", "changes.view", "shuffle"),
     )),
     NavSection("Data integrity", (
