@@ -1,16 +1,27 @@
-"""`cyberqms demo`: a realistic demo organization, one user per role, printed logins.
+"""`cyberqms demo`: a realistic demo organization with 18 months of quality records,
+one user per role, printed logins.
 
-Idempotent: a second run keeps the data and issues fresh one-time passwords, because the
-first ones were (or should have been) changed at first sign-in.
+On a fresh database the organization is set up about 18.5 months ago and its deviations,
+CAPAs and change controls are made step by step up to today, under a simulated clock
+(`cyberqms.web.demo_records`): the audit trail, signatures and dates tell one honest,
+chronological story. The auditor's time-boxed access is granted at the real time, and
+the printed one-time passwords are issued at the end, at the real time too.
+
+Idempotent: a second run keeps the data (records are not added again) and issues fresh
+one-time passwords, because the first ones were (or should have been) changed at first
+sign-in.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from cyberqms.accounts import services
@@ -18,6 +29,7 @@ from cyberqms.accounts.bootstrap import bootstrap_administrator
 from cyberqms.accounts.enums import IntegrationKind, Role
 from cyberqms.accounts.models import Department, Integration, Site, User
 from cyberqms.core.context import RequestContext, acting_context
+from cyberqms.trail.models import AuditEntry
 from cyberqms.trail.record import audit_record, snapshot
 
 SITES = [
@@ -40,6 +52,7 @@ PEOPLE = [
     ("mbianchi", "Marco Bianchi", "LIMS System Owner", "DUB", "ENG", Role.SYSTEM_OWNER),
     ("cdubois", "Claire Dubois", "GMP Inspector (external)", None, None, Role.AUDITOR),
 ]
+AUDITOR = "cdubois"
 
 INTEGRATIONS = [
     ("LabWare LIMS BSL", IntegrationKind.LIMS, "LabWare LIMS 8", "BSL", ["127.0.0.0/8"]),
@@ -49,16 +62,42 @@ INTEGRATIONS = [
 ]
 
 
+# While the records are loaded: no e-mail copies of the notifications (the inbox still
+# fills), and a fast password hasher, because every e-signature re-checks a password and
+# argon2 costs about half a second per check. Every password is issued again with the
+# configured hashers (argon2) at the end, so no fast hash remains.
+_LOADING = {
+    "CYBERQMS_NOTIFY_EMAIL": False,
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+}
+
+
+@dataclass
+class Organization:
+    admin: User
+    sites: dict[str, Site] = field(default_factory=dict)
+    people: dict[str, User] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)  # those issued in this run
+
+
 class Command(BaseCommand):
-    help = "Load the demo organization and print one-time demo logins."
+    help = ("Load the demo organization with 18 months of deviations, CAPAs and change "
+            "controls, and print one-time demo logins.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet-passwords", action="store_true",
                             help="Do not print passwords (for scripted checks).")
+        parser.add_argument("--scale", type=float, default=1.0,
+                            help="Fraction of the default number of records (0: the "
+                                 "organization only; tests use a small fraction).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        scale = options["scale"]
+        if not 0 <= scale <= 5:
+            raise CommandError("--scale is between 0 and 5.")
+        started = time.monotonic()
         with acting_context(RequestContext(channel="cli")):
-            logins = self._load()
+            logins = self._load(scale)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo logins (one-time passwords; you will be "
                                              "asked to choose a new password):"))
@@ -68,25 +107,95 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username.ljust(width)}  {shown}  {role}")
         self.stdout.write("Privileged roles (administrator, QA manager, IT security, system "
                           "owner) enrol an authenticator app at first sign-in.")
+        self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
 
     def _step(self, text: str) -> None:
         self.stdout.write(f"  · {text}")
 
-    def _load(self) -> list[tuple[str, str, str]]:
-        logins: list[tuple[str, str, str]] = []
+    def _load(self, scale: float) -> list[tuple[str, str, str]]:
+        from cyberqms.web import demo_records
+
         self.stdout.write("Loading the demo organization")
+        fresh = (not User.objects.filter(username=ADMIN[0]).exists()
+                 and not AuditEntry.objects.exists())
+        if not fresh:
+            org = self._organization(auditor_now=True)
+            if demo_records.records_loaded():
+                self._step("records already loaded (kept as they are)")
+            elif scale:
+                self._step("records not loaded: they are made with their history from the "
+                           "start, which needs a fresh database")
+            return self._logins(org)
+        real_now = timezone.now()
+        clock = demo_records.SimulatedClock(
+            real_now - timedelta(days=demo_records.SIMULATED_DAYS))
+        self._step(f"fresh database: history starts {clock.current:%Y-%m-%d} (simulated "
+                   "clock)")
+        summary = None
+        with override_settings(**_LOADING), demo_records.simulated_time(clock):
+            org = self._organization(auditor_now=False)
+            if scale:
+                cast = demo_records.Cast(
+                    admin=org.admin, sites=org.sites,
+                    people={u: p for u, p in org.people.items() if u != AUDITOR},
+                    passwords=dict(org.passwords),
+                )
+                loader = demo_records.RecordLoader(
+                    cast, clock, real_now - timedelta(minutes=10), out=self.stdout, scale=scale)
+                summary = loader.load()
+        # Back to the real time: the inspector's access starts today, and the printed
+        # passwords are issued now (with the configured hasher).
+        auditor = org.people[AUDITOR]
+        services.role_grant(auditor, Role.AUDITOR, actor=org.admin, reason="Demo organization",
+                            valid_until=timezone.now() + timedelta(days=14))
+        self._step("inspector access granted from today for 14 days")
+        if summary is not None:
+            self._summary(summary)
+        for user in org.people.values():
+            org.passwords[user.username] = services.user_reset_password(
+                user, actor=org.admin, reason="Demo logins issued").password
+        org.passwords[org.admin.username] = _reissue_admin(org.admin)
+        return self._logins(org)
+
+    def _logins(self, org: Organization) -> list[tuple[str, str, str]]:
+        logins = [(org.admin.username, Role.ADMINISTRATOR.label,
+                   org.passwords[org.admin.username])]
+        for username, _name, _title, _site, _dept, role in PEOPLE:
+            logins.append((username, Role(role).label, org.passwords[username]))
+        return logins
+
+    def _summary(self, summary: Any) -> None:
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Demo records"))
+        self.stdout.write(f"  {'Kind':<11} {'State':<28} {'Count':>5}")
+        last = ""
+        for kind, state, count in summary.rows:
+            self.stdout.write(f"  {kind if kind != last else '':<11} {state:<28} {count:>5}")
+            last = kind
+        overdue = ", ".join(f"{k} {v}" for k, v in summary.overdue.items())
+        cyber = ", ".join(f"{k} {v}" for k, v in summary.cyber.items())
+        self.stdout.write(f"  Overdue (open, past due): {overdue}")
+        self.stdout.write(f"  Cyber-related: {cyber}")
+        self.stdout.write(f"  E-signatures {summary.signatures}, audit entries "
+                          f"{summary.audit_entries}, {summary.steps} workflow steps in "
+                          f"{summary.elapsed:.1f} s")
+
+    def _organization(self, *, auditor_now: bool) -> Organization:
+        """Sites, people and integrations; existing ones are kept, and existing people get a
+        fresh one-time password. The auditor's role is granted here only at the real time
+        (`auditor_now`): granted at the simulated start it would have expired long ago."""
         admin = User.objects.filter(username=ADMIN[0]).first()
+        org_passwords: dict[str, str] = {}
         if admin is None:
             issued = bootstrap_administrator(
                 username=ADMIN[0], full_name=ADMIN[1], email=f"{ADMIN[0]}@example.com"
             )
             admin = issued.user
             _demo_update(admin, title=ADMIN[2])
-            admin_password = issued.password
+            org_passwords[admin.username] = issued.password
             self._step("administrator created")
-        else:
-            admin_password = ""
-        sites: dict[str, Site] = {}
+        org = Organization(admin=admin, passwords=org_passwords)
+        sites = org.sites
         for code, name, country, tz, departments in SITES:
             site = Site.objects.filter(code=code).first() or services.site_create(
                 actor=admin, code=code, name=name, country=country, time_zone=tz
@@ -118,17 +227,18 @@ class Command(BaseCommand):
                 user = issued.user
                 services.user_verify_identity(user, actor=admin,
                                               method="Photo ID checked by HR (demo)")
-                valid_until = (
-                    timezone.now() + timedelta(days=14) if role == Role.AUDITOR else None
-                )
-                services.role_grant(user, role, actor=admin, reason="Demo organization",
-                                    valid_until=valid_until)
+                if role != Role.AUDITOR:
+                    services.role_grant(user, role, actor=admin, reason="Demo organization")
+                elif auditor_now:
+                    services.role_grant(user, role, actor=admin, reason="Demo organization",
+                                        valid_until=timezone.now() + timedelta(days=14))
                 password = issued.password
             else:
                 password = services.user_reset_password(
                     user, actor=admin, reason="Demo logins reissued"
                 ).password
-            logins.append((username, Role(role).label, password))
+            org.people[username] = user
+            org.passwords[username] = password
         self._step(f"{len(PEOPLE)} people, one per role")
 
         for name, kind, system, site_code, addresses in INTEGRATIONS:
@@ -140,10 +250,9 @@ class Command(BaseCommand):
                 )
         self._step(f"{len(INTEGRATIONS)} registered plant integrations")
 
-        if not admin_password:
-            admin_password = _reissue_admin(admin)
-        logins.insert(0, (admin.username, Role.ADMINISTRATOR.label, admin_password))
-        return logins
+        if admin.username not in org.passwords:
+            org.passwords[admin.username] = _reissue_admin(admin)
+        return org
 
 
 def _demo_update(user: User, **values: object) -> None:
