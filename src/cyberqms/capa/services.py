@@ -377,7 +377,7 @@ def capa_effectiveness_record(
         locked.save()
         row = record_signature(
             verified, record_type=TYPE, record_id=locked.pk, record_label=locked.label,
-            record_hash=CAPA_WORKFLOW.content_hash(locked), action=f"{TYPE}.verify",
+            record_hash=CAPA_WORKFLOW.hash_for(locked, f"{TYPE}.verify"), action=f"{TYPE}.verify",
             meaning="Verified", reason=f"Effectiveness check {result}",
         )
         audit_record(f"{TYPE}.verify", locked, actor=actor, before=before,

@@ -80,14 +80,29 @@ def _notify_plan_submitted(capa: Capa, actor: Any) -> None:
     plan_submitted(capa, actor)
 
 
+EFFECTIVENESS_RESULT_FIELDS = (
+    "effectiveness_result", "effectiveness_evidence", "effectiveness_checked_by_id",
+    "effectiveness_checked_at",
+)
+
+
 class CapaWorkflow(Workflow[Capa]):
     """The engine, with the signed content extended by the plan (the actions)."""
 
     def content_hash(self, record: Capa) -> str:
+        return self._hash(record, self.unsigned_fields)
+
+    def hash_for(self, record: Capa, action: str) -> str:
+        # The effectiveness result is filled after the plan approval: only the signature
+        # that records it ("Verified") and the closure vouch for it, so recording it does
+        # not supersede the plan approval.
+        if action in (f"{self.type_name}.verify", f"{self.type_name}.close"):
+            return self.content_hash(record)
+        return self._hash(record, (*self.unsigned_fields, *EFFECTIVENESS_RESULT_FIELDS))
+
+    def _hash(self, record: Capa, excluded: tuple[str, ...]) -> str:
         state = snapshot(record)
-        content: dict[str, Any] = {
-            k: v for k, v in state.items() if k not in self.unsigned_fields
-        }
+        content: dict[str, Any] = {k: v for k, v in state.items() if k not in excluded}
         content["plan"] = [
             {k: v for k, v in snapshot(action).items() if k in PLAN_FIELDS}
             for action in record.actions.order_by("pk")

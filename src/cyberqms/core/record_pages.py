@@ -23,9 +23,12 @@ from .signatures import ACCOUNTABILITY_STATEMENT, has_commitment, manifestation
 def signatures_of(record: QualityRecord) -> list[dict[str, Any]]:
     """Manifestations of every signature on the record, superseded ones marked (P11-20)."""
     kind = kind_of(record)
-    current = kind.workflow.content_hash(record)
     rows = Signature.objects.filter(record_type=kind.type_name, record_id=str(record.pk))
-    return [manifestation(s, current_hash=current) for s in rows]
+    current: dict[str, str] = {}
+    for s in rows:
+        if s.action not in current:
+            current[s.action] = kind.workflow.hash_for(record, s.action)
+    return [manifestation(s, current_hash=current[s.action]) for s in rows]
 
 
 def available_actions(record: QualityRecord, actor: Any) -> list[dict[str, Any]]:

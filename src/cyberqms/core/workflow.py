@@ -106,7 +106,7 @@ class Workflow[M: models.Model]:
     transitions: list[Transition]
     state_field: str = "state"
     # Fields whose change does not alter what a signature vouched for.
-    unsigned_fields: tuple[str, ...] = ("state", "updated_at")
+    unsigned_fields: tuple[str, ...] = ("state", "updated_at", "closed_at")
     _by_action: dict[str, list[Transition]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -175,6 +175,14 @@ class Workflow[M: models.Model]:
         state = snapshot(record)
         content = {k: v for k, v in state.items() if k not in self.unsigned_fields}
         return hashlib.sha256(canonical_json(content)).hexdigest()
+
+    def hash_for(self, record: M, action: str) -> str:
+        """The hash a signature for `action` binds (and is later compared with, P11-20).
+
+        By default the whole signed content; a family whose later steps fill fields that
+        an earlier signature did not vouch for (a CAPA's effectiveness result after the
+        plan approval) narrows it per action."""
+        return self.content_hash(record)
 
     # --- running -------------------------------------------------------------------------
 
@@ -254,7 +262,7 @@ class Workflow[M: models.Model]:
                     record_type=spec.type_name,
                     record_id=locked.pk,
                     record_label=spec.label(locked),
-                    record_hash=self.content_hash(locked),
+                    record_hash=self.hash_for(locked, f"{self.type_name}.{t.action}"),
                     action=f"{self.type_name}.{t.action}",
                     meaning=t.sign,
                     reason=reason,

@@ -113,8 +113,9 @@ def test_main_path_signatures_and_closure_date_p11_20(people: dict[str, Any]) ->
     assert capa.closed_at is not None
     assert capa.effectiveness_checked_by == people["qa_approver"]
     current = [s["superseded"] for s in signatures_of(capa)]
-    # the effectiveness result changed the record after the plan approval
-    assert current == [True, False, False]
+    # the effectiveness result is filled after the plan approval, which did not vouch for
+    # it: recording it supersedes nothing, and closing (closed_at) neither
+    assert current == [False, False, False]
 
 
 def test_plan_approval_is_superseded_when_the_plan_changes_p11_20(
