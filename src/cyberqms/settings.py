@@ -397,8 +397,6 @@ CYBERQMS_TRAIL_REASON_REQUIRED = [
     ).split(",")
     if p.strip()
 ]
-# `flush` wipes the audit trail; it is refused unless this is set (the test suite sets it).
-CYBERQMS_ALLOW_FLUSH = False
 # Quality records: late entries (AL-03) and attachments (encrypted at rest, AES-256-GCM).
 CYBERQMS_LATE_ENTRY_HOURS = env_int("CYBERQMS_LATE_ENTRY_HOURS", 72, minimum=1)
 CYBERQMS_ATTACHMENT_KEY = secret(
@@ -411,3 +409,5 @@ CYBERQMS_ATTACHMENT_TYPES = env_list(
     "CYBERQMS_ATTACHMENT_TYPES",
     ["pdf", "png", "jpg", "jpeg", "txt", "csv", "json", "xml", "docx", "xlsx", "log", "zip"],
 )
+# `flush` wipes the audit trail; it is refused unless this is set (the test suite sets it).
+CYBERQMS_ALLOW_FLUSH = False

@@ -8,11 +8,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("trail/", include("cyberqms.trail.urls")),
-    path("notifications/", include("cyberqms.notifications.urls")),
     path("records/", include("cyberqms.core.urls")),
     path("deviations/", include("cyberqms.deviations.urls")),
     path("capa/", include("cyberqms.capa.urls")),
     path("changes/", include("cyberqms.changes.urls")),
+    path("notifications/", include("cyberqms.notifications.urls")),
     path("", include("cyberqms.accounts.urls")),
     path("", include("cyberqms.web.urls")),
 ]
