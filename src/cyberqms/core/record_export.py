@@ -94,7 +94,7 @@ def record_document(record: QualityRecord, actor: Any) -> RecordDocument:
         generated_by=(getattr(actor, "full_name", "") or actor.get_username()),
         fields=record_fields(record),
         sections=sections,
-        common=record_json(record),
+        common=record_json(record, actor, actions=False),
         trail=entry_rows(entries, zone),
         zone_name=str(zone),
     )

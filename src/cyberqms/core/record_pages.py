@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from cyberqms.trail.record import snapshot
 
 from .models import Attachment, Comment, DueDateExtension, Signature
-from .record_parts import LINK_RELATIONS, links_of, pending_extension
+from .record_parts import LINK_RELATIONS, lineage, links_of, pending_extension
 from .records import QualityRecord, RecordKind, kind_of
 from .signatures import ACCOUNTABILITY_STATEMENT, has_commitment, manifestation
 
@@ -85,7 +85,8 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         "comments": list(
             Comment.objects.filter(record_type=type_name, record_id=pk).select_related("author")
         ),
-        "links": links_of(record),
+        "links": links_of(record, actor),
+        "lineage": lineage(record, actor),
         "link_relations": LINK_RELATIONS,
         "extension": pending_extension(record),
         "extensions": list(
@@ -107,7 +108,9 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
     }
 
 
-def record_json(record: QualityRecord, actor: Any | None = None) -> dict[str, Any]:
+def record_json(
+    record: QualityRecord, actor: Any | None = None, *, actions: bool = True
+) -> dict[str, Any]:
     """The shared parts of a record for the API and the JSON export."""
     kind = kind_of(record)
     type_name, pk = kind.type_name, str(record.pk)
@@ -135,7 +138,7 @@ def record_json(record: QualityRecord, actor: Any | None = None) -> dict[str, An
              "type": link["other_type"], "record_id": link["other_id"],
              "number": link["other_number"], "label": link["other_label"],
              "state": link["other_state"]}
-            for link in links_of(record)
+            for link in links_of(record, actor)
         ],
         "attachments": [
             {"id": a.pk, "filename": a.filename, "content_type": a.content_type,
@@ -152,7 +155,7 @@ def record_json(record: QualityRecord, actor: Any | None = None) -> dict[str, An
             .select_related("author")
         ],
     }
-    if actor is not None:
+    if actor is not None and actions:
         data["available_actions"] = [
             {k: a[k] for k in ("action", "title", "target", "sign", "reason_required",
                                "refusal")}

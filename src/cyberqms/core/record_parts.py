@@ -233,8 +233,11 @@ def link_remove(link: RecordLink, *, actor: Any, reason: str) -> RecordLink:
     return link
 
 
-def links_of(record: QualityRecord) -> list[dict[str, Any]]:
-    """Current links seen from `record`, both directions, with the other end's details."""
+def links_of(record: QualityRecord, actor: Any = None) -> list[dict[str, Any]]:
+    """Current links seen from `record`, both directions, with the other end's details.
+
+    With `actor`, links to records that the actor may not see are left out (another
+    site's record is not revealed through a link)."""
     type_name, pk = kind_of(record).type_name, str(record.pk)
     rows = RecordLink.objects.filter(removed_at__isnull=True).filter(
         models.Q(from_type=type_name, from_id=pk) | models.Q(to_type=type_name, to_id=pk)
@@ -249,6 +252,8 @@ def links_of(record: QualityRecord) -> list[dict[str, Any]]:
             other = other_kind.model._default_manager.filter(pk=other_id).first()
         except LookupError:
             other_kind, other = None, None
+        if actor is not None and (other is None or not _may_view(actor, other)):
+            continue
         out.append({
             "link": link,
             "id": link.pk,
@@ -420,4 +425,50 @@ def children_of(record_type: str, record_id: str) -> list[tuple[str, str]]:
         | models.Q(to_type=record_type, to_id=record_id)
     ).values_list("pk", flat=True)
     out.extend(("core.link", str(pk)) for pk in links)
+    return out
+
+
+def lineage(
+    record: QualityRecord, actor: Any = None, *, depth: int = 4, limit: int = 60
+) -> list[dict[str, Any]]:
+    """Every record reachable through links from `record` (AL-10), breadth first, with
+    the chain that leads to it: complaint → deviation → CAPA → change …"""
+    start = (kind_of(record).type_name, str(record.pk))
+    seen = {start}
+    frontier = [(start, [record.number])]
+    out: list[dict[str, Any]] = []
+    for level in range(1, depth + 1):
+        following = []
+        for (type_name, pk), chain in frontier:
+            rows = RecordLink.objects.filter(removed_at__isnull=True).filter(
+                models.Q(from_type=type_name, from_id=pk) | models.Q(to_type=type_name, to_id=pk)
+            )
+            for link in rows:
+                outgoing = (link.from_type, link.from_id) == (type_name, pk)
+                other = (link.to_type, link.to_id) if outgoing else (link.from_type, link.from_id)
+                if other in seen:
+                    continue
+                seen.add(other)
+                try:
+                    other_kind = kind_by_type(other[0])
+                    found = other_kind.model._default_manager.filter(pk=other[1]).first()
+                except LookupError:
+                    other_kind, found = None, None
+                if actor is not None and (found is None or not _may_view(actor, found)):
+                    continue
+                label = link.to_label if outgoing else link.from_label
+                number = getattr(found, "number", label)
+                out.append({
+                    "level": level, "number": number, "label": label,
+                    "state": getattr(found, "state", ""),
+                    "url": other_kind.detail_url(found) if other_kind and found else "",
+                    "relation": LINK_RELATIONS.get(link.relation, link.relation),
+                    "chain": " → ".join([*chain, number]),
+                })
+                following.append((other, [*chain, number]))
+                if len(out) >= limit:
+                    return out
+        frontier = following
+        if not frontier:
+            break
     return out
