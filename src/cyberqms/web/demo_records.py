@@ -54,7 +54,7 @@ SIMULATED_DAYS = 563  # about 18.5 months
 RECORDS_FROM_DAY = 12  # the first records, after the organization has settled in
 DEVIATIONS = 62
 CHANGES = 24
-STANDALONE_CAPAS = 10  # from audits, incidents, complaints (more come from deviations)
+STANDALONE_CAPAS = 8  # from audits, incidents, complaints (more come from deviations)
 
 Wait = dt.datetime | dt.timedelta
 Script = Generator[Wait]
@@ -475,7 +475,8 @@ class RecordLoader:
         d.refresh_from_db()
         if fate == "stalled" and stall_no % 2 == 1:
             return  # the investigation is still going on, past its due date
-        capa_needed = t.capa is not None and (classification != "minor" or rng.random() < 0.3)
+        capa_needed = t.capa is not None and rng.random() < (
+            0.25 if classification == "minor" else 0.85)
         svc.deviation_update(d, actor=owner, reason="Investigation findings", changes={
             "investigation_summary": self._fill(t.summary, values),
             "root_cause_category": t.category,

@@ -127,8 +127,10 @@ class Command(BaseCommand):
                            "start, which needs a fresh database")
             return self._logins(org)
         real_now = timezone.now()
-        clock = demo_records.SimulatedClock(
-            real_now - timedelta(days=demo_records.SIMULATED_DAYS))
+        # From midnight, so the same day gives the same records (one seed draws them all).
+        start = (real_now - timedelta(days=demo_records.SIMULATED_DAYS)).replace(
+            hour=0, minute=0, second=0, microsecond=0)
+        clock = demo_records.SimulatedClock(start)
         self._step(f"fresh database: history starts {clock.current:%Y-%m-%d} (simulated "
                    "clock)")
         summary = None

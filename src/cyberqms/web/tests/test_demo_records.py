@@ -1,0 +1,160 @@
+"""`cyberqms demo` on a fresh database: 18 months of records with an honest history.
+
+One test loads the full default demo once (about half a minute) and checks everything
+on it, then runs the command a second time.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from cyberqms.accounts.models import RoleAssignment, User
+from cyberqms.capa.models import Capa, CapaAction
+from cyberqms.changes.models import Change
+from cyberqms.core.models import Attachment, Comment, DueDateExtension, RecordLink, Signature
+from cyberqms.deviations.models import Deviation
+from cyberqms.notifications.models import Notification
+from cyberqms.trail.integrity import check_trail
+from cyberqms.trail.models import AuditEntry
+
+ORIGINAL_NOW = timezone.now
+
+
+def _demo(*args: str) -> str:
+    out = io.StringIO()
+    call_command("demo", "--quiet-passwords", *args, stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> tuple[int, ...]:
+    return (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
+            CapaAction.objects.count(), Signature.objects.count())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
+    output = _demo()
+    now = timezone.now()
+    today = timezone.localdate()
+
+    # The clock is the real one again, and so are the model defaults.
+    assert timezone.now is ORIGINAL_NOW
+    assert Capa._meta.get_field("created_at").default is ORIGINAL_NOW
+    assert "Demo records" in output
+    assert "E-signatures" in output
+
+    # Counts in the ranges the demo promises.
+    deviations = Deviation.objects.filter(is_deleted=False)
+    assert 55 <= Deviation.objects.count() <= 70
+    assert 28 <= Capa.objects.count() <= 42
+    assert 20 <= Change.objects.count() <= 30
+    cyber = deviations.filter(cyber_related=True)
+    assert 0.18 <= cyber.count() / deviations.count() <= 0.32
+    assert all(d.security_reference for d in cyber)
+    assert Change.objects.filter(cyber_impact=True, state="closed").exists()
+    assert Signature.objects.filter(meaning="Approved (IT security)").exists()
+
+    # Spread over 18 months, every state represented, most old records closed.
+    first = Deviation.objects.order_by("created_at").first()
+    assert first is not None
+    assert (now - first.created_at).days > 500
+    for model, states in ((Deviation, {"draft", "open", "investigation", "closed",
+                                       "cancelled"}),
+                          (Capa, {"draft", "implementation", "closed", "cancelled"}),
+                          (Change, {"draft", "implementation", "closed", "cancelled"})):
+        present = set(model._default_manager.values_list("state", flat=True))
+        assert states <= present, (model.__name__, present)
+    old = deviations.filter(created_at__lt=now - timezone.timedelta(days=180))
+    assert old.filter(state="closed").count() >= 0.75 * old.count()
+    deleted = Deviation.objects.get(is_deleted=True)
+    assert deleted.state == "draft"
+    assert deleted.deleted_reason
+
+    # Cyber-related deviations spawned CAPAs (linked both ways, relation "spawned").
+    spawned = RecordLink.objects.filter(from_type="deviations.deviation", to_type="capa.capa",
+                                        relation="spawned")
+    cyber_ids = {str(pk) for pk in cyber.values_list("pk", flat=True)}
+    assert sum(1 for link in spawned if link.from_id in cyber_ids) >= 3
+    assert Capa.objects.filter(source="deviation", cyber_related=True).exists()
+    assert set(Capa.objects.values_list("source", flat=True)) >= {
+        "deviation", "audit_finding", "security_incident", "complaint"}
+
+    # Overdue work exists: open, past its due date.
+    open_capas = Capa.objects.exclude(state__in=("closed", "cancelled"))
+    overdue_capas = open_capas.filter(due_date__lt=today).count()
+    overdue_actions = CapaAction.objects.filter(state="open", due_date__lt=today).count()
+    assert overdue_capas + overdue_actions >= 4
+    assert overdue_capas >= 2
+    assert deviations.exclude(state__in=("closed", "cancelled")).filter(
+        due_date__lt=today).count() >= 2
+
+    # Closed CAPAs passed their effectiveness check and carry a "Closed" signature; their
+    # closure times vary like real ones.
+    closed = list(Capa.objects.filter(state="closed"))
+    assert len(closed) >= 10
+    closing_days = []
+    for capa in closed:
+        assert capa.effectiveness_result == "passed"
+        assert Signature.objects.filter(record_type="capa.capa", record_id=str(capa.pk),
+                                        meaning="Closed").exists()
+        assert capa.closed_at is not None
+        closing_days.append((capa.closed_at - capa.created_at).days)
+    assert min(closing_days) >= 20
+    assert max(closing_days) <= 200
+    assert max(closing_days) - min(closing_days) >= 40
+    assert Signature.objects.filter(meaning="Verified", reason__contains="failed").exists()
+    for d in deviations.filter(state="closed"):
+        assert d.closed_at is not None
+        assert d.closed_at > d.created_at
+
+    # The shared parts: comments, attachments, extensions approved and pending.
+    assert Comment.objects.count() >= 10
+    assert Attachment.objects.count() >= 3
+    assert set(DueDateExtension.objects.values_list("state", flat=True)) >= {
+        "approved", "pending"}
+
+    # One chronological, intact history.
+    ats = list(AuditEntry.objects.order_by("seq").values_list("at", flat=True))
+    assert ats[0] < now - timezone.timedelta(days=550)
+    assert all(a <= b for a, b in itertools.pairwise(ats))
+    report = check_trail()
+    assert report.ok, [p.message for p in report.problems[:5]]
+    for s in Signature.objects.all()[:50]:
+        assert s.channel == "cli"
+        assert s.signed_at < now
+
+    # Logins work today: fresh one-time passwords, the inspector's access starts now.
+    auditor = RoleAssignment.objects.get(user__username="cdubois", role="auditor")
+    assert auditor.valid_until is not None
+    assert auditor.valid_until > now
+    assert auditor.granted_at > now - timezone.timedelta(minutes=5)
+    assert all(u.must_change_password for u in User.objects.all())
+
+    # Notifications reached the inbox; no e-mail was sent while loading.
+    assert Notification.objects.exists()
+    assert mail.outbox == []
+
+    # A second run adds no records and keeps the history as it is.
+    before, entries = _counts(), AuditEntry.objects.count()
+    again = _demo()
+    assert "records already loaded" in again
+    assert _counts() == before
+    assert AuditEntry.objects.count() > entries  # the reissued passwords are audited
+    assert check_trail().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_scale_zero_loads_only_the_organization() -> None:
+    output = _demo("--scale", "0")
+    assert "Demo records" not in output
+    assert not Deviation.objects.exists()
+    assert User.objects.filter(username="hbrandt").exists()
+    rows: Any = RoleAssignment.objects.filter(role="auditor")
+    assert rows.get().valid_until > timezone.now()
