@@ -208,11 +208,14 @@ def link_delete_op(
     request: HttpRequest, slug: str, record_id: int, link_id: int, payload: ReasonIn
 ) -> dict[str, Any]:
     kind, record = _load(request, slug, record_id)
-    link = RecordLink.objects.filter(pk=link_id, from_type=kind.type_name,
-                                     from_id=str(record.pk)).first()
+    here = (kind.type_name, str(record.pk))
+    link = RecordLink.objects.filter(pk=link_id).first()
+    if link is not None and here not in ((link.from_type, link.from_id),
+                                         (link.to_type, link.to_id)):
+        link = None
     if link is None:
         raise Http404
-    link_remove(link, actor=_actor(request), reason=payload.reason)
+    link_remove(link, actor=_actor(request), reason=payload.reason, record=record)
     return {"id": link.pk, "removed": True}
 
 

@@ -23,8 +23,14 @@ class CoreConfig(AppConfig):
         )
         register(Comment, "core.comment", view_action="trail.entry.view",
                  label=lambda c: f"Comment on {c.record_type} {c.record_id}")
+        # The labels (number and title) are a display cache of the two ends and stay out
+        # of the trail: a link's entry shows in both records' histories, and the other
+        # end's title may belong to a site the viewer cannot see. The ends themselves
+        # (type and id) are audited.
         register(RecordLink, "core.link", view_action="trail.entry.view",
-                 label=lambda link: f"Link {link.from_label} → {link.to_label}")
+                 exclude=("from_label", "to_label"),
+                 label=lambda link: f"Link {link.from_label.split(' ', 1)[0]} → "
+                                    f"{link.to_label.split(' ', 1)[0]}")
         register(DueDateExtension, "core.extension", view_action="trail.entry.view",
                  label=lambda e: f"Due-date extension for {e.record_label}")
         add_child_provider(children_of)

@@ -147,6 +147,7 @@ def attachment_remove(attachment: Attachment, *, actor: Any, reason: str) -> Att
 def comment_add(record: QualityRecord, *, actor: Any, body: str) -> Comment:
     """Side effects: audit entry `core.comment.add`."""
     require(actor, kind_of(record).action("comment"), record)
+    _writable(record, "commented on")
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": ["Write something first."]})
@@ -201,9 +202,11 @@ def link_create(
     """Write a link (inside or outside a transaction); services that spawn records use it."""
     s_type, t_type = kind_of(source).type_name, kind_of(target).type_name
     with transaction.atomic():
-        exists = RecordLink.objects.filter(
-            removed_at__isnull=True, from_type=s_type, from_id=str(source.pk),
-            to_type=t_type, to_id=str(target.pk),
+        exists = RecordLink.objects.filter(removed_at__isnull=True).filter(
+            models.Q(from_type=s_type, from_id=str(source.pk), to_type=t_type,
+                     to_id=str(target.pk))
+            | models.Q(from_type=t_type, from_id=str(target.pk), to_type=s_type,
+                       to_id=str(source.pk))
         ).exists()
         if exists:
             raise ValidationError({"target": [f"{target.number} is already linked."]})
@@ -217,9 +220,18 @@ def link_create(
     return link
 
 
-def link_remove(link: RecordLink, *, actor: Any, reason: str) -> RecordLink:
-    """Side effects: audit entry `core.link.delete` with the reason."""
-    record = record_of(link.from_type, link.from_id)
+def link_remove(
+    link: RecordLink, *, actor: Any, reason: str, record: QualityRecord | None = None
+) -> RecordLink:
+    """Remove a link from either end: `record` is the end the actor works on (default:
+    where the link starts); the actor needs the right to edit that record.
+
+    Side effects: audit entry `core.link.delete` with the reason."""
+    ends = {(link.from_type, link.from_id), (link.to_type, link.to_id)}
+    if record is None:
+        record = record_of(link.from_type, link.from_id)
+    elif (kind_of(record).type_name, str(record.pk)) not in ends:
+        raise ValidationError({"link": ["This link does not belong to the record."]})
     require(actor, kind_of(record).edit_action, record)
     reason = _reason(reason)
     if link.removed_at is not None:
@@ -331,6 +343,8 @@ def extension_decide(
             raise ValidationError({"__all__": [f"This request was already {ext.state}."]})
         locked = _lock(record)
         _writable(locked)
+        if approve:
+            check_due_date(ext.requested_due, field="requested_due")
         before = snapshot(ext)
         ext.state = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
         ext.decided_by = actor

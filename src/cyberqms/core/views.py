@@ -202,7 +202,7 @@ def unlink(request: HttpRequest, slug: str, pk: int, link_id: int) -> HttpRespon
     if found is None or not mine:
         raise Http404
     return _run(request, kind, record, lambda: link_remove(
-        found, actor=request.user, reason=request.POST.get("reason", "")
+        found, actor=request.user, reason=request.POST.get("reason", ""), record=record
     ), "Link removed (kept in the trail).")
 
 
