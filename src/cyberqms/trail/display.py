@@ -91,8 +91,15 @@ def is_redacted(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(REDACTED_PREFIX)
 
 
+# Fields that name a person by id: shown with the person's printed name.
+PERSON_FIELDS = ("_by_id", "owner_id", "originator_id", "author_id", "signer_id", "user_id")
+NOISE = frozenset({"updated_at"})  # changes with every save; the entry's time says it
+
+
 def changes_of(data: dict[str, Any]) -> list[Change]:
     raw = data.get("changes") or {}
+    if len(raw) > 1:
+        raw = {k: v for k, v in raw.items() if k not in NOISE}
     out = []
     for name, pair in raw.items():
         old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
@@ -143,4 +150,34 @@ def entry_row(entry: AuditEntry, zone: tzinfo, altered: bool = False) -> EntryRo
 
 def entry_rows(entries: Any, zone: tzinfo, altered: set[int] | None = None) -> list[EntryRow]:
     altered = altered or set()
-    return [entry_row(e, zone, e.seq in altered) for e in entries]
+    rows = [entry_row(e, zone, e.seq in altered) for e in entries]
+    _name_people(rows)
+    return rows
+
+
+def _name_people(rows: list[EntryRow]) -> None:
+    """Show `owner_id: 3 → 5` as `owner: Ana Silva → Jonas Weber` (one query per page)."""
+    from django.contrib.auth import get_user_model
+
+    wanted: set[int] = set()
+    for row in rows:
+        for c in row.changes:
+            if c.field.endswith(PERSON_FIELDS) and not c.redacted:
+                wanted.update(int(v) for v in (c.old, c.new) if v.isdigit())
+    if not wanted:
+        return
+    names = {
+        pk: (full_name or username)
+        for pk, full_name, username in get_user_model()._default_manager.filter(
+            pk__in=wanted
+        ).values_list("pk", "full_name", "username")
+    }
+    for row in rows:
+        for i, c in enumerate(row.changes):
+            if c.field.endswith(PERSON_FIELDS) and not c.redacted:
+                row.changes[i] = Change(
+                    field=c.field.removesuffix("_id"),
+                    old=names.get(int(c.old), c.old) if c.old.isdigit() else c.old,
+                    new=names.get(int(c.new), c.new) if c.new.isdigit() else c.new,
+                    redacted=False,
+                )

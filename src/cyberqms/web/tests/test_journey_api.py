@@ -90,7 +90,7 @@ def history(client: Client, type_name: str, record_id: int) -> list[str]:
 
     html = client.get(f"/trail/history/{type_name}/{record_id}/",
                       headers={"HX-Request": "true"}).content.decode()
-    rows = re.findall(r'<td class="mono">([a-z_.]+)</td>', html)
+    rows = re.findall(r'<tr data-action="([a-z_.]+)"', html)
     return list(reversed(rows))
 
 

@@ -30,19 +30,23 @@ REAUTHENTICATE_PATH = "/accounts/reauthenticate/"
 # The sidebar each role must see (CYB-01), written out by hand from the grants table in
 # cyberqms/accounts/roles.py and the entries in cyberqms/web/navigation.py, so that a change
 # to either shows up here as a failure to be reviewed.
+QUALITY = {"Deviations", "CAPA", "Change control"}
 EXPECTED_NAV: dict[str, set[str]] = {
-    "author": {"Home", "Notifications", "Profile and security", "API"},
+    "author": {"Home", "Notifications", *QUALITY, "Profile and security", "API"},
     "it_security": {
-        "Home", "Notifications", "Audit trail", "Trail status", "Trail reviews", "Security events",
-        "Access decisions", "Integrations", "Users", "Profile and security", "API",
+        "Home", "Notifications", *QUALITY, "Audit trail", "Trail status", "Trail reviews",
+        "Security events", "Access decisions", "Integrations", "Users", "Profile and security",
+        "API",
     },
     "auditor": {
-        "Home", "Notifications", "Audit trail", "Trail status", "Trail reviews", "Security events",
-        "Access decisions", "Integrations", "Users", "Profile and security", "API",
+        "Home", "Notifications", *QUALITY, "Audit trail", "Trail status", "Trail reviews",
+        "Security events", "Access decisions", "Integrations", "Users", "Profile and security",
+        "API",
     },
+    # administrators hold no GxP rights (DI-01): no quality records in their navigation
     "admin": {
-        "Home", "Notifications", "Trail status", "Security events", "Access decisions", "Integrations",
-        "Users", "Sites", "Profile and security", "API",
+        "Home", "Notifications", "Trail status", "Security events", "Access decisions",
+        "Integrations", "Users", "Sites", "Profile and security", "API",
     },
 }
 

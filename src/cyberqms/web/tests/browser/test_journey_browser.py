@@ -148,11 +148,12 @@ def history_rows(page: Page) -> list[dict[str, str]]:
     panel = open_tab(page, "history")
     table = panel.get_by_test_id("history-table")
     expect(table).to_be_visible()
-    rows = table.locator("tbody tr").evaluate_all(
-        """rows => rows.map(r => Array.from(r.cells, c => c.textContent.replace(/\\s+/g, " ")
-                                                          .trim()))"""
+    rows = table.locator("tbody tr[data-action]").evaluate_all(
+        """rows => rows.map(r => [r.dataset.action, r.dataset.signature,
+                                  ...Array.from(r.cells, c => c.textContent
+                                                                .replace(/\\s+/g, " ").trim())])"""
     )
-    return [{"action": r[3], "reason": r[4], "changes": r[5], "signature": r[6]}
+    return [{"action": r[0], "signature": r[1], "reason": r[6], "changes": r[7]}
             for r in reversed(rows)]
 
 
