@@ -106,7 +106,61 @@ def security_tasks(user: Any) -> list[OpenTask]:
     )]
 
 
-PROVIDERS: list[TaskProvider] = [account_tasks, administration_tasks, security_tasks]
+# Steps that wait for someone other than the record's owner: QA and IT-security decisions.
+GATEKEEPING = frozenset({"review", "approve", "close", "security_approve", "verify"})
+
+
+def quality_tasks(user: Any, *, per_kind: int = 150, limit: int = 25) -> list[OpenTask]:
+    """Open quality records on which this user can take a step now (the same decision the
+    record's page makes): the owner's and originator's next steps, and the review and
+    approval steps of QA and IT security; plus due-date extensions waiting for a decision."""
+    from cyberqms.core.models import DueDateExtension, ExtensionState
+    from cyberqms.core.records import all_kinds
+
+    tasks: list[OpenTask] = []
+    today = timezone.localdate()
+    for kind in all_kinds():
+        if not can(user, kind.view_action):
+            continue
+        records = kind.open_records().select_related("site").order_by("due_date", "pk")
+        for record in records[:per_kind]:
+            mine = user.pk in (record.owner_id, record.originator_id)
+            steps = [
+                t.title for t, refusal in kind.workflow.available(record, user)
+                if refusal is None and not t.permission.endswith(".cancel")
+                and (mine or t.permission.rsplit(".", 1)[-1] in GATEKEEPING)
+            ]
+            if not steps:
+                continue
+            overdue = record.due_date is not None and record.due_date < today
+            tasks.append(OpenTask(
+                f"{record.number}: {', '.join(steps)}",
+                f"{kind.label} “{record.title}” ({record.site.code})"
+                + (" is overdue." if overdue else "."),
+                kind.detail_url(record),
+                "high" if overdue else "medium",
+                record.due_date,
+            ))
+        pending = DueDateExtension.objects.filter(
+            record_type=kind.type_name, state=ExtensionState.PENDING
+        ).exclude(requested_by=user)
+        for ext in pending[:20]:
+            record = kind.model._default_manager.filter(pk=ext.record_id).first()
+            if record is None or not can(user, kind.action("extension.approve"), record):
+                continue
+            tasks.append(OpenTask(
+                f"Decide the extension of {record.number}",
+                f"{ext.requested_by.printed_name} asks to move the due date to "
+                f"{ext.requested_due.isoformat()}.",
+                kind.detail_url(record) + "#links", "medium", ext.requested_due,
+            ))
+    tasks.sort(key=lambda t: (t.priority != "high", t.due or today))
+    return tasks[:limit]
+
+
+PROVIDERS: list[TaskProvider] = [
+    account_tasks, administration_tasks, security_tasks, quality_tasks,
+]
 
 
 def open_tasks(user: Any) -> list[OpenTask]:

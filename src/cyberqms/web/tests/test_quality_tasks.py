@@ -1,0 +1,63 @@
+"""The home page lists the quality records a user can move on now (P11-11: the same
+decision as the record's page, so an originator is never offered their own approval)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from cyberqms.core.record_parts import extension_request
+from cyberqms.deviations.tests.factories import a_site, deviation_in_state, ready_to_sign
+from cyberqms.web.tasks_list import quality_tasks
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(personas: dict[str, Any]) -> dict[str, Any]:
+    for name in ("qa_manager", "qa_approver"):
+        ready_to_sign(personas[name], personas["admin"])
+    return personas
+
+
+def titles(user: Any) -> list[str]:
+    return [t.title for t in quality_tasks(user)]
+
+
+def test_each_person_sees_the_steps_open_to_them(people: dict[str, Any]) -> None:
+    site = a_site()
+    draft = deviation_in_state(people, "draft", site=site)
+    review = deviation_in_state(people, "qa_review", site=site)
+    assert titles(people["author"]) == [f"{draft.number}: Submit to QA"]
+    assert titles(people["qa_manager"]) == [f"{review.number}: Return to investigation, Approve"]
+    # the author originated the deviation in review: its approval is not offered
+    assert titles(people["auditor"]) == []
+
+
+def test_overdue_records_come_first_and_extensions_wait_for_someone_else(
+    people: dict[str, Any],
+) -> None:
+    site = a_site()
+    later = deviation_in_state(people, "draft", site=site)
+    late = deviation_in_state(people, "draft", site=site)
+    type(late).objects.filter(pk=late.pk).update(
+        due_date=timezone.localdate() - dt.timedelta(days=2)
+    )
+    tasks = quality_tasks(people["author"])
+    assert [(t.title, t.priority) for t in tasks] == [
+        (f"{late.number}: Submit to QA", "high"), (f"{later.number}: Submit to QA", "medium"),
+    ]
+    extension_request(later, actor=people["author"],
+                      requested_due=timezone.localdate() + dt.timedelta(days=90),
+                      justification="Waiting for the supplier's report")
+    assert f"Decide the extension of {later.number}" in titles(people["process_owner"])
+    assert f"Decide the extension of {later.number}" not in titles(people["author"])
+
+
+def test_home_page_shows_the_tasks(people: dict[str, Any], login: Any) -> None:
+    draft = deviation_in_state(people, "draft", site=a_site())
+    page = login(people["author"]).get("/").content.decode()
+    assert f"{draft.number}: Submit to QA" in page
