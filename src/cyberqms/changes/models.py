@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cyberqms.core.records import QualityRecord
 
-from .enums import ChangeType, PirOutcome, RiskLevel, TaskState, risk_level_of
+from .enums import ChangeState, ChangeType, PirOutcome, RiskLevel, TaskState, risk_level_of
 
 _RATING = [MinValueValidator(1), MaxValueValidator(5)]
 
@@ -24,6 +24,8 @@ CYBER_QUESTIONS: tuple[tuple[str, str], ...] = (
 
 
 class Change(QualityRecord):
+    STATES = ChangeState
+
     change_type = models.CharField(max_length=30, choices=ChangeType.choices)
     justification = models.TextField(max_length=5000, blank=True)
     scope = models.TextField(

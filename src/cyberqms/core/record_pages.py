@@ -32,12 +32,17 @@ def signatures_of(record: QualityRecord) -> list[dict[str, Any]]:
 
 
 def available_actions(record: QualityRecord, actor: Any) -> list[dict[str, Any]]:
-    """The actions from the record's state with, for each, why this user cannot take it."""
+    """The actions from the record's state that this user's roles cover, each with why it
+    is refused to this user now (segregation of duties, an unmet condition) or ""."""
     kind = kind_of(record)
     if record.is_deleted:
         return []
+    from .access import can
+
     out = []
     for t, refusal in kind.workflow.available(record, actor):
+        if not can(actor, t.permission, record):
+            continue  # not this person's business: only refusals they can act on are shown
         out.append({
             "action": t.action,
             "title": t.title,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -70,11 +70,20 @@ class QualityRecord(models.Model):
     )
     deleted_reason = models.TextField(max_length=2000, blank=True)
 
+    # The family's state enum (TextChoices), for labels: `Deviation.STATES = DeviationState`.
+    STATES: ClassVar[type[models.TextChoices] | None] = None
+
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def get_state_display(self) -> str:
+        states = type(self).STATES
+        if states is not None and self.state in states.values:
+            return str(states(self.state).label)
+        return self.state.replace("_", " ").capitalize()
 
     @property
     def label(self) -> str:

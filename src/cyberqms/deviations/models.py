@@ -10,6 +10,8 @@ from .enums import Classification, DeviationState, RootCauseCategory
 
 
 class Deviation(QualityRecord):
+    STATES = DeviationState
+
     classification = models.CharField(
         max_length=10, choices=Classification.choices, blank=True,
         help_text="Set at the latest when QA triages the deviation.",
