@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cyberqms.core.access import can, require
+from cyberqms.core.access import can, capable, require
 from cyberqms.core.record_parts import RecordClosed, link_create
 from cyberqms.core.records import (
     QualityRecord,
@@ -81,7 +81,7 @@ def _text(values: dict[str, Any], name: str) -> str:
 def _check_owner(owner: Any, capa: Capa, field: str = "owner") -> None:
     if owner is None or not getattr(owner, "is_active", False):
         raise ValidationError({field: ["Choose an active person."]})
-    if not can(owner, "capa.work", capa):
+    if not capable(owner, "capa.work", capa):
         raise ValidationError({field: [
             f"{owner} cannot work on CAPAs at {capa.site}: choose someone who can."
         ]})
@@ -141,6 +141,7 @@ def capa_create(
     cyber_related: bool = False,
     event_at: dt.datetime | None = None,
     late_entry_reason: str = "",
+    root_cause: str = "",
 ) -> Capa:
     """Open a CAPA in draft, numbered CAPA-<year>-<n>, with the actor as originator.
 
@@ -155,12 +156,13 @@ def capa_create(
     Side effects: audit entry `capa.capa.create`; with a source record, a link
     (`core.link.add`, relation "spawned") in both records' histories.
     """
-    values = {"title": title, "description": description,
+    values = {"title": title, "description": description, "root_cause": root_cause,
               "problem_statement": problem_statement, "source_reference": source_reference}
     capa = Capa(
         site=site, owner=owner, originator=actor,
         state=S.DRAFT, title=_text(values, "title"), description=_text(values, "description"),
         problem_statement=_text(values, "problem_statement"),
+        root_cause=_text(values, "root_cause"),
         source=source, source_reference=_text(values, "source_reference"),
         due_date=due_date, cyber_related=bool(cyber_related), event_at=event_at,
     )
@@ -381,7 +383,7 @@ def capa_effectiveness_record(
             meaning="Verified", reason=f"Effectiveness check {result}",
         )
         audit_record(f"{TYPE}.verify", locked, actor=actor, before=before,
-                     signature_id=row.pk)
+                     signature_id=row.pk, reason=f"Effectiveness check {result}")
         if signature is not None:
             transaction.on_commit(partial(mark_signing_session, signature))
     _refresh(capa, locked)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cyberqms.core.access import can, require
+from cyberqms.core.access import capable, require
 from cyberqms.core.record_parts import RecordClosed
 from cyberqms.core.records import check_due_date, check_event_time, kind_of, next_number
 from cyberqms.core.signatures import SignatureRequest
@@ -134,7 +134,7 @@ def _clean_value(change: Change, name: str, value: Any) -> Any:
             raise ValidationError("Choose effective or not effective.")
         return value
     if name == "owner":
-        if value is None or not can(value, "changes.work", change):
+        if value is None or not capable(value, "changes.work", change):
             raise ValidationError("The owner must be someone who works on changes at this site.")
         return value
     raise ValidationError("This field cannot be set.")
@@ -305,7 +305,7 @@ def change_task_add(
         errors["description"] = ["Describe the task."]
     elif len(description) > 2000:
         errors["description"] = ["At most 2000 characters."]
-    if owner is None or not can(owner, "changes.work", change):
+    if owner is None or not capable(owner, "changes.work", change):
         errors["owner"] = ["The owner must be someone who works on changes at this site."]
     try:
         check_due_date(due_date)

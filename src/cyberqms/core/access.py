@@ -205,6 +205,18 @@ def can(actor: object, action: str, resource: object = None) -> bool:
     return not _evaluate(actor, ACTIONS.get(action), action, site_id)
 
 
+def capable(person: object, action: str, resource: object = None) -> bool:
+    """Whether `person`'s roles cover `action` on `resource`, whatever the current request
+    is: for choosing someone (an owner, an assignee), not for letting the actor act. A
+    person who has not finished first sign-in (password change, MFA enrolment) can still
+    be chosen; they will do the work once signed in."""
+    from .context import RequestContext, acting_context
+
+    _type, _id, site_id = describe_resource(resource)
+    with acting_context(RequestContext(channel="system")):
+        return not _evaluate(person, ACTIONS.get(action), action, site_id)
+
+
 def session_ref(session_key: str | None) -> str:
     """A short, non-reversible reference to a session (the key itself is a credential)."""
     if not session_key:

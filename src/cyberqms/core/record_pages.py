@@ -17,7 +17,7 @@ from cyberqms.trail.record import snapshot
 from .models import Attachment, Comment, DueDateExtension, Signature
 from .record_parts import LINK_RELATIONS, lineage, links_of, pending_extension
 from .records import QualityRecord, RecordKind, kind_of
-from .signatures import ACCOUNTABILITY_STATEMENT, has_commitment, manifestation
+from .signatures import ACCOUNTABILITY_STATEMENT, SESSION_KEY, has_commitment, manifestation
 
 
 def signatures_of(record: QualityRecord) -> list[dict[str, Any]]:
@@ -31,9 +31,12 @@ def signatures_of(record: QualityRecord) -> list[dict[str, Any]]:
     return [manifestation(s, current_hash=current[s.action]) for s in rows]
 
 
-def available_actions(record: QualityRecord, actor: Any) -> list[dict[str, Any]]:
-    """The actions from the record's state that this user's roles cover, each with why it
-    is refused to this user now (segregation of duties, an unmet condition) or ""."""
+def available_actions(
+    record: QualityRecord, actor: Any, *, covered_only: bool = False
+) -> list[dict[str, Any]]:
+    """The actions from the record's state, each with why it is refused to this user now
+    (no right, segregation of duties, an unmet condition) or "". Pages pass
+    `covered_only`: actions outside the user's roles are not their business there."""
     kind = kind_of(record)
     if record.is_deleted:
         return []
@@ -41,8 +44,8 @@ def available_actions(record: QualityRecord, actor: Any) -> list[dict[str, Any]]
 
     out = []
     for t, refusal in kind.workflow.available(record, actor):
-        if not can(actor, t.permission, record):
-            continue  # not this person's business: only refusals they can act on are shown
+        if covered_only and not can(actor, t.permission, record):
+            continue
         out.append({
             "action": t.action,
             "title": t.title,
@@ -61,7 +64,7 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
     actor = request.user
     type_name, pk = kind.type_name, str(record.pk)
     closed = record.is_deleted or record.state in kind.closed_states
-    actions = available_actions(record, actor)
+    actions = available_actions(record, actor, covered_only=True)
     try:
         list_url = reverse(f"{kind.slug}:list")
     except NoReverseMatch:
@@ -78,7 +81,9 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         "signing": {
             "needs_statement": not has_commitment(actor),
             "statement": ACCOUNTABILITY_STATEMENT,
-            "needs_otp": bool(getattr(actor, "has_mfa", lambda: False)()),
+            # The code is asked for the first signature of a continuous session (P11-25).
+            "needs_otp": bool(getattr(actor, "has_mfa", lambda: False)())
+            and not getattr(request, "session", {}).get(SESSION_KEY),
         },
         "content_hash": kind.workflow.content_hash(record),
         "signatures": signatures_of(record),

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from cyberqms.core.access import can, require
+from cyberqms.core.access import can, capable, require
 from cyberqms.core.models import RecordLink
 from cyberqms.core.record_parts import RecordClosed, link_create
 from cyberqms.core.records import (
@@ -125,7 +125,7 @@ def _check_consistency(d: Deviation) -> None:
 
 
 def _check_owner(d: Deviation) -> None:
-    if not can(d.owner, "deviations.work", d):
+    if not capable(d.owner, "deviations.work", d):
         raise ValidationError({"owner": [
             f"{d.owner} cannot work on deviations at {d.site.code}."
         ]})
@@ -384,6 +384,12 @@ def deviation_spawn_capa(
             source="deviation", source_reference=deviation.number, due_date=due_date,
             description=description or f"Raised from deviation {deviation.label}.",
             cyber_related=deviation.cyber_related,
+            # The CAPA starts from what the deviation established.
+            problem_statement=deviation.description,
+            root_cause=(
+                f"{deviation.get_root_cause_category_display()}: {deviation.root_cause}"
+                if deviation.root_cause_category else deviation.root_cause
+            ),
         )
         # capa_create links a source record it can resolve; make sure the link exists.
         if not capa_links(deviation).filter(to_id=str(capa.pk)).exists():

@@ -8,6 +8,7 @@ reads `AuditEntry.data`, the canonical JSON whose hash the checkpoints sign.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -84,7 +85,13 @@ def show_value(value: Any) -> str:
         return "false"
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str) and _ISO_UTC.match(value):
+        # 2026-11-22T02:21:36.605011Z → 2026-11-22 02:21:36 UTC (the body keeps the full value)
+        return f"{value[:10]} {value[11:19]} UTC"
     return str(value)
+
+
+_ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
 def is_redacted(value: Any) -> bool:

@@ -164,7 +164,8 @@ def test_history_shows_who_when_why_and_old_to_new_from_the_hashed_body_p11_08_a
 
     assert response.status_code == 200
     rows = table(response, "history-table")
-    stopped = body(deactivated)["changes"]["deactivated_at"][1]
+    raw = body(deactivated)["changes"]["deactivated_at"][1]
+    stopped = f"{raw[:10]} {raw[11:19]} UTC"  # shown without microseconds
     assert rows[0] == [
         str(deactivated.seq),
         f"{utc(deactivated)} local: {deactivated.at:%Y-%m-%d %H:%M} UTC",
