@@ -366,6 +366,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("CYBERQMS_LOG_LEVEL", "INFO")},
     "loggers": {
+        # WeasyPrint reports every layout step at INFO; PDFs are routine here.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Axes logs usernames and addresses of failures; security events carry them.
         "axes": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -48,6 +49,21 @@ class Capa(QualityRecord):
     @property
     def state_label(self) -> str:
         return CapaState(self.state).label if self.state in CapaState.values else self.state
+
+    def document_sections(self) -> list[Any]:
+        """The actions table of the PDF and JSON copies (core.record_export)."""
+        from cyberqms.core.record_export import Section
+
+        rows = [
+            [a.get_kind_display(), a.description, a.owner.printed_name,
+             a.due_date.isoformat(), a.get_state_display(),
+             a.completed_at.strftime("%Y-%m-%d") if a.completed_at else "",
+             a.evidence or a.cancel_reason]
+            for a in self.actions.select_related("owner").order_by("pk")
+        ]
+        return [Section("Corrective and preventive actions",
+                        ["Kind", "Action", "Owner", "Due", "State", "Done", "Evidence / reason"],
+                        rows)]
 
     def get_state_display(self) -> str:
         """The state's label (the shared record header asks for it by this name)."""

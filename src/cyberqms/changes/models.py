@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -56,6 +58,20 @@ class Change(QualityRecord):
     planned_implementation_date = models.DateField(null=True, blank=True)
     post_implementation_review = models.TextField(max_length=5000, blank=True)
     pir_outcome = models.CharField(max_length=20, choices=PirOutcome.choices, blank=True)
+
+
+    def document_sections(self) -> list[Any]:
+        """The tasks table of the PDF and JSON copies (core.record_export)."""
+        from cyberqms.core.record_export import Section
+
+        rows = [
+            [t.description, t.owner.printed_name,
+             t.due_date.isoformat() if t.due_date else "", t.get_state_display(),
+             t.completed_at.strftime("%Y-%m-%d") if t.completed_at else "", t.note]
+            for t in self.tasks.select_related("owner").order_by("pk")
+        ]
+        return [Section("Implementation tasks",
+                        ["Task", "Owner", "Due", "State", "Done", "Note"], rows)]
 
     class Meta:
         ordering = ["-created_at", "-id"]

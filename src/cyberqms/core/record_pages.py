@@ -8,6 +8,7 @@ information for the API (embedded as ``"common"``) and the JSON export.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
@@ -189,6 +190,10 @@ def record_fields(record: QualityRecord) -> list[tuple[str, str]]:
             text = "—"
         elif isinstance(value, bool):
             text = "Yes" if value else "No"
+        elif isinstance(value, dt.datetime):
+            text = value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        elif isinstance(value, dt.date):
+            text = value.isoformat()
         else:
             text = str(value)
         out.append((str(getattr(f, "verbose_name", f.name)).capitalize(), text))
