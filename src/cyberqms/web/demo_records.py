@@ -289,7 +289,9 @@ class RecordLoader:
         for i, when in enumerate(self._moments(n_capa, first, last - dt.timedelta(days=3),
                                                recent=1)):
             source = content.STANDALONE_CAPAS[i % len(content.STANDALONE_CAPAS)]
-            self.timeline.start(when, self.standalone_capa(i, source), f"CAPA {i + 1}")
+            # The newest stays a draft plan whatever the hour the demo is loaded at.
+            self.timeline.start(when, self.standalone_capa(i, source, draft=i == n_capa - 1),
+                                f"CAPA {i + 1}")
         changes = self._change_templates(n_change)
         for i, when in enumerate(self._moments(n_change, first, last, recent=2)):
             self.timeline.start(when, self.change(i, n_change, changes[i]), f"change {i + 1}")
@@ -519,8 +521,8 @@ class RecordLoader:
         svc.deviation_close(d, actor=c.qa_manager, signature=self.sign(c.qa_manager),
                             reason="Investigation complete; CAPA raised where required.")
 
-    def standalone_capa(self, i: int, source: tuple[str, str, str, str, content.CapaPlan]
-                        ) -> Script:
+    def standalone_capa(self, i: int, source: tuple[str, str, str, str, content.CapaPlan],
+                        *, draft: bool = False) -> Script:
         rng, c = self.rng, self.cast
         kind, prefix, site, what, plan = source
         year = self.clock.current.year
@@ -536,6 +538,8 @@ class RecordLoader:
             cyber_related=cyber, event_at=self.clock.current - dt.timedelta(hours=6),
         )
         self.made["capa"] += 1
+        if draft:
+            return  # the plan is still being written
         yield self.later(0.5, 3)
         yield from self.capa(capa, plan, self._values(site), started=True)
 
