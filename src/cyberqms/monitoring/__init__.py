@@ -1,0 +1,1 @@
+"""Security monitoring: event ingestion, normalization to OCSF, detection, alerts."""
