@@ -89,6 +89,13 @@ def _parse_document_set(text: str, source: str, into: RuleSet) -> None:
 
     attached: set[int] = set()
     for rule in collection.rules:
+        if isinstance(rule, SigmaRule) and not rule.errors:
+            # pySigma parses conditions lazily; parse now so a bad condition is a load error.
+            try:
+                for condition in rule.detection.parsed_condition:
+                    condition.parse()
+            except SigmaError as exc:
+                rule.errors.append(exc)
         if rule.errors:
             for error in rule.errors:
                 attached.add(id(error))
