@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from pytest_django.fixtures import SettingsWrapper
+from typing import Any
 
 from cyberqms.monitoring.detection import (
     SHIPPED_RULES_DIR,
@@ -159,7 +158,7 @@ def test_malformed_requirements_are_rejected_at_compile_time() -> None:
 
 
 def test_configured_folder_adds_to_the_shipped_pack(
-    tmp_path: Path, settings: SettingsWrapper
+    tmp_path: Path, settings: Any
 ) -> None:
     shipped = len(load_rules([SHIPPED_RULES_DIR]).rules)
     settings.CYBERQMS_SIGMA_RULES_DIR = None
