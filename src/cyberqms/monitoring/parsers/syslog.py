@@ -281,7 +281,8 @@ def _parse_3164(
             pos = h.end()
     app_name = procid = None
     t = _TAG.match(text, pos)
-    if t is not None:
+    # "CEF:0|…" and "LEEF:1.0|…" right after the host are content, not a tag.
+    if t is not None and not (t.group(1) in ("CEF", "LEEF") and t.group(2) is None):
         app_name, procid = t.group(1), t.group(2)
         pos = t.end()
     return SyslogMessage(
@@ -398,19 +399,23 @@ class FrameDecoder:
     def close(self) -> list[bytes | ParseError]:
         """End of stream: the last unterminated frame, or why it was incomplete."""
         buf = bytes(self._buf)
-        self._buf.clear()
-        skip, self._skip = self._skip, 0
-        discard, self._discard_line = self._discard_line, False
-        if skip or discard or not buf:
-            return []
-        if self.framing != "newline" and 0x31 <= buf[0] <= 0x39:
-            prefix = self._octet_prefix(bytearray(buf), 0, len(buf))
+        pending = bool(buf) and not (self._skip or self._discard_line)
+        out: list[bytes | ParseError] = []
+        if pending and self.framing != "newline" and 0x31 <= buf[0] <= 0x39:
+            prefix = self._octet_prefix(self._buf, 0, len(buf))
             if prefix is not None and prefix[0] >= 0:
-                return [ParseError("truncated", "stream ended inside a counted frame")]
-        if self.framing == "octet":
-            return [ParseError("bad_octet_count", "frame does not start with MSG-LEN")]
-        # Newline framing: the rest is one frame, as if a terminator followed it.
-        return self.feed(b"\n")
+                out = [ParseError("truncated", "stream ended inside a counted frame")]
+                pending = False
+        if pending and self.framing == "octet":
+            out = [ParseError("bad_octet_count", "frame does not start with MSG-LEN")]
+            pending = False
+        if pending:
+            # Newline framing: the rest is one frame, as if a terminator followed it.
+            out = self.feed(b"\n")
+        self._buf.clear()
+        self._skip = 0
+        self._discard_line = False
+        return out
 
     @staticmethod
     def _find_terminator(buf: bytearray, pos: int) -> int:
