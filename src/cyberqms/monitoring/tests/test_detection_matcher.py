@@ -373,3 +373,68 @@ def test_fuzz_arbitrary_events_never_raise(stream: list[dict[str, Any]]) -> None
     for event in stream:
         matches = engine.evaluate(event)
         assert all(m.event is event for m in matches)
+
+
+def test_field_reference_timestamp_part_and_expansions() -> None:
+    fieldref = engine_for("""
+        sel:
+          actor.user.name|fieldref: user.name
+        condition: sel
+    """)
+    assert fires(fieldref, {"actor": {"user": {"name": "Ana"}}, "user": {"name": "ana"}})
+    assert not fires(fieldref, {"actor": {"user": {"name": "ana"}}, "user": {"name": "bob"}})
+    hour = engine_for("""
+        sel:
+          time|hour: 3
+        condition: sel
+    """)
+    assert fires(hour, {"time": 3 * 3_600_000 + 5})
+    assert not fires(hour, {"time": 4 * 3_600_000})
+    windash = engine_for("""
+        sel:
+          message|windash|contains: -enc
+        condition: sel
+    """)
+    assert fires(windash, {"message": "powershell /enc AAA"})
+    assert not fires(windash, {"message": "powershell -e AAA"})
+    base64 = engine_for("""
+        sel:
+          message|base64offset|contains: hello
+        condition: sel
+    """)
+    assert fires(base64, {"message": "x aGVsbG8 y"})
+    assert not fires(base64, {"message": "hello"})
+
+
+def test_several_conditions_are_or() -> None:
+    engine = engine_for("""
+        sel_a:
+          a: 1
+        sel_b:
+          b: 1
+        condition:
+          - sel_a
+          - sel_b
+    """)
+    assert fires(engine, {"a": 1})
+    assert fires(engine, {"b": 1})
+    assert not fires(engine, {"c": 1})
+
+
+def test_filter_in_the_same_file_applies() -> None:
+    text = RULE.format(detection="  sel:\n    a: 1\n  condition: sel") + textwrap.dedent("""\
+        ---
+        title: site filter
+        id: 00000000-0000-4000-8000-000000000002
+        logsource:
+          product: cyberqms
+        filter:
+          rules: [00000000-0000-4000-8000-000000000001]
+          selection:
+            actor.user.name: svc_backup
+          condition: not selection
+    """)
+    engine = Engine(parse_rules(text))
+    assert engine.errors == []
+    assert fires(engine, {"a": 1, "actor": {"user": {"name": "ana"}}})
+    assert not fires(engine, {"a": 1, "actor": {"user": {"name": "svc_backup"}}})
