@@ -199,10 +199,12 @@ def build_plant() -> Plant:
                      "vpn": "172.17"}),
     }
     people: list[Person] = []
+    seats: dict[tuple[str, str], int] = {}  # next free workstation per site and zone
     for (site, role), names in _ROSTER.items():
         zone = _ZONE_OF_ROLE.get(role, "office")
         for i, (username, name) in enumerate(names):
-            host, ip = person_host(sites[site], zone, i)
+            seat = seats[site, zone] = seats.get((site, zone), -1) + 1
+            host, ip = person_host(sites[site], zone, i if zone == "ot" else seat)
             shift = i % 3 if role == "operator" else None
             people.append(Person(username, name, site, role, host, ip, zone, shift))
     for i, (site, role, username, name) in enumerate(_DEPARTED):
@@ -395,7 +397,7 @@ def dc_line(src: Source, clock: Clock, ms: int, event_id: str, user: str, ip: st
 def ot_line(src: Source, ms: int, signature: str, name: str, severity: int, user: str,
             ip: str, host: str, msg: str, **labelled: str) -> str:
     """SCADA and PLC events (CEF); ``labelled`` become csN/csNLabel pairs."""
-    ext = {"suser": user, "src": ip, "shost": host}
+    ext = {"suser": user, "src": ip, "shost": host} if user else {"src": ip, "shost": host}
     if src.kind == "plc":
         ext["dvc"] = src.ip
     for i, (label, value) in enumerate(labelled.items(), start=1):
