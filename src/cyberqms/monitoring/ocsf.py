@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
 from .parsers import CefEvent, LeefEvent, ParseError, SyslogMessage
@@ -152,14 +153,19 @@ def put(event: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted path, creating the objects on the way; ``None`` and ``""`` are skipped."""
     if value is None or value == "":
         return
-    parts = path.split(".")
+    *parents, last = _split_path(path)
     current = event
-    for part in parts[:-1]:
+    for part in parents:
         child = current.get(part)
-        if not isinstance(child, dict):
+        if child.__class__ is not dict:
             child = current[part] = {}
         current = child
-    current[parts[-1]] = value
+    current[last] = value
+
+
+@lru_cache(maxsize=512)
+def _split_path(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 # --- time ----------------------------------------------------------------------------------
@@ -234,8 +240,8 @@ def _parse_date_text(text: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class MessagePattern:
-    """A recognisable log message: ``needles`` (all must occur, cheap pre-filter on the
-    lower-cased text) then ``regex`` whose named groups ``user``, ``target``, ``ip``,
+    """A recognisable log message: ``needles`` (one must occur in the lower-cased text, a
+    cheap pre-filter) then ``regex`` whose named groups ``user``, ``target``, ``ip``,
     ``equipment``, ``group`` fill the event."""
 
     name: str
@@ -289,18 +295,18 @@ MESSAGE_PATTERNS: Final = (
        STATUS_SUCCESS),
     _p("sudo", ("command=",), r"(?P<user>\S+) : .*?\bUSER=(?P<target>\S+) ; COMMAND=",
        PROCESS_ACTIVITY, 1, STATUS_SUCCESS),
-    _p("ot_config_change", ("",),
+    _p("ot_config_change", ("plc", "controller", "scada", "hmi", "rtu", "dcs"),
        r"(?i)^(?=.*\b(?:plc|controller|scada|hmi|rtu|dcs)\b)"
        r"(?=.*\b(?:config(?:uration)?|program|logic|firmware|project|recipe|setpoint)s?\b)"
        r"(?=.*\b(?:download|upload|chang|modif|writ|updat|deploy|load))",
        DEVICE_CONFIG_CHANGE, 1, STATUS_UNKNOWN, "plc_config"),
-    _p("login_failed", ("",),
+    _p("login_failed", ("login", "logon", "log on", "sign", "authentication", "password"),
        r"(?i)\b(?:fail(?:ed|ure)?|invalid|denied|rejected|bad)\b.{0,40}?"
        r"\b(?:login|logon|log on|sign-?in|authentication|password)\b"
        r"|\b(?:login|logon|log on|sign-?in|authentication)\b.{0,40}?"
        r"\b(?:fail(?:ed|ure|s)?|denied|invalid|rejected)\b",
        AUTHENTICATION, 1, STATUS_FAILURE),
-    _p("login_success", ("",),
+    _p("login_success", ("login", "logon", "logged", "sign", "session opened"),
        r"(?i)\b(?:login|logon|logged (?:on|in)|sign-?in)\b.{0,40}?\bsuccess"
        r"|\bsuccessful(?:ly)? (?:login|logon|log(?:ged)? ?(?:on|in)|sign-?in)\b"
        r"|\bsession opened for user (?P<user>\S+)",
@@ -340,7 +346,7 @@ def classify_message(text: str) -> Classification | None:
         return None
     lower = text.lower()
     for pattern in MESSAGE_PATTERNS:
-        if not all(needle in lower for needle in pattern.needles):
+        if not any(needle in lower for needle in pattern.needles):
             continue
         m = pattern.regex.search(text)
         if m is None:
@@ -478,9 +484,14 @@ def _apply_gxp(event: dict[str, Any], values: Mapping[str, Any]) -> None:
     ``record_type``)."""
     gxp = event["gxp"]
     for key, value in values.items():
-        name = _GXP_KEYS.get(key.lower().replace(" ", "").replace("_", "").replace("-", ""))
-        if name is not None and value not in (None, ""):
-            gxp[name] = str(value)
+        name = _gxp_name(key)
+        if name is not None and value is not None and value != "":
+            gxp[name] = value if value.__class__ is str else str(value)
+
+
+@lru_cache(maxsize=1024)  # bounded: keys come from the input
+def _gxp_name(key: str) -> str | None:
+    return _GXP_KEYS.get(key.lower().replace(" ", "").replace("_", "").replace("-", ""))
 
 
 _GXP_KEYS: Final = {
@@ -575,11 +586,10 @@ def _from_syslog(msg: SyslogMessage, source: SourceInfo, fallback_ms: int) -> di
     if msg.format == "rfc3164" and "=" in text:
         values.update(key_values(text))
         text = values.get("msg", text)
-    found = classify_message(text)
-    if found is None and msg.app_name and msg.app_name not in text:
-        found = classify_message(f"{msg.app_name}: {text}")
+    action = values.get("action")
+    found = None if action and classify_action(action) else classify_message(text)
     class_uid, activity_id, status_id, found = _resolve(
-        found, values.get("action"), _status(values.get("outcome"))
+        found, action, _status(values.get("outcome"))
     )
     event = new_event(
         class_uid,
@@ -718,9 +728,14 @@ _LEEF_MAPPED: Final = frozenset(
 def _from_leef(leef: LeefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, Any]:
     attrs = leef.attributes
     text = attrs.get("msg") or f"{leef.event_id} {attrs.get('cat', '')}".strip()
-    found = classify_message(f"{leef.event_id} {attrs.get('cat', '')} {attrs.get('msg', '')}")
+    action = attrs.get("action")
+    found = (
+        None
+        if action and classify_action(action)
+        else classify_message(f"{leef.event_id} {attrs.get('cat', '')} {attrs.get('msg', '')}")
+    )
     class_uid, activity_id, status_id, found = _resolve(
-        found, attrs.get("action"), _status(attrs.get("outcome"))
+        found, action, _status(attrs.get("outcome"))
     )
     if attrs.get("isLoginEvent", "").lower() == "true" and class_uid == BASE_EVENT:
         class_uid, activity_id = AUTHENTICATION, 1
