@@ -117,7 +117,7 @@ def ot_change(kind: str, change_ref: str | None, state: str | None = None) -> di
         class_uid=5019,
         time=0,
         actor__user__name="eng1",
-        gxp__system="LINE3-PLC",
+        gxp__system=f"LINE3-{kind}",
         gxp__system_kind=kind,
         gxp__change_ref=change_ref,
     )
@@ -142,8 +142,15 @@ SCENARIOS: dict[str, tuple[Scenario, Scenario]] = {
         + [failed_logon("user0", "10.9.9.8", 9.5)],
     ),
     "Privileged role granted outside change control": (
-        lambda: [role_grant(None)],
-        lambda: [role_grant("CC-2026-0042")],
+        lambda: [
+            role_grant(None),
+            ev(class_uid=3001, activity_id=7, policy__name="qa_manager"),
+            ev(class_uid=3001, activity_id=7, group__name="GxP-LIMS-Administrators"),
+        ],
+        lambda: [
+            role_grant("CC-2026-0042"),
+            ev(class_uid=3001, activity_id=7, policy__name="qa_reviewer"),
+        ],
     ),
     "GxP record modified off-hours or from an unusual host": (
         lambda: [record_edit(hour=2), record_edit(hour=11, weekday=7), record_edit(11, ip="8.8.8.8")],
@@ -156,7 +163,15 @@ SCENARIOS: dict[str, tuple[Scenario, Scenario]] = {
         + [ev(class_uid=1001, activity_id=2, time=2.6 * MINUTE, actor__user__name="svc")],
     ),
     "Audit-trail verification failed": (
-        lambda: [trail_finding("Audit trail checkpoint signature mismatch")],
+        lambda: [
+            trail_finding("Audit trail checkpoint signature mismatch"),
+            ev(
+                class_uid=2004,
+                metadata__product__name="cyberqms",
+                metadata__event_code="trail.integrity.failure",
+                message="entry 73683 hash does not match its content",
+            ),
+        ],
         lambda: [trail_finding("Audit trail checkpoint verified")],
     ),
     "Activity by a disabled or departed user": (
@@ -184,8 +199,17 @@ SCENARIOS: dict[str, tuple[Scenario, Scenario]] = {
         ],
     ),
     "PLC or SCADA configuration change without approved change control": (
-        lambda: [ot_change("PLC", None), ot_change("SCADA", "CC-7", state="draft")],
-        lambda: [ot_change("PLC", "CC-7"), ot_change("SCADA", "CC-7", "approved"), ot_change("LIMS", None)],
+        lambda: [
+            ot_change("PLC", None),
+            ot_change("SCADA", "CC-7", state="draft"),
+            ev(class_uid=0, gxp__system="plc", message="Block FB12 downloaded to CPU"),
+        ],
+        lambda: [
+            ot_change("PLC", "CC-7"),
+            ot_change("SCADA", "CC-7", "approved"),
+            ot_change("LIMS", None),
+            ev(class_uid=0, gxp__system="scada", message="Setpoint changed within validated range"),
+        ],
     ),
 }
 
