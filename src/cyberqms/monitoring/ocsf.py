@@ -100,7 +100,7 @@ SEVERITIES: Final = {
 }  # fmt: skip
 STATUS_UNKNOWN, STATUS_SUCCESS, STATUS_FAILURE = 0, 1, 2
 STATUSES: Final = {0: "Unknown", 1: "Success", 2: "Failure", 99: "Other"}
-GXP_FIELDS: Final = ("site", "system", "equipment", "batch", "record_type")
+GXP_FIELDS: Final = ("site", "system", "equipment", "batch", "record_type", "change_control")
 
 # Syslog severity 0..7 (emerg..debug) → OCSF severity_id.
 _SYSLOG_SEVERITY: Final = (5, 5, 5, 4, 3, 2, 1, 1)
@@ -285,6 +285,10 @@ MESSAGE_PATTERNS: Final = (
        AUTHENTICATION, 1, STATUS_FAILURE),
     _p("windows_4624", ("4624",), r"\b4624\b|successfully logged on", AUTHENTICATION, 1,
        STATUS_SUCCESS),
+    _p("windows_4768", ("4768",), r"\b4768\b", AUTHENTICATION, 3, STATUS_UNKNOWN),
+    _p("windows_4634", ("4634",), r"\b4634\b", AUTHENTICATION, 2, STATUS_SUCCESS),
+    _p("windows_4722", ("4722",), r"\b4722\b", ACCOUNT_CHANGE, 2, STATUS_SUCCESS),
+    _p("windows_4725", ("4725",), r"\b4725\b", ACCOUNT_CHANGE, 5, STATUS_SUCCESS),
     _p("windows_4720", ("4720",), r"\b4720\b", ACCOUNT_CHANGE, 1, STATUS_SUCCESS),
     _p("windows_group_add", ("47",), r"\b47(?:28|32|56)\b", ACCOUNT_CHANGE, 7, STATUS_SUCCESS),
     _p("windows_4740", ("4740",), r"\b4740\b", ACCOUNT_CHANGE, 9, STATUS_SUCCESS),
@@ -295,9 +299,9 @@ MESSAGE_PATTERNS: Final = (
        STATUS_SUCCESS),
     _p("sudo", ("command=",), r"(?P<user>\S+) : .*?\bUSER=(?P<target>\S+) ; COMMAND=",
        PROCESS_ACTIVITY, 1, STATUS_SUCCESS),
-    _p("ot_config_change", ("plc", "controller", "scada", "hmi", "rtu", "dcs"),
-       r"(?i)^(?=.*\b(?:plc|controller|scada|hmi|rtu|dcs)\b)"
-       r"(?=.*\b(?:config(?:uration)?|program|logic|firmware|project|recipe|setpoint)s?\b)"
+    _p("ot_config_change", ("plc", "controller", "scada", "hmi", "rtu", "dcs", "cpu"),
+       r"(?i)^(?=.*\b(?:plc|controller|scada|hmi|rtu|dcs|cpu)\b)"
+       r"(?=.*\b(?:config(?:uration)?|program|block|logic|firmware|project|recipe)s?\b)"
        r"(?=.*\b(?:download|upload|chang|modif|writ|updat|deploy|load))",
        DEVICE_CONFIG_CHANGE, 1, STATUS_UNKNOWN, "plc_config"),
     _p("login_failed", ("login", "logon", "log on", "sign", "authentication", "password"),
@@ -311,6 +315,11 @@ MESSAGE_PATTERNS: Final = (
        r"|\bsuccessful(?:ly)? (?:login|logon|log(?:ged)? ?(?:on|in)|sign-?in)\b"
        r"|\bsession opened for user (?P<user>\S+)",
        AUTHENTICATION, 1, STATUS_SUCCESS),
+    _p("logon", ("log", "sign"), r"(?i)\b(?:logon|login|log ?in|logged (?:on|in)|sign-?in)\b",
+       AUTHENTICATION, 1, STATUS_UNKNOWN),
+    _p("logoff", ("log", "sign"),
+       r"(?i)\b(?:logoff|logout|log ?out|logged (?:off|out)|sign-?out)\b",
+       AUTHENTICATION, 2, STATUS_UNKNOWN),
 )  # fmt: skip
 
 # Secondary extractors, applied when the matching pattern did not capture the field.
@@ -395,15 +404,18 @@ def key_values(text: str) -> dict[str, str]:
 # --- application actions (``record.update``, ``config.download`` …) -----------------------
 
 _VERBS: Final = {
-    "create": 1, "add": 1, "new": 1, "insert": 1,
+    "create": 1, "add": 1, "new": 1, "insert": 1, "enter": 1, "acquire": 1, "register": 1,
+    "login": 1,  # a LIMS "sample login" registers a sample
     "read": 2, "view": 2, "open": 2, "print": 2,
     "update": 3, "edit": 3, "modify": 3, "change": 3, "approve": 3, "sign": 3,
     "close": 3, "submit": 3, "release": 3, "review": 3, "reject": 3, "reopen": 3,
+    "esign": 3, "correct": 3, "execute": 3, "process": 3, "complete": 3, "verify": 3,
     "delete": 4, "remove": 4, "purge": 4, "destroy": 4,
 }  # fmt: skip
 _CONFIG_WORDS: Final = frozenset(
     {"config", "configuration", "program", "logic", "firmware", "project", "recipe", "setpoint"}
 )
+_AUTH_ENTITIES: Final = frozenset({None, "auth", "user", "account", "session", "sso", "web", "api"})
 _ACTION_SPLIT = re.compile(r"[.:/\s]+")
 
 
@@ -415,11 +427,11 @@ def classify_action(action: str) -> tuple[int, int, str | None] | None:
         return None
     verb = parts[-1]
     entity = parts[-2] if len(parts) > 1 else None
-    if verb in ("login", "logon", "signin", "authenticate") or (
+    if (verb in ("login", "logon", "signin", "authenticate") and entity in _AUTH_ENTITIES) or (
         entity in ("login", "logon") and verb in ("failure", "failed", "success")
     ):
         return AUTHENTICATION, 1, None
-    if verb in ("logout", "logoff", "signout"):
+    if verb in ("logout", "logoff", "signout") and entity in _AUTH_ENTITIES:
         return AUTHENTICATION, 2, None
     if _CONFIG_WORDS.intersection(parts) and verb in (
         "download", "upload", "write", "change", "update", "modify", "deploy", "load",
@@ -497,7 +509,8 @@ def _gxp_name(key: str) -> str | None:
 _GXP_KEYS: Final = {
     "site": "site", "plant": "site", "system": "system", "equipment": "equipment",
     "equipmentid": "equipment", "batch": "batch", "batchid": "batch", "lot": "batch",
-    "recordtype": "record_type",
+    "recordtype": "record_type", "changecontrol": "change_control",
+    "changeref": "change_control", "changerequest": "change_control", "cc": "change_control",
 }  # fmt: skip
 
 
@@ -655,6 +668,11 @@ def _from_cef(cef: CefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, 
     if status is None and found is None:
         status = _status(ext.get("act"))
     class_uid, activity_id, status_id, found = _resolve(found, action, status)
+    if class_uid == BASE_EVENT and "src" in ext and "dst" in ext:
+        # A connection between two addresses that no pattern recognised: network traffic,
+        # refused when the device says it blocked it.
+        class_uid = NETWORK_ACTIVITY
+        activity_id = 5 if status_id == STATUS_FAILURE and "act" in ext else 6
     time = parse_time(ext["rt"]) if "rt" in ext else None
     if time is None and "end" in ext:
         time = parse_time(ext["end"])
@@ -701,6 +719,8 @@ def _from_cef(cef: CefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, 
     _apply_gxp(event, cef.labels)
     if found is not None and found.fields.get("equipment") and not event["gxp"]["equipment"]:
         event["gxp"]["equipment"] = found.fields["equipment"]
+    if class_uid == DEVICE_CONFIG_CHANGE and not event["gxp"]["equipment"]:
+        event["gxp"]["equipment"] = get(event, "device.hostname")
     if cef.labels:
         put(event, "unmapped.labels", cef.labels)
     rest = {
@@ -989,4 +1009,5 @@ def event_gxp_defaults(source: SourceInfo) -> dict[str, Any]:
         "equipment": None,
         "batch": None,
         "record_type": None,
+        "change_control": None,
     }

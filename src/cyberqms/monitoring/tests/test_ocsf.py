@@ -52,7 +52,7 @@ def test_sshd_failed_password() -> None:
         "metadata.product.name": "sshd", "metadata.original_time": "Mar  1 10:00:00",
         "class_name": "Authentication", "category_uid": 3,
         "gxp": {"site": "BSL", "system": "corp-it", "equipment": None, "batch": None,
-                "record_type": None},
+                "record_type": None, "change_control": None},
     }
 
 
@@ -112,7 +112,7 @@ def test_rfc5424_gxp_structured_data() -> None:
         "src_endpoint.ip": "10.1.0.5", "src_endpoint.hostname": "ws-12",
         "metadata.event_code": "RECORD_UPDATE",
         "gxp": {"site": "ZRH", "system": "corp-it", "equipment": "TANK-4", "batch": "B-2026-001",
-                "record_type": "batch_record"},
+                "record_type": "batch_record", "change_control": None},
         "message": "Batch record updated",
     }
 
@@ -155,7 +155,7 @@ def test_cef_plc_download_with_labels() -> None:
         "metadata.event_code": "CFG-DL", "device.hostname": "scada1", "device.ip": "10.9.1.7",
         "src_endpoint.hostname": "eng-ws1",
         "gxp": {"site": "BSL", "system": "corp-it", "equipment": "PLC-7", "batch": "B-1",
-                "record_type": "plc_config"},
+                "record_type": "plc_config", "change_control": "CC-42"},
         "unmapped.labels": {"Equipment": "PLC-7", "Batch": "B-1", "Change Control": "CC-42"},
     }
 
@@ -175,9 +175,10 @@ def test_cef_firewall_deny_keeps_endpoints_and_action() -> None:
     event = norm(r"CEF:0|PAN|FW|10|DENY|traffic end|4|rt=Mar 01 2026 10:00:00 src=10.0.0.1 "
                  r"dst=10.0.0.2 spt=5555 dpt=443 act=deny deviceExternalId=BSL cs1Label=Rule cs1=r1 "
                  r"proto=TCP", "cef")
-    assert pick(event, "class_uid", "status", "time", "action", "device.uid", "src_endpoint",
+    assert pick(event, "class_uid", "activity_id", "status", "time", "action", "device.uid", "src_endpoint",
                 "dst_endpoint", "unmapped.cef", "unmapped.labels") == {
-        "class_uid": 0, "status": "Failure", "time": T_10H, "action": "deny", "device.uid": "BSL",
+        "class_uid": 4001, "activity_id": 5, "status": "Failure", "time": T_10H, "action": "deny",
+        "device.uid": "BSL",
         "src_endpoint": {"ip": "10.0.0.1", "port": 5555},
         "dst_endpoint": {"ip": "10.0.0.2", "port": 443},
         "unmapped.cef": {"proto": "TCP"}, "unmapped.labels": {"Rule": "r1"},
@@ -190,6 +191,58 @@ def test_cef_account_change_uses_duser_as_target() -> None:
     assert pick(event, "class_uid", "activity_id", "actor.user.name", "user.name") == {
         "class_uid": 3001, "activity_id": 7, "actor.user.name": "it-admin", "user.name": "eve",
     }
+
+
+def test_cef_plc_block_download_without_equipment_label() -> None:
+    event = norm("CEF:0|Siemens|SIMATIC S7-1500|2.9|PROGRAM_DOWNLOAD|Program block download|8|"
+                 "rt=1772359200000 dvchost=dub-plc-l2 suser=pnowak src=10.22.5.10 dvc=10.22.0.30 "
+                 "cs1Label=ChangeRef cs1=CC-2026-0014 cs2Label=Block cs2=FB12 "
+                 "msg=Block FB12 downloaded to CPU", "cef")
+    assert pick(event, "class_uid", "severity_id", "actor.user.name", "gxp.equipment",
+                "gxp.record_type", "gxp.change_control") == {
+        "class_uid": 5019, "severity_id": 4, "actor.user.name": "pnowak",
+        "gxp.equipment": "dub-plc-l2", "gxp.record_type": "plc_config",
+        "gxp.change_control": "CC-2026-0014",
+    }
+
+
+@pytest.mark.parametrize(
+    ("line", "class_uid", "activity_id", "status"),
+    [
+        ("CEF:0|Siemens|WinCC|7.5|USER_LOGON|User logon|1|suser=k msg=User logon by k", 3002, 1, "Unknown"),
+        ("CEF:0|Siemens|WinCC|7.5|USER_LOGOFF|User logoff|1|suser=k", 3002, 2, "Unknown"),
+        ("LEEF:1.0|Microsoft|Windows|10|4768|cat=Kerberos\toutcome=success\tusrName=k", 3002, 3, "Success"),
+        ("LEEF:1.0|Microsoft|Windows|10|4634|cat=Logoff\tusrName=k", 3002, 2, "Success"),
+        ("LEEF:1.0|Microsoft|Windows|10|4725|usrName=a\ttargetUser=k", 3001, 5, "Success"),
+    ],
+)
+def test_logon_and_account_events(line: str, class_uid: int, activity_id: int, status: str) -> None:
+    event = norm(line, "cef" if line.startswith("CEF") else "leef")
+    assert pick(event, "class_uid", "activity_id", "status") == {
+        "class_uid": class_uid, "activity_id": activity_id, "status": status,
+    }
+
+
+@pytest.mark.parametrize(
+    ("action", "class_uid", "activity_id", "record_type"),
+    [
+        ("auth.login", 3002, 1, None),
+        ("login", 3002, 1, None),
+        ("auth.logout", 3002, 2, None),
+        ("sample.login", 6003, 1, "sample"),  # LIMS sample registration, not a sign-in
+        ("batch.esign", 6003, 3, "batch"),
+        ("batch.record.correct", 6003, 3, "record"),
+        ("result.enter", 6003, 1, "result"),
+        ("data.export", 6001, 7, "data"),
+        ("plc.config.download", 5019, 1, "plc_config"),
+        ("equipment.status.change", 6003, 3, "status"),
+        ("dance", None, None, None),
+    ],
+)
+def test_classify_action(action: str, class_uid: int | None, activity_id: int | None,
+                         record_type: str | None) -> None:
+    expected = None if class_uid is None else (class_uid, activity_id, record_type)
+    assert ocsf.classify_action(action) == expected
 
 
 def test_cef_full_key_names_are_understood() -> None:
@@ -333,7 +386,7 @@ def test_ocsf_passthrough_is_completed() -> None:
         "time": T_10H, "severity_id": 3, "actor.user.name": "z", "src_endpoint.ip": None,
         "class_name": "Authentication",
         "gxp": {"site": "BSL", "system": "corp-it", "equipment": None, "batch": "B-9",
-                "record_type": None},
+                "record_type": None, "change_control": None},
         "metadata.product.name": "idp", "metadata.log_name": "bsl-syslog",
     }
 
