@@ -412,5 +412,7 @@ CYBERQMS_ATTACHMENT_TYPES = env_list(
     "CYBERQMS_ATTACHMENT_TYPES",
     ["pdf", "png", "jpg", "jpeg", "txt", "csv", "json", "xml", "docx", "xlsx", "log", "zip"],
 )
+# Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.
+CYBERQMS_SIGMA_RULES_DIR = env("CYBERQMS_SIGMA_RULES_DIR") or None
 # `flush` wipes the audit trail; it is refused unless this is set (the test suite sets it).
 CYBERQMS_ALLOW_FLUSH = False
