@@ -100,7 +100,7 @@ SEVERITIES: Final = {
 }  # fmt: skip
 STATUS_UNKNOWN, STATUS_SUCCESS, STATUS_FAILURE = 0, 1, 2
 STATUSES: Final = {0: "Unknown", 1: "Success", 2: "Failure", 99: "Other"}
-GXP_FIELDS: Final = ("site", "system", "equipment", "batch", "record_type", "change_control")
+GXP_FIELDS: Final = ("site", "system", "equipment", "batch", "record_type", "change_ref")
 
 # Syslog severity 0..7 (emerg..debug) → OCSF severity_id.
 _SYSLOG_SEVERITY: Final = (5, 5, 5, 4, 3, 2, 1, 1)
@@ -494,23 +494,36 @@ def _set_user(event: dict[str, Any], user: str | None, *, target: str | None = N
 def _apply_gxp(event: dict[str, Any], values: Mapping[str, Any]) -> None:
     """GxP fields from a mapping whose keys are matched loosely (``Record Type``, ``recordType``,
     ``record_type``)."""
-    gxp = event["gxp"]
     for key, value in values.items():
-        name = _gxp_name(key)
-        if name is not None and value is not None and value != "":
-            gxp[name] = value if value.__class__ is str else str(value)
+        target = _gxp_target(key)
+        if target is None or value is None or value == "":
+            continue
+        text = value if value.__class__ is str else str(value)
+        if target == "gxp.record_count":
+            if text.isascii() and text.isdigit():
+                event["gxp"]["record_count"] = int(text)
+        elif target == "group.name":
+            put(event, target, text)
+        else:
+            event["gxp"][target[4:]] = text
 
 
 @lru_cache(maxsize=1024)  # bounded: keys come from the input
-def _gxp_name(key: str) -> str | None:
+def _gxp_target(key: str) -> str | None:
     return _GXP_KEYS.get(key.lower().replace(" ", "").replace("_", "").replace("-", ""))
 
 
+# Loosely spelled input keys (case, spaces, "_" and "-" ignored) → where they go.
 _GXP_KEYS: Final = {
-    "site": "site", "plant": "site", "system": "system", "equipment": "equipment",
-    "equipmentid": "equipment", "batch": "batch", "batchid": "batch", "lot": "batch",
-    "recordtype": "record_type", "changecontrol": "change_control",
-    "changeref": "change_control", "changerequest": "change_control", "cc": "change_control",
+    "site": "gxp.site", "plant": "gxp.site", "system": "gxp.system",
+    "equipment": "gxp.equipment", "equipmentid": "gxp.equipment",
+    "batch": "gxp.batch", "batchid": "gxp.batch", "lot": "gxp.batch",
+    "recordtype": "gxp.record_type",
+    "changeref": "gxp.change_ref", "changecontrol": "gxp.change_ref",
+    "changerequest": "gxp.change_ref", "cc": "gxp.change_ref",
+    "changestate": "gxp.change_state",
+    "count": "gxp.record_count", "recordcount": "gxp.record_count",
+    "group": "group.name", "groupname": "group.name",
 }  # fmt: skip
 
 
@@ -1009,5 +1022,5 @@ def event_gxp_defaults(source: SourceInfo) -> dict[str, Any]:
         "equipment": None,
         "batch": None,
         "record_type": None,
-        "change_control": None,
+        "change_ref": None,
     }

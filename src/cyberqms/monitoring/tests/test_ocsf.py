@@ -52,7 +52,7 @@ def test_sshd_failed_password() -> None:
         "metadata.product.name": "sshd", "metadata.original_time": "Mar  1 10:00:00",
         "class_name": "Authentication", "category_uid": 3,
         "gxp": {"site": "BSL", "system": "corp-it", "equipment": None, "batch": None,
-                "record_type": None, "change_control": None},
+                "record_type": None, "change_ref": None},
     }
 
 
@@ -112,7 +112,7 @@ def test_rfc5424_gxp_structured_data() -> None:
         "src_endpoint.ip": "10.1.0.5", "src_endpoint.hostname": "ws-12",
         "metadata.event_code": "RECORD_UPDATE",
         "gxp": {"site": "ZRH", "system": "corp-it", "equipment": "TANK-4", "batch": "B-2026-001",
-                "record_type": "batch_record", "change_control": None},
+                "record_type": "batch_record", "change_ref": None},
         "message": "Batch record updated",
     }
 
@@ -155,7 +155,7 @@ def test_cef_plc_download_with_labels() -> None:
         "metadata.event_code": "CFG-DL", "device.hostname": "scada1", "device.ip": "10.9.1.7",
         "src_endpoint.hostname": "eng-ws1",
         "gxp": {"site": "BSL", "system": "corp-it", "equipment": "PLC-7", "batch": "B-1",
-                "record_type": "plc_config", "change_control": "CC-42"},
+                "record_type": "plc_config", "change_ref": "CC-42"},
         "unmapped.labels": {"Equipment": "PLC-7", "Batch": "B-1", "Change Control": "CC-42"},
     }
 
@@ -199,10 +199,10 @@ def test_cef_plc_block_download_without_equipment_label() -> None:
                  "cs1Label=ChangeRef cs1=CC-2026-0014 cs2Label=Block cs2=FB12 "
                  "msg=Block FB12 downloaded to CPU", "cef")
     assert pick(event, "class_uid", "severity_id", "actor.user.name", "gxp.equipment",
-                "gxp.record_type", "gxp.change_control") == {
+                "gxp.record_type", "gxp.change_ref") == {
         "class_uid": 5019, "severity_id": 4, "actor.user.name": "pnowak",
         "gxp.equipment": "dub-plc-l2", "gxp.record_type": "plc_config",
-        "gxp.change_control": "CC-2026-0014",
+        "gxp.change_ref": "CC-2026-0014",
     }
 
 
@@ -243,6 +243,17 @@ def test_classify_action(action: str, class_uid: int | None, activity_id: int | 
                          record_type: str | None) -> None:
     expected = None if class_uid is None else (class_uid, activity_id, record_type)
     assert ocsf.classify_action(action) == expected
+
+
+def test_group_change_state_and_record_count() -> None:
+    event = norm("LEEF:1.0|Microsoft|Windows|10|4728|usrName=a\ttargetUser=k\tgroupName=Domain Admins", "leef")
+    assert get(event, "group.name") == "Domain Admins"
+    event = norm('<166>1 2026-03-01T10:00:00Z lims01 lims 1 - [gxp@32473 user="ana" '
+                 'action="data.export" count="1500" change_state="approved"] Export', "syslog")
+    assert pick(event, "class_uid", "gxp.record_count", "gxp.change_state") == {
+        "class_uid": 6001, "gxp.record_count": 1500, "gxp.change_state": "approved",
+    }
+    assert "record_count" not in norm('<166>1 - h a - - [gxp@1 count="many"] x')["gxp"]
 
 
 def test_cef_full_key_names_are_understood() -> None:
@@ -386,7 +397,7 @@ def test_ocsf_passthrough_is_completed() -> None:
         "time": T_10H, "severity_id": 3, "actor.user.name": "z", "src_endpoint.ip": None,
         "class_name": "Authentication",
         "gxp": {"site": "BSL", "system": "corp-it", "equipment": None, "batch": "B-9",
-                "record_type": None, "change_control": None},
+                "record_type": None, "change_ref": None},
         "metadata.product.name": "idp", "metadata.log_name": "bsl-syslog",
     }
 
@@ -449,6 +460,7 @@ def _check_shape(event: dict[str, Any]) -> None:
     assert event["status"] in ocsf.STATUSES.values()
     assert isinstance(event["message"], str)
     assert set(ocsf.GXP_FIELDS) <= set(event["gxp"])
+    assert isinstance(event["gxp"].get("record_count", 0), int)
     for path in ("actor.user.name", "src_endpoint.ip", "user.name"):
         assert get(event, path) is None or isinstance(get(event, path), str)
 
