@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "cyberqms.deviations",
     "cyberqms.capa",
     "cyberqms.changes",
+    "cyberqms.monitoring",
     "cyberqms.web",
 ]
 

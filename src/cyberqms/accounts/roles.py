@@ -51,6 +51,8 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         *_records(*_RECORD_WORKER, "delete", "review", "approve", "close", "cancel",
                   "extension.approve"),
         "capa.verify",
+        "monitoring.alert.view",
+        "monitoring.alert.triage",
     ),
     Role.QA_REVIEWER: (
         "accounts.user.view", *_TRAIL_READ, "trail.review.create",
@@ -74,6 +76,10 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.proof.view",
         *_records(*_RECORD_WORKER, "review"),
         "changes.security_approve",
+        "monitoring.event.view",
+        "monitoring.alert.view",
+        "monitoring.alert.triage",
+        "monitoring.source.manage",
     ),
     Role.SYSTEM_OWNER: (
         "accounts.user.view",
@@ -92,6 +98,8 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.status.view",
         "trail.proof.view",
         *_records("view"),
+        "monitoring.event.view",
+        "monitoring.alert.view",
     ),
 }
 
