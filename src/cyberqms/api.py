@@ -231,6 +231,7 @@ def _register_routers() -> None:
     from cyberqms.changes.api import router as changes_router
     from cyberqms.core.api import router as records_router
     from cyberqms.deviations.api import router as deviations_router
+    from cyberqms.monitoring.api import router as monitoring_router
     from cyberqms.notifications.api import router as notifications_router
     from cyberqms.trail.api import router as trail_router
     from cyberqms.web.api import router as system_router
@@ -243,6 +244,7 @@ def _register_routers() -> None:
     api.add_router("/", capa_router)
     api.add_router("/", changes_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", monitoring_router)
 
 
 _register_routers()
