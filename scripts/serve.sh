@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start every process the product needs on 127.0.0.1:8000: the web server, the
-# background worker and the scheduler (audit-trail sealing every second, scheduled
-# verification). Stops all of them when any one exits or on Ctrl-C.
+# background worker, the scheduler (audit-trail sealing every second, scheduled
+# verification) and the syslog listener (UDP and TCP 127.0.0.1:5514 unless
+# CYBERQMS_SYSLOG_* say otherwise). Stops all of them when any one exits or on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -26,10 +27,12 @@ $BIN/cyberqms db_worker --queue-name '*' &
 pids+=($!)
 $BIN/cyberqms scheduler &
 pids+=($!)
+$BIN/cyberqms syslog &
+pids+=($!)
 
 for _ in $(seq 1 50); do
   if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then break; fi
   sleep 0.2
 done
-echo "cyberqms is serving on http://$HOST:$PORT (Ctrl-C stops the web server, worker and scheduler)"
+echo "cyberqms is serving on http://$HOST:$PORT (Ctrl-C stops the web server, worker, scheduler and syslog listener)"
 wait -n "${pids[@]}"
