@@ -165,6 +165,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "cyberqms.web.context_processors.navigation",
                 "cyberqms.notifications.context_processors.inbox",
+                "cyberqms.monitoring.context_processors.alert_banner",
             ],
         },
     }

@@ -13,6 +13,7 @@ urlpatterns = [
     path("capa/", include("cyberqms.capa.urls")),
     path("changes/", include("cyberqms.changes.urls")),
     path("notifications/", include("cyberqms.notifications.urls")),
+    path("monitoring/", include("cyberqms.monitoring.urls")),
     path("", include("cyberqms.accounts.urls")),
     path("", include("cyberqms.web.urls")),
 ]

@@ -104,8 +104,10 @@ class IdleTimeoutMiddleware:
                 messages.info(request, "Your session ended after a period of inactivity.")
                 return redirect_to_login(request.get_full_path())
             # Rewriting the session on every request costs a write; a few seconds of slack
-            # in the idle clock is harmless.
-            if last_seen is None or now - float(last_seen) > 5:
+            # in the idle clock is harmless. Background polls (the live alert banner) are
+            # not activity: an open page must not keep a session alive.
+            polling = request.headers.get("X-Cyberqms-Poll") == "1"
+            if not polling and (last_seen is None or now - float(last_seen) > 5):
                 request.session[self.KEY] = now
         return self.get_response(request)
 

@@ -5,6 +5,18 @@ document.addEventListener("DOMContentLoaded", () => {
     const match = document.cookie.match(/(?:^|;\s*)cyberqms_csrf=([^;]+)/);
     if (match) event.detail.headers["X-CSRFToken"] = decodeURIComponent(match[1]);
   });
+  // The live alert banner polls a partial; when the session has ended the poll lands on
+  // the sign-in page instead: reload so the whole page shows it, never inside the banner.
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (!target || target.id !== "alert-banner") return;
+    const wanted = target.getAttribute("hx-get");
+    const landed = new URL(event.detail.xhr.responseURL || wanted, window.location.href);
+    if (!event.detail.xhr.status || event.detail.xhr.status >= 400 || landed.pathname !== wanted) {
+      event.detail.shouldSwap = false;
+      if (landed.pathname !== wanted) window.location.reload();
+    }
+  });
   // Confirm destructive actions declared with data-confirm.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("alerts/", views.alert_list, name="alerts"),
+    path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    path("alerts/<int:pk>/transition/", views.alert_transition, name="alert_transition"),
+    path("events/", views.event_list, name="events"),
+    path("sources/", views.source_list, name="sources"),
+    path("banner/", views.banner, name="banner"),
+]
