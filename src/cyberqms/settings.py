@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "cyberqms.capa",
     "cyberqms.changes",
     "cyberqms.monitoring",
+    "cyberqms.incidents",
     "cyberqms.web",
 ]
 
@@ -414,6 +415,11 @@ CYBERQMS_ATTACHMENT_TYPES = env_list(
     "CYBERQMS_ATTACHMENT_TYPES",
     ["pdf", "png", "jpg", "jpeg", "txt", "csv", "json", "xml", "docx", "xlsx", "log", "zip"],
 )
+# The syslog listener (`cyberqms syslog`, started by `make serve`): address and ports; 0 turns
+# a receiver off.
+CYBERQMS_SYSLOG_HOST = env("CYBERQMS_SYSLOG_HOST", "127.0.0.1")
+CYBERQMS_SYSLOG_UDP_PORT = env_int("CYBERQMS_SYSLOG_UDP_PORT", 5514)
+CYBERQMS_SYSLOG_TCP_PORT = env_int("CYBERQMS_SYSLOG_TCP_PORT", 5514)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.
 CYBERQMS_SIGMA_RULES_DIR = env("CYBERQMS_SIGMA_RULES_DIR") or None
 # `flush` wipes the audit trail; it is refused unless this is set (the test suite sets it).

@@ -12,6 +12,7 @@ urlpatterns = [
     path("deviations/", include("cyberqms.deviations.urls")),
     path("capa/", include("cyberqms.capa.urls")),
     path("changes/", include("cyberqms.changes.urls")),
+    path("incidents/", include("cyberqms.incidents.urls")),
     path("notifications/", include("cyberqms.notifications.urls")),
     path("monitoring/", include("cyberqms.monitoring.urls")),
     path("", include("cyberqms.accounts.urls")),

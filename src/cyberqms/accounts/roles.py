@@ -31,6 +31,12 @@ def _records(*names: str) -> tuple[str, ...]:
 
 _RECORD_WORKER = ("view", "create", "edit", "comment", "submit", "work")
 
+
+def _incidents(*names: str) -> tuple[str, ...]:
+    """Security incidents (CYB-05): IT security runs them, QA decides on their closure."""
+    return tuple(f"incidents.{name}" for name in names)
+
+
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: (
         "accounts.*",
@@ -53,11 +59,14 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "capa.verify",
         "monitoring.alert.view",
         "monitoring.alert.triage",
+        *_incidents("view", "comment", "review", "approve", "close", "cancel",
+                    "extension.approve"),
     ),
     Role.QA_REVIEWER: (
         "accounts.user.view", *_TRAIL_READ, "trail.review.create",
         *_records(*_RECORD_WORKER, "review", "approve"),
         "capa.verify",
+        *_incidents("view", "comment", "review"),
     ),
     Role.PROCESS_OWNER: (
         "accounts.user.view", "trail.history.view",
@@ -80,6 +89,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "monitoring.alert.view",
         "monitoring.alert.triage",
         "monitoring.source.manage",
+        *_incidents(*_RECORD_WORKER, "review", "cancel", "delete"),
     ),
     Role.SYSTEM_OWNER: (
         "accounts.user.view",
@@ -100,6 +110,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         *_records("view"),
         "monitoring.event.view",
         "monitoring.alert.view",
+        *_incidents("view"),
     ),
 }
 

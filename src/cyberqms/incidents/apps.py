@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    name = "cyberqms.incidents"
+    label = "incidents"
+    verbose_name = "Security incidents"
+
+    def ready(self) -> None:
+        from django.urls import reverse
+
+        from cyberqms.core.records import RecordKind, declare_record_actions, register_kind
+        from cyberqms.trail.registry import register
+
+        from .models import Incident
+        from .workflow import INCIDENT_WORKFLOW
+
+        declare_record_actions("incidents", "security incident")
+        register(Incident, "incidents.incident", view_action="incidents.view",
+                 label=lambda r: r.label,
+                 detail_url=lambda r: reverse("incidents:detail", args=[r.pk]))
+        register_kind(RecordKind(
+            slug="incidents", model=Incident, workflow=INCIDENT_WORKFLOW, prefix="SEC",
+            label="Security incident", action_prefix="incidents",
+            closed_states=("closed", "cancelled"), detail_url_name="incidents:detail",
+            initial_state="open", deletable_states=("open",),
+        ))

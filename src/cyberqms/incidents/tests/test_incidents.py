@@ -1,0 +1,159 @@
+"""The feedback loop (CYB-05): a brute-force alert becomes a security incident with a
+data-integrity impact assessment, the incident opens a cyber-related deviation, the
+deviation a CAPA; the incident's page shows the chain, links run both ways (AL-10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from cyberqms.core.access import AccessDenied
+from cyberqms.core.record_parts import lineage, links_of
+from cyberqms.core.workflow import GuardFailed, SegregationOfDuties, TransitionNotAllowed
+from cyberqms.deviations.tests.factories import a_site, ready_to_sign, signature
+from cyberqms.incidents import services
+from cyberqms.incidents.workflow import INCIDENT_WORKFLOW
+from cyberqms.monitoring import services as monitoring
+from cyberqms.monitoring.models import Alert
+
+pytestmark = pytest.mark.django_db
+T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def people(personas: dict[str, Any]) -> dict[str, Any]:
+    for name in ("qa_manager", "qa_approver", "it_security"):
+        ready_to_sign(personas[name], personas["admin"])
+    monitoring.reload_rules()
+    return personas
+
+
+@pytest.fixture
+def alert(people: dict[str, Any]) -> Alert:
+    site = a_site("BSL")
+    source = monitoring.source_create(
+        actor=people["it_security"], name="LIMS BSL", kind="lims", system="LabWare LIMS",
+        format="syslog", site=site,
+    )
+    lines = [
+        f"<38>1 {(T0 + dt.timedelta(seconds=5 * i)).strftime('%Y-%m-%dT%H:%M:%S')}Z lims01 "
+        "sshd 4242 - - Failed password for qc_analyst from 10.20.0.7 port 22 ssh2"
+        for i in range(10)
+    ]
+    result = monitoring.ingest(source, lines, channel="syslog-tcp", received_at=T0)
+    return result.alerts[0]
+
+
+def assessed(incident: Any, people: dict[str, Any]) -> Any:
+    return services.incident_update(incident, actor=people["it_security"], reason="Triage", changes={
+        "containment": "Account locked; source host isolated.",
+        "affected_systems": "LabWare LIMS BSL",
+        "affected_records": "No result entries in the window.",
+        "gxp_impact": True, "data_integrity_impact": True,
+        "impact_assessment": "Failed attempts only; audit trail reviewed, no changes made.",
+    })
+
+
+def test_escalation_carries_the_alert_window_and_moves_the_alert_cyb_05(
+    people: dict[str, Any], alert: Alert
+) -> None:
+    incident = services.incident_from_alert(alert, actor=people["it_security"])
+    alert.refresh_from_db()
+    assert (incident.number, incident.state, alert.state) == (
+        "SEC-2026-0001", "open", "investigating")
+    assert (incident.window_start, incident.window_end) == (alert.first_seen, alert.last_seen)
+    assert incident.affected_systems == "LabWare LIMS"
+    assert list(incident.alerts.all()) == [alert]
+    with pytest.raises(ValidationError) as again:
+        services.incident_from_alert(alert, actor=people["it_security"])
+    assert list(again.value.message_dict) == ["alert"]
+
+
+def test_the_loop_alert_incident_deviation_capa_cyb_05_al_10(
+    people: dict[str, Any], alert: Alert
+) -> None:
+    security, manager = people["it_security"], people["qa_manager"]
+    incident = services.incident_from_alert(alert, actor=security)
+    with pytest.raises(GuardFailed):
+        services.incident_transition(incident, "assess", actor=security)  # not contained yet
+    incident = assessed(incident, people)
+    services.incident_transition(incident, "assess", actor=security)
+    services.incident_transition(incident, "submit", actor=security)
+    # QA cannot close an incident with quality impact before its deviation exists
+    with pytest.raises(GuardFailed):
+        services.incident_transition(incident, "close", actor=manager,
+                                     signature=signature(manager))
+    deviation = services.incident_open_deviation(incident, actor=security,
+                                                 owner=people["author"])
+    assert (deviation.cyber_related, deviation.security_reference) == (True, incident.number)
+    assert [(link["other_label"].split()[0], link["relation"])
+            for link in links_of(incident)] == [(deviation.number, "related")]
+    assert [link["other_label"].split()[0] for link in links_of(deviation)] == [incident.number]
+    # the deviation's CAPA joins the chain
+    from cyberqms.capa.services import capa_create
+
+    capa = capa_create(actor=people["author"], site=deviation.site, title="Lock out brute force",
+                       owner=people["author"], source="deviation",
+                       source_reference=deviation.number)
+    chain = [node["chain"] for node in lineage(incident)]
+    assert chain == [f"{incident.number} → {deviation.number}",
+                     f"{incident.number} → {deviation.number} → {capa.number}"]
+    with pytest.raises(AccessDenied):  # closing is QA's decision, not IT security's
+        services.incident_transition(incident, "close", actor=security,
+                                     signature=signature(security))
+    closed = services.incident_transition(incident, "close", actor=manager,
+                                          signature=signature(manager))
+    assert (closed.state, closed.closed_at is not None) == ("closed", True)
+
+
+STATES = ["open", "assessment", "qa_review", "closed", "cancelled"]
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_every_state_offers_exactly_its_declared_actions_p11_10(
+    people: dict[str, Any], alert: Alert, state: str
+) -> None:
+    incident = services.incident_from_alert(alert, actor=people["it_security"])
+    type(incident).objects.filter(pk=incident.pk).update(state=state)
+    incident.refresh_from_db()
+    declared = sorted(t.action for t in INCIDENT_WORKFLOW.actions_from(state))
+    expected = {"open": ["assess", "cancel"], "assessment": ["cancel", "submit"],
+                "qa_review": ["close", "return"], "closed": [], "cancelled": []}
+    assert declared == expected[state]
+    for action in {t.action for t in INCIDENT_WORKFLOW.transitions} - set(declared):
+        with pytest.raises(TransitionNotAllowed) as refused:
+            services.incident_transition(incident, action, actor=people["it_security"],
+                                         reason="x")
+        assert sorted(refused.value.allowed) == declared
+
+
+def test_pages_show_the_alerts_and_the_chain(
+    people: dict[str, Any], alert: Alert, login: Any
+) -> None:
+    incident = services.incident_from_alert(alert, actor=people["it_security"])
+    incident = assessed(incident, people)
+    services.incident_open_deviation(incident, actor=people["it_security"],
+                                     owner=people["author"])
+    page = login(people["qa_manager"]).get(f"/incidents/{incident.pk}/").content.decode()
+    assert alert.number in page
+    assert 'data-testid="lineage"' in page
+    listing = login(people["auditor"]).get("/incidents/").content.decode()
+    assert incident.number in listing
+    assert login(people["author"]).get("/incidents/").status_code == 403
+
+
+def test_the_originator_never_closes_their_own_incident_p11_11(
+    people: dict[str, Any], alert: Alert
+) -> None:
+    manager = people["qa_manager"]
+    from cyberqms.incidents.models import Incident
+
+    incident = services.incident_from_alert(alert, actor=people["it_security"])
+    Incident.objects.filter(pk=incident.pk).update(originator=manager, state="qa_review")
+    incident.refresh_from_db()
+    with pytest.raises(SegregationOfDuties):
+        services.incident_transition(incident, "close", actor=manager,
+                                     signature=signature(manager))
