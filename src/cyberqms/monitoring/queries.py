@@ -81,9 +81,10 @@ def level_counts(rows: QuerySet[Alert]) -> list[dict[str, Any]]:
     return [{"level": level, "count": found.get(level, 0)} for level in LEVELS]
 
 
-def alert_rules(actor: Any) -> list[str]:
-    return list(alerts_visible(actor).order_by("rule_id").values_list("rule_id", flat=True)
-                .distinct())
+def alert_rules(actor: Any) -> list[tuple[str, str]]:
+    """(rule id, title) of the rules that raised alerts the actor may see, by title."""
+    rows = alerts_visible(actor).order_by("title", "rule_id").values_list("rule_id", "title")
+    return list(dict(rows.distinct()).items())
 
 
 def alert_events(alert: Alert) -> QuerySet[RawEvent]:

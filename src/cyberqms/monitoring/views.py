@@ -29,7 +29,7 @@ from .workflow import ALERT_WORKFLOW
 
 ALERTS_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
-STATE_CHOICES = [("open", "Open (new, acknowledged, investigating)"), *AlertState.choices]
+STATE_CHOICES = [("open", "Open"), *AlertState.choices]
 
 
 def _load_alert(request: HttpRequest, pk: int, action: str = queries.ALERT_VIEW) -> Alert:

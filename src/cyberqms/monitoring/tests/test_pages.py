@@ -264,3 +264,24 @@ def test_sources_list_counts_what_each_sent(
     [source] = response.context["sources"]
     assert source.tally == {"accepted": 2, "quarantined": 1, "last": T0}
     assert "LIMS BSL" in response.text
+
+
+def test_new_high_alerts_reach_the_inboxes_of_it_security_and_qa_managers(
+    lims: EventSource, personas: dict[str, Any], django_capture_on_commit_callbacks: Any,
+) -> None:
+    from cyberqms.monitoring.notices import alert_raised
+    from cyberqms.notifications.models import Notification
+
+    alert = brute_force(lims)
+    with django_capture_on_commit_callbacks(execute=True):
+        alert_raised(alert)
+    told = Notification.objects.order_by("recipient__username")
+    assert [(n.recipient.username, n.subject, n.url) for n in told] == [
+        (name, f"{alert.number} high security alert: {alert.title}",
+         reverse("monitoring:alert", args=[alert.pk]))
+        for name in ("it_security", "qa_manager")
+    ]
+    alert.level = "medium"
+    with django_capture_on_commit_callbacks(execute=True):
+        alert_raised(alert)
+    assert Notification.objects.count() == 2

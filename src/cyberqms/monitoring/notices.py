@@ -1,0 +1,50 @@
+"""Who is told about a new alert: the inboxes of IT security and QA managers (A11D-04).
+
+`alerts_raised` runs inside the ingest transaction that raised the alerts; `notify` defers
+delivery to its commit, so a batch that rolls back tells nobody anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from cyberqms.accounts.enums import Role
+from cyberqms.accounts.models import RoleAssignment, User
+from cyberqms.notifications.services import notify
+
+from .models import Alert
+
+ALERT_ROLES = (Role.IT_SECURITY, Role.QA_MANAGER)
+NOTIFIED_LEVELS = frozenset({"high", "critical"})
+
+
+def holders(roles: tuple[str, ...], site_id: int | None) -> QuerySet[User]:
+    """Active users holding one of `roles` now, for all sites or for `site_id`."""
+    assignments = RoleAssignment.objects.held_on(timezone.now()).filter(
+        Q(site__isnull=True) | Q(site_id=site_id), role__in=roles
+    )
+    return User.objects.filter(is_active=True, pk__in=assignments.values("user_id")).order_by("pk")
+
+
+def alert_raised(alert: Alert) -> None:
+    """A new high or critical alert: one inbox entry per IT security officer and QA manager
+    of its site. Alerts extended by later events are not announced again."""
+    if alert.level not in NOTIFIED_LEVELS:
+        return
+    notify(
+        holders(ALERT_ROLES, alert.site_id), kind="info",
+        subject=f"{alert.number} {alert.level} security alert: {alert.title}",
+        body=f"{alert.summary}\nRule {alert.rule_id}"
+             f"{f', grouped on {alert.group_key}' if alert.group_key else ''}.",
+        url=reverse("monitoring:alert", args=[alert.pk]), record_type="monitoring.alert",
+        record_id=alert.pk, record_number=alert.number,
+    )
+
+
+def alerts_raised(alerts: Iterable[Alert]) -> None:
+    for alert in alerts:
+        alert_raised(alert)
