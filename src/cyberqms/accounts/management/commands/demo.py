@@ -109,6 +109,23 @@ class Command(BaseCommand):
                           "owner) enrol an authenticator app at first sign-in.")
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
 
+    def _event_sources(self, org: Any, sites: dict[str, Site]) -> None:
+        """Security event sources: `logger` on this machine reaches the syslog listener as
+        the Basel relay, so the demo's brute-force walkthrough works out of the box."""
+        from cyberqms.monitoring.models import EventSource
+        from cyberqms.monitoring.services import source_create
+
+        analyst = org.people.get("aokafor")
+        if analyst is None:
+            return
+        made = 0
+        for name, kind, system, site, fmt, addresses in _demo_sources():
+            if not EventSource.objects.filter(name=name).exists():
+                source_create(actor=analyst, name=name, kind=kind, system=system, format=fmt,
+                              site=sites[site], addresses=addresses)
+                made += 1
+        self._step(f"{made} security event sources (syslog from 127.0.0.1 → the Basel relay)")
+
     def _step(self, text: str) -> None:
         self.stdout.write(f"  · {text}")
 
@@ -251,10 +268,20 @@ class Command(BaseCommand):
                     description="Demo plant system",
                 )
         self._step(f"{len(INTEGRATIONS)} registered plant integrations")
+        self._event_sources(org, sites)
 
         if admin.username not in org.passwords:
             org.passwords[admin.username] = _reissue_admin(admin)
         return org
+
+
+def _demo_sources() -> list[tuple[str, str, str, str, str, list[str]]]:
+    # name, kind, system, site, format, sender addresses (the syslog listener's map)
+    return [
+        ("Plant syslog relay BSL (demo)", "other", "LabWare LIMS and domain controllers BSL",
+         "BSL", "syslog", ["127.0.0.1/32"]),
+        ("Firewall DUB (demo)", "firewall", "OT firewall Dublin", "DUB", "cef", []),
+    ]
 
 
 def _demo_update(user: User, **values: object) -> None:
