@@ -7,6 +7,8 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Security monitoring"
 
     def ready(self) -> None:
+        from django.urls import reverse
+
         from cyberqms.core.access import declare
         from cyberqms.trail.registry import register
 
@@ -23,4 +25,5 @@ class MonitoringConfig(AppConfig):
         # operational, not part of its audited state.
         register(Alert, "monitoring.alert", view_action="monitoring.alert.view",
                  exclude=("count", "last_seen", "summary", "updated_at"),
-                 label=lambda a: f"{a.number} {a.title}")
+                 label=lambda a: f"{a.number} {a.title}",
+                 detail_url=lambda a: reverse("monitoring:alert", args=[a.pk]))

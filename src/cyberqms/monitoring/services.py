@@ -31,6 +31,7 @@ from . import ocsf
 from .detection import Engine, Match, load_configured_rules
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, RawStatus
 from .models import Alert, EventSource, RawEvent
+from .notices import alert_raised
 from .parsers import parse_line
 from .parsers.errors import ParseError
 from .workflow import ALERT_WORKFLOW
@@ -197,6 +198,7 @@ def _raise_alerts(
             )
             alert.save()
             audit_record("monitoring.alert.create", alert, actor=None, created=True)
+            alert_raised(alert)  # inbox and e-mail for high and critical ones, on commit
         else:
             alert.count += match.count or 1
             alert.last_seen = max(alert.last_seen, seen)

@@ -100,6 +100,9 @@ def _alert_page(request: HttpRequest, alert: Alert, *, errors: dict[str, str] | 
         "event_total": alert.events.count(),
         "history_url": reverse("trail:history", args=["monitoring.alert", str(alert.pk)]),
         "can_history": can(request.user, "trail.history.view"),
+        # The feedback loop (CYB-05): the incident this alert became, or the way to it.
+        "incidents": list(alert.incidents.all()),
+        "can_escalate": can(request.user, "incidents.create", alert),
     }, status=status)
 
 

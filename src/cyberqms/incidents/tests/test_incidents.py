@@ -157,3 +157,18 @@ def test_the_originator_never_closes_their_own_incident_p11_11(
     with pytest.raises(SegregationOfDuties):
         services.incident_transition(incident, "close", actor=manager,
                                      signature=signature(manager))
+
+
+def test_escalating_from_the_alert_page_cyb_05(
+    people: dict[str, Any], alert: Alert, login: Any
+) -> None:
+    client = login(people["it_security"])
+    page = client.get(f"/monitoring/alerts/{alert.pk}/").content.decode()
+    assert 'data-testid="escalate"' in page
+    response = client.post(f"/incidents/from-alert/{alert.pk}/")
+    incident = alert.incidents.get()
+    assert response["Location"] == f"/incidents/{incident.pk}/"
+    page = client.get(f"/monitoring/alerts/{alert.pk}/").content.decode()
+    assert f"Escalated to <a href=\"/incidents/{incident.pk}/\">{incident.number}</a>" in page
+    # QA managers read alerts but escalation is IT security's
+    assert login(people["qa_manager"]).post(f"/incidents/from-alert/{alert.pk}/").status_code == 403
