@@ -186,7 +186,10 @@ def authorize(actor: object, action: str, resource: object = None) -> Decision:
         resource_type=resource_type,
         resource_id=resource_id,
     )
-    if not (decision.allowed and spec is not None and spec.public):
+    quiet = decision.allowed and (
+        (spec is not None and spec.public) or current_context().poll
+    )
+    if not quiet:
         _record(actor, decision)
     return decision
 

@@ -25,6 +25,9 @@ class RequestContext:
     token_scopes: frozenset[str] | None = None
     user_agent: str = ""
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # A page's background poll (the alert banner): its allowed access decisions are not
+    # recorded, or every open page would write one every few seconds. Refusals still are.
+    poll: bool = False
 
     def with_token(self, token_id: int, scopes: frozenset[str]) -> RequestContext:
         return replace(self, token_id=token_id, token_scopes=scopes, channel="api")

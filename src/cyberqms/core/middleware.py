@@ -182,6 +182,12 @@ class AccessGateMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        if getattr(view_func, "cyberqms_poll", False) and request.headers.get(
+            "X-Cyberqms-Poll"
+        ) == "1":
+            # A page's background poll of a view declared `polled`: its allowed decisions
+            # are not recorded (refusals are), or every open page would write one a second.
+            set_context(replace(current_context(), poll=True))
         decision = authorize(request.user, action)
         if decision.allowed:
             return None

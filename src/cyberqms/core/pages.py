@@ -18,3 +18,10 @@ def gated(action: str) -> Callable[[F], F]:
         return view
 
     return decorate
+
+
+def polled[V: Callable[..., Any]](view: V) -> V:
+    """Mark a view that pages poll in the background (with `X-Cyberqms-Poll: 1`): the gate
+    does not record its allowed decisions for those polls (refusals are recorded)."""
+    view.cyberqms_poll = True  # type: ignore[attr-defined]
+    return view

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from cyberqms.accounts.models import Site
 from cyberqms.core.access import AccessDenied, can, require
-from cyberqms.core.pages import gated
+from cyberqms.core.pages import gated, polled
 from cyberqms.core.workflow import TransitionNotAllowed
 
 from . import ocsf, queries, services
@@ -191,6 +191,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
 
 
 @gated("monitoring.alert.view")
+@polled
 def banner(request: HttpRequest) -> HttpResponse:
     """The live banner's content, polled every few seconds (htmx): new high or critical
     alerts. Polling does not count as activity for the idle timeout (see

@@ -132,3 +132,20 @@ def test_source_names_are_unique(lims: EventSource, personas: dict[str, Any]) ->
         services.source_create(actor=personas["it_security"], name="LIMS BSL", kind="lims",
                                system="x", format="syslog")
     assert refused.value.message_dict == {"name": ["A source named 'LIMS BSL' exists."]}
+
+
+def test_banner_polls_do_not_fill_the_access_log_but_other_pages_do_cyb_01(
+    personas: dict[str, Any], login: Any
+) -> None:
+    from cyberqms.core.models import AccessDecision
+
+    client = login(personas["it_security"])
+    before = AccessDecision.objects.count()
+    client.get("/monitoring/banner/", headers={"X-Cyberqms-Poll": "1"})
+    assert AccessDecision.objects.count() == before
+    client.get("/monitoring/banner/")  # without the header: an ordinary request
+    client.get("/monitoring/alerts/", headers={"X-Cyberqms-Poll": "1"})  # not a polled view
+    assert AccessDecision.objects.count() == before + 2
+    refused = login(personas["author"])
+    refused.get("/monitoring/banner/", headers={"X-Cyberqms-Poll": "1"})
+    assert AccessDecision.objects.filter(allowed=False).count() >= 1
