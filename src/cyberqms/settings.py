@@ -420,6 +420,8 @@ CYBERQMS_ATTACHMENT_TYPES = env_list(
 CYBERQMS_SYSLOG_HOST = env("CYBERQMS_SYSLOG_HOST", "127.0.0.1")
 CYBERQMS_SYSLOG_UDP_PORT = env_int("CYBERQMS_SYSLOG_UDP_PORT", 5514)
 CYBERQMS_SYSLOG_TCP_PORT = env_int("CYBERQMS_SYSLOG_TCP_PORT", 5514)
+# cyberqms's own security events feed the monitoring pipeline (through the worker).
+CYBERQMS_MONITOR_OWN_EVENTS = env_bool("CYBERQMS_MONITOR_OWN_EVENTS", default=True)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.
 CYBERQMS_SIGMA_RULES_DIR = env("CYBERQMS_SIGMA_RULES_DIR") or None
 # `flush` wipes the audit trail; it is refused unless this is set (the test suite sets it).

@@ -32,3 +32,7 @@ CYBERQMS_ALLOW_FLUSH = True
 INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.core.tests.sample"]  # noqa: F405
 # A quality-record family used only by the overdue-scan tests of the notifications.
 INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.notifications.tests.sample"]
+
+# The suite's own security events stay out of the monitoring pipeline, except in the tests
+# of that feed (they turn it on).
+CYBERQMS_MONITOR_OWN_EVENTS = False

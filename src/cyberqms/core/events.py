@@ -7,14 +7,27 @@ refused transition) raises its event after leaving the atomic block, so the even
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from .context import current_context
 from .models import SecurityEvent, Severity
 
 logger = logging.getLogger("cyberqms.security")
+
+# Who else hears of each event once it is committed: security monitoring feeds them into
+# its pipeline (core knows no consumer; apps register here).
+EventSink = Callable[[SecurityEvent], None]
+_SINKS: list[EventSink] = []
+
+
+def add_event_sink(sink: EventSink) -> None:
+    if sink not in _SINKS:
+        _SINKS.append(sink)
 
 
 def emit_security_event(
@@ -42,4 +55,6 @@ def emit_security_event(
     )
     logger.debug("security event %s severity=%s user=%s", kind, severity, username or "-")
     event.save()
+    for sink in _SINKS:
+        transaction.on_commit(partial(sink, event))
     return event

@@ -19,6 +19,11 @@ class MonitoringConfig(AppConfig):
         declare("monitoring.alert.triage", "Acknowledge, investigate and close security alerts")
         declare("monitoring.source.manage", "Register security event sources")
         declare("monitoring.ingest", "Send security events (source tokens)")
+        from cyberqms.core.events import add_event_sink
+
+        from .own_events import forward
+
+        add_event_sink(forward)
         register(EventSource, "monitoring.source", view_action="monitoring.event.view",
                  label=lambda s: f"Event source {s.name}")
         # Counts and times of an open alert grow with every matching event; they are

@@ -1,0 +1,70 @@
+"""cyberqms's own security events flow into the monitoring pipeline (issue 5, item 3):
+committed events are ingested by the worker as JSON lines from the `cyberqms` source,
+so ten failed sign-ins to the QMS itself raise a brute-force alert (CYB-03)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from cyberqms.core.events import emit_security_event
+from cyberqms.core.models import Severity
+from cyberqms.monitoring import services
+from cyberqms.monitoring.models import Alert, EventSource, RawEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def feed_on(settings: Any) -> None:
+    settings.CYBERQMS_MONITOR_OWN_EVENTS = True
+    services.reload_rules()
+
+
+def fail(username: str, ip: str) -> None:
+    emit_security_event("auth.login.failure", severity=Severity.LOW,
+                        message=f"Failed sign-in for {username}", username=username,
+                        source_ip=ip)
+
+
+def test_failed_sign_ins_to_the_qms_raise_a_brute_force_alert(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for _ in range(10):
+            fail("treyes", "192.0.2.44")
+    source = EventSource.objects.get(name="cyberqms")
+    assert (source.format, source.system) == ("jsonl", "cyberqms eQMS")
+    rows = RawEvent.objects.filter(source=source)
+    assert (rows.count(), set(rows.values_list("status", "class_uid", "actor", "src_ip"))) == (
+        10, {("accepted", 3002, "treyes", "192.0.2.44")})
+    assert list(Alert.objects.values_list("title", "group_key")) == [
+        ("Brute force against one account",
+         "actor.user.name=treyes|src_endpoint.ip=192.0.2.44"),
+    ]
+
+
+def test_nothing_is_forwarded_when_turned_off_or_rolled_back(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    def failed_then_rolled_back() -> None:
+        with transaction.atomic():
+            fail("treyes", "192.0.2.44")
+            raise RuntimeError("the change is rolled back")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        failed_then_rolled_back()
+    settings.CYBERQMS_MONITOR_OWN_EVENTS = False
+    with django_capture_on_commit_callbacks(execute=True):
+        fail("treyes", "192.0.2.44")
+    assert RawEvent.objects.count() == 0
+
+
+def test_the_pipeline_does_not_echo_its_own_events(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        emit_security_event("monitoring.quarantine", severity=Severity.LOW, message="x")
+    assert RawEvent.objects.count() == 0
