@@ -27,6 +27,16 @@ PERSONAS: dict[str, str | None] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: allauth remembers used TOTP codes there, and
+    every persona shares one secret, so a code used by an earlier test in the same 30 s
+    step would otherwise be refused as a replay."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., Any]:
     """Create a user with a known password and optional role, past first-login steps.

@@ -441,7 +441,9 @@ def test_any_value_change_in_an_entry_is_located(
         new_value = value[:i] + replacement + value[i + 1 :]
     else:
         new_value = data.draw(
-            st.one_of(st.text(min_size=1), st.integers(), st.none(), st.booleans()).filter(
+            # values an attacker could write as a valid entry: I-JSON integers only
+            st.one_of(st.text(min_size=1), st.integers(-(2**53) + 1, 2**53 - 1), st.none(),
+                      st.booleans()).filter(
                 lambda v: v != value or type(v) is not type(value)
             ),
             label="replacement",
