@@ -552,8 +552,9 @@ class RecordLoader:
         elif age > dt.timedelta(days=60) and fates["cancelled"] < 2 and (
                 self.made["capa"] % 12 == 5):
             fate = "cancelled"
-        elif age > dt.timedelta(days=150) and fates["failed"] < 3 and self.rng.random() < 0.15:
-            fate = "failed"
+        elif age > dt.timedelta(days=150) and fates["failed"] < 3 and (
+                fates["failed"] == 0 or self.rng.random() < 0.15):
+            fate = "failed"  # the first old enough always fails once: the demo shows a reopen
         elif age > dt.timedelta(days=90) and fates["extended"] < 2 and self.rng.random() < 0.15:
             fate = "extended"
         else:
