@@ -72,6 +72,23 @@ def gate(action: str) -> Callable[[F], F]:
     return decorate
 
 
+def api_actor(request: HttpRequest) -> Any:
+    """Who the operation acts for: the person or integration ninja authenticated."""
+    return request.auth  # type: ignore[attr-defined]  # set by ninja's authentication
+
+
+def api_record(request: HttpRequest, slug: str, pk: Any, *, for_: str = "view") -> Any:
+    """The quality record of kind `slug` the actor may `for_`; 404 for missing and hidden
+    alike (the same answer, so refusal reveals nothing)."""
+    from cyberqms.core.record_parts import RecordNotFound, get_record
+    from cyberqms.core.records import kind_by_slug
+
+    try:
+        return get_record(api_actor(request), kind_by_slug(slug), pk, for_=for_)
+    except (LookupError, RecordNotFound):
+        raise Http404 from None
+
+
 api = NinjaAPI(
     title="cyberqms API",
     version="1",
@@ -249,4 +266,4 @@ def _register_routers() -> None:
 
 _register_routers()
 
-__all__ = ["api", "gate"]
+__all__ = ["api", "api_actor", "api_record", "gate"]

@@ -15,10 +15,9 @@ from django.utils.dateparse import parse_date
 from ninja import Query, Router, Schema, Status
 
 from cyberqms.accounts.models import Site
-from cyberqms.api import gate
+from cyberqms.api import api_actor as _actor
+from cyberqms.api import api_record, gate
 from cyberqms.core.record_pages import record_json
-from cyberqms.core.record_parts import RecordNotFound, get_record
-from cyberqms.core.records import kind_by_slug
 from cyberqms.core.signatures import SignatureRequest
 
 from . import services
@@ -55,16 +54,9 @@ class ListFilters(Schema):
     page_size: int = 50
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]  # set by the API's authentication
-
-
 def _load(request: HttpRequest, capa_id: int, for_: str = "view") -> Capa:
-    try:
-        capa: Capa = get_record(_actor(request), kind_by_slug("capa"), capa_id, for_=for_)
-    except RecordNotFound:
-        raise Http404 from None
-    return capa
+    record: Capa = api_record(request, "capa", capa_id, for_=for_)
+    return record
 
 
 def _action(request: HttpRequest, capa_id: int, action_id: int) -> CapaAction:

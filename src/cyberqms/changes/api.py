@@ -14,10 +14,9 @@ from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 
 from cyberqms.accounts.models import Site
-from cyberqms.api import gate
+from cyberqms.api import api_actor as _actor
+from cyberqms.api import api_record, gate
 from cyberqms.core.record_pages import record_json
-from cyberqms.core.record_parts import RecordNotFound, get_record
-from cyberqms.core.records import kind_by_slug
 
 from . import services
 from .enums import ChangeState, ChangeType, RiskLevel
@@ -53,17 +52,9 @@ class ListFilters(Schema):
     page_size: int = 50
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]  # set by the API's authentication
-
-
 def _load(request: HttpRequest, change_id: int, for_: str = "view") -> Change:
-    try:
-        change: Change = get_record(_actor(request), kind_by_slug("changes"), change_id,
-                                    for_=for_)
-    except RecordNotFound:
-        raise Http404 from None
-    return change
+    record: Change = api_record(request, "changes", change_id, for_=for_)
+    return record
 
 
 def _task(request: HttpRequest, change_id: int, task_id: int) -> ChangeTask:

@@ -16,7 +16,8 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from cyberqms.api import gate
+from cyberqms.api import api_actor as _actor
+from cyberqms.api import api_record, gate
 
 from .models import DueDateExtension, RecordLink
 from .record_export import record_document, render_pdf
@@ -29,7 +30,6 @@ from .record_parts import (
     comment_add,
     extension_decide,
     extension_request,
-    get_record,
     link_add,
     link_remove,
     record_delete,
@@ -84,16 +84,9 @@ class DecisionIn(Schema):
     note: str = Field("", max_length=1000)
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]  # set by ninja's authentication
-
-
 def _load(request: HttpRequest, slug: str, record_id: int) -> tuple[RecordKind, Any]:
-    try:
-        kind = kind_by_slug(slug)
-        return kind, get_record(_actor(request), kind, record_id)
-    except (LookupError, RecordNotFound):
-        raise Http404 from None
+    record = api_record(request, slug, record_id)
+    return kind_by_slug(slug), record
 
 
 @router.get(R, **_named("record_detail"))

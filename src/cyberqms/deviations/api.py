@@ -9,15 +9,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 
 from cyberqms.accounts.models import Department, Site
-from cyberqms.api import gate
+from cyberqms.api import api_record, gate
 from cyberqms.core.record_pages import record_json
-from cyberqms.core.record_parts import RecordNotFound, get_record
-from cyberqms.core.records import kind_by_slug
 
 from . import services
 from .enums import Classification, DeviationState
@@ -51,11 +49,7 @@ class ListFilters(Schema):
 
 
 def _load(request: HttpRequest, deviation_id: int, for_: str = "view") -> Deviation:
-    try:
-        record: Deviation = get_record(request.auth, kind_by_slug("deviations"),  # type: ignore[attr-defined]
-                                       deviation_id, for_=for_)
-    except RecordNotFound:
-        raise Http404 from None
+    record: Deviation = api_record(request, "deviations", deviation_id, for_=for_)
     return record
 
 
