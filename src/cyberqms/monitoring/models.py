@@ -94,7 +94,11 @@ class Alert(models.Model):
         related_name="+",
     )
     resolution = models.TextField(max_length=2000, blank=True)
-    created_at = models.DateTimeField()
+    # Why it fired beyond the rule: correlation window, anomaly features (top contributors).
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()  # when it was detected (time to detect ends here)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)  # first human response
+    closed_at = models.DateTimeField(null=True, blank=True)  # resolved or false positive
     updated_at = models.DateTimeField(auto_now=True)
     events = models.ManyToManyField(RawEvent, related_name="alerts", blank=True)
 

@@ -194,7 +194,7 @@ def _raise_alerts(
                 techniques=list(match.techniques), requirements=list(match.requirements),
                 group_key=key, site=source.site, source=source, first_seen=seen,
                 last_seen=seen, count=match.count or 1, summary=_summary(match),
-                created_at=received_at,
+                context=dict(match.context or {}), created_at=received_at,
             )
             alert.save()
             audit_record("monitoring.alert.create", alert, actor=None, created=True)

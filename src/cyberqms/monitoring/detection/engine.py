@@ -59,6 +59,8 @@ class Match:
     event: Event
     group: tuple[tuple[str, Any], ...] = ()
     count: int | None = None
+    # Why, beyond the rule: e.g. an anomaly's top contributing features (JSON-safe).
+    context: Mapping[str, Any] | None = None
 
     @property
     def rule_id(self) -> str:
