@@ -420,6 +420,18 @@ CYBERQMS_ATTACHMENT_TYPES = env_list(
 CYBERQMS_SYSLOG_HOST = env("CYBERQMS_SYSLOG_HOST", "127.0.0.1")
 CYBERQMS_SYSLOG_UDP_PORT = env_int("CYBERQMS_SYSLOG_UDP_PORT", 5514)
 CYBERQMS_SYSLOG_TCP_PORT = env_int("CYBERQMS_SYSLOG_TCP_PORT", 5514)
+# Forwarding cyberqms's own security events to a SIEM as syslog (RFC 5424) with CEF payloads:
+# host:port (empty: off); udp, tcp (RFC 6587 octet counting) or tls (RFC 5425); the CA file
+# that signed the SIEM's certificate (tls; empty: the system's trust store); the HOSTNAME the
+# messages carry (empty: this machine's name).
+CYBERQMS_SIEM_ADDRESS = env("CYBERQMS_SIEM_ADDRESS").strip()
+CYBERQMS_SIEM_PROTOCOL = env("CYBERQMS_SIEM_PROTOCOL", "tls").strip().lower()
+if CYBERQMS_SIEM_PROTOCOL not in {"udp", "tcp", "tls"}:
+    raise ImproperlyConfigured(
+        f"CYBERQMS_SIEM_PROTOCOL must be udp, tcp or tls, not {CYBERQMS_SIEM_PROTOCOL!r}"
+    )
+CYBERQMS_SIEM_CA_FILE = env("CYBERQMS_SIEM_CA_FILE")
+CYBERQMS_SIEM_HOSTNAME = env("CYBERQMS_SIEM_HOSTNAME")
 # cyberqms's own security events feed the monitoring pipeline (through the worker).
 CYBERQMS_MONITOR_OWN_EVENTS = env_bool("CYBERQMS_MONITOR_OWN_EVENTS", default=True)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.

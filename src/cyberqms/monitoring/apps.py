@@ -21,9 +21,11 @@ class MonitoringConfig(AppConfig):
         declare("monitoring.ingest", "Send security events (source tokens)")
         from cyberqms.core.events import add_event_sink
 
+        from . import siem
         from .own_events import forward
 
         add_event_sink(forward)
+        add_event_sink(siem.forward)  # to an external SIEM, when CYBERQMS_SIEM_ADDRESS is set
         register(EventSource, "monitoring.source", view_action="monitoring.event.view",
                  label=lambda s: f"Event source {s.name}")
         # Counts and times of an open alert grow with every matching event; they are
