@@ -436,5 +436,14 @@ CYBERQMS_SIEM_HOSTNAME = env("CYBERQMS_SIEM_HOSTNAME")
 CYBERQMS_MONITOR_OWN_EVENTS = env_bool("CYBERQMS_MONITOR_OWN_EVENTS", default=True)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.
 CYBERQMS_SIGMA_RULES_DIR = env("CYBERQMS_SIGMA_RULES_DIR") or None
+# A new alert at or above this level opens a security incident by itself (CYB-05), through
+# the worker; "" turns automatic escalation off.
+CYBERQMS_AUTO_ESCALATE_LEVEL = env("CYBERQMS_AUTO_ESCALATE_LEVEL", "critical").strip().lower()
+if CYBERQMS_AUTO_ESCALATE_LEVEL not in {"", "informational", "low", "medium", "high",
+                                        "critical"}:
+    raise ImproperlyConfigured(
+        "CYBERQMS_AUTO_ESCALATE_LEVEL must be informational, low, medium, high, critical "
+        f"or empty (off), not {CYBERQMS_AUTO_ESCALATE_LEVEL!r}"
+    )
 # `flush` wipes the audit trail; it is refused unless this is set (the test suite sets it).
 CYBERQMS_ALLOW_FLUSH = False

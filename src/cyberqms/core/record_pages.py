@@ -9,6 +9,7 @@ information for the API (embedded as ``"common"``) and the JSON export.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
@@ -19,6 +20,21 @@ from .models import Attachment, Comment, DueDateExtension, Signature
 from .record_parts import LINK_RELATIONS, lineage, links_of, pending_extension
 from .records import QualityRecord, RecordKind, kind_of
 from .signatures import ACCOUNTABILITY_STATEMENT, SESSION_KEY, has_commitment, manifestation
+
+# Extra links in a record page's header, from apps that know more about a record than core
+# does (the security-incident chain): each provider, registered in an AppConfig.ready(),
+# returns [{"label", "url", "testid", "title"}] for the record as the viewer may see it.
+PageLinks = Callable[[QualityRecord, Any], list[dict[str, str]]]
+_PAGE_LINKS: list[PageLinks] = []
+
+
+def register_page_links(provider: PageLinks) -> None:
+    if provider not in _PAGE_LINKS:
+        _PAGE_LINKS.append(provider)
+
+
+def page_links(record: QualityRecord, actor: Any) -> list[dict[str, str]]:
+    return [link for provider in _PAGE_LINKS for link in provider(record, actor)]
 
 
 def signatures_of(record: QualityRecord) -> list[dict[str, Any]]:
@@ -98,6 +114,7 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         ),
         "links": links_of(record, actor),
         "lineage": lineage(record, actor),
+        "page_links": page_links(record, actor),
         "link_relations": LINK_RELATIONS,
         "extension": pending_extension(record),
         "extensions": list(

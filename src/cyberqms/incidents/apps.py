@@ -9,10 +9,12 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import reverse
 
+        from cyberqms.core.record_pages import register_page_links
         from cyberqms.core.records import RecordKind, declare_record_actions, register_kind
         from cyberqms.trail.registry import register
 
         from .models import Incident
+        from .queries import chain_page_links
         from .workflow import INCIDENT_WORKFLOW
 
         declare_record_actions("incidents", "security incident")
@@ -25,3 +27,5 @@ class IncidentsConfig(AppConfig):
             closed_states=("closed", "cancelled"), detail_url_name="incidents:detail",
             initial_state="open", deletable_states=("open",),
         ))
+        # Incident, deviation, CAPA and change pages link to the chain they belong to.
+        register_page_links(chain_page_links)

@@ -23,12 +23,19 @@ class Incident(QualityRecord):
         max_length=4000, blank=True, help_text="GxP records possibly touched (numbers, types)."
     )
     affected_batches = models.TextField(max_length=2000, blank=True)
+    involved_accounts = models.TextField(
+        max_length=2000, blank=True,
+        help_text="Accounts and source addresses seen in the events behind the incident.",
+    )
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
     gxp_impact = models.BooleanField(default=False)
     data_integrity_impact = models.BooleanField(default=False)
     impact_assessment = models.TextField(max_length=10000, blank=True)
     containment = models.TextField(max_length=5000, blank=True)
+    # Opened by the system because the alert's level reached CYBERQMS_AUTO_ESCALATE_LEVEL;
+    # the originator is then the IT security officer it was assigned to, not its author.
+    auto_escalated = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["state", "due_date"], name="incident_state_due")]

@@ -4,10 +4,13 @@ opens, and the workflow steps. Every write goes through here (pages, API, tasks)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cyberqms.core.access import capable, require
@@ -20,14 +23,15 @@ from .enums import IncidentState
 from .models import Incident
 from .workflow import INCIDENT_WORKFLOW, TYPE
 
+logger = logging.getLogger("cyberqms.incidents")
 S = IncidentState
 EDITABLE = {
     S.OPEN: ("title", "description", "owner", "due_date", "containment", "affected_systems",
-             "affected_records", "affected_batches", "window_start", "window_end",
-             "gxp_impact", "data_integrity_impact", "impact_assessment"),
+             "affected_records", "affected_batches", "involved_accounts", "window_start",
+             "window_end", "gxp_impact", "data_integrity_impact", "impact_assessment"),
     S.ASSESSMENT: ("owner", "due_date", "containment", "affected_systems", "affected_records",
-                   "affected_batches", "window_start", "window_end", "gxp_impact",
-                   "data_integrity_impact", "impact_assessment"),
+                   "affected_batches", "involved_accounts", "window_start", "window_end",
+                   "gxp_impact", "data_integrity_impact", "impact_assessment"),
 }
 
 
@@ -38,13 +42,78 @@ def _check_owner(owner: Any, incident: Incident) -> None:
         ]})
 
 
+def _distinct(values: Any, limit: int = 20) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        text = " ".join(str(value or "").split())
+        if text and text not in out:
+            out.append(text)
+    if len(out) > limit:
+        out = [*out[:limit], f"… and {len(out) - limit} more"]
+    return out
+
+
+def prefill_from_alert(alert: Any, *, events: int = 500) -> dict[str, Any]:
+    """What an alert tells an incident's data-integrity assessment before anyone looks:
+    the time window, the systems, batches and record types named in its events (OCSF
+    `gxp.*`), and the accounts and addresses involved (CYB-05)."""
+    rows = list(alert.events.order_by("-received_at", "-id")
+                .values_list("actor", "src_ip", "event")[:events])
+    gxp = [(row[2] or {}).get("gxp") or {} for row in rows]
+    systems = _distinct([alert.source.system if alert.source_id else "",
+                         *(g.get("system") for g in gxp), *(g.get("equipment") for g in gxp)])
+    accounts = _distinct(row[0] for row in rows)
+    addresses = _distinct(row[1] for row in rows)
+    involved = []
+    if accounts:
+        involved.append("Accounts: " + ", ".join(accounts))
+    if addresses:
+        involved.append("From: " + ", ".join(addresses))
+    return {
+        "window_start": alert.first_seen, "window_end": alert.last_seen,
+        "event_at": alert.first_seen,
+        "affected_systems": "\n".join(systems)[:2000],
+        "affected_batches": "\n".join(_distinct(g.get("batch") for g in gxp))[:2000],
+        "affected_records": "\n".join(
+            f"Record type: {t}" for t in _distinct(g.get("record_type") for g in gxp))[:4000],
+        "involved_accounts": "\n".join(involved)[:2000],
+    }
+
+
+def _locked_unescalated(alert: Any) -> Any:
+    """The alert row, locked, or a ValidationError naming the incident it already has
+    (one alert is escalated once, however many people or tasks try at the same time)."""
+    from cyberqms.monitoring.models import Alert
+
+    locked = Alert.objects.select_for_update().select_related("source", "site").get(
+        pk=alert.pk)
+    already = locked.incidents.order_by("pk").first()
+    if already is not None:
+        raise ValidationError({"alert": [
+            f"{locked.number} is already escalated to {already.number}."
+        ]})
+    return locked
+
+
+def _incident_for(alert: Any, *, site: Any, owner: Any, originator: Any, title: str,
+                  due_date: dt.date | None) -> Incident:
+    return Incident(
+        site=site, owner=owner, originator=originator, state=S.OPEN,
+        title=(title or f"{alert.title} ({alert.group_key or alert.number})")[:200],
+        description=f"Escalated from {alert.number}: {alert.summary}".strip()[:10000],
+        due_date=due_date or timezone.localdate() + dt.timedelta(days=14),
+        **prefill_from_alert(alert),
+    )
+
+
 def incident_from_alert(
     alert: Any, *, actor: Any, owner: Any = None, site: Any = None, title: str = "",
     due_date: dt.date | None = None,
 ) -> Incident:
-    """Escalate a security alert to an incident (CYB-05): the window, the system and the
-    events come from the alert, which moves to investigating.
+    """Escalate a security alert to an incident (CYB-05): the window, the systems, the
+    accounts involved and the events come from the alert, which moves to investigating.
 
+    :raises ValidationError: the alert names no site, or is already escalated (`alert`).
     Side effects: audit entries `incidents.incident.create` and, for the alert,
     `monitoring.alert.investigate`.
     """
@@ -54,22 +123,13 @@ def incident_from_alert(
     site = site or alert.site or (alert.source.site if alert.source_id else None)
     if site is None:
         raise ValidationError({"site": ["The alert names no site: choose the site."]})
-    if alert.incidents.exists():
-        raise ValidationError({"alert": [
-            f"{alert.number} is already escalated to {alert.incidents.first().number}."
-        ]})
-    incident = Incident(
-        site=site, owner=owner or actor, originator=actor, state=S.OPEN,
-        title=(title or f"{alert.title} ({alert.group_key or alert.number})")[:200],
-        description=f"Escalated from {alert.number}: {alert.summary}".strip()[:10000],
-        event_at=alert.first_seen, window_start=alert.first_seen, window_end=alert.last_seen,
-        affected_systems=(alert.source.system if alert.source_id else ""),
-        due_date=due_date or timezone.localdate() + dt.timedelta(days=14),
-    )
+    incident = _incident_for(alert, site=site, owner=owner or actor, originator=actor,
+                             title=title, due_date=due_date)
     require(actor, "incidents.create", incident)
     _check_owner(incident.owner, incident)
     check_due_date(incident.due_date)
     with transaction.atomic():
+        alert = _locked_unescalated(alert)
         incident.number = next_number("SEC")
         incident.created_at = timezone.now()
         incident.save()
@@ -79,6 +139,90 @@ def incident_from_alert(
         if alert.state in (AlertState.NEW, AlertState.ACKNOWLEDGED):
             ALERT_WORKFLOW.run(alert, "investigate", actor=actor,
                                reason=f"Escalated to {incident.number}")
+    return incident
+
+
+def escalates_automatically(level: str) -> bool:
+    """Whether a new alert of `level` opens an incident by itself
+    (CYBERQMS_AUTO_ESCALATE_LEVEL; empty: never)."""
+    from cyberqms.monitoring.enums import LEVEL_ORDER
+
+    threshold = settings.CYBERQMS_AUTO_ESCALATE_LEVEL
+    if not threshold:
+        return False
+    return LEVEL_ORDER.get(level, -1) >= LEVEL_ORDER[threshold]
+
+
+def duty_officer(site: Any) -> Any:
+    """Who an automatically opened incident is assigned to: the first IT security officer
+    (by account age) who can work on incidents at `site`, or None."""
+    from cyberqms.accounts.enums import Role
+    from cyberqms.monitoring.notices import holders
+
+    probe = Incident(site=site)
+    return next((user for user in holders((Role.IT_SECURITY,), site.pk)
+                 if capable(user, "incidents.work", probe)), None)
+
+
+def incident_auto_escalate(alert: Any) -> Incident | None:
+    """Open the incident for a new alert at or above CYBERQMS_AUTO_ESCALATE_LEVEL, as the
+    system (CYB-05). Idempotent: an alert already escalated (by a person or an earlier
+    run) is left alone. The alert keeps its state: a person still acknowledges it (the
+    time to respond stays a human figure). The incident is assigned to the site's IT
+    security officer (`duty_officer`), who is told.
+
+    Returns the incident, or None when nothing was opened (below the level, already
+    escalated, no site, nobody to assign it to — the last two are logged).
+    Side effects: audit entry `incidents.incident.create` by the system, with the reason;
+    inbox entries for the owner (assignment) and the site's QA managers (info) on commit.
+    """
+    from cyberqms.accounts.enums import Role
+    from cyberqms.monitoring.notices import holders
+    from cyberqms.notifications.services import notify
+
+    if not escalates_automatically(alert.level):
+        return None
+    site = alert.site or (alert.source.site if alert.source_id else None)
+    if site is None:
+        logger.warning("%s: not escalated automatically, the alert names no site",
+                       alert.number)
+        return None
+    owner = duty_officer(site)
+    if owner is None:
+        logger.warning("%s: not escalated automatically, nobody holds IT security at %s",
+                       alert.number, site.code)
+        return None
+    with transaction.atomic():
+        try:
+            alert = _locked_unescalated(alert)
+        except ValidationError:
+            return None
+        incident = _incident_for(alert, site=site, owner=owner, originator=owner, title="",
+                                 due_date=None)
+        incident.auto_escalated = True
+        incident.number = next_number("SEC")
+        incident.created_at = timezone.now()
+        incident.save()
+        incident.alerts.add(alert)
+        audit_record(
+            f"{TYPE}.create", incident, actor=None, created=True,
+            changes={"alerts": [None, [alert.number]]},
+            reason=(f"Opened automatically: {alert.number} is {alert.level}, at or above "
+                    f"CYBERQMS_AUTO_ESCALATE_LEVEL ({settings.CYBERQMS_AUTO_ESCALATE_LEVEL})"),
+        )
+        url = reverse("incidents:detail", args=[incident.pk])
+        notify([owner], kind="assignment",
+               subject=f"{incident.number} opened automatically from {alert.number}: "
+                       f"{incident.title}",
+               body="The alert's level calls for an incident: contain, then assess the "
+                    "data-integrity impact.",
+               url=url, record_type=TYPE, record_id=incident.pk,
+               record_number=incident.number)
+        notify(holders((Role.QA_MANAGER,), site.pk), kind="info",
+               subject=f"{incident.number} opened automatically from {alert.number} "
+                       f"({alert.level})", exclude=owner,
+               url=url, record_type=TYPE, record_id=incident.pk,
+               record_number=incident.number)
     return incident
 
 

@@ -4,6 +4,7 @@ the assessment form and opening the deviation."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
@@ -21,13 +23,21 @@ from cyberqms.core.record_pages import record_context
 from cyberqms.core.record_parts import RecordNotFound, get_record
 from cyberqms.core.records import kind_by_slug
 
-from . import services
+from . import queries, services
 from .enums import IncidentState
 from .models import Incident
 
 S = IncidentState
 TEXT_FIELDS = ("containment", "affected_systems", "affected_records", "affected_batches",
-               "impact_assessment")
+               "involved_accounts", "impact_assessment")
+CHAIN_COLUMNS = (
+    ("alert", "Alerts", "Raised by hand, not from an alert you can see."),
+    ("incident", "Security incident", ""),
+    ("deviation", "Deviations", "No deviation yet: an incident with GxP or data-integrity "
+                                "impact opens one."),
+    ("capa", "CAPAs", "No CAPA yet: the deviation spawns it once under investigation."),
+    ("change", "Changes", "No change control yet: link the change that implements a CAPA."),
+)
 
 
 def _load(request: HttpRequest, pk: int, for_: str = "view") -> Incident:
@@ -83,6 +93,36 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "incidents/incident_detail.html", context)
 
 
+def _local_input(value: dt.datetime) -> str:
+    """A time as the form's datetime-local field shows it (local time, to the second)."""
+    return dateformat.format(timezone.localtime(value), "Y-m-d\\TH:i:s")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return dateformat.format(timezone.localtime(value), "Y-m-d H:i:s T")
+    return dateformat.format(value, "Y-m-d")
+
+
+@gated("incidents.view")
+def incident_chain(request: HttpRequest, pk: int) -> HttpResponse:
+    """The feedback loop on one page (CYB-05): alert(s) → incident → deviation(s) → CAPA(s)
+    → change(s), each linking to its record, with the time each step took."""
+    incident = _load(request, pk)
+    chain = queries.chain_of(incident, request.user)
+    for node in chain.nodes:
+        node.shown = [(label, _shown(value)) for label, value in node.dates
+                      if value is not None]
+    loop = [{"step": step, "at": _shown(step.at) if step.at else "",
+             "elapsed": queries.format_elapsed(step.elapsed)} for step in chain.loop]
+    return render(request, "incidents/incident_chain.html", {
+        "incident": incident, "chain": chain, "loop": loop,
+        "total": queries.format_elapsed(chain.total),
+        "columns": [{"stage": stage, "label": label, "empty": empty,
+                     "nodes": chain.stages[stage]} for stage, label, empty in CHAIN_COLUMNS],
+    })
+
+
 @gated("incidents.edit")
 @require_POST
 def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -97,15 +137,20 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if name in editable:
             changes[name] = post.get(name) == "on"
     for name in ("window_start", "window_end"):
-        if name in editable and post.get(name):
-            value = parse_datetime(post[name])
-            if value is None:
-                messages.error(request, f"{name.replace('_', ' ').capitalize()}: "
-                               "enter a date and time.")
-                return redirect("incidents:detail", pk=pk)
-            from django.utils import timezone
-
-            changes[name] = value if timezone.is_aware(value) else timezone.make_aware(value)
+        posted = post.get(name, "").strip()
+        current = getattr(incident, name)
+        # The form shows the window to the second: an untouched field keeps the exact value
+        # (an alert's window has sub-second ends that a round trip would cut off).
+        if name not in editable or not posted or (
+            current is not None and posted == _local_input(current)
+        ):
+            continue
+        value = parse_datetime(posted)
+        if value is None:
+            messages.error(request, f"{name.replace('_', ' ').capitalize()}: "
+                           "enter a date and time.")
+            return redirect("incidents:detail", pk=pk)
+        changes[name] = value if timezone.is_aware(value) else timezone.make_aware(value)
     try:
         services.incident_update(incident, actor=request.user, changes=changes,
                                  reason=post.get("reason", ""))

@@ -1,13 +1,17 @@
-"""Who is told about a new alert: the inboxes of IT security and QA managers (A11D-04).
+"""What follows a new alert: the inboxes of IT security and QA managers (A11D-04), and
+for alerts at or above CYBERQMS_AUTO_ESCALATE_LEVEL a security incident (CYB-05).
 
-`alerts_raised` runs inside the ingest transaction that raised the alerts; `notify` defers
-delivery to its commit, so a batch that rolls back tells nobody anything.
+`alert_raised` runs inside the ingest transaction that raised the alert; `notify` defers
+delivery to its commit and the escalation is queued for the worker on commit, so a batch
+that rolls back tells nobody anything and opens nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -31,8 +35,28 @@ def holders(roles: tuple[str, ...], site_id: int | None) -> QuerySet[User]:
 
 
 def alert_raised(alert: Alert) -> None:
+    """A new alert (called once, when it is created; alerts extended by later events are
+    not announced again): announce it, and queue its escalation if its level calls for
+    one."""
+    announce(alert)
+    escalate_on_commit(alert)
+
+
+def escalate_on_commit(alert: Alert) -> None:
+    """At or above CYBERQMS_AUTO_ESCALATE_LEVEL: once the ingest commits, the worker opens
+    the incident (`incidents.tasks.escalate_alert`). Queued only after the commit, so the
+    task sees the alert with all its events; a failure to queue is logged, never raised
+    into the ingest that already committed."""
+    from cyberqms.incidents.services import escalates_automatically
+    from cyberqms.incidents.tasks import escalate_alert
+
+    if escalates_automatically(alert.level):
+        transaction.on_commit(partial(escalate_alert.enqueue, alert.pk), robust=True)
+
+
+def announce(alert: Alert) -> None:
     """A new high or critical alert: one inbox entry per IT security officer and QA manager
-    of its site. Alerts extended by later events are not announced again."""
+    of its site."""
     if alert.level not in NOTIFIED_LEVELS:
         return
     notify(
