@@ -5,6 +5,7 @@ from . import views
 app_name = "monitoring"
 
 urlpatterns = [
+    path("", views.overview, name="overview"),
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
     path("alerts/<int:pk>/transition/", views.alert_transition, name="alert_transition"),

@@ -1,5 +1,6 @@
-"""Monitoring pages: alerts (list, triage), received events and the quarantine, sources,
-and the live banner polled by every page of users who see alerts (A11D-04)."""
+"""Monitoring pages: the overview with its metrics, alerts (list, triage), received events
+and the quarantine, sources, and the live banner polled by every page of users who see
+alerts (A11D-04)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from cyberqms.core.access import AccessDenied, can, require
 from cyberqms.core.pages import gated, polled
 from cyberqms.core.workflow import TransitionNotAllowed
 
-from . import ocsf, queries, services
-from .enums import AlertState, RawStatus
+from . import charts, metrics, ocsf, queries, services
+from .enums import OPEN_ALERT_STATES, AlertState, RawStatus
+from .forms import MetricsFilterForm
 from .models import Alert, RawEvent
 from .workflow import ALERT_WORKFLOW
 
@@ -208,3 +210,67 @@ def banner(request: HttpRequest) -> HttpResponse:
     })
     patch_cache_control(response, no_store=True)
     return response
+
+
+@gated("monitoring.alert.view")
+def overview(request: HttpRequest) -> HttpResponse:
+    """Detection and response figures over a period (issue 5, deliverable 8): alerts per
+    day and rule, times to detect, acknowledge and resolve, false-positive rate, events per
+    second and the quarantine. A filter that does not validate answers 400 with the
+    errors beside the default figures (last 30 days, every site)."""
+    form = MetricsFilterForm(request.GET or None, sites=metrics.sites_for(request.user))
+    invalid = form.is_bound and not form.is_valid()
+    window = form.window()
+    figures = metrics.overview(request.user, start=window.start, end=window.end,
+                               site_id=window.site.pk if window.site else None)
+    alerts, events = figures.alerts, figures.events
+    fmt = charts.format_duration
+    tiles = [
+        {"key": "alerts", "label": "Alerts raised", "value": str(alerts.total),
+         "sub": f"{alerts.by_level['critical'] + alerts.by_level['high']} high or critical"},
+        {"key": "detect", "label": "Time to detect",
+         "value": fmt(alerts.time_to_detect.median_s),
+         "sub": f"median · mean {fmt(alerts.time_to_detect.mean_s)}"},
+        {"key": "acknowledge", "label": "Time to acknowledge",
+         "value": fmt(alerts.time_to_acknowledge.median_s),
+         "sub": f"median of {alerts.time_to_acknowledge.count} · mean "
+                f"{fmt(alerts.time_to_acknowledge.mean_s)}"},
+        {"key": "resolve", "label": "Time to resolve",
+         "value": fmt(alerts.time_to_resolve.median_s),
+         "sub": f"median of {alerts.time_to_resolve.count} closed · mean "
+                f"{fmt(alerts.time_to_resolve.mean_s)}"},
+        {"key": "fp", "label": "False-positive rate",
+         "value": charts.format_share(alerts.false_positive_rate),
+         "sub": f"{alerts.false_positives} of {alerts.closed} closed"},
+    ]
+    alerts_url = reverse("monitoring:alerts")
+    open_states = [
+        {"state": state.value, "label": state.label, "count": alerts.open_by_state[state.value],
+         "url": f"{alerts_url}?state={state.value}"
+                + (f"&site={window.site.code}" if window.site else "")}
+        for state in OPEN_ALERT_STATES
+    ]
+    rules = [
+        {"row": row, "bar": bar, "fp_rate": charts.format_share(row.false_positive_rate),
+         "detect": fmt(row.time_to_detect.median_s),
+         "url": f"{alerts_url}?state=&rule={row.rule_id}"
+                + (f"&site={window.site.code}" if window.site else "")}
+        for row, bar in charts.rule_bars(alerts.by_rule)
+    ]
+    return render(request, "monitoring/overview.html", {
+        "form": form, "window": window, "invalid": invalid,
+        "alerts": alerts, "events": events, "tiles": tiles, "open_states": open_states,
+        "oldest_open": charts.format_when(alerts.oldest_open),
+        "levels": [{"level": level, "count": alerts.by_level[level]} for level in metrics.LEVELS],
+        "days": charts.days_chart(alerts.per_day), "rules": rules,
+        "spark": charts.sparkline(events.series, events.bucket_seconds) if events else None,
+        "rates": {
+            "current": charts.format_rate(events.current_per_second),
+            "average": charts.format_rate(events.average_per_second),
+            "peak": charts.format_rate(events.peak_per_second),
+            "peak_minute": charts.format_when(events.peak_minute),
+            "quarantined_share": charts.format_share(events.quarantined_share),
+        } if events else None,
+        "reasons": charts.reason_bars(events.quarantined_by_reason) if events else [],
+        "quarantine_url": reverse("monitoring:events") + "?status=quarantined",
+    }, status=400 if invalid else 200)

@@ -35,6 +35,7 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("Trail reviews", "trail:reviews", "trail.entry.view", "eye"),
     )),
     NavSection("Security", (
+        NavItem("Monitoring", "monitoring:overview", "monitoring.alert.view", "chart"),
         NavItem("Security alerts", "monitoring:alerts", "monitoring.alert.view", "siren"),
         NavItem("Security events", "accounts:security_events", "security.event.view", "alert"),
         NavItem("Access decisions", "accounts:access_decisions", "access.decision.view",

@@ -15,6 +15,8 @@ EVENT_VIEWERS = frozenset({"it_security", "auditor"})
 MISSING = {"pk": 999999}
 
 EXPECTATIONS: dict[str, Expect] = {
+    "monitoring:overview": Expect(ALERT_VIEWERS),
+    "api:monitoring_metrics": Expect(ALERT_VIEWERS, anonymous=401),
     "monitoring:alerts": Expect(ALERT_VIEWERS),
     "monitoring:alert": Expect(ALERT_VIEWERS, ok=404, kwargs=MISSING),
     "monitoring:alert_transition": Expect(ALERT_TRIAGERS, ok=405, kwargs=MISSING),
