@@ -9,8 +9,11 @@ and calls `ingest` in a single database thread, so Django's ORM stays off the ev
 Nothing is dropped silently (A11-10): TCP readers wait when the queue is full (the
 sender's socket fills, TCP pushes back); UDP datagrams wait up to `overflow_wait` seconds
 for room and are then counted as overflow and reported as a `monitoring.overflow`
-security event. Unknown senders are not ingested: each address is reported as
-`monitoring.source.unknown` at most once a minute and counted.
+security event. Datagrams the operating system dropped before the listener could read them
+(its receive buffer full) are counted from the socket's drop counter (Linux) and reported
+the same way. The highest queue depth seen is kept in the stats. Unknown senders are not
+ingested: each address is reported as `monitoring.source.unknown` at most once a minute
+and counted.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
+import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -58,6 +63,8 @@ class ListenerConfig:
     overflow_wait: float = 2.0  # seconds a UDP datagram may wait for room in the queue
     stats_interval: float = 60.0  # seconds between stats lines; 0: none
     refresh_interval: float = 15.0  # seconds between reloads of the source directory
+    udp_buffer: int = 4 * 1024 * 1024  # receive buffer asked for (the kernel may cap it)
+    drops_interval: float = 2.0  # seconds between reads of the UDP socket's drop counter
 
 
 @dataclass
@@ -70,14 +77,16 @@ class ListenerStats:
     overflow: int = 0  # UDP datagrams that found no room in the queue in time
     rejected: int = 0  # TCP frames refused by the framing (over the hard limit, truncated)
     failed: int = 0  # events whose batch could not be written
+    dropped: int = 0  # UDP datagrams the operating system dropped (receive buffer full)
+    peak: int = 0  # highest queue depth seen
     reasons: Counter[str] = field(default_factory=Counter)
 
     def line(self, depth: int) -> str:
         return (
             f"received={self.received} accepted={self.accepted} "
             f"quarantined={self.quarantined} alerts={self.alerts} unknown={self.unknown} "
-            f"overflow={self.overflow} rejected={self.rejected} failed={self.failed} "
-            f"queue={depth}"
+            f"overflow={self.overflow} dropped={self.dropped} rejected={self.rejected} "
+            f"failed={self.failed} queue={depth} peak={self.peak}"
         )
 
 
@@ -162,6 +171,9 @@ class SyslogListener:
         self.report = report or (lambda line: logger.info("%s", line))
         self.udp_port: int | None = None
         self.tcp_port: int | None = None
+        self.udp_buffer: int | None = None  # the receive buffer the kernel granted
+        self._udp_inode: int | None = None
+        self._udp_drops: int | None = None  # the socket's drop counter when last read
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=config.queue_size)
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cyberqms-syslog-db")
         self._udp_transport: asyncio.DatagramTransport | None = None
@@ -189,6 +201,12 @@ class SyslogListener:
             )
             self._udp_transport = transport
             self.udp_port = transport.get_extra_info("sockname")[1]
+            sock = transport.get_extra_info("socket")
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, cfg.udp_buffer)
+            self.udp_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            self._udp_inode = os.fstat(sock.fileno()).st_ino
+            self._udp_drops = udp_drop_counter(self._udp_inode)
         if cfg.tcp_port is not None:
             self._tcp_server = await asyncio.start_server(
                 self._handle_tcp, cfg.host, cfg.tcp_port, limit=2 ** 16
@@ -199,10 +217,13 @@ class SyslogListener:
                        asyncio.create_task(self._refresh_directory())]
         if cfg.stats_interval > 0:
             self._tasks.append(asyncio.create_task(self._report_stats()))
+        if self._udp_drops is not None and cfg.drops_interval > 0:
+            self._tasks.append(asyncio.create_task(self._watch_drops()))
 
     async def stop(self) -> None:
         """Stop receiving, let open TCP streams end, write everything queued, close."""
         self._stopping = True
+        self._count_drops()
         if self._udp_transport is not None:
             self._udp_transport.close()
         if self._tcp_server is not None:
@@ -249,6 +270,7 @@ class SyslogListener:
         if not self._udp_waiting:
             try:
                 self._queue.put_nowait(item)
+                self._note_depth()
                 return
             except asyncio.QueueFull:
                 pass
@@ -270,6 +292,7 @@ class SyslogListener:
             try:
                 await asyncio.wait_for(self._queue.put(item), timeout=max(remaining, 0.001))
                 self._udp_waiting.popleft()
+                self._note_depth()
             except TimeoutError:
                 now = time.monotonic()
                 while self._udp_waiting and (
@@ -312,6 +335,7 @@ class SyslogListener:
                     await self._queue.put(
                         _Item(source_id, "syslog-tcp", frame, timezone.now(), host)
                     )
+                    self._note_depth()
                 if not chunk:
                     break
         finally:
@@ -396,12 +420,33 @@ class SyslogListener:
 
     # --- reporting ----------------------------------------------------------------------
 
-    def _report_later(self, kind: str, address: str, detail: str) -> None:
+    def _note_depth(self) -> None:
+        depth = self._queue.qsize()
+        if depth > self.stats.peak:
+            self.stats.peak = depth
+
+    def _count_drops(self) -> None:
+        """Datagrams the kernel dropped since the last read: counted and reported."""
+        if self._udp_inode is None or self._udp_drops is None:
+            return
+        now = udp_drop_counter(self._udp_inode)
+        if now is None or now <= self._udp_drops:
+            return
+        dropped, self._udp_drops = now - self._udp_drops, now
+        self.stats.dropped += dropped
+        self._report_later("monitoring.overflow", "", "receive buffer", dropped)
+
+    async def _watch_drops(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.drops_interval)
+            self._count_drops()
+
+    def _report_later(self, kind: str, address: str, detail: str, count: int = 1) -> None:
         """Count on the loop; the security event is written by the database thread, at
         most once a minute per kind and address (the count since the last one rides
         along)."""
         key = (kind, address)
-        self._unreported[key] += 1
+        self._unreported[key] += count
         last = self._reported.get(key)
         now = time.monotonic()
         if last is not None and now - last < REPORT_EVERY_S:
@@ -416,8 +461,12 @@ class SyslogListener:
         messages = {
             "monitoring.source.unknown": f"{count} syslog message(s) or connection(s) from "
                                          f"{address}, which no active event source claims",
-            "monitoring.overflow": f"{count} UDP syslog datagram(s) from {address} found no "
-                                   "room in the ingest queue in time and were not kept",
+            "monitoring.overflow": (
+                f"{count} UDP syslog datagram(s) were dropped by the operating system before "
+                "the listener could read them (receive buffer full)"
+                if detail == "receive buffer" else
+                f"{count} UDP syslog datagram(s) from {address} found no room in the ingest "
+                "queue in time and were not kept"),
             "monitoring.frame.rejected": f"{count} TCP syslog frame(s) from {address} refused "
                                          f"by the framing ({detail})",
             "monitoring.ingest.failed": f"{count} event(s) from {address} could not be "
@@ -458,6 +507,22 @@ class SyslogListener:
 
     def queue_depth(self) -> int:
         return self._queue.qsize()
+
+
+def udp_drop_counter(inode: int) -> int | None:
+    """The kernel's count of datagrams dropped for the UDP socket ``inode`` (Linux,
+    /proc/net/udp and udp6, last column); None where the system does not tell."""
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table, encoding="ascii") as lines:
+                next(lines, None)
+                for line in lines:
+                    fields = line.split()
+                    if len(fields) >= 13 and fields[9] == str(inode):
+                        return int(fields[12])
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
