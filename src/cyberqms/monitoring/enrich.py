@@ -222,6 +222,12 @@ class Enricher:
         self._users[name] = found
         return found
 
+    def adopt_stream_memory(self, other: Enricher) -> None:
+        """Carry over what ``other`` learned from the stream (accounts created, disabled
+        or enabled), e.g. when the enricher is rebuilt with fresh sites and directory."""
+        self._learned = other._learned
+        self._created = other._created
+
     def forget_users(self) -> None:
         """Drop cached directory answers (after the directory changed)."""
         self._users.clear()

@@ -153,7 +153,7 @@ def put(event: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted path, creating the objects on the way; ``None`` and ``""`` are skipped."""
     if value is None or value == "":
         return
-    *parents, last = _split_path(path)
+    parents, last = _split_path(path)
     current = event
     for part in parents:
         child = current.get(part)
@@ -164,8 +164,9 @@ def put(event: dict[str, Any], path: str, value: Any) -> None:
 
 
 @lru_cache(maxsize=512)
-def _split_path(path: str) -> tuple[str, ...]:
-    return tuple(path.split("."))
+def _split_path(path: str) -> tuple[tuple[str, ...], str]:
+    parts = path.split(".")
+    return tuple(parts[:-1]), parts[-1]
 
 
 # --- time ----------------------------------------------------------------------------------
@@ -353,9 +354,17 @@ def classify_message(text: str) -> Classification | None:
     """The first of ``MESSAGE_PATTERNS`` that matches ``text``, with captured fields."""
     if not text:
         return None
+    return _classify(text)
+
+
+@lru_cache(maxsize=8192)  # plant logs repeat their messages; the result is never mutated
+def _classify(text: str) -> Classification | None:
     lower = text.lower()
     for pattern in MESSAGE_PATTERNS:
-        if not any(needle in lower for needle in pattern.needles):
+        for needle in pattern.needles:
+            if needle in lower:
+                break
+        else:
             continue
         m = pattern.regex.search(text)
         if m is None:
@@ -672,7 +681,7 @@ def _port(value: str | None) -> int | None:
 
 def _from_cef(cef: CefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, Any]:
     ext = cef.extension
-    if any(key in ext for key in _CEF_ALIASES):
+    if not _CEF_ALIASES.keys().isdisjoint(ext):
         ext = {_CEF_ALIASES.get(k, k): v for k, v in ext.items()}
     text = ext.get("msg") or cef.name
     found = classify_message(f"{cef.name} {text}" if text != cef.name else text)
@@ -736,10 +745,11 @@ def _from_cef(cef: CefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, 
         event["gxp"]["equipment"] = get(event, "device.hostname")
     if cef.labels:
         put(event, "unmapped.labels", cef.labels)
+    labelled = cef_label_keys(cef)
     rest = {
         k: v
         for k, v in ext.items()
-        if k not in _CEF_MAPPED and not k.endswith("Label") and k not in cef_label_keys(cef)
+        if k not in _CEF_MAPPED and k not in labelled and not k.endswith("Label")
     }
     if rest:
         put(event, "unmapped.cef", rest)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cyberqms.core.access import require
@@ -29,10 +31,11 @@ from cyberqms.trail.record import audit_record
 
 from . import ocsf
 from .detection import Engine, Match, load_configured_rules
+from .enrich import DjangoUserDirectory, Enricher
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, RawStatus
 from .models import Alert, EventSource, RawEvent
 from .notices import alert_raised
-from .parsers import parse_line
+from .parsers import Format, parse_line
 from .parsers.errors import ParseError
 from .workflow import ALERT_WORKFLOW
 
@@ -48,14 +51,21 @@ class IngestResult:
     received: int = 0
     accepted: int = 0
     quarantined: int = 0
+    refused: int = 0  # items of inactive sources (not stored; `ingest_received` only)
     reasons: Counter[str] = field(default_factory=Counter)
     alerts: list[Alert] = field(default_factory=list)  # raised or extended by this batch
 
 
-# --- the detection engine -------------------------------------------------------------------
+# --- the pipeline: detection engine and enricher --------------------------------------------
 
 _engine: Engine | None = None
 _engine_lock = threading.Lock()
+_enricher: Enricher | None = None
+_enricher_loaded = 0.0
+# One batch at a time per process: the engine's correlation windows and the enricher's
+# stream memory are not thread-safe (web threads may ingest HTTP batches concurrently).
+_pipeline_lock = threading.Lock()
+ENRICHER_TTL_S = 60.0  # how long site time zones, source kinds and account states are cached
 
 
 def detection_engine() -> Engine:
@@ -71,10 +81,42 @@ def detection_engine() -> Engine:
 
 
 def reload_rules() -> Engine:
-    global _engine
+    """A fresh engine (empty correlation windows) and a fresh enricher."""
+    global _engine, _enricher
     with _engine_lock:
         _engine = Engine(load_configured_rules())
+        _enricher = None
         return _engine
+
+
+def event_enricher() -> Enricher:
+    """Site-local time, system kinds and account states (``enrich.Enricher``) from the
+    database: sites' time zones, registered sources' kinds, cyberqms accounts. Rebuilt
+    every ``ENRICHER_TTL_S`` seconds so new sites, sources and leavers are picked up."""
+    global _enricher, _enricher_loaded
+    now = time.monotonic()
+    with _engine_lock:
+        if _enricher is None or now - _enricher_loaded > ENRICHER_TTL_S:
+            from cyberqms.accounts.models import Site
+
+            sites = dict(Site.objects.values_list("code", "time_zone"))
+            kinds: dict[str, str] = {}
+            for name, system, kind in EventSource.objects.values_list("name", "system", "kind"):
+                if kind and kind != "other":
+                    kinds.setdefault(name, kind)
+                    if system:
+                        kinds.setdefault(system, kind)
+            kinds.setdefault(SOURCE_QMS, "qms")
+            previous = _enricher
+            _enricher = Enricher(sites, DjangoUserDirectory(), kinds,
+                                 default_tz=settings.TIME_ZONE or "UTC")
+            if previous is not None:
+                _enricher.adopt_stream_memory(previous)
+            _enricher_loaded = now
+        return _enricher
+
+
+SOURCE_QMS = "cyberqms"
 
 
 # --- ingestion --------------------------------------------------------------------------------
@@ -87,18 +129,51 @@ def source_info(source: EventSource) -> ocsf.SourceInfo:
     )
 
 
-def _search_columns(event: dict[str, Any]) -> dict[str, Any]:
-    ms = event.get("time")
-    when = datetime.fromtimestamp(ms / 1000, tz=UTC) if isinstance(ms, (int, float)) else None
-    actor = ocsf.get(event, "actor.user.name") or ""
-    src = ocsf.get(event, "src_endpoint.ip") or ""
-    uid = event.get("class_uid")
-    return {
-        "event_time": when,
-        "class_uid": uid if isinstance(uid, int) and uid >= 0 else None,
-        "actor": str(actor)[:150],
-        "src_ip": str(src)[:45],
-    }
+class _Ref:
+    """A stored row as the correlation windows remember it: its id, once inserted."""
+
+    __slots__ = ("id",)
+
+    def __init__(self) -> None:
+        self.id: int | None = None
+
+
+_EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = _EPOCH_AWARE.replace(tzinfo=None)  # SQLite columns hold naive UTC
+_COLUMNS = ("id", "source_id", "received_at", "channel", "sha256", "size", "payload", "status",
+            "reason", "detail", "event", "event_time", "class_uid", "actor", "src_ip")
+# Table and column names come from the model, never from input.
+_INSERT = (f"INSERT INTO {RawEvent._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
+_ACCEPTED, _QUARANTINED = RawStatus.ACCEPTED.value, RawStatus.QUARANTINED.value
+
+
+def _event_time(ms: Any, naive: bool) -> datetime | str | None:
+    """An event's time as the database column takes it (SQLite: naive UTC text)."""
+    if ms.__class__ is not int:
+        return None
+    try:
+        if naive:
+            return str(_EPOCH_NAIVE + timedelta(milliseconds=ms))
+        return _EPOCH_AWARE + timedelta(milliseconds=ms)
+    except OverflowError:
+        return None
+
+
+def _allocate_ids(cursor: Any, vendor: str, count: int) -> list[int]:
+    """`count` fresh RawEvent ids, under the batch's write transaction."""
+    table = RawEvent._meta.db_table
+    if vendor == "postgresql":
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
+            "FROM generate_series(1, %s)", [count])
+        return [row[0] for row in cursor.fetchall()]
+    # SQLite (AUTOINCREMENT): the transaction is IMMEDIATE, so nobody else inserts meanwhile.
+    cursor.execute(
+        f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
+        f"COALESCE((SELECT MAX(id) FROM {table}), 0))", [table])
+    base = cursor.fetchone()[0]
+    return list(range(base + 1, base + count + 1))
 
 
 def ingest(
@@ -108,58 +183,127 @@ def ingest(
     channel: str,
     received_at: datetime | None = None,
 ) -> IngestResult:
-    """Keep, parse, normalize and evaluate one batch from `source`.
+    """Keep, parse, normalize, enrich and evaluate one batch from `source`.
 
-    Side effects: RawEvent rows (accepted or quarantined, never dropped, A11-10); alerts
-    raised or extended (`monitoring.alert.create` audited); a `monitoring.quarantine`
-    security event when part of the batch was quarantined.
+    Every payload becomes one RawEvent row with its SHA-256, size and receive time
+    (A11-10: accepted or quarantined with the reason, never dropped). Accepted rows carry
+    search columns (event time, OCSF class, actor, source address); the full normalized
+    event is stored for the events a rule matched (the evidence behind alerts) and is
+    derived again from the raw payload for the others (`queries.normalized_event`).
+
+    Side effects: alerts raised or extended (`monitoring.alert.create` audited); a
+    `monitoring.quarantine` security event when part of the batch was quarantined.
     :raises SourceRefused: the source is inactive (nothing is stored).
     """
     if not source.is_active:
         raise SourceRefused(f"source {source.name} is not active")
-    received_at = received_at or timezone.now()
-    info = source_info(source)
+    when = received_at or timezone.now()
+    return ingest_received((source, payload, channel, when) for payload in payloads)
+
+
+type Received = tuple[EventSource, bytes | str, str, datetime]  # source, payload, channel, when
+
+
+def ingest_received(items: Iterable[Received]) -> IngestResult:
+    """`ingest` for a batch mixing sources, channels and receive times (the syslog
+    listener's batches), in one transaction. Items of inactive sources are not stored and
+    are counted in `IngestResult.refused`."""
     engine = detection_engine()
+    enricher = event_enricher()
     result = IngestResult()
-    rows: list[RawEvent] = []
+    naive = connection.vendor == "sqlite"
+    sha256 = hashlib.sha256
+    rows: list[list[Any]] = []
+    refs: list[_Ref | None] = []
+    row_sources: list[EventSource] = []
+    evidence: dict[int, dict[str, Any]] = {}
     matches: list[tuple[Match, int]] = []
-    for payload in payloads:
-        data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
-        result.received += 1
-        row = RawEvent(
-            source=source, received_at=received_at, channel=channel,
-            sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-            payload=data[:MAX_PAYLOAD_BYTES],
-        )
-        try:
-            if len(data) > MAX_PAYLOAD_BYTES:
-                raise ParseError("oversized", f"{len(data)} bytes")
-            parsed = parse_line(data, source.format, received_at=received_at)  # type: ignore[arg-type]
-            event = ocsf.normalize(parsed, source=info, received_at=received_at)
-        except ParseError as exc:
-            row.status, row.reason = RawStatus.QUARANTINED, exc.reason[:40]
-            row.detail = str(exc)[:300]
-            result.quarantined += 1
-            result.reasons[row.reason] += 1
-            rows.append(row)
-            continue
-        row.status, row.event = RawStatus.ACCEPTED, event
-        for name, value in _search_columns(event).items():
-            setattr(row, name, value)
-        rows.append(row)
-        result.accepted += 1
-        for match in engine.evaluate(event):
-            matches.append((match, len(rows) - 1))
-    with transaction.atomic():
-        RawEvent.objects.bulk_create(rows, batch_size=500)
-        result.alerts = _raise_alerts(source, matches, rows, received_at)
-    if result.quarantined:
+    quarantined: dict[int, Counter[str]] = {}
+    sources: dict[int, tuple[EventSource, ocsf.SourceInfo, Format]] = {}
+    last_when: datetime | None = None
+    when_db: Any = None
+    with _pipeline_lock:
+        for source, payload, channel, when in items:
+            known = sources.get(source.pk)
+            if known is None:
+                known = sources[source.pk] = (
+                    source, source_info(source), cast("Format", source.format))
+            if not source.is_active:
+                result.refused += 1
+                continue
+            info, fmt = known[1], known[2]
+            if when is not last_when:
+                last_when = when
+                when_db = str(when.astimezone(UTC).replace(tzinfo=None)) if naive else when
+            data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
+            size = len(data)
+            try:
+                if size > MAX_PAYLOAD_BYTES:
+                    raise ParseError("oversized", f"{size} bytes")
+                parsed = parse_line(data, fmt, received_at=when)
+                event = ocsf.normalize(parsed, source=info, received_at=when)
+            except ParseError as exc:
+                reason = exc.reason[:40]
+                quarantined.setdefault(source.pk, Counter())[reason] += 1
+                rows.append([None, source.pk, when_db, channel, sha256(data).hexdigest(),
+                             size, data[:MAX_PAYLOAD_BYTES], _QUARANTINED, reason,
+                             str(exc)[:300], None, None, None, "", ""])
+                refs.append(None)
+                row_sources.append(source)
+                continue
+            enricher.enrich(event)
+            ref = _Ref()
+            found = engine.evaluate(event, ref)
+            index = len(rows)
+            if found or engine.matched_any:
+                evidence[index] = event
+                for match in found:
+                    matches.append((match, index))
+            actor = event.get("actor")
+            user = actor.get("user") if actor.__class__ is dict else None
+            name = user.get("name") if user.__class__ is dict else None
+            src = event.get("src_endpoint")
+            ip = src.get("ip") if src.__class__ is dict else None
+            uid = event.get("class_uid")
+            rows.append([
+                None, source.pk, when_db, channel, sha256(data).hexdigest(), size, data,
+                _ACCEPTED, "", "", None, _event_time(event.get("time"), naive),
+                uid if uid.__class__ is int and uid >= 0 else None,
+                name[:150] if name.__class__ is str else "",
+                ip[:45] if ip.__class__ is str else "",
+            ])
+            refs.append(ref)
+            row_sources.append(source)
+    for counts in quarantined.values():
+        result.reasons.update(counts)
+    result.received = len(rows)
+    result.quarantined = sum(result.reasons.values())
+    result.accepted = result.received - result.quarantined
+    if rows:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                ids = _allocate_ids(cursor, connection.vendor, len(rows))
+                if evidence:
+                    field = RawEvent._meta.get_field("event")
+                    for index, event in evidence.items():
+                        event["metadata"]["uid"] = str(ids[index])
+                        rows[index][10] = field.get_db_prep_save(event, connection)
+                for row, row_id in zip(rows, ids, strict=True):
+                    row[0] = row_id
+                cursor.executemany(_INSERT, rows)
+            for maybe, row_id in zip(refs, ids, strict=True):
+                if maybe is not None:
+                    maybe.id = row_id
+            if matches:
+                result.alerts = _raise_alerts(matches, ids, rows, row_sources)
+    for source_pk, counts in quarantined.items():
+        source = sources[source_pk][0]
+        total = sum(1 for s in row_sources if s.pk == source_pk)
         emit_security_event(
             "monitoring.quarantine", severity=Severity.LOW,
-            message=f"{result.quarantined} of {result.received} events from {source.name} "
-                    f"quarantined: " + ", ".join(f"{r} ×{n}" for r, n in
-                                                 sorted(result.reasons.items())),
-            data={"source": source.name, "reasons": dict(result.reasons)},
+            message=f"{sum(counts.values())} of {total} events from {source.name} "
+                    f"quarantined: " + ", ".join(f"{r} ×{n}" for r, n in sorted(counts.items())),
+            data={"source": source.name, "reasons": dict(counts)},
         )
     return result
 
@@ -176,37 +320,59 @@ def _group_key(match: Match) -> str:
 
 
 def _raise_alerts(
-    source: EventSource, matches: list[tuple[Match, int]], rows: list[RawEvent],
-    received_at: datetime,
+    matches: list[tuple[Match, int]], ids: list[int], rows: list[list[Any]],
+    row_sources: list[EventSource],
 ) -> list[Alert]:
-    touched: dict[int, Alert] = {}
+    """Raise or extend one alert per (rule, group key) of this batch's matches and link
+    the events behind each: the matching ones and, for a correlation, its window's."""
+    grouped: dict[tuple[str, str], list[tuple[Match, int]]] = {}
     for match, index in matches:
-        row = rows[index]
-        seen = row.event_time or received_at
-        key = _group_key(match)
+        grouped.setdefault((match.rule_id, _group_key(match)), []).append((match, index))
+    touched: dict[int, Alert] = {}
+    for (rule_id, key), found in grouped.items():
+        first, last = found[0][0], found[-1][0]
+        received_at = _seen(rows[found[0][1]][2], None)
+        times = [_seen(rows[index][11], received_at) for _, index in found]
+        count = sum(match.count or 1 for match, _ in found)
+        source = row_sources[found[0][1]]
         alert = Alert.objects.select_for_update().filter(
-            rule_id=match.rule_id, group_key=key, state__in=OPEN_ALERT_STATES
+            rule_id=rule_id, group_key=key, state__in=OPEN_ALERT_STATES
         ).first()
         if alert is None:
             alert = Alert(
-                number=next_number("ALERT", received_at), rule_id=match.rule_id,
-                title=match.title[:300], level=match.level or "medium",
-                techniques=list(match.techniques), requirements=list(match.requirements),
-                group_key=key, site=source.site, source=source, first_seen=seen,
-                last_seen=seen, count=match.count or 1, summary=_summary(match),
-                context=dict(match.context or {}), created_at=received_at,
+                number=next_number("ALERT", received_at), rule_id=rule_id,
+                title=first.title[:300], level=first.level or "medium",
+                techniques=list(first.techniques), requirements=list(first.requirements),
+                group_key=key, site=source.site, source=source, first_seen=min(times),
+                last_seen=max(times), count=count, summary=_summary(last),
+                context=dict(first.context or {}), created_at=received_at,
             )
             alert.save()
             audit_record("monitoring.alert.create", alert, actor=None, created=True)
             alert_raised(alert)  # inbox and e-mail for high and critical ones, on commit
         else:
-            alert.count += match.count or 1
-            alert.last_seen = max(alert.last_seen, seen)
-            alert.summary = _summary(match)
+            alert.count += count
+            alert.last_seen = max(alert.last_seen, *times)
+            alert.summary = _summary(last)
             alert.save(update_fields=["count", "last_seen", "summary", "updated_at"])
-        alert.events.add(row)
+        linked = {ids[index] for _, index in found}
+        earlier = {ref.id for match, _ in found for ref in match.related
+                   if isinstance(ref, _Ref) and ref.id is not None} - linked
+        if earlier:  # rows of earlier batches that still exist (a batch may have rolled back)
+            linked.update(RawEvent.objects.filter(pk__in=earlier).values_list("pk", flat=True))
+        alert.events.add(*sorted(linked))
         touched[alert.pk] = alert
     return sorted(touched.values(), key=lambda a: -LEVEL_ORDER.get(a.level, 0))
+
+
+def _seen(value: datetime | str | None, default: datetime | None) -> datetime:
+    """A row's time column back as an aware datetime (`default` when it has none)."""
+    if value is None:
+        assert default is not None
+        return default
+    if isinstance(value, str):  # SQLite column text: naive UTC
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
 
 
 def _summary(match: Match) -> str:

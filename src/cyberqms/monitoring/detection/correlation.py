@@ -7,6 +7,10 @@ and `eq`. Each group (the tuple of `group-by` values) holds only what its window
 distinct value. A group fires once when its condition holds and starts afresh, so a
 sustained attack raises one alert per threshold's worth of events, not one per event.
 
+Each entry may carry a caller's reference to its event (`observe(event, ts, ref)`); a firing
+returns the references of every event in the window, so an alert can show all the events
+behind it, not only the one that completed it.
+
 Time is the events' own `time` (epoch milliseconds). The window ends at the newest time
 seen by the correlation; an event older than the window when it arrives is not counted.
 Groups idle for longer than the window are evicted, oldest first, and no correlation
@@ -16,6 +20,7 @@ keeps more than `max_groups` groups (least recently updated go first).
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -50,6 +55,7 @@ class Fired:
 
     group: tuple[tuple[str, Any], ...]
     count: int
+    refs: tuple[Any, ...] = ()  # the callers' references of the window's events
 
 
 class _Window:
@@ -104,34 +110,37 @@ class _Window:
     def _last_update(self, bucket: Any) -> float:
         raise NotImplementedError
 
-    def _fire(self, key: GroupKey, count: int) -> Fired:
+    def _fire(self, key: GroupKey, count: int, refs: tuple[Any, ...]) -> Fired:
         del self._groups[key]
-        return Fired(tuple(zip(self.group_by, key, strict=True)), count)
+        return Fired(tuple(zip(self.group_by, key, strict=True)), count, refs)
+
+
+_order = itertools.count()  # ties between equal times never compare the references
 
 
 class EventCountWindow(_Window):
     """`event_count`: how many matching events a group had within the timespan."""
 
-    def _last_update(self, bucket: list[float]) -> float:
-        return bucket[-1]
+    def _last_update(self, bucket: list[tuple[float, int, Any]]) -> float:
+        return bucket[-1][0]
 
-    def observe(self, event: Event, ts: float) -> Fired | None:
+    def observe(self, event: Event, ts: float, ref: Any = None) -> Fired | None:
         cutoff = self._advance(ts)
         if cutoff is None:
             return None
         key = self._key(event)
         groups = self._groups
-        bucket: list[float] | None = groups.get(key)
+        bucket: list[tuple[float, int, Any]] | None = groups.get(key)
         if bucket is None:
             bucket = groups[key] = []
         else:
             groups.move_to_end(key)
-        bisect.insort(bucket, ts)
-        if bucket[0] < cutoff:
-            del bucket[: bisect.bisect_left(bucket, cutoff)]
+        bisect.insort(bucket, (ts, next(_order), ref))
+        if bucket[0][0] < cutoff:
+            del bucket[: bisect.bisect_left(bucket, (cutoff,))]
         count = len(bucket)
         if self._holds(count, self.threshold):
-            return self._fire(key, count)
+            return self._fire(key, count, tuple(r for _, _, r in bucket if r is not None))
         return None
 
 
@@ -151,10 +160,10 @@ class ValueCountWindow(_Window):
         self.value_field = value_field
         self._value: Getter = field_getter(value_field)
 
-    def _last_update(self, bucket: dict[Any, float]) -> float:
-        return next(reversed(bucket.values()))
+    def _last_update(self, bucket: dict[Any, tuple[float, Any]]) -> float:
+        return next(reversed(bucket.values()))[0]
 
-    def observe(self, event: Event, ts: float) -> Fired | None:
+    def observe(self, event: Event, ts: float, ref: Any = None) -> Fired | None:
         value = self._value(event)
         if value is None:
             return None
@@ -163,20 +172,21 @@ class ValueCountWindow(_Window):
             return None
         key = self._key(event)
         groups = self._groups
-        bucket: dict[Any, float] | None = groups.get(key)
+        bucket: dict[Any, tuple[float, Any]] | None = groups.get(key)
         if bucket is None:
             bucket = groups[key] = {}
         else:
             groups.move_to_end(key)
         value = _hashable(value)
         previous = bucket.pop(value, None)
-        bucket[value] = ts if previous is None else max(previous, ts)
+        bucket[value] = (ts, ref) if previous is None or ts >= previous[0] else previous
         while True:
             first = next(iter(bucket))
-            if bucket[first] >= cutoff:
+            if bucket[first][0] >= cutoff:
                 break
             del bucket[first]
         count = len(bucket)
         if self._holds(count, self.threshold):
-            return self._fire(key, count)
+            refs = tuple(r for _, r in bucket.values() if r is not None)
+            return self._fire(key, count, refs)
         return None

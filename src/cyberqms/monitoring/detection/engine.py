@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +29,11 @@ from .correlation import (
 )
 from .fields import Event
 from .loader import Rule, RuleError, RuleSet, rule_label
-from .matcher import Matcher, RuleCompileError, compile_rule
+from .matcher import Matcher, RuleCompileError, compile_rule, rule_required_values
 
 DEFAULT_LEVEL = "medium"
 TIME_FIELD = "time"
+CLASS_FIELD = "class_uid"
 _TECHNIQUE = re.compile(r"^t\d{4}(\.\d{3})?$")
 _REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9]*-\d{2,}$")
 
@@ -61,6 +62,8 @@ class Match:
     count: int | None = None
     # Why, beyond the rule: e.g. an anomaly's top contributing features (JSON-safe).
     context: Mapping[str, Any] | None = None
+    # For correlations: the callers' references of every event in the window (see evaluate).
+    related: tuple[Any, ...] = ()
 
     @property
     def rule_id(self) -> str:
@@ -136,6 +139,7 @@ class _Single:
     matcher: Matcher
     emits: bool
     correlations: tuple[int, ...] = ()
+    classes: frozenset[int] | None = None  # the OCSF classes it can match; None: any
 
 
 @dataclass(slots=True)
@@ -152,7 +156,12 @@ class Engine:
         rules: Iterable[Rule] | RuleSet,
         *,
         max_groups: int = DEFAULT_MAX_GROUPS,
+        dispatch: bool = True,
     ) -> None:
+        """``dispatch``: evaluate only the rules whose condition can hold for the event's
+        ``class_uid`` (derived from the conditions; off only to check that it changes
+        nothing)."""
+        self._dispatch_on = dispatch
         if isinstance(rules, RuleSet):
             self.errors: list[RuleError] = list(rules.errors)
             rules = rules.rules
@@ -175,6 +184,11 @@ class Engine:
         for position, single in enumerate(self._singles):
             single.correlations = tuple(feeds.get(position, ()))
         self._now: float = 0
+        # Whether the last evaluated event matched any single-event rule, emitting or only
+        # feeding a correlation: such events are evidence worth keeping in full.
+        self.matched_any = False
+        # class_uid → the single rules that can match it, in rule order (built on demand).
+        self._dispatch: dict[int, tuple[_Single, ...]] = {}
 
     @property
     def rules(self) -> list[RuleInfo]:
@@ -187,7 +201,8 @@ class Engine:
 
     def _compile_single(self, rule: SigmaRule) -> _Single | None:
         try:
-            return _Single(rule_info(rule), compile_rule(rule), emits=True)
+            return _Single(rule_info(rule), compile_rule(rule), emits=True,
+                           classes=rule_required_values(rule, CLASS_FIELD))
         except RuleCompileError as exc:
             self._reject(rule, str(exc))
             return None
@@ -240,13 +255,26 @@ class Engine:
             if not rule.generate:
                 self._singles[single_position].emits = False
 
-    def evaluate(self, event: Event) -> list[Match]:
-        """Matches of every rule for one event, correlations included (in rule order)."""
+    def evaluate(self, event: Event, ref: Any = None) -> list[Match]:
+        """Matches of every rule for one event, correlations included (in rule order).
+
+        ``ref``: the caller's reference to this event (e.g. its stored row), kept in the
+        correlation windows it enters and returned in ``Match.related`` when one fires."""
         matches: list[Match] = []
         fed: set[int] | None = None
-        for single in self._singles:
+        self.matched_any = False
+        uid = event.get(CLASS_FIELD)
+        candidates: Sequence[_Single] | None = None
+        if type(uid) is int and self._dispatch_on:
+            candidates = self._dispatch.get(uid)
+            if candidates is None:
+                candidates = self._candidates(uid)
+        else:
+            candidates = self._singles
+        for single in candidates:
             if not single.matcher(event):
                 continue
+            self.matched_any = True
             if single.emits:
                 matches.append(Match(single.info, event))
             if single.correlations:
@@ -261,10 +289,18 @@ class Engine:
                 self._now = ts
             for position in sorted(fed):
                 correlation = self._correlations[position]
-                fired = correlation.window.observe(event, ts)
+                fired = correlation.window.observe(event, ts, ref)
                 if fired is not None:
-                    matches.append(Match(correlation.info, event, fired.group, fired.count))
+                    matches.append(Match(correlation.info, event, fired.group, fired.count,
+                                         related=fired.refs))
         return matches
+
+    def _candidates(self, uid: int) -> tuple[_Single, ...]:
+        found = tuple(s for s in self._singles if s.classes is None or uid in s.classes)
+        if len(self._dispatch) >= 4096:  # class ids come from the input: stay bounded
+            self._dispatch.clear()
+        self._dispatch[uid] = found
+        return found
 
     def evaluate_many(self, events: Iterable[Mapping[str, Any]]) -> list[Match]:
         """Evaluate a stream in order and collect every match."""

@@ -440,3 +440,49 @@ def compile_rule(rule: SigmaRule) -> Matcher:
     except Exception as exc:  # pySigma raises SigmaError subclasses and, rarely, others
         raise RuleCompileError(f"condition cannot be parsed: {exc}") from exc
     return _any([compile_node(tree) for tree in trees])
+
+
+# --- dispatch ----------------------------------------------------------------------
+
+
+def required_values(node: Node | None, field: str) -> frozenset[int] | None:
+    """The integer values `field` must have for the condition to hold, or None when the
+    condition does not pin it. Conservative: None is always a safe answer. The engine uses
+    it on `class_uid` to evaluate only the rules that can match an event's class."""
+    if isinstance(node, ConditionAND):
+        pinned = [required_values(arg, field) for arg in _flatten(node, ConditionAND)]
+        sets = [p for p in pinned if p is not None]
+        return frozenset.intersection(*sets) if sets else None
+    if isinstance(node, ConditionOR):
+        union: set[int] = set()
+        for arg in _flatten(node, ConditionOR):
+            values = required_values(arg, field)
+            if values is None:
+                return None
+            union |= values
+        return frozenset(union)
+    if isinstance(node, ConditionFieldEqualsValueExpression) and node.field == field:
+        value = node.value
+        if isinstance(value, SigmaNumber) and type(value.number) is int:
+            return frozenset({value.number})
+        if isinstance(value, SigmaString) and _is_plain(value):
+            text = value.to_plain_regex()
+            if text.isascii() and text.isdigit():
+                return frozenset({int(text)})
+    return None
+
+
+def rule_required_values(rule: SigmaRule, field: str) -> frozenset[int] | None:
+    """`required_values` over every condition of a rule (they are OR-ed)."""
+    try:
+        trees = [condition.parsed for condition in rule.detection.parsed_condition]
+    except Exception:  # the compiler reports unparsable conditions; no pinning here
+        return None
+    union: set[int] = set()
+    for tree in trees:
+        values = required_values(tree, field)
+        if values is None:
+            return None
+        union |= values
+    return frozenset(union)
+

@@ -77,18 +77,21 @@ def _unescape_value(value: str) -> str:
 def parse_extension(text: str) -> dict[str, str]:
     """CEF ``key=value`` pairs separated by spaces; values may contain unescaped spaces."""
     result: dict[str, str] = {}
-    matches = list(_EXT_KEY.finditer(text))
-    if not matches:
+    # [text before the first key, key1, value1, key2, value2, …] in one pass of the regex.
+    parts = _EXT_KEY.split(text)
+    if len(parts) == 1:
         if text.strip():
             raise ParseError("bad_extension", "no key=value pair")
         return result
-    if text[: matches[0].start()].strip():
+    if parts[0].strip():
         raise ParseError("bad_extension", "text before the first key")
-    for m, nxt in zip(matches, [*matches[1:], None], strict=True):
-        value = text[m.end() : nxt.start() if nxt is not None else len(text)].rstrip(" ")
+    pairs = iter(parts)
+    next(pairs)
+    for key, value in zip(pairs, pairs, strict=True):
+        value = value.rstrip(" ")
         if "\\" in value:
             value = _unescape_value(value)
-        result[m.group(1)] = value
+        result[key] = value
     return result
 
 

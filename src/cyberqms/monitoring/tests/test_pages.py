@@ -108,7 +108,8 @@ def test_triage_page_shows_the_alert_and_the_events_behind_it(
     assert alert.group_key in text
     assert all(t in text for t in alert.techniques)
     events = response.context["events"]
-    assert len(events) == alert.events.count() == 1
+    # The correlation's whole window: the ten failed sign-ins, not only the tenth.
+    assert len(events) == alert.events.count() == 10
     assert events[0]["event"].actor == "qc_analyst"
     assert "Failed password for qc_analyst" in events[0]["payload"]
     assert '"class_uid": 3002' in events[0]["normalized"]

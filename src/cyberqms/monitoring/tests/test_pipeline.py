@@ -72,12 +72,17 @@ def test_brute_force_raises_one_alert_that_grows_cyb_03(lims: EventSource) -> No
     alert = second.alerts[0]
     assert (alert.number, alert.state, alert.level) == ("ALERT-2026-0001", "new", "high")
     assert "T1110" in " ".join(alert.techniques)
-    assert alert.events.count() == 1
+    # The events behind it are the whole window, nine of them from the earlier batch.
+    first_batch = set(RawEvent.objects.order_by("pk").values_list("pk", flat=True)[:9])
+    assert alert.events.count() == 10
+    assert first_batch <= set(alert.events.values_list("pk", flat=True))
+    assert all(e.event["metadata"]["uid"] == str(e.pk) for e in alert.events.all())
     # ten more failures extend the open alert instead of raising another
     services.ingest(lims, failed_logins(10, start=T0 + timedelta(minutes=2)),
                     channel="syslog-tcp", received_at=T0)
     assert Alert.objects.count() == 1
     assert Alert.objects.get().count == 20  # failures behind the alert: two windows of ten
+    assert Alert.objects.get().events.count() == 20
     assert AuditEntry.objects.filter(action="monitoring.alert.create").count() == 1
 
 

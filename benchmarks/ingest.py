@@ -1,0 +1,184 @@
+"""End-to-end ingest speed: parse, normalize, enrich, evaluate the shipped rule pack, store.
+
+The synthetic plant (``cyberqms.monitoring.synthetic``, seeded, with attack scenarios) is
+rendered to raw lines once; its sources are registered as ``EventSource`` rows of a fresh
+database; then, in the same run and on one core:
+
+- **parse only**: ``parse_line`` over every line (the floor any pipeline pays);
+- **end to end**: ``services.ingest_received`` over the same lines in batches of
+  ``--batch`` lines of every source, as the syslog listener's writer calls it, each batch one
+  transaction; rows are counted afterwards (every line is stored, accepted or quarantined).
+
+    python benchmarks/ingest.py [--events 100000] [--batch 1000] [--database sqlite|postgres]
+                                [--profile]
+
+SQLite runs on a fresh WAL database with the production settings (``synchronous=FULL``
+unless ``CYBERQMS_SQLITE_SYNCHRONOUS`` says otherwise). ``--database postgres`` uses
+``DATABASE_URL`` (an empty database it may migrate; ``scripts/pg.sh`` starts a throw-away
+server). Figures compare runs on one machine and are never asserted in tests; they are
+documented in docs/monitoring.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import gc
+import os
+import pstats
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
+PARSER_FORMAT = {"rfc5424": "syslog", "rfc3164": "syslog", "cef": "cef", "leef": "leef",
+                 "jsonl": "jsonl"}
+KIND = {"lims": "lims", "mes": "mes", "cds": "cds", "dc": "directory", "firewall": "firewall",
+        "scada": "scada", "plc": "plc", "qms": "qms"}
+
+
+def setup_django(database: str, data_dir: Path) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cyberqms.settings"
+    os.environ["CYBERQMS_DATA_DIR"] = str(data_dir)
+    os.environ["CYBERQMS_ENV"] = "development"
+    os.environ["CYBERQMS_MONITOR_OWN_EVENTS"] = "0"
+    os.environ.setdefault("CYBERQMS_BASELINE_ENABLED", "1")
+    for name in ("CYBERQMS_TRAIL_KEY_FILE", "CYBERQMS_SECRET_KEY"):
+        os.environ.pop(name, None)
+    if database == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
+    elif not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("--database postgres needs DATABASE_URL=postgres://… (an empty database)")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def plant_lines(events: int, seed: str) -> tuple[Any, list[tuple[str, str]]]:
+    from cyberqms.monitoring.synthetic import build_plant, generate
+    from cyberqms.monitoring.synthetic_scenarios import Schedule
+
+    plant = build_plant()
+    days = events // 40_000 + 2
+    run = generate(seed, START, timedelta(days=days), scenarios=Schedule(per_day=5),
+                   plant=plant)
+    lines: list[tuple[str, str]] = []
+    for event in run:
+        lines.append((event.source, event.line))
+        if len(lines) >= events:
+            break
+    return plant, lines
+
+
+def register(plant: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from cyberqms.accounts.models import Site
+    from cyberqms.monitoring.models import EventSource
+
+    sites = {}
+    for code, site in plant.sites.items():
+        sites[code] = Site.objects.update_or_create(
+            code=code, defaults={"name": site.name, "time_zone": site.tz.key})[0]
+    sources = {}
+    for src in plant.sources.values():
+        sources[src.id] = EventSource.objects.create(
+            name=src.id, kind="other", site=sites[src.site.code], system=src.product,
+            format=PARSER_FORMAT[src.format], addresses=[f"{src.ip}/32"],
+            created_at=timezone.now())
+    return sources
+
+
+def batches(lines: list[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
+    """Consecutive chunks of `size` lines of every source, as the listener's writer takes
+    them off its queue."""
+    return [lines[start:start + size] for start in range(0, len(lines), size)]
+
+
+def parse_only(lines: list[tuple[str, str]], formats: dict[str, str]) -> float:
+    from cyberqms.monitoring.parsers import ParseError, parse_line
+
+    received = START
+    began = time.perf_counter()
+    for source, line in lines:
+        with contextlib.suppress(ParseError):
+            parse_line(line.encode(), formats[source], received_at=received)  # type: ignore[arg-type]
+    return time.perf_counter() - began
+
+
+def end_to_end(chunks: list[list[tuple[str, str]]], sources: dict[str, Any]) -> float:
+    from cyberqms.monitoring.services import ingest_received
+
+    received = START
+    began = time.perf_counter()
+    for chunk in chunks:
+        ingest_received((sources[name], line, "syslog-tcp", received) for name, line in chunk)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--seed", default="7")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--rounds", type=int, default=3, help="parse-only repetitions")
+    parser.add_argument("--profile", action="store_true", help="cProfile the end-to-end run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cyberqms-bench-ingest-") as tmp:
+        setup_django(args.database, Path(tmp))
+        from django.db import connection
+
+        from cyberqms.monitoring.models import Alert, RawEvent
+        from cyberqms.monitoring.services import detection_engine
+
+        plant, lines = plant_lines(args.events, args.seed)
+        sources = register(plant)
+        formats = {name: src.format for name, src in sources.items()}
+        chunks = batches(lines, args.batch)
+        detection_engine()  # rules compiled before timing
+        gc.collect()
+        parse_s = min(parse_only(lines, formats) for _ in range(args.rounds))
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+        e2e_s = end_to_end(chunks, sources)
+        if args.profile:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        stored = RawEvent.objects.count()
+        accepted = RawEvent.objects.filter(status="accepted").count()
+        alerts = Alert.objects.count()
+        n = len(lines)
+        vendor = connection.vendor
+        if vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous")
+                sync = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[cursor.fetchone()[0]]
+            vendor = f"SQLite (WAL, synchronous={sync})"
+        else:
+            vendor = f"PostgreSQL {connection.pg_version // 10000}"
+        print(f"cyberqms ingest benchmark: {n:,} synthetic plant lines (seed {args.seed}), "
+              f"batches of {args.batch}, {vendor}, one core, "
+              f"load {os.getloadavg()[0]:.1f}")
+        for label, seconds in (("parse only", parse_s), ("end to end", e2e_s)):
+            print(f"  {label:14} {n / seconds:>10,.0f} events/s  "
+                  f"({seconds * 1e6 / n:5.1f} µs/event)")
+        print(f"  end to end runs at {parse_s / e2e_s:.0%} of the parse-only rate")
+        print(f"  stored {stored:,} of {n:,} lines ({accepted:,} accepted, "
+              f"{stored - accepted:,} quarantined), {alerts} alerts")
+        if stored != n:
+            sys.exit(f"LOST EVENTS: {n - stored}")
+
+
+if __name__ == "__main__":
+    main()
