@@ -95,11 +95,18 @@ def _locked_unescalated(alert: Any) -> Any:
     return locked
 
 
+def _title_of(alert: Any) -> str:
+    """The rule's title and what the alert is grouped on, as people read it:
+    "Brute force against one account: qc_analyst, 10.20.0.7"."""
+    values = [part.split("=", 1)[-1] for part in (alert.group_key or "").split("|") if part]
+    return f"{alert.title}: {', '.join(values)}" if values else f"{alert.title} ({alert.number})"
+
+
 def _incident_for(alert: Any, *, site: Any, owner: Any, originator: Any, title: str,
                   due_date: dt.date | None) -> Incident:
     return Incident(
         site=site, owner=owner, originator=originator, state=S.OPEN,
-        title=(title or f"{alert.title} ({alert.group_key or alert.number})")[:200],
+        title=(title or _title_of(alert))[:200],
         description=f"Escalated from {alert.number}: {alert.summary}".strip()[:10000],
         due_date=due_date or timezone.localdate() + dt.timedelta(days=14),
         **prefill_from_alert(alert),

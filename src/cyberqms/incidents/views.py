@@ -84,6 +84,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "full_name")
     context.update({
         "alerts": incident.alerts.select_related("source").order_by("first_seen"),
+        "can_see_alerts": _may(request.user, "monitoring.alert.view", incident),
         "editable": editable,
         "can_update": context["can_edit"] and bool(editable),
         "people": people,

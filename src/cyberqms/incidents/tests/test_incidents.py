@@ -147,3 +147,31 @@ def test_escalating_from_the_alert_page_cyb_05(
     assert f"Escalated to <a href=\"/incidents/{incident.pk}/\">{incident.number}</a>" in page
     # QA managers read alerts but escalation is IT security's
     assert login(people["qa_manager"]).post(f"/incidents/from-alert/{alert.pk}/").status_code == 403
+
+
+def test_saving_the_assessment_keeps_the_window_to_the_microsecond_cyb_05(
+    people: dict[str, Any], alert: Alert, login: Any
+) -> None:
+    """The form shows the window to the second; an untouched field must not cut the alert's
+    window short (its end would then miss the last events)."""
+    from cyberqms.incidents.models import Incident
+
+    incident = services.incident_from_alert(alert, actor=people["it_security"])
+    start, end = T0 + dt.timedelta(microseconds=250_000), T0 + dt.timedelta(seconds=45.75)
+    Incident.objects.filter(pk=incident.pk).update(window_start=start, window_end=end)
+    client = login(people["it_security"])
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'value="2026-11-20T09:00:00"' in page
+    assert 'value="2026-11-20T09:00:45"' in page
+    form = {"containment": "Locked.", "affected_systems": "LabWare LIMS",
+            "window_start": "2026-11-20T09:00:00", "window_end": "2026-11-20T09:00:45",
+            "reason": "Containment"}
+    client.post(f"/incidents/{incident.pk}/edit/", form)
+    incident.refresh_from_db()
+    assert (incident.containment, incident.window_start, incident.window_end) == (
+        "Locked.", start, end)
+    client.post(f"/incidents/{incident.pk}/edit/", {**form, "window_end": "2026-11-20T09:05:00",
+                                                    "reason": "Widened"})
+    incident.refresh_from_db()
+    assert (incident.window_start, incident.window_end) == (
+        start, dt.datetime(2026, 11, 20, 9, 5, tzinfo=dt.UTC))
