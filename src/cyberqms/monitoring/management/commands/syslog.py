@@ -36,6 +36,9 @@ class Command(BaseCommand):
                             help="milliseconds a batch waits to fill at most")
         parser.add_argument("--stats-interval", type=float, default=60.0,
                             help="seconds between stats lines (0: none)")
+        parser.add_argument("--udp-buffer", type=int, default=4 * 1024 * 1024,
+                            help="UDP receive buffer to ask for, in bytes (the kernel caps "
+                                 "it at net.core.rmem_max)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         host = options["host"] or getattr(settings, "CYBERQMS_SYSLOG_HOST", "127.0.0.1")
@@ -48,14 +51,14 @@ class Command(BaseCommand):
                 raise CommandError(f"{name} must be between 0 and 65535.")
         if not udp and not tcp:
             raise CommandError("Nothing to listen on: give a UDP or a TCP port.")
-        for name in ("max_frame", "queue_size", "batch_size", "batch_ms"):
+        for name in ("max_frame", "queue_size", "batch_size", "batch_ms", "udp_buffer"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be positive.")
         config = ListenerConfig(
             host=host, udp_port=udp or None, tcp_port=tcp or None,
             max_frame=options["max_frame"], queue_size=options["queue_size"],
             batch_size=options["batch_size"], batch_ms=options["batch_ms"],
-            stats_interval=options["stats_interval"],
+            stats_interval=options["stats_interval"], udp_buffer=options["udp_buffer"],
         )
         try:
             asyncio.run(self._serve(config))
@@ -74,7 +77,10 @@ class Command(BaseCommand):
             f"{proto} {config.host}:{port}"
             for proto, port in (("udp", listener.udp_port), ("tcp", listener.tcp_port)) if port
         )
+        if listener.udp_buffer:
+            where += f" (UDP receive buffer {listener.udp_buffer} bytes)"
         self.stdout.write(f"syslog listener on {where}")
+        self.stdout.flush()
         await stop.wait()
         self.stdout.write("syslog listener stopping: writing what was received")
         await listener.stop()
