@@ -100,7 +100,7 @@ def user_create(request: HttpRequest, payload: UserIn) -> Status:
         actor=request.auth,  # type: ignore[attr-defined]
         username=payload.username, full_name=payload.full_name, email=payload.email,
         kind=payload.kind, title=payload.title, site=_site(payload.site),
-        reason=payload.reason,
+        reason=payload.reason, work_pattern=payload.work_pattern,
     )
     return Status(201, {"user": user_out(issued.user), "one_time_password": issued.password})
 

@@ -19,6 +19,15 @@ class AccountKind(models.TextChoices):
     GENERIC = "generic", "Generic / shared account"
 
 
+class WorkPattern(models.TextChoices):
+    """When a person normally works: security monitoring expects night and weekend work
+    from shift workers and service accounts, not from day staff."""
+
+    DAY = "day", "Day work (office hours)"
+    SHIFT = "shift", "Shift work (nights and weekends)"
+    SERVICE = "service", "Around the clock (service account)"
+
+
 class IntegrationKind(models.TextChoices):
     LIMS = "lims", "LIMS"
     MES = "mes", "MES"

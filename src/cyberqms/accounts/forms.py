@@ -7,7 +7,7 @@ from django.conf import settings
 
 from cyberqms.core.access import ACTIONS
 
-from .enums import AccountKind, IntegrationKind, Role
+from .enums import AccountKind, IntegrationKind, Role, WorkPattern
 from .models import Department, Site
 
 
@@ -25,6 +25,11 @@ class UserCreateForm(forms.Form):
     email = forms.EmailField()
     title = forms.CharField(max_length=200, required=False, label="Job title")
     kind = forms.ChoiceField(choices=AccountKind.choices, initial=AccountKind.PERSON)
+    work_pattern = forms.ChoiceField(
+        choices=WorkPattern.choices, initial=WorkPattern.DAY,
+        help_text="Security monitoring expects night and weekend work only from shift "
+                  "workers and service accounts.",
+    )
     site = forms.ModelChoiceField(Site.objects.filter(is_active=True), required=False)
     department = forms.ModelChoiceField(
         Department.objects.filter(is_active=True).select_related("site"), required=False

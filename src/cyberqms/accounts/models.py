@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from cyberqms.core.access import AccessProfile, Grant
 
-from .enums import AccountKind, IntegrationKind, Role
+from .enums import AccountKind, IntegrationKind, Role, WorkPattern
 
 
 class Site(models.Model):
@@ -59,6 +59,10 @@ class UndeletableError(Exception):
 
 class User(AbstractUser):
     kind = models.CharField(max_length=10, choices=AccountKind.choices, default=AccountKind.PERSON)
+    work_pattern = models.CharField(
+        max_length=8, choices=WorkPattern.choices, default=WorkPattern.DAY,
+        help_text="When this account normally works (security monitoring uses it).",
+    )
     full_name = models.CharField(
         max_length=200, help_text="Printed name used in signatures and the audit trail."
     )

@@ -33,6 +33,7 @@ class UserOut(Schema):
     full_name: str
     email: str
     kind: str
+    work_pattern: str
     title: str
     site: str | None
     is_active: bool
@@ -57,6 +58,9 @@ class UserIn(StrictInput):
     full_name: str = Field(min_length=2, max_length=200)
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     kind: str = "person"
+    work_pattern: str = Field(
+        "", description="day, shift or service; empty: service for generic accounts, "
+                        "day otherwise")
     title: str = Field("", max_length=200)
     site: str | None = Field(None, description="Site code")
     reason: str = Field(min_length=1, max_length=500)

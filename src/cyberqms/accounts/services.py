@@ -27,7 +27,7 @@ from cyberqms.trail.integrity import replay
 from cyberqms.trail.record import audit_record, snapshot
 
 from . import actions
-from .enums import AccountKind, Role
+from .enums import AccountKind, Role, WorkPattern
 from .models import ApiToken, Department, Integration, RoleAssignment, Site, User
 from .roles import GXP_ROLES
 
@@ -76,6 +76,7 @@ def user_create(
     title: str = "",
     site: Site | None = None,
     department: Department | None = None,
+    work_pattern: str = "",
 ) -> IssuedPassword:
     """Create a user with a one-time password to be changed at first sign-in.
 
@@ -93,6 +94,10 @@ def user_create(
         )
     if kind not in AccountKind.values:
         raise ServiceError(f"Unknown account kind {kind!r}.", field="kind")
+    if not work_pattern:
+        work_pattern = WorkPattern.SERVICE if kind == AccountKind.GENERIC else WorkPattern.DAY
+    if work_pattern not in WorkPattern.values:
+        raise ServiceError(f"Unknown work pattern {work_pattern!r}.", field="work_pattern")
     if department is not None and site is not None and department.site_id != site.pk:
         raise ServiceError("The department belongs to another site.", field="department")
     password = one_time_password()
@@ -102,6 +107,7 @@ def user_create(
             full_name=full_name.strip(),
             email=email.strip(),
             kind=kind,
+            work_pattern=work_pattern,
             title=title.strip(),
             site=site,
             department=department,

@@ -132,6 +132,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 username=data["username"], full_name=data["full_name"], email=data["email"],
                 title=data["title"], kind=data["kind"], site=data["site"],
                 department=data["department"], reason=data["reason"],
+                work_pattern=data["work_pattern"],
             )
         except ValidationError as exc:
             _service_errors(form, exc)

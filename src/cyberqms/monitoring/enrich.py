@@ -99,8 +99,8 @@ class InMemoryDirectory:
 class DjangoUserDirectory:
     """The cyberqms accounts as a directory: ``is_active`` → ``active``; inactive with
     ``deactivated_at`` → ``departed`` (deactivation is how cyberqms records a leaver);
-    inactive without it → ``disabled``. Generic (shared) accounts have the ``service``
-    working pattern.
+    inactive without it → ``disabled``. The working pattern is the account's
+    ``work_pattern`` (day, shift, service); generic (shared) accounts count as ``service``.
 
     One query loads every account when first asked; ``refresh()`` reloads (call it when
     accounts change, or periodically from the ingest worker). Django is imported lazily.
@@ -116,16 +116,15 @@ class DjangoUserDirectory:
         statuses: dict[str, str] = {}
         schedules: dict[str, str] = {}
         rows = get_user_model().objects.values_list(
-            "username", "is_active", "deactivated_at", "kind"
+            "username", "is_active", "deactivated_at", "kind", "work_pattern"
         )
-        for username, is_active, deactivated_at, kind in rows:
+        for username, is_active, deactivated_at, kind, pattern in rows:
             key = user_key(username)
             if is_active:
                 statuses[key] = ACTIVE
             else:
                 statuses[key] = DEPARTED if deactivated_at is not None else DISABLED
-            if kind == "generic":
-                schedules[key] = "service"
+            schedules[key] = "service" if kind == "generic" else pattern
         self._statuses, self._schedules = statuses, schedules
 
     def status(self, username: str) -> str | None:

@@ -9,7 +9,9 @@ transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import threading
 import time
 from collections import Counter
@@ -148,16 +150,41 @@ _INSERT = (f"INSERT INTO {RawEvent._meta.db_table} ({', '.join(_COLUMNS)}) "  # 
 _ACCEPTED, _QUARANTINED = RawStatus.ACCEPTED.value, RawStatus.QUARANTINED.value
 
 
-def _event_time(ms: Any, naive: bool) -> datetime | str | None:
-    """An event's time as the database column takes it (SQLite: naive UTC text)."""
-    if ms.__class__ is not int:
-        return None
-    try:
-        if naive:
-            return str(_EPOCH_NAIVE + timedelta(milliseconds=ms))
-        return _EPOCH_AWARE + timedelta(milliseconds=ms)
-    except OverflowError:
-        return None
+class _Times:
+    """Event times as the database column takes them: SQLite wants naive UTC text, which
+    costs a datetime per event unless the second is reused (events come roughly in order)."""
+
+    __slots__ = ("naive", "second", "text")
+
+    def __init__(self, naive: bool) -> None:
+        self.naive = naive
+        self.second = -1
+        self.text = ""
+
+    def column(self, ms: Any) -> datetime | str | None:
+        if ms.__class__ is not int:
+            return None
+        try:
+            if not self.naive:
+                return _EPOCH_AWARE + timedelta(milliseconds=ms)
+            second, millis = divmod(ms, 1000)
+            if second != self.second:
+                self.text = str(_EPOCH_NAIVE + timedelta(seconds=second))
+                self.second = second
+        except OverflowError:
+            return None
+        # As Django writes them: no fraction on whole seconds, so text comparisons agree.
+        return f"{self.text}.{millis:03d}000" if millis else self.text
+
+
+def _json_column() -> Any:
+    """How the `event` column takes a dict: JSON text on SQLite (compact, as Django would
+    read it back), the JSONField's own adapter elsewhere."""
+    if connection.vendor == "sqlite":
+        return functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"),
+                                 default=str)
+    field = RawEvent._meta.get_field("event")
+    return functools.partial(field.get_db_prep_save, connection=connection)
 
 
 def _allocate_ids(cursor: Any, vendor: str, count: int) -> list[int]:
@@ -188,8 +215,8 @@ def ingest(
     Every payload becomes one RawEvent row with its SHA-256, size and receive time
     (A11-10: accepted or quarantined with the reason, never dropped). Accepted rows carry
     search columns (event time, OCSF class, actor, source address); the full normalized
-    event is stored for the events a rule matched (the evidence behind alerts) and is
-    derived again from the raw payload for the others (`queries.normalized_event`).
+    event is stored for the events a rule matched (the evidence behind alerts); for the
+    others it can be derived again from the kept payload.
 
     Side effects: alerts raised or extended (`monitoring.alert.create` audited); a
     `monitoring.quarantine` security event when part of the batch was quarantined.
@@ -212,6 +239,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
     enricher = event_enricher()
     result = IngestResult()
     naive = connection.vendor == "sqlite"
+    times = _Times(naive)
     sha256 = hashlib.sha256
     rows: list[list[Any]] = []
     refs: list[_Ref | None] = []
@@ -267,7 +295,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
             uid = event.get("class_uid")
             rows.append([
                 None, source.pk, when_db, channel, sha256(data).hexdigest(), size, data,
-                _ACCEPTED, "", "", None, _event_time(event.get("time"), naive),
+                _ACCEPTED, "", "", None, times.column(event.get("time")),
                 uid if uid.__class__ is int and uid >= 0 else None,
                 name[:150] if name.__class__ is str else "",
                 ip[:45] if ip.__class__ is str else "",
@@ -284,10 +312,10 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
             with connection.cursor() as cursor:
                 ids = _allocate_ids(cursor, connection.vendor, len(rows))
                 if evidence:
-                    field = RawEvent._meta.get_field("event")
+                    prepare = _json_column()
                     for index, event in evidence.items():
                         event["metadata"]["uid"] = str(ids[index])
-                        rows[index][10] = field.get_db_prep_save(event, connection)
+                        rows[index][10] = prepare(event)
                 for row, row_id in zip(rows, ids, strict=True):
                     row[0] = row_id
                 cursor.executemany(_INSERT, rows)
@@ -324,21 +352,31 @@ def _raise_alerts(
     row_sources: list[EventSource],
 ) -> list[Alert]:
     """Raise or extend one alert per (rule, group key) of this batch's matches and link
-    the events behind each: the matching ones and, for a correlation, its window's."""
+    the events behind each: the matching ones and, for a correlation, its window's.
+    A batch costs one query for the open alerts, one for the extended ones, one insert per
+    new alert and one for the links."""
     grouped: dict[tuple[str, str], list[tuple[Match, int]]] = {}
     for match, index in matches:
         grouped.setdefault((match.rule_id, _group_key(match)), []).append((match, index))
+    open_alerts: dict[tuple[str, str], Alert] = {}
+    candidates = Alert.objects.select_for_update().filter(
+        state__in=OPEN_ALERT_STATES, rule_id__in={rule for rule, _ in grouped},
+        group_key__in={key for _, key in grouped},
+    ).order_by("id")
+    for alert in candidates:
+        open_alerts.setdefault((alert.rule_id, alert.group_key), alert)
     touched: dict[int, Alert] = {}
+    extended: list[Alert] = []
+    links: dict[int, set[int]] = {}
+    earlier: dict[int, set[int]] = {}
     for (rule_id, key), found in grouped.items():
         first, last = found[0][0], found[-1][0]
         received_at = _seen(rows[found[0][1]][2], None)
         times = [_seen(rows[index][11], received_at) for _, index in found]
         count = sum(match.count or 1 for match, _ in found)
         source = row_sources[found[0][1]]
-        alert = Alert.objects.select_for_update().filter(
-            rule_id=rule_id, group_key=key, state__in=OPEN_ALERT_STATES
-        ).first()
-        if alert is None:
+        existing = open_alerts.get((rule_id, key))
+        if existing is None:
             alert = Alert(
                 number=next_number("ALERT", received_at), rule_id=rule_id,
                 title=first.title[:300], level=first.level or "medium",
@@ -351,17 +389,31 @@ def _raise_alerts(
             audit_record("monitoring.alert.create", alert, actor=None, created=True)
             alert_raised(alert)  # inbox and e-mail for high and critical ones, on commit
         else:
+            alert = existing
             alert.count += count
             alert.last_seen = max(alert.last_seen, *times)
             alert.summary = _summary(last)
-            alert.save(update_fields=["count", "last_seen", "summary", "updated_at"])
-        linked = {ids[index] for _, index in found}
-        earlier = {ref.id for match, _ in found for ref in match.related
-                   if isinstance(ref, _Ref) and ref.id is not None} - linked
-        if earlier:  # rows of earlier batches that still exist (a batch may have rolled back)
-            linked.update(RawEvent.objects.filter(pk__in=earlier).values_list("pk", flat=True))
-        alert.events.add(*sorted(linked))
+            alert.updated_at = timezone.now()
+            extended.append(alert)
+        linked = links.setdefault(alert.pk, set())
+        linked.update(ids[index] for _, index in found)
+        earlier.setdefault(alert.pk, set()).update(
+            ref.id for match, _ in found for ref in match.related
+            if isinstance(ref, _Ref) and ref.id is not None and ref.id not in linked)
         touched[alert.pk] = alert
+    if extended:
+        Alert.objects.bulk_update(extended, ["count", "last_seen", "summary", "updated_at"])
+    wanted = set().union(*earlier.values())
+    if wanted:  # rows of earlier batches that still exist (a batch may have rolled back)
+        present = set(RawEvent.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        for alert_pk, refs in earlier.items():
+            links[alert_pk].update(refs & present)
+    through = Alert.events.through
+    through.objects.bulk_create(
+        [through(alert_id=alert_pk, rawevent_id=row_id)
+         for alert_pk, row_ids in links.items() for row_id in sorted(row_ids)],
+        ignore_conflicts=True, batch_size=500,
+    )
     return sorted(touched.values(), key=lambda a: -LEVEL_ORDER.get(a.level, 0))
 
 

@@ -238,7 +238,9 @@ def test_django_directory_reads_is_active_and_deactivated_at(
     make_user("bob")
     make_user("carol")
     make_user("kiosk", kind="generic")
+    make_user("dora")
     now = datetime.now(UTC)
+    User.objects.filter(username="dora").update(work_pattern="shift")
     User.objects.filter(username="bob").update(is_active=False, deactivated_at=now)
     User.objects.filter(username="carol").update(is_active=False)
     directory = DjangoUserDirectory()
@@ -247,8 +249,10 @@ def test_django_directory_reads_is_active_and_deactivated_at(
     assert directory.status("bob") == "departed"
     assert directory.status("carol") == "disabled"
     assert directory.status("nobody") is None
-    assert directory.schedule("kiosk") == "service"
-    assert directory.schedule("ana") is None
+    assert directory.schedule("kiosk") == "service"  # shared accounts run around the clock
+    assert directory.schedule("ana") == "day"  # the default
+    assert directory.schedule("dora") == "shift"
+    assert directory.schedule("nobody") is None
     User.objects.filter(username="ana").update(is_active=False,
                                                deactivated_at=now + timedelta(minutes=1))
     assert directory.status("ana") == "active"  # loaded once

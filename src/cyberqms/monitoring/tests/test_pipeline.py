@@ -4,12 +4,16 @@ normalize, detect, raise and group alerts whose lifecycle is audited (A11D-04, C
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from cyberqms.accounts.models import User
 from cyberqms.core.models import SecurityEvent
 from cyberqms.core.workflow import TransitionNotAllowed
 from cyberqms.monitoring import services
@@ -154,3 +158,38 @@ def test_banner_polls_do_not_fill_the_access_log_but_other_pages_do_cyb_01(
     refused = login(personas["author"])
     refused.get("/monitoring/banner/", headers={"X-Cyberqms-Poll": "1"})
     assert AccessDecision.objects.filter(allowed=False).count() >= 1
+
+
+def test_night_work_alerts_for_day_staff_not_for_shift_workers_cyb_04(
+    lims: EventSource, make_user: Any
+) -> None:
+    """The off-hours rule reads each account's work pattern (enrichment from accounts)."""
+    make_user("ana")  # day work, the default
+    make_user("olaf")
+    User.objects.filter(username="olaf").update(work_pattern="shift")
+    night = datetime(2026, 3, 3, 1, 30, tzinfo=UTC)  # 02:30 in Basel
+
+    def edit(user: str) -> str:
+        return (f'<134>1 {night:%Y-%m-%dT%H:%M:%S}Z lims01 lims 1 RECORD_UPDATE '
+                f'[gxp@32473 user="{user}" action="batch_record.update" outcome="success" '
+                f'src_ip="10.20.0.7" record_type="batch_record"] Record updated')
+
+    result = services.ingest(lims, [edit("olaf"), edit("ana")], channel="syslog-tcp",
+                             received_at=night)
+    assert [(a.title, a.group_key) for a in result.alerts] == [
+        ("GxP record modified off-hours or from an unusual host", "actor.user.name=ana")]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ms=st.integers(10**11, 10**14 - 1))  # epoch milliseconds as JSON lines send them
+def test_event_times_are_stored_to_the_millisecond(lims: EventSource, ms: int) -> None:
+    when = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+    line = json.dumps({"time": ms, "message": "ping", "user": "ana"})
+    jsonl = EventSource.objects.get_or_create(
+        name="json feed", defaults={"kind": "other", "system": "x", "format": "jsonl",
+                                    "created_at": T0})[0]
+    services.ingest(jsonl, [line], channel="http", received_at=T0)
+    stored = RawEvent.objects.filter(source=jsonl).latest("pk")
+    assert stored.event_time == when
+    assert RawEvent.objects.filter(source=jsonl, event_time__gte=when).latest("pk") == stored
