@@ -16,8 +16,8 @@ from .metrics import DayRow, RatePoint, ReasonCount, RuleRow
 
 STACK_ORDER = ("informational", "low", "medium", "high", "critical")  # bottom to top
 
-WIDTH = 760
-DAYS_HEIGHT = 190
+WIDTH = 640  # viewBox units: the charts scale to the panel, about 1:1 on a laptop
+DAYS_HEIGHT = 180
 SPARK_HEIGHT = 110
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 10, 24  # plot margins, room for the axis labels
 
@@ -202,7 +202,12 @@ def format_rate(per_second: float) -> str:
 
 
 def format_share(rate: float | None) -> str:
-    return "—" if rate is None else f"{100 * rate:.0f}%"
+    """A share in percent: whole numbers, one decimal below 10 % (0.2 % is not 0 %)."""
+    if rate is None:
+        return "—"
+    if 0 < rate < 0.1:
+        return f"{100 * rate:.1f}%"
+    return f"{100 * rate:.0f}%"
 
 
 def format_when(moment: datetime | None) -> str:

@@ -226,7 +226,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     alerts, events = figures.alerts, figures.events
     fmt = charts.format_duration
     tiles = [
-        {"key": "alerts", "label": "Alerts raised", "value": str(alerts.total),
+        {"key": "alerts", "label": "Alerts raised", "value": f"{alerts.total:,}",
          "sub": f"{alerts.by_level['critical'] + alerts.by_level['high']} high or critical"},
         {"key": "detect", "label": "Time to detect",
          "value": fmt(alerts.time_to_detect.median_s),
@@ -270,6 +270,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "peak": charts.format_rate(events.peak_per_second),
             "peak_minute": charts.format_when(events.peak_minute),
             "quarantined_share": charts.format_share(events.quarantined_share),
+            "total": f"{events.total:,}", "accepted": f"{events.accepted:,}",
+            "quarantined": f"{events.quarantined:,}",
         } if events else None,
         "reasons": charts.reason_bars(events.quarantined_by_reason) if events else [],
         "quarantine_url": reverse("monitoring:events") + "?status=quarantined",

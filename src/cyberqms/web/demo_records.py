@@ -48,6 +48,7 @@ from cyberqms.deviations.models import Deviation
 from cyberqms.trail.models import AuditEntry
 
 from . import demo_content as content
+from . import demo_monitoring
 
 SEED = 2026
 SIMULATED_DAYS = 563  # about 18.5 months
@@ -114,6 +115,10 @@ class Timeline:
 
     def start(self, when: dt.datetime, script: Script, name: str) -> None:
         heapq.heappush(self._heap, (when, next(self._order), name, script))
+
+    def next_at(self) -> dt.datetime | None:
+        """When the next waiting step is due (during a step: of another script)."""
+        return self._heap[0][0] if self._heap else None
 
     def run(self, after_step: Callable[[], None] = lambda: None) -> None:
         while self._heap:
@@ -295,8 +300,12 @@ class RecordLoader:
         changes = self._change_templates(n_change)
         for i, when in enumerate(self._moments(n_change, first, last, recent=2)):
             self.timeline.start(when, self.change(i, n_change, changes[i]), f"change {i + 1}")
+        monitoring = demo_monitoring.schedule(self)
+        self.say(f"  · security monitoring goes live {monitoring.start:%Y-%m-%d}: the plant's "
+                 "events fed through ingest, alerts triaged")
         self.say(f"  · running the timeline {start:%Y-%m-%d} → {self.end:%Y-%m-%d}")
         self.timeline.run(self._progress)
+        self.say(f"  · {monitoring.finish().line()}")
         summary = summarize()
         summary.steps = self.timeline.steps
         summary.elapsed = time.monotonic() - started

@@ -277,7 +277,8 @@ def test_durations_read_like_a_person_would_say_them(seconds: float | None, text
 def test_rates_and_shares_are_formatted() -> None:
     assert [charts.format_rate(x) for x in (0, 0.004, 0.0833, 12.34, 2345.6)] == [
         "0", "<0.01", "0.08", "12.3", "2,346"]
-    assert [charts.format_share(x) for x in (None, 0.0, 0.5, 1 / 3)] == ["—", "0%", "50%", "33%"]
+    assert [charts.format_share(x) for x in (None, 0.0, 0.0024, 0.5, 1 / 3)] == [
+        "—", "0%", "0.2%", "50%", "33%"]
     assert [charts.nice_step(x) for x in (0, 3, 9, 41, 0.3)] == [1.0, 1, 2.5, 20, 0.1]
 
 
