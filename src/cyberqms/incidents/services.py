@@ -179,11 +179,13 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
     security officer (`duty_officer`), who is told.
 
     Returns the incident, or None when nothing was opened (below the level, already
-    escalated, no site, nobody to assign it to — the last two are logged).
+    escalated, closed by a person meanwhile, no site, nobody to assign it to — the last two
+    are logged).
     Side effects: audit entry `incidents.incident.create` by the system, with the reason;
     inbox entries for the owner (assignment) and the site's QA managers (info) on commit.
     """
     from cyberqms.accounts.enums import Role
+    from cyberqms.monitoring.enums import OPEN_ALERT_STATES
     from cyberqms.monitoring.notices import holders
     from cyberqms.notifications.services import notify
 
@@ -204,6 +206,8 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
             alert = _locked_unescalated(alert)
         except ValidationError:
             return None
+        if alert.state not in OPEN_ALERT_STATES:
+            return None  # closed by a person (false positive, resolved) before the worker ran
         incident = _incident_for(alert, site=site, owner=owner, originator=owner, title="",
                                  due_date=None)
         incident.auto_escalated = True

@@ -163,6 +163,20 @@ def test_an_alert_a_person_escalated_first_is_left_alone(
     assert by_hand.auto_escalated is False
 
 
+def test_an_alert_closed_before_the_worker_ran_is_not_escalated(
+    lims: EventSource, personas: dict[str, Any], settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        [alert] = monitoring.ingest(lims, brute_force(lims), channel="syslog-tcp",
+                                    received_at=T0).alerts
+    monitoring.alert_transition(alert, "false_positive", actor=personas["it_security"],
+                                reason="Penetration test, ticket PT-7.")
+    settings.CYBERQMS_AUTO_ESCALATE_LEVEL = "high"
+    assert escalate_alert.call(alert.pk) == {"alert": alert.number, "incident": None}
+    assert Incident.objects.count() == 0
+
+
 def test_nobody_to_assign_it_to_is_logged_and_opens_nothing(
     lims: EventSource, personas: dict[str, Any], settings: Any,
     django_capture_on_commit_callbacks: Any, caplog: Any,
