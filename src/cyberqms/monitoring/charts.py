@@ -87,6 +87,16 @@ def nice_step(peak: float, intervals: int = 4) -> float:
     return 10 * magnitude  # pragma: no cover - the loop always returns
 
 
+def axis(peak: float, *, whole: bool = False) -> tuple[float, int]:
+    """(step, intervals) of a value axis from 0 to just above `peak`: at most 4 nice
+    steps; whole-number steps for counts."""
+    step = nice_step(peak)
+    if whole:
+        step = max(1.0, float(math.ceil(step)))
+    intervals = max(1, math.ceil(peak / step - 1e-9)) if peak > 0 else 1
+    return step, intervals
+
+
 def _x_ticks(count: int, x_of: list[float], labels: list[str], height: int, most: int = 8
              ) -> list[Tick]:
     """Labels under the plot, at most `most` of them, evenly spread."""
@@ -102,9 +112,8 @@ def days_chart(days: Sequence[DayRow]) -> DaysChart:
     plot_h = DAYS_HEIGHT - TOP - BOTTOM
     base = TOP + plot_h
     peak = max((d.total for d in days), default=0)
-    step = max(1.0, float(math.ceil(nice_step(peak))))
-    top_value = step * 4
-    scale = plot_h / top_value
+    step, intervals = axis(peak, whole=True)
+    scale = plot_h / (step * intervals)
     slot = plot_w / max(len(days), 1)
     bar = max(min(slot * 0.72, 28), 1.0)
     rects: list[Rect] = []
@@ -122,7 +131,7 @@ def days_chart(days: Sequence[DayRow]) -> DaysChart:
             rects.append(Rect(round(x, 1), round(y, 1), round(bar, 1), round(height, 1),
                               f"lvl-{level}", f"{day.day:%Y-%m-%d}: {n} {level}"))
     y_ticks = [Tick(LEFT - 6, round(base - k * step * scale, 1), f"{k * step:g}")
-               for k in range(5)]
+               for k in range(intervals + 1)]
     labels = [f"{d.day:%b %d}" for d in days]
     return DaysChart(WIDTH, DAYS_HEIGHT, rects, y_ticks,
                      _x_ticks(len(days), centres, labels, DAYS_HEIGHT), LEFT, WIDTH - RIGHT,
@@ -135,16 +144,16 @@ def sparkline(series: Sequence[RatePoint], bucket_seconds: int) -> Sparkline:
     plot_h = SPARK_HEIGHT - TOP - BOTTOM
     base = TOP + plot_h
     peak = max((p.per_second for p in series), default=0.0)
-    step = nice_step(peak) if peak > 0 else 0.25
-    scale = plot_h / (step * 4)
+    step, intervals = axis(peak) if peak > 0 else (0.25, 4)
+    scale = plot_h / (step * intervals)
     n = len(series)
     xs = [round(LEFT + (i * plot_w / (n - 1) if n > 1 else plot_w / 2), 1) for i in range(n)]
     points = [f"{x},{round(base - p.per_second * scale, 1)}"
               for x, p in zip(xs, series, strict=True)]
     line = ("M" + " L".join(points)) if points else ""
     area = f"M{xs[0]},{base} L" + " L".join(points) + f" L{xs[-1]},{base} Z" if points else ""
-    y_ticks = [Tick(LEFT - 6, round(base - k * step * scale, 1), format_rate(k * step))
-               for k in (0, 2, 4)]
+    y_ticks = [Tick(LEFT - 6, round(base - k * step * scale, 1), f"{k * step:g}")
+               for k in range(intervals + 1)]
     fmt = "%b %d" if bucket_seconds >= 86400 or n > 48 else "%H:%M"
     labels = [f"{p.start:{fmt}}" for p in series]
     # Hourly buckets over days: label the midnight buckets only.
@@ -190,10 +199,13 @@ def format_duration(seconds: float | None) -> str:
 
 
 def format_rate(per_second: float) -> str:
+    """Events per second: two significant digits below 10 (0.0034), fewer above."""
     if per_second == 0:
         return "0"
+    if per_second < 0.0001:
+        return "<0.0001"
     if per_second < 0.01:
-        return "<0.01"
+        return f"{per_second:.2g}"
     if per_second < 10:
         return f"{per_second:.2f}"
     if per_second < 100:

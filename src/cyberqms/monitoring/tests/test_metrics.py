@@ -275,8 +275,8 @@ def test_durations_read_like_a_person_would_say_them(seconds: float | None, text
 
 
 def test_rates_and_shares_are_formatted() -> None:
-    assert [charts.format_rate(x) for x in (0, 0.004, 0.0833, 12.34, 2345.6)] == [
-        "0", "<0.01", "0.08", "12.3", "2,346"]
+    assert [charts.format_rate(x) for x in (0, 0.00001, 0.00342, 0.0833, 12.34, 2345.6)] == [
+        "0", "<0.0001", "0.0034", "0.08", "12.3", "2,346"]
     assert [charts.format_share(x) for x in (None, 0.0, 0.0024, 0.5, 1 / 3)] == [
         "—", "0%", "0.2%", "50%", "33%"]
     assert [charts.nice_step(x) for x in (0, 3, 9, 41, 0.3)] == [1.0, 1, 2.5, 20, 0.1]
@@ -293,7 +293,12 @@ def test_day_chart_stacks_levels_with_critical_on_top(
     ]
     base = chart.y_ticks[0].y
     assert all(r.y + r.height == pytest.approx(base) for r in chart.rects)
-    assert [t.text for t in chart.y_ticks] == ["0", "1", "2", "3", "4"]
+    assert [t.text for t in chart.y_ticks] == ["0", "1"]  # whole alerts, up to the peak
+    assert [(charts.axis(x, whole=True)) for x in (0, 3, 5, 8, 41)] == [
+        (1.0, 1), (1.0, 3), (2.0, 3), (2.0, 4), (20.0, 3)]
+    spark = charts.sparkline(week(personas["it_security"]).events.series, 3600)  # type: ignore[union-attr]
+    # The busiest hour had 5 events: 0.0014 per second.
+    assert [t.text for t in spark.y_ticks] == ["0", "0.0005", "0.001", "0.0015"]
     assert [t.text for t in chart.x_ticks] == [
         "Nov 13", "Nov 14", "Nov 15", "Nov 16", "Nov 17", "Nov 18", "Nov 19", "Nov 20"]
 
