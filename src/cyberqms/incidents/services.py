@@ -189,7 +189,7 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
     from cyberqms.monitoring.notices import holders
     from cyberqms.notifications.services import notify
 
-    if not escalates_automatically(alert.level):
+    if not escalates_automatically(alert.level) or alert.state not in OPEN_ALERT_STATES:
         return None
     site = alert.site or (alert.source.site if alert.source_id else None)
     if site is None:
