@@ -219,13 +219,13 @@ class Overview:
 
 
 class TimeBucket(Func):
-    """The UTC minute, hour or day of a timestamp as text ("2026-11-20 09:15"), computed by
-    built-in SQL on both backends: Django's Trunc calls a Python function per row on SQLite,
-    too slow for grouping a month of events."""
+    """The UTC minute, hour or day of a timestamp, for grouping, computed by built-in SQL
+    on both backends (Django's Trunc calls a Python function per row on SQLite, too slow
+    for grouping a month of events): text on SQLite ("2026-11-20 09:15"), a naive UTC
+    timestamp on PostgreSQL. `parse` turns either into an aware datetime."""
 
     output_field = CharField()
     LENGTH = {"minute": 16, "hour": 13, "day": 10}  # of SQLite's "YYYY-MM-DD HH:MM:SS"
-    PATTERN = {"minute": "YYYY-MM-DD HH24:MI", "hour": "YYYY-MM-DD HH24", "day": "YYYY-MM-DD"}
     PARSE = {"minute": "%Y-%m-%d %H:%M", "hour": "%Y-%m-%d %H", "day": "%Y-%m-%d"}
 
     def __init__(self, expression: Any, unit: str) -> None:
@@ -241,9 +241,11 @@ class TimeBucket(Func):
                            **extra)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        pattern = self.PATTERN[self.unit]
+        # date_trunc on the UTC wall time: a timestamp without time zone (cheaper than
+        # to_char); `parse` reads both shapes.
         return self.as_sql(compiler, connection,
-                           template=f"to_char(%(expressions)s AT TIME ZONE 'UTC', '{pattern}')",
+                           template=f"date_trunc('{self.unit}', %(expressions)s AT TIME ZONE "
+                                    "'UTC')",
                            **extra)
 
     def as_mysql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
@@ -252,8 +254,11 @@ class TimeBucket(Func):
     as_oracle = as_mysql
 
     @classmethod
-    def parse(cls, text: str, unit: str) -> datetime:
-        return datetime.strptime(text, cls.PARSE[unit]).replace(tzinfo=UTC)
+    def parse(cls, value: str | datetime, unit: str) -> datetime:
+        """The bucket's start, aware UTC (SQLite gives text, PostgreSQL a naive UTC time)."""
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC)
+        return datetime.strptime(value, cls.PARSE[unit]).replace(tzinfo=UTC)
 
 
 def _duration(later: Any, earlier: Any) -> Expression:
