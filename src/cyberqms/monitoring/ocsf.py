@@ -428,6 +428,7 @@ _AUTH_ENTITIES: Final = frozenset({None, "auth", "user", "account", "session", "
 _ACTION_SPLIT = re.compile(r"[.:/\s]+")
 
 
+@lru_cache(maxsize=4096)  # applications repeat a small vocabulary of actions
 def classify_action(action: str) -> tuple[int, int, str | None] | None:
     """(class_uid, activity_id, record_type) for an application action such as
     ``batch_record.update``, ``audit_trail.export``, ``plc.config.download`` or ``login``."""
@@ -470,18 +471,17 @@ def new_event(
     source: SourceInfo,
 ) -> dict[str, Any]:
     """An OCSF dict with the classification, time, severity, status and GxP defaults set."""
-    class_name, activities = CLASSES.get(class_uid, ("Unknown", {}))
-    category_uid = class_uid // 1000
-    activity_name = activities.get(activity_id, "Other" if activity_id == 99 else "Unknown")
+    class_name, category_uid, category_name, activity_name, type_name = _names(
+        class_uid, activity_id)
     return {
         "class_uid": class_uid,
         "class_name": class_name,
         "category_uid": category_uid,
-        "category_name": CATEGORIES.get(category_uid, "Unknown"),
+        "category_name": category_name,
         "activity_id": activity_id,
         "activity_name": activity_name,
         "type_uid": class_uid * 100 + activity_id,
-        "type_name": f"{class_name}: {activity_name}",
+        "type_name": type_name,
         "time": time,
         "severity_id": severity_id,
         "severity": SEVERITIES.get(severity_id, "Unknown"),
@@ -491,6 +491,16 @@ def new_event(
         "metadata": {"version": OCSF_VERSION, "log_name": source.name, "product": {}},
         "gxp": event_gxp_defaults(source),
     }
+
+
+@lru_cache(maxsize=1024)  # bounded: OCSF passthrough input may carry any ids
+def _names(class_uid: int, activity_id: int) -> tuple[str, int, str, str, str]:
+    """(class name, category uid, category name, activity name, type name)."""
+    class_name, activities = CLASSES.get(class_uid, ("Unknown", {}))
+    category_uid = class_uid // 1000
+    activity_name = activities.get(activity_id, "Other" if activity_id == 99 else "Unknown")
+    return (class_name, category_uid, CATEGORIES.get(category_uid, "Unknown"), activity_name,
+            f"{class_name}: {activity_name}")
 
 
 def _set_user(event: dict[str, Any], user: str | None, *, target: str | None = None) -> None:
@@ -745,20 +755,15 @@ def _from_cef(cef: CefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, 
         event["gxp"]["equipment"] = get(event, "device.hostname")
     if cef.labels:
         put(event, "unmapped.labels", cef.labels)
-    labelled = cef_label_keys(cef)
+    # Unmapped keys, without labels and the labelled values (cs1 when cs1Label is set).
     rest = {
         k: v
         for k, v in ext.items()
-        if k not in _CEF_MAPPED and k not in labelled and not k.endswith("Label")
+        if k not in _CEF_MAPPED and not k.endswith("Label") and k + "Label" not in ext
     }
     if rest:
         put(event, "unmapped.cef", rest)
     return event
-
-
-def cef_label_keys(cef: CefEvent) -> set[str]:
-    """Extension keys whose value is in ``labels`` (``cs1`` when ``cs1Label`` is set)."""
-    return {k[:-5] for k in cef.extension if k.endswith("Label")}
 
 
 _LEEF_MAPPED: Final = frozenset(

@@ -25,7 +25,9 @@ LABELLED_KEYS: Final = frozenset(
     + ["deviceCustomDate1", "deviceCustomDate2"]
 )
 
-_EXT_KEY = re.compile(r"(?:^| )([A-Za-z0-9_.\[\]-]+)=")
+# A key follows a space; the text gets a leading space so that its first key does too
+# (a pattern that starts with a literal lets the regex engine skip ahead to each space).
+_EXT_KEY = re.compile(r" ([A-Za-z0-9_.\[\]-]+)=")
 _EXT_ESCAPE = re.compile(r"\\([=\\nr])")
 _EXT_UNESCAPED: Final = {"=": "=", "\\": "\\", "n": "\n", "r": "\r"}
 _HEADER_FIELD = re.compile(r"((?:[^|\\]|\\.)*)\|", re.DOTALL)
@@ -78,7 +80,7 @@ def parse_extension(text: str) -> dict[str, str]:
     """CEF ``key=value`` pairs separated by spaces; values may contain unescaped spaces."""
     result: dict[str, str] = {}
     # [text before the first key, key1, value1, key2, value2, …] in one pass of the regex.
-    parts = _EXT_KEY.split(text)
+    parts = _EXT_KEY.split(" " + text)
     if len(parts) == 1:
         if text.strip():
             raise ParseError("bad_extension", "no key=value pair")
