@@ -985,7 +985,11 @@ def _from_ocsf(record: Mapping[str, Any], source: SourceInfo, fallback_ms: int) 
         raise ParseError("invalid_ocsf", "class_uid is required")
     activity_id = _require_int(record, "activity_id", 0, 99) or 0
     severity_id = _require_int(record, "severity_id", 0, 99) or 0
+    if severity_id not in SEVERITIES:
+        raise ParseError("invalid_ocsf", "severity_id must be 0-6 or 99")
     status_id = _require_int(record, "status_id", 0, 99)
+    if status_id is not None and status_id not in STATUSES:
+        raise ParseError("invalid_ocsf", "status_id must be 0, 1, 2 or 99")
     raw_time = record.get("time")
     time = parse_time(raw_time) if raw_time is not None else fallback_ms
     if time is None:

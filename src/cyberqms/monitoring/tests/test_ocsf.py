@@ -505,3 +505,11 @@ def test_fuzz_json_normalization_raises_only_parse_error(record: dict[str, Any])
         assert exc.reason == "invalid_ocsf"  # noqa: PT017 - hypothesis drives the input
         return
     _check_shape(event)
+
+
+@pytest.mark.parametrize(("field", "value"), [("severity_id", 7), ("status_id", 3)])
+def test_ocsf_passthrough_refuses_ids_outside_the_enumeration(field: str, value: int) -> None:
+    record = {"class_uid": 3002, "activity_id": 1, "time": 1772359200000, field: value}
+    with pytest.raises(ParseError) as refused:
+        normalize(record, source=SOURCE, received_at=RECEIVED)
+    assert (refused.value.reason, field in str(refused.value)) == ("invalid_ocsf", True)
