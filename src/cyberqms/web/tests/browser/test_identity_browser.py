@@ -35,13 +35,13 @@ EXPECTED_NAV: dict[str, set[str]] = {
     "author": {"Home", "Notifications", *QUALITY, "Profile and security", "API"},
     "it_security": {
         "Home", "Notifications", *QUALITY, "Audit trail", "Trail status", "Trail reviews",
-        "Security alerts", "Security events", "Access decisions", "Integrations", "Users",
-        "Profile and security", "API",
+        "Monitoring", "Security alerts", "Security events", "Access decisions",
+        "Integrations", "Users", "Profile and security", "API",
     },
     "auditor": {
         "Home", "Notifications", *QUALITY, "Audit trail", "Trail status", "Trail reviews",
-        "Security alerts", "Security events", "Access decisions", "Integrations", "Users",
-        "Profile and security", "API",
+        "Monitoring", "Security alerts", "Security events", "Access decisions",
+        "Integrations", "Users", "Profile and security", "API",
     },
     # administrators hold no GxP rights (DI-01): no quality records in their navigation
     "admin": {
