@@ -26,13 +26,32 @@ SOURCE_NAME = "cyberqms"
 NOT_FORWARDED = ("monitoring.",)
 
 
-def as_line(event: SecurityEvent) -> str:
+def as_line(event: SecurityEvent, site: str = "") -> str:
+    """The event as a JSON line; `site`: the site of the account it is about, if known
+    (the alert it may raise then belongs to that site)."""
+    data = dict(event.data or {})
+    if site and "site" not in data:
+        data["site"] = site
     return json.dumps({
         "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
         "kind": event.kind, "severity": event.severity, "username": event.username,
         "actor_id": event.actor_id, "source_ip": event.source_ip, "channel": event.channel,
-        "message": event.message, "data": event.data or {},
+        "message": event.message, "data": data,
     }, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def account_sites(events: list[SecurityEvent]) -> dict[str, str]:
+    """Lower-cased username → site code, for the accounts the events name (one query)."""
+    from django.db.models.functions import Lower
+
+    from cyberqms.accounts.models import User
+
+    names = {e.username.lower() for e in events if e.username}
+    names |= {str(e.data.get("subject", "")).lower() for e in events
+              if isinstance(e.data, dict) and e.data.get("subject")}
+    rows = User.objects.filter(site__isnull=False).annotate(name=Lower("username")).filter(
+        name__in=[n for n in names if n]).values_list("username", "site__code")
+    return {name.lower(): code for name, code in rows}
 
 
 def qms_source() -> EventSource:
@@ -65,6 +84,12 @@ def ingest_own_events(ids: list[int]) -> dict[str, Any]:
     events = list(SecurityEvent.objects.filter(pk__in=ids).order_by("pk"))
     if not events:
         return {"received": 0}
-    result = ingest(qms_source(), [as_line(e) for e in events], channel="qms")
+    sites = account_sites(events)
+
+    def site_of(event: SecurityEvent) -> str:
+        subject = event.data.get("subject") if isinstance(event.data, dict) else None
+        return sites.get(event.username.lower(), "") or sites.get(str(subject or "").lower(), "")
+
+    result = ingest(qms_source(), [as_line(e, site_of(e)) for e in events], channel="qms")
     return {"received": result.received, "accepted": result.accepted,
             "alerts": [a.number for a in result.alerts]}

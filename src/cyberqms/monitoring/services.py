@@ -151,15 +151,16 @@ _ACCEPTED, _QUARANTINED = RawStatus.ACCEPTED.value, RawStatus.QUARANTINED.value
 
 
 class _Times:
-    """Event times as the database column takes them: SQLite wants naive UTC text, which
-    costs a datetime per event unless the second is reused (events come roughly in order)."""
+    """Event times as the database column takes them. SQLite wants naive UTC text as Django
+    writes it ("YYYY-MM-DD HH:MM:SS[.ffffff]"); building a datetime per event costs more
+    than the arithmetic below, which reuses the day's date text."""
 
-    __slots__ = ("naive", "second", "text")
+    __slots__ = ("day", "day_text", "naive")
 
     def __init__(self, naive: bool) -> None:
         self.naive = naive
-        self.second = -1
-        self.text = ""
+        self.day = -1
+        self.day_text = ""
 
     def column(self, ms: Any) -> datetime | str | None:
         if ms.__class__ is not int:
@@ -167,14 +168,18 @@ class _Times:
         try:
             if not self.naive:
                 return _EPOCH_AWARE + timedelta(milliseconds=ms)
-            second, millis = divmod(ms, 1000)
-            if second != self.second:
-                self.text = str(_EPOCH_NAIVE + timedelta(seconds=second))
-                self.second = second
+            day, in_day = divmod(ms, 86_400_000)
+            if day != self.day:
+                self.day_text = str((_EPOCH_NAIVE + timedelta(days=day)).date())
+                self.day = day
         except OverflowError:
             return None
-        # As Django writes them: no fraction on whole seconds, so text comparisons agree.
-        return f"{self.text}.{millis:03d}000" if millis else self.text
+        seconds, millis = divmod(in_day, 1000)
+        minutes, second = divmod(seconds, 60)
+        hour, minute = divmod(minutes, 60)
+        if millis:  # as Django writes them: no fraction on whole seconds
+            return f"{self.day_text} {hour:02d}:{minute:02d}:{second:02d}.{millis:03d}000"
+        return f"{self.day_text} {hour:02d}:{minute:02d}:{second:02d}"
 
 
 def _json_column() -> Any:
@@ -247,19 +252,23 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
     evidence: dict[int, dict[str, Any]] = {}
     matches: list[tuple[Match, int]] = []
     quarantined: dict[int, Counter[str]] = {}
-    sources: dict[int, tuple[EventSource, ocsf.SourceInfo, Format]] = {}
+    # Per source object of the batch (by identity: the pk is a property worth skipping).
+    known_sources: dict[int, tuple[EventSource, ocsf.SourceInfo, Format, int, bool]] = {}
+    sources: dict[int, EventSource] = {}
     last_when: datetime | None = None
     when_db: Any = None
     with _pipeline_lock:
         for source, payload, channel, when in items:
-            known = sources.get(source.pk)
+            known = known_sources.get(id(source))
             if known is None:
-                known = sources[source.pk] = (
-                    source, source_info(source), cast("Format", source.format))
-            if not source.is_active:
+                known = known_sources[id(source)] = (
+                    source, source_info(source), cast("Format", source.format), source.pk,
+                    source.is_active)
+                sources[source.pk] = source
+            _, info, fmt, source_pk, active = known
+            if not active:
                 result.refused += 1
                 continue
-            info, fmt = known[1], known[2]
             if when is not last_when:
                 last_when = when
                 when_db = str(when.astimezone(UTC).replace(tzinfo=None)) if naive else when
@@ -272,8 +281,8 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 event = ocsf.normalize(parsed, source=info, received_at=when)
             except ParseError as exc:
                 reason = exc.reason[:40]
-                quarantined.setdefault(source.pk, Counter())[reason] += 1
-                rows.append([None, source.pk, when_db, channel, sha256(data).hexdigest(),
+                quarantined.setdefault(source_pk, Counter())[reason] += 1
+                rows.append([None, source_pk, when_db, channel, sha256(data).hexdigest(),
                              size, data[:MAX_PAYLOAD_BYTES], _QUARANTINED, reason,
                              str(exc)[:300], None, None, None, "", ""])
                 refs.append(None)
@@ -294,7 +303,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
             ip = src.get("ip") if src.__class__ is dict else None
             uid = event.get("class_uid")
             rows.append([
-                None, source.pk, when_db, channel, sha256(data).hexdigest(), size, data,
+                None, source_pk, when_db, channel, sha256(data).hexdigest(), size, data,
                 _ACCEPTED, "", "", None, times.column(event.get("time")),
                 uid if uid.__class__ is int and uid >= 0 else None,
                 name[:150] if name.__class__ is str else "",
@@ -325,7 +334,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
             if matches:
                 result.alerts = _raise_alerts(matches, ids, rows, row_sources)
     for source_pk, counts in quarantined.items():
-        source = sources[source_pk][0]
+        source = sources[source_pk]
         total = sum(1 for s in row_sources if s.pk == source_pk)
         emit_security_event(
             "monitoring.quarantine", severity=Severity.LOW,
@@ -365,6 +374,13 @@ def _raise_alerts(
     ).order_by("id")
     for alert in candidates:
         open_alerts.setdefault((alert.rule_id, alert.group_key), alert)
+    # An alert belongs to the site its event names (gxp.site: a central directory or
+    # cyberqms itself serves several sites), else to its source's site.
+    from cyberqms.accounts.models import Site
+
+    codes = {ocsf.get(match.event, "gxp.site") for match, _ in matches}
+    sites = {site.code: site for site in Site.objects.filter(
+        code__in=[c for c in codes if isinstance(c, str) and c])}
     touched: dict[int, Alert] = {}
     extended: list[Alert] = []
     links: dict[int, set[int]] = {}
@@ -375,13 +391,14 @@ def _raise_alerts(
         times = [_seen(rows[index][11], received_at) for _, index in found]
         count = sum(match.count or 1 for match, _ in found)
         source = row_sources[found[0][1]]
+        site = sites.get(ocsf.get(first.event, "gxp.site") or "") or source.site
         existing = open_alerts.get((rule_id, key))
         if existing is None:
             alert = Alert(
                 number=next_number("ALERT", received_at), rule_id=rule_id,
                 title=first.title[:300], level=first.level or "medium",
                 techniques=list(first.techniques), requirements=list(first.requirements),
-                group_key=key, site=source.site, source=source, first_seen=min(times),
+                group_key=key, site=site, source=source, first_seen=min(times),
                 last_seen=max(times), count=count, summary=_summary(last),
                 context=dict(first.context or {}), created_at=received_at,
             )

@@ -68,3 +68,22 @@ def test_the_pipeline_does_not_echo_its_own_events(
     with django_capture_on_commit_callbacks(execute=True):
         emit_security_event("monitoring.quarantine", severity=Severity.LOW, message="x")
     assert RawEvent.objects.count() == 0
+
+
+def test_an_alert_on_a_qms_account_belongs_to_that_accounts_site(
+    django_capture_on_commit_callbacks: Any, make_user: Any,
+) -> None:
+    """Incidents need a site: the cyberqms source serves every site, so an alert about an
+    account is the account's site's (and unknown accounts leave it to the source)."""
+    from cyberqms.accounts.models import Site, User
+
+    dub = Site.objects.create(code="DUB", name="Dublin", time_zone="Europe/Dublin")
+    make_user("ciaran")
+    User.objects.filter(username="ciaran").update(site=dub)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for _ in range(10):
+            fail("Ciaran", "192.0.2.45")  # sign-in names are case-insensitive
+            fail("nobody", "192.0.2.46")
+    sites = dict(Alert.objects.values_list("group_key", "site__code"))
+    assert sites == {"actor.user.name=Ciaran|src_endpoint.ip=192.0.2.45": "DUB",
+                     "actor.user.name=nobody|src_endpoint.ip=192.0.2.46": None}
