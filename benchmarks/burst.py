@@ -138,11 +138,15 @@ def wait_for_rows(channel: str, target: int, listener: Listener, *, quiet_s: flo
         if count >= target:
             return now - started
         s = listener.stats
-        settled = s and s.get("queue", 1) == 0 and (
-            s.get("accepted", 0) + s.get("quarantined", 0) + s.get("failed", 0)
-            >= s.get("received", 0))
+        handled = sum(s.get(key, 0) for key in (
+            "accepted", "quarantined", "failed", "overflow", "unknown"))
+        settled = s and s.get("queue", 1) == 0 and handled >= s.get("received", 0)
         if settled and now - last_change > quiet_s:
             return last_change - started
+        if listener.proc.poll() is not None:
+            raise SystemExit("the listener ended:\n" + "".join(listener.lines[-20:]))
+        if now - last_change > 300:
+            raise SystemExit(f"no progress for 300 s at {count} rows; listener: {s}")
         time.sleep(0.05)
 
 

@@ -41,7 +41,7 @@ from cyberqms.core.models import Severity
 
 from .models import EventSource
 from .parsers import FrameDecoder, ParseError
-from .services import SourceRefused, ingest
+from .services import Received, ingest_received
 
 logger = logging.getLogger("cyberqms.monitoring.listener")
 
@@ -379,40 +379,36 @@ class SyslogListener:
                 return
 
     def _ingest_batch(self, batch: list[_Item]) -> None:
-        """In the database thread: one `ingest` call per run of one source and channel
-        (received within one second, since a batch carries one receive time)."""
+        """In the database thread: the whole batch in one `ingest_received` call (one
+        transaction), each event with its own source, channel and receive time."""
         close_old_connections()
-        start = 0
-        for end in range(1, len(batch) + 1):
-            first = batch[start]
-            if end < len(batch):
-                nxt = batch[end]
-                if (nxt.source_id == first.source_id and nxt.channel == first.channel
-                        and (nxt.received_at - first.received_at).total_seconds() < 1):
-                    continue
-            self._ingest_run(batch[start:end])
-            start = end
-
-    def _ingest_run(self, run: list[_Item]) -> None:
-        first = run[0]
-        source = self.directory.source(first.source_id)
-        if source is None:  # the directory was reloaded without this source
-            self.stats.unknown += len(run)
-            self._report_now("monitoring.source.unknown", first.address, "refused", len(run))
+        items: list[Received] = []
+        gone: Counter[str] = Counter()
+        for item in batch:
+            source = self.directory.source(item.source_id)
+            if source is None:  # the directory was reloaded without this source
+                gone[item.address] += 1
+                continue
+            items.append((source, item.payload, item.channel, item.received_at))
+        for address, count in gone.items():
+            self.stats.unknown += count
+            self._report_now("monitoring.source.unknown", address, "refused", count)
+        if not items:
             return
         try:
-            with acting_context(RequestContext(channel="system", source_ip=first.address)):
-                result = ingest(source, [i.payload for i in run], channel=first.channel,
-                                received_at=first.received_at)
-        except SourceRefused:
-            self.stats.unknown += len(run)
-            self._report_now("monitoring.source.unknown", first.address, "inactive", len(run))
-            return
+            with acting_context(RequestContext(channel="system")):
+                result = ingest_received(items)
         except Exception:
-            logger.exception("ingest of %d events from %s failed", len(run), source.name)
-            self.stats.failed += len(run)
-            self._report_now("monitoring.ingest.failed", first.address, source.name, len(run))
+            senders = sorted({item.address for item in batch})
+            logger.exception("ingest of %d events from %s failed", len(items),
+                             ", ".join(senders))
+            self.stats.failed += len(items)
+            self._report_now("monitoring.ingest.failed", senders[0],
+                             f"{len(senders)} sender(s)", len(items))
             return
+        if result.refused:  # deactivated since the directory was loaded
+            self.stats.unknown += result.refused
+            self._report_now("monitoring.source.unknown", "", "inactive", result.refused)
         self.stats.accepted += result.accepted
         self.stats.quarantined += result.quarantined
         self.stats.reasons.update(result.reasons)
@@ -459,8 +455,11 @@ class SyslogListener:
 
     def _report_now(self, kind: str, address: str, detail: str, count: int) -> None:
         messages = {
-            "monitoring.source.unknown": f"{count} syslog message(s) or connection(s) from "
-                                         f"{address}, which no active event source claims",
+            "monitoring.source.unknown": (
+                f"{count} syslog message(s) or connection(s) from {address}, which no "
+                "active event source claims" if address else
+                f"{count} syslog message(s) from event sources deactivated meanwhile, "
+                "not kept"),
             "monitoring.overflow": (
                 f"{count} UDP syslog datagram(s) were dropped by the operating system before "
                 "the listener could read them (receive buffer full)"
@@ -469,8 +468,8 @@ class SyslogListener:
                 "queue in time and were not kept"),
             "monitoring.frame.rejected": f"{count} TCP syslog frame(s) from {address} refused "
                                          f"by the framing ({detail})",
-            "monitoring.ingest.failed": f"{count} event(s) from {address} could not be "
-                                        "written; see the listener's log",
+            "monitoring.ingest.failed": f"{count} event(s) from {address} ({detail}) "
+                                        "could not be written; see the listener's log",
         }
         severity = Severity.LOW if kind == "monitoring.source.unknown" else Severity.MEDIUM
         try:

@@ -6,6 +6,7 @@ refused tokens are turned away with a reason and recorded as security events (P1
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from collections import Counter
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,19 @@ from cyberqms.monitoring.parsers import FrameDecoder, ParseError
 from cyberqms.monitoring.tests.test_transport import RunningListener, benign, octet, post
 
 MAX_PAYLOAD = services.MAX_PAYLOAD_BYTES
+
+POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+NUL_ON_POSTGRES = pytest.mark.xfail(
+    POSTGRES, strict=True, raises=Exception,
+    reason="PostgreSQL text and jsonb refuse NUL: services.ingest_received must replace it in "
+           "detail, actor, src_ip and the stored event (reported to the lead)")
+
+
+def without_nul_on_postgres(data: bytes) -> bytes:
+    """Until ingest replaces NUL in what it stores (see NUL_ON_POSTGRES), the fuzzers
+    leave NUL out on PostgreSQL, where it fails the whole batch."""
+    return data.replace(b"\x00", b"") if POSTGRES else data
+
 
 GOOD = {
     "syslog": benign(1)[0].encode(),
@@ -119,7 +133,11 @@ def test_the_http_endpoint_keeps_or_refuses_every_line_whatever_it_gets_a11_10(
                                                 HealthCheck.data_too_large])
     @given(body=bodies, content_type=content_types,
            fmt=st.sampled_from(["syslog", "cef", "leef", "jsonl"]))
+    @example(body=GOOD["syslog"] + b"\nnot syslog", content_type="text/plain", fmt="syslog")
+    @example(body=b"{}", content_type="application/json", fmt="jsonl")
+    @example(body=b"x" * (3 * MAX_PAYLOAD + 1), content_type="text/plain", fmt="syslog")
     def check(body: bytes, content_type: str, fmt: str) -> None:
+        body = without_nul_on_postgres(body)
         EventSource.objects.filter(pk=source.pk).update(format=fmt)
         before = RawEvent.objects.count()
         response = send(secret, body, content_type)
@@ -145,7 +163,7 @@ def test_the_http_endpoint_keeps_or_refuses_every_line_whatever_it_gets_a11_10(
         assert all(status == "quarantined" for status, _, size in stored if size > MAX_PAYLOAD)
 
     check()
-    assert (seen[202] > 0, seen[413] > 0, seen[415] > 0) == (True, True, True)  # all paths
+    assert (seen[202] > 0, seen[413] > 0, seen[415] > 0) == (True, True, True)  # examples
 
 
 # --- live listener fuzzing ----------------------------------------------------------------------
@@ -192,6 +210,8 @@ def test_the_listener_survives_any_bytes_over_tcp_and_udp_a11_10(
         @given(stream=streams, datagrams=st.lists(
             st.one_of(st.binary(max_size=2000), st.sampled_from(NASTY)), max_size=5))
         def check(stream: bytes, datagrams: list[bytes]) -> None:
+            stream = without_nul_on_postgres(stream)
+            datagrams = [without_nul_on_postgres(d) for d in datagrams]
             frames, refused = framing_of(stream)
             expected["received"] += frames + sum(
                 1 for d in datagrams if d.rstrip(b"\r\n\x00"))  # empty datagrams hold nothing
@@ -242,6 +262,38 @@ def test_an_oversized_line_is_quarantined_and_an_oversized_body_refused_413(
     assert (response.status_code, problem(response)["detail"]) == (
         413, f"The request body of {len(big)} bytes exceeds the limit of 4096 bytes.")
     assert RawEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("fmt", "line", "outcome"), [
+    pytest.param("syslog", b"<14>1 2026-11-20\x00T09:00:00Z lims01 app - - - x",
+                 ("quarantined", "bad_timestamp"), marks=NUL_ON_POSTGRES, id="nul-in-detail"),
+    pytest.param("syslog", b"<14>1 2026-11-20T09:00:00Z lims01 app - - - CEF:0|Acme|FW|1|100|"
+                 b"Login|5|suser=qc\x00analyst src=10.20.0.7", ("accepted", ""),
+                 marks=NUL_ON_POSTGRES, id="nul-in-actor"),
+    pytest.param("jsonl", b'{"class_uid": 3002, "message": "sign-in", '
+                 b'"actor": {"user": {"name": "qc\\u0000analyst"}}}', ("accepted", ""),
+                 marks=NUL_ON_POSTGRES, id="nul-in-json"),
+    pytest.param("jsonl", b'{"class_uid": 3002, "message": "sign-in", '
+                 b'"actor": {"user": {"name": "qc\\udc00analyst"}}}', ("quarantined", "bad_json"),
+                 marks=pytest.mark.xfail(
+                     strict=True, raises=AssertionError,  # the endpoint answers 500
+                     reason="a JSON escape of a lone surrogate reaches the actor column, which "
+                            "neither database can store: the JSON lines parser should "
+                            "quarantine it (reported to the lead)"),
+                 id="lone-surrogate-in-json"),
+])
+def test_nul_and_lone_surrogates_in_fields_never_fail_the_batch(
+    sender: dict[str, Any], fmt: str, line: bytes, outcome: tuple[str, str],
+) -> None:
+    """Text a database cannot store inside a parsed field must not fail the batch: it
+    would lose every other line of it and answer 500."""
+    EventSource.objects.filter(pk=sender["source"].pk).update(format=fmt)
+    response = post(sender["secret"], GOOD[fmt] + b"\n" + line, "application/x-ndjson"
+                    if fmt == "jsonl" else "text/plain")
+    assert response.status_code == 202
+    assert list(RawEvent.objects.order_by("id").values_list("status", "reason")) == [
+        ("accepted", ""), outcome]
 
 
 @pytest.mark.django_db
