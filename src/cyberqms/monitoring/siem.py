@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.tasks import task
 from django.utils import timezone
@@ -58,6 +59,12 @@ NOT_FORWARDED: Final = ("monitoring.siem.",)
 MAX_ATTEMPTS: Final = 5
 RETRY_DELAYS_S: Final = (30, 120, 600, 1800)  # before attempts 2, 3, 4 and 5
 TIMEOUT_S: Final = 10.0  # connect and send
+# After a failed delivery the worker does not dial the SIEM again for this long: events
+# raised meanwhile count the attempt and wait for their retry, so a SIEM that swallows
+# connections cannot hold the shared worker for TIMEOUT_S per event. Shorter than the
+# first retry delay, so retries do dial.
+BREAKER_S: Final = 20
+BREAKER_KEY: Final = "cyberqms:siem:failing"
 LINGER_S: Final = 2.0  # after sending, wait this long for the receiver to close its side
 
 Protocol = Literal["udp", "tcp", "tls"]
@@ -414,20 +421,27 @@ def deliver_to_siem(ids: list[int], attempt: int = 1) -> dict[str, Any]:
         return {"sent": 0, "off": True}
     events = list(SecurityEvent.objects.filter(pk__in=ids).order_by("pk"))
     hostname = target.message_hostname()
-    try:
-        sent = send(target, [format_syslog(event, hostname=hostname) for event in events])
-    except OSError as exc:
-        error = describe(exc)
-        if attempt < MAX_ATTEMPTS:
-            logger.warning("SIEM %s: delivery of %d event(s) failed (attempt %d of %d): %s",
-                           target, len(ids), attempt, MAX_ATTEMPTS, error)
-            _retry(ids, attempt + 1)
-            return {"sent": 0, "error": error, "retry": attempt + 1}
-        logger.error("SIEM %s: %d event(s) not delivered after %d attempts: %s",
-                     target, len(ids), attempt, error)
-        _record_failure(ids, target=str(target), attempts=attempt, error=error)
-        return {"sent": 0, "error": error}
-    return {"sent": sent}
+    failing = cache.get(BREAKER_KEY)
+    if failing is not None:
+        error, tried = str(failing), False
+    else:
+        try:
+            sent = send(target, [format_syslog(event, hostname=hostname) for event in events])
+        except OSError as exc:
+            error, tried = describe(exc), True
+            cache.set(BREAKER_KEY, error, BREAKER_S)
+        else:
+            return {"sent": sent}
+    how = "failed" if tried else f"not tried, the SIEM failed less than {BREAKER_S} s ago"
+    if attempt < MAX_ATTEMPTS:
+        logger.warning("SIEM %s: delivery of %d event(s) %s (attempt %d of %d): %s",
+                       target, len(ids), how, attempt, MAX_ATTEMPTS, error)
+        _retry(ids, attempt + 1)
+        return {"sent": 0, "error": error, "tried": tried, "retry": attempt + 1}
+    logger.error("SIEM %s: %d event(s) not delivered after %d attempts: %s",
+                 target, len(ids), attempt, error)
+    _record_failure(ids, target=str(target), attempts=attempt, error=error)
+    return {"sent": 0, "error": error, "tried": tried}
 
 
 def _retry(ids: list[int], attempt: int) -> None:

@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.tasks import default_task_backend
@@ -443,13 +444,15 @@ def test_failures_are_retried_later_then_recorded_once_without_a_loop(
         current = results[-1]
         assert list(current.args) == ([[event.pk], attempt] if attempt > 1 else [[event.pk]])
         before = datetime.now(UTC)
+        cache.delete(siem.BREAKER_KEY)  # a retry comes after the breaker's window
         outcome = current.task.call(*current.args)
         if attempt < siem.MAX_ATTEMPTS:
-            assert outcome["retry"] == attempt + 1
+            assert (outcome["retry"], outcome["tried"]) == (attempt + 1, True)
             assert outcome["error"].startswith("ConnectionRefusedError")
             delays.append(round((results[-1].task.run_after - before).total_seconds()))
     assert delays == [30, 120, 600, 1800]
-    assert outcome == {"sent": 0, "error": "ConnectionRefusedError: Connection refused"}
+    assert outcome == {"sent": 0, "error": "ConnectionRefusedError: Connection refused",
+                       "tried": True}
     failed = SecurityEvent.objects.get(kind="monitoring.siem.failed")
     assert failed.severity == "high"
     assert failed.message == (
@@ -468,18 +471,23 @@ def test_failures_are_retried_later_then_recorded_once_without_a_loop(
 
 
 @pytest.mark.django_db
-def test_a_siem_with_a_certificate_we_do_not_trust_is_refused(
+def test_a_siem_with_a_certificate_we_do_not_trust_is_refused_and_not_dialled_again_at_once(
     receiver: Any, siem_to: Any, pki: dict[str, Path], django_capture_on_commit_callbacks: Any,
 ) -> None:
-    """Inline tasks retry at once, so all attempts happen within the test."""
+    """Inline tasks retry at once, within the breaker's window: the SIEM is dialled once,
+    then events count their attempts without holding the worker."""
     siem_box = receiver("tls", server_context(pki))
     siem_to(siem_box.address, "tls", ca_file=str(pki["other_ca"]))
-    emit_committed(django_capture_on_commit_callbacks, **LOCKOUT)
-    failed = SecurityEvent.objects.get(kind="monitoring.siem.failed")
-    assert failed.data["error"] == "certificate refused: unable to get local issuer certificate"
-    assert failed.data["attempts"] == siem.MAX_ATTEMPTS
-    assert siem_box.frames == []
-    siem_box.wait(lambda r: len(r.handshake_errors) == siem.MAX_ATTEMPTS)
+    first = emit_committed(django_capture_on_commit_callbacks, **LOCKOUT)
+    second = emit_committed(django_capture_on_commit_callbacks, **LOCKOUT)
+    failures = SecurityEvent.objects.filter(kind="monitoring.siem.failed").order_by("id")
+    assert [(f.data["events"], f.data["attempts"], f.data["error"]) for f in failures] == [
+        ([event.pk], siem.MAX_ATTEMPTS,
+         "certificate refused: unable to get local issuer certificate")
+        for event in (first, second)]
+    siem_box.wait(lambda r: len(r.handshake_errors) == 1)
+    time.sleep(0.2)
+    assert (siem_box.connections, siem_box.frames) == (1, [])
 
 
 @pytest.mark.django_db
