@@ -413,11 +413,12 @@ def test_a_token_without_the_ingest_scope_is_refused_403_and_the_refusal_recorde
                                    integration=sender["integration"])
     response = post(issued.secret, GOOD["syslog"])
     body = problem(response)
-    assert (response.status_code, body["status"]) == (403, 403)
-    assert body["detail"].startswith("Not allowed")
+    assert (response.status_code, body["detail"], body["action"]) == (
+        403, "Not allowed: outside the token's scopes.", "monitoring.ingest")
     refusal = AccessDecision.objects.get(allowed=False)
-    assert (refusal.action, refusal.channel, refusal.source_ip, refusal.token_id) == (
-        "monitoring.ingest", "api", "127.0.0.1", issued.token.pk)
+    assert (refusal.action, refusal.reason, refusal.channel, refusal.source_ip,
+            refusal.token_id) == ("monitoring.ingest", "outside the token's scopes", "api",
+                                  "127.0.0.1", issued.token.pk)
     assert RawEvent.objects.count() == 0
 
 
