@@ -9,7 +9,6 @@ transaction.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import threading
@@ -182,14 +181,26 @@ class _Times:
         return f"{self.day_text} {hour:02d}:{minute:02d}:{second:02d}"
 
 
+def _storable(text: str) -> str:
+    """Text any database column takes: PostgreSQL refuses NUL (U+0000), so it becomes
+    U+FFFD; the payload itself is kept byte for byte."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _dump_event(event: dict[str, Any]) -> str:
+    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
+    # jsonb refuses the escape of NUL as well (see _storable).
+    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
+
+
 def _json_column() -> Any:
-    """How the `event` column takes a dict: JSON text on SQLite (compact, as Django would
-    read it back), the JSONField's own adapter elsewhere."""
-    if connection.vendor == "sqlite":
-        return functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"),
-                                 default=str)
-    field = RawEvent._meta.get_field("event")
-    return functools.partial(field.get_db_prep_save, connection=connection)
+    """How the `event` column takes a dict: compact JSON text on SQLite (as Django reads
+    it back), wrapped as jsonb on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return lambda event: Jsonb(event, dumps=_dump_event)
+    return _dump_event
 
 
 def _allocate_ids(cursor: Any, vendor: str, count: int) -> list[int]:
@@ -284,7 +295,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 quarantined.setdefault(source_pk, Counter())[reason] += 1
                 rows.append([None, source_pk, when_db, channel, sha256(data).hexdigest(),
                              size, data[:MAX_PAYLOAD_BYTES], _QUARANTINED, reason,
-                             str(exc)[:300], None, None, None, "", ""])
+                             _storable(str(exc)[:300]), None, None, None, "", ""])
                 refs.append(None)
                 row_sources.append(source)
                 continue
@@ -306,8 +317,8 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 None, source_pk, when_db, channel, sha256(data).hexdigest(), size, data,
                 _ACCEPTED, "", "", None, times.column(event.get("time")),
                 uid if uid.__class__ is int and uid >= 0 else None,
-                name[:150] if name.__class__ is str else "",
-                ip[:45] if ip.__class__ is str else "",
+                _storable(name[:150]) if name.__class__ is str else "",
+                _storable(ip[:45]) if ip.__class__ is str else "",
             ])
             refs.append(ref)
             row_sources.append(source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -10,6 +11,7 @@ from .errors import ParseError
 
 MAX_LINE_BYTES: Final = 64 * 1024
 MAX_DEPTH: Final = 16
+_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _reject_constant(name: str) -> float:
@@ -54,6 +56,12 @@ def parse_json_line(
         raise ParseError("bad_json", str(exc)[:200]) from None
     if not isinstance(obj, dict):
         raise ParseError("not_object", f"a JSON {type(obj).__name__}, not an object")
+    if "\\u" in line and _LONE_SURROGATE.search(line):
+        # An escaped half of a surrogate pair decodes to text no UTF-8 store can keep.
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ParseError("bad_json", "an escaped lone surrogate (\\ud800-\\udfff)") from None
     if max_depth >= 1 and _depth_exceeds(obj, max_depth):
         raise ParseError("too_deep", f"nesting deeper than {max_depth}")
     return obj

@@ -6,7 +6,6 @@ refused tokens are turned away with a reason and recorded as security events (P1
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from collections import Counter
@@ -29,19 +28,6 @@ from cyberqms.monitoring.parsers import FrameDecoder, ParseError
 from cyberqms.monitoring.tests.test_transport import RunningListener, benign, octet, post
 
 MAX_PAYLOAD = services.MAX_PAYLOAD_BYTES
-
-POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
-NUL_ON_POSTGRES = pytest.mark.xfail(
-    POSTGRES, strict=True, raises=Exception,
-    reason="PostgreSQL text and jsonb refuse NUL: services.ingest_received must replace it in "
-           "detail, actor, src_ip and the stored event (reported to the lead)")
-
-
-def without_nul_on_postgres(data: bytes) -> bytes:
-    """Until ingest replaces NUL in what it stores (see NUL_ON_POSTGRES), the fuzzers
-    leave NUL out on PostgreSQL, where it fails the whole batch."""
-    return data.replace(b"\x00", b"") if POSTGRES else data
-
 
 GOOD = {
     "syslog": benign(1)[0].encode(),
@@ -137,7 +123,6 @@ def test_the_http_endpoint_keeps_or_refuses_every_line_whatever_it_gets_a11_10(
     @example(body=b"{}", content_type="application/json", fmt="jsonl")
     @example(body=b"x" * (3 * MAX_PAYLOAD + 1), content_type="text/plain", fmt="syslog")
     def check(body: bytes, content_type: str, fmt: str) -> None:
-        body = without_nul_on_postgres(body)
         EventSource.objects.filter(pk=source.pk).update(format=fmt)
         before = RawEvent.objects.count()
         response = send(secret, body, content_type)
@@ -210,8 +195,6 @@ def test_the_listener_survives_any_bytes_over_tcp_and_udp_a11_10(
         @given(stream=streams, datagrams=st.lists(
             st.one_of(st.binary(max_size=2000), st.sampled_from(NASTY)), max_size=5))
         def check(stream: bytes, datagrams: list[bytes]) -> None:
-            stream = without_nul_on_postgres(stream)
-            datagrams = [without_nul_on_postgres(d) for d in datagrams]
             frames, refused = framing_of(stream)
             expected["received"] += frames + sum(
                 1 for d in datagrams if d.rstrip(b"\r\n\x00"))  # empty datagrams hold nothing
@@ -267,20 +250,15 @@ def test_an_oversized_line_is_quarantined_and_an_oversized_body_refused_413(
 @pytest.mark.django_db
 @pytest.mark.parametrize(("fmt", "line", "outcome"), [
     pytest.param("syslog", b"<14>1 2026-11-20\x00T09:00:00Z lims01 app - - - x",
-                 ("quarantined", "bad_timestamp"), marks=NUL_ON_POSTGRES, id="nul-in-detail"),
+                 ("quarantined", "bad_timestamp"), id="nul-in-detail"),
     pytest.param("syslog", b"<14>1 2026-11-20T09:00:00Z lims01 app - - - CEF:0|Acme|FW|1|100|"
                  b"Login|5|suser=qc\x00analyst src=10.20.0.7", ("accepted", ""),
-                 marks=NUL_ON_POSTGRES, id="nul-in-actor"),
+                 id="nul-in-actor"),
     pytest.param("jsonl", b'{"class_uid": 3002, "message": "sign-in", '
                  b'"actor": {"user": {"name": "qc\\u0000analyst"}}}', ("accepted", ""),
-                 marks=NUL_ON_POSTGRES, id="nul-in-json"),
+                 id="nul-in-json"),
     pytest.param("jsonl", b'{"class_uid": 3002, "message": "sign-in", '
                  b'"actor": {"user": {"name": "qc\\udc00analyst"}}}', ("quarantined", "bad_json"),
-                 marks=pytest.mark.xfail(
-                     strict=True, raises=AssertionError,  # the endpoint answers 500
-                     reason="a JSON escape of a lone surrogate reaches the actor column, which "
-                            "neither database can store: the JSON lines parser should "
-                            "quarantine it (reported to the lead)"),
                  id="lone-surrogate-in-json"),
 ])
 def test_nul_and_lone_surrogates_in_fields_never_fail_the_batch(
@@ -294,6 +272,10 @@ def test_nul_and_lone_surrogates_in_fields_never_fail_the_batch(
     assert response.status_code == 202
     assert list(RawEvent.objects.order_by("id").values_list("status", "reason")) == [
         ("accepted", ""), outcome]
+    stored = RawEvent.objects.order_by("id").last()
+    assert stored is not None
+    assert bytes(stored.payload) == line  # kept as received
+    assert "\x00" not in stored.actor + stored.detail  # NUL stored as U+FFFD
 
 
 @pytest.mark.django_db
