@@ -191,7 +191,28 @@ def authorize(actor: object, action: str, resource: object = None) -> Decision:
     )
     if not quiet:
         _record(actor, decision)
+    if not decision.allowed and getattr(actor, "is_authenticated", False):
+        _report_denial(actor, decision)
     return decision
+
+
+def _report_denial(actor: object, decision: Decision) -> None:
+    """A signed-in person or token refused by the gate is a security event (it flows into
+    the monitoring pipeline like sign-in failures do: probing shows up there)."""
+    from .events import emit_security_event
+    from .models import Severity
+
+    username = str(getattr(actor, "username", "") or "")
+    actor_id = getattr(actor, "pk", None)
+    where = f" on {decision.resource_type} {decision.resource_id}".rstrip() \
+        if decision.resource_type else ""
+    emit_security_event(
+        "access.denied", severity=Severity.LOW,
+        message=f"{username or 'a token'} refused {decision.action}{where}: {decision.reason}",
+        actor_id=actor_id if isinstance(actor_id, int) else None, username=username,
+        data={"action": decision.action, "reason": decision.reason,
+              "resource_type": decision.resource_type, "resource_id": decision.resource_id},
+    )
 
 
 def require(actor: object, action: str, resource: object = None) -> Decision:

@@ -4,10 +4,13 @@ so ten failed sign-ins to the QMS itself raise a brute-force alert (CYB-03)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 
 from cyberqms.core.events import emit_security_event
 from cyberqms.core.models import Severity
@@ -87,3 +90,21 @@ def test_an_alert_on_a_qms_account_belongs_to_that_accounts_site(
     sites = dict(Alert.objects.values_list("group_key", "site__code"))
     assert sites == {"actor.user.name=Ciaran|src_endpoint.ip=192.0.2.45": "DUB",
                      "actor.user.name=nobody|src_endpoint.ip=192.0.2.46": None}
+
+
+def test_a_gate_refusal_is_a_security_event_in_the_pipeline(
+    django_capture_on_commit_callbacks: Any, personas: dict[str, Any],
+    login: Callable[[Any], Client],
+) -> None:
+    """Access-gate denials flow into monitoring with sign-ins and failures (issue 5, 3)."""
+    from cyberqms.core.models import SecurityEvent
+
+    client = login(personas["author"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("monitoring:sources"))
+    assert response.status_code == 403
+    event = SecurityEvent.objects.get(kind="access.denied")
+    assert (event.username, event.data["action"], event.data["reason"]) == (
+        "author", "monitoring.event.view", "no role grants this action")
+    row = RawEvent.objects.get(source__name="cyberqms", actor="author")
+    assert (row.status, row.class_uid) == ("accepted", 6003)

@@ -180,7 +180,7 @@ def test_history_shows_who_when_why_and_old_to_new_from_the_hashed_body_p11_08_a
         "Admin admin cli", "accounts.user.create", "joiner, ticket HR-7",
     ]
     # A creation lists the values; the password hash never reaches the page.
-    assert rows[1][5].startswith("Created with 22 fields date_joined: ")
+    assert rows[1][5].startswith("Created with 23 fields date_joined: ")
     assert "full_name: Nina Null" in rows[1][5]
     assert "password: (changed)" in rows[1][5]
     assert "sha256:" not in response.content.decode()
