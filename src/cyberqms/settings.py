@@ -436,6 +436,14 @@ CYBERQMS_SIEM_HOSTNAME = env("CYBERQMS_SIEM_HOSTNAME")
 CYBERQMS_MONITOR_OWN_EVENTS = env_bool("CYBERQMS_MONITOR_OWN_EVENTS", default=True)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.
 CYBERQMS_SIGMA_RULES_DIR = env("CYBERQMS_SIGMA_RULES_DIR") or None
+# Behaviour baselines (monitoring/baseline.py, docs/baselines.md): per-user and per-system
+# anomaly alerts, thresholds tuned to about this many alerts a day; a subject alerts only
+# after its learning period; at first use a process warms them from the stored events.
+CYBERQMS_BASELINE_ENABLED = env_bool("CYBERQMS_BASELINE_ENABLED", default=True)
+CYBERQMS_BASELINE_ALERTS_PER_DAY = env_int("CYBERQMS_BASELINE_ALERTS_PER_DAY", 5, minimum=1)
+CYBERQMS_BASELINE_LEARNING_DAYS = env_int("CYBERQMS_BASELINE_LEARNING_DAYS", 7, minimum=1)
+CYBERQMS_BASELINE_WARMUP_DAYS = env_int("CYBERQMS_BASELINE_WARMUP_DAYS", 14)
+CYBERQMS_BASELINE_WARMUP_EVENTS = env_int("CYBERQMS_BASELINE_WARMUP_EVENTS", 200_000)
 # A new alert at or above this level opens a security incident by itself (CYB-05), through
 # the worker; "" turns automatic escalation off.
 CYBERQMS_AUTO_ESCALATE_LEVEL = env("CYBERQMS_AUTO_ESCALATE_LEVEL", "critical").strip().lower()

@@ -1,0 +1,103 @@
+"""The process's behaviour baselines (Django glue for ``monitoring.baseline``).
+
+    baselines = behaviour_baselines()          # once per batch: built and warmed at first use
+    for event in accepted_events:              # normalized, enriched OCSF dicts
+        matches.extend(baselines.observe(event))
+
+The first call builds the baselines from the ``CYBERQMS_BASELINE_*`` settings and warms
+them from the accepted events already stored (``RawEvent.event``): those received in the
+last ``CYBERQMS_BASELINE_WARMUP_DAYS`` days, at most the newest
+``CYBERQMS_BASELINE_WARMUP_EVENTS`` of them, replayed oldest first. The replay also
+calibrates the alert thresholds; its matches are not raised (those events were judged when
+they arrived). A process restart therefore keeps what the baselines knew, up to the window.
+
+Like the detection engine, the baselines live in one process and are not thread-safe: the
+process that ingests a stream (syslog listener, web worker) owns its own.
+``reset_baselines()`` forgets them (tests; after changing the settings).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from .baseline import BaselineConfig, Baselines
+from .enums import RawStatus
+from .models import RawEvent
+
+_baselines: Baselines | None = None
+_lock = threading.Lock()
+_CHUNK = 2000
+
+
+def baseline_config() -> BaselineConfig:
+    """The baselines' tuning from the settings."""
+    return BaselineConfig(
+        enabled=settings.CYBERQMS_BASELINE_ENABLED,
+        alerts_per_day=float(settings.CYBERQMS_BASELINE_ALERTS_PER_DAY),
+        learning_days=float(settings.CYBERQMS_BASELINE_LEARNING_DAYS),
+    )
+
+
+def behaviour_baselines() -> Baselines:
+    """The process's baselines, built and warmed from stored events at first use."""
+    baselines = _baselines
+    if baselines is not None:
+        return baselines
+    return _build()
+
+
+def _build() -> Baselines:
+    global _baselines
+    with _lock:
+        if _baselines is None:
+            baselines = Baselines(baseline_config())
+            if baselines.config.enabled:
+                warm_baselines(baselines)
+            _baselines = baselines
+        return _baselines
+
+
+def reset_baselines() -> None:
+    """Forget the process's baselines; the next ``behaviour_baselines()`` rebuilds them."""
+    global _baselines
+    with _lock:
+        _baselines = None
+
+
+def warm_baselines(baselines: Baselines, *, now: datetime | None = None) -> int:
+    """Replay stored accepted events into ``baselines`` (oldest first); returns how many.
+
+    The window is ``CYBERQMS_BASELINE_WARMUP_DAYS`` days before ``now``, bounded to the
+    newest ``CYBERQMS_BASELINE_WARMUP_EVENTS`` events. One query finds the oldest event
+    kept, one streams the events in chunks."""
+    limit = settings.CYBERQMS_BASELINE_WARMUP_EVENTS
+    days = settings.CYBERQMS_BASELINE_WARMUP_DAYS
+    if limit <= 0 or days <= 0:
+        return 0
+    now = now or timezone.now()
+    recent = RawEvent.objects.filter(
+        status=RawStatus.ACCEPTED, received_at__gte=now - timedelta(days=days),
+        received_at__lte=now, event__isnull=False,
+    )
+    oldest = (
+        recent.order_by("-received_at", "-id").values_list("received_at", "id")[limit - 1:limit]
+    )
+    boundary = next(iter(oldest), None)
+    if boundary is not None:
+        at, pk = boundary
+        recent = recent.filter(Q(received_at__gt=at) | Q(received_at=at, id__gte=pk))
+    rows = recent.order_by("received_at", "id").values_list("event", flat=True)
+    return baselines.warm(_events(rows.iterator(chunk_size=_CHUNK)))
+
+
+def _events(rows: Iterator[Any]) -> Iterator[dict[str, Any]]:
+    for event in rows:
+        if isinstance(event, dict):
+            yield event
