@@ -154,7 +154,7 @@ class SourceDirectory:
 class _Item:
     source_id: int
     channel: str
-    payload: bytes
+    payload: bytes | ParseError  # a frame the framing rejected is quarantined as such
     received_at: datetime
     address: str
 
@@ -325,9 +325,13 @@ class SyslogListener:
                 frames = decoder.feed(chunk) if chunk else decoder.close()
                 for frame in frames:
                     if isinstance(frame, ParseError):
+                        self.stats.received += 1  # received, then refused by the framing
                         self.stats.rejected += 1
                         self.stats.reasons[frame.reason] += 1
                         self._report_later("monitoring.frame.rejected", host, frame.reason)
+                        # Quarantined with its reason and what was received of it (A11-10).
+                        await self._queue.put(
+                            _Item(source_id, "syslog-tcp", frame, timezone.now(), host))
                         continue
                     self.stats.received += 1
                     # Back-pressure: wait for room; meanwhile the socket buffer fills and

@@ -244,7 +244,9 @@ def ingest(
     return ingest_received((source, payload, channel, when) for payload in payloads)
 
 
-type Received = tuple[EventSource, bytes | str, str, datetime]  # source, payload, channel, when
+# source, payload, channel, when; a payload the framing already rejected arrives as its
+# ParseError (with what was received of it) and is quarantined like any other.
+type Received = tuple[EventSource, bytes | str | ParseError, str, datetime]
 
 
 def ingest_received(items: Iterable[Received]) -> IngestResult:
@@ -283,9 +285,15 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
             if when is not last_when:
                 last_when = when
                 when_db = str(when.astimezone(UTC).replace(tzinfo=None)) if naive else when
-            data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
+            if isinstance(payload, ParseError):
+                data = payload.data[:MAX_PAYLOAD_BYTES]
+            else:
+                data = (payload.encode("utf-8", "surrogatepass") if isinstance(payload, str)
+                        else payload)
             size = len(data)
             try:
+                if isinstance(payload, ParseError):
+                    raise payload
                 if size > MAX_PAYLOAD_BYTES:
                     raise ParseError("oversized", f"{size} bytes")
                 parsed = parse_line(data, fmt, received_at=when)

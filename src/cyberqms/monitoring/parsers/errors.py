@@ -10,10 +10,13 @@ class ParseError(ValueError):
     that quarantine counters group by; ``detail`` says what was wrong for a human reader.
     """
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", *, data: bytes = b"") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        # What was received of a frame the framing rejected (its head, up to HEAD_BYTES),
+        # so it can be quarantined like any other rejected line.
+        self.data = data
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ParseError):

@@ -310,6 +310,9 @@ _NUL: Final = 0x00
 _MAX_DIGITS: Final = 10
 
 
+HEAD_BYTES: Final = 4096  # kept of a frame the framing rejects
+
+
 class FrameDecoder:
     """Incremental TCP syslog frame decoder: feed bytes, get complete frames.
 
@@ -362,7 +365,8 @@ class FrameDecoder:
                 length, start = prefix
                 if length >= 0:
                     if length > max_frame:
-                        out.append(ParseError("oversized", f"counted frame of {length} octets"))
+                        out.append(ParseError("oversized", f"counted frame of {length} octets",
+                                              data=bytes(buf[start:start + HEAD_BYTES])))
                         self._skip = length
                         pos = start
                         continue
@@ -378,18 +382,21 @@ class FrameDecoder:
                 if c in (_CR, 0x20):
                     pos += 1
                     continue
-                out.append(ParseError("bad_octet_count", "frame does not start with MSG-LEN"))
+                out.append(ParseError("bad_octet_count", "frame does not start with MSG-LEN",
+                                      data=self._head(buf, pos)))
                 self._discard_line = True
                 continue
             i = self._find_terminator(buf, pos)
             if i < 0:
                 if end - pos > max_frame:
-                    out.append(ParseError("oversized", f"line over {max_frame} bytes"))
+                    out.append(ParseError("oversized", f"line over {max_frame} bytes",
+                                          data=bytes(buf[pos:pos + HEAD_BYTES])))
                     self._discard_line = True
                     pos = end
                 break
             if i - pos > max_frame:
-                out.append(ParseError("oversized", f"line of {i - pos} bytes"))
+                out.append(ParseError("oversized", f"line of {i - pos} bytes",
+                                      data=bytes(buf[pos:pos + HEAD_BYTES])))
             else:
                 frame = bytes(buf[pos : i - 1 if buf[i - 1] == _CR else i])
                 if frame:
@@ -397,6 +404,12 @@ class FrameDecoder:
             pos = i + 1
         del buf[:pos]
         return out
+
+    def _head(self, buf: bytearray, pos: int) -> bytes:
+        """The rest of the line at ``pos`` (up to HEAD_BYTES) for a rejected frame."""
+        end = self._find_terminator(buf, pos)
+        stop = len(buf) if end < 0 else end
+        return bytes(buf[pos:min(stop, pos + HEAD_BYTES)])
 
     def close(self) -> list[bytes | ParseError]:
         """End of stream: the last unterminated frame, or why it was incomplete."""
@@ -406,10 +419,12 @@ class FrameDecoder:
         if pending and self.framing != "newline" and 0x31 <= buf[0] <= 0x39:
             prefix = self._octet_prefix(self._buf, 0, len(buf))
             if prefix is not None and prefix[0] >= 0:
-                out = [ParseError("truncated", "stream ended inside a counted frame")]
+                out = [ParseError("truncated", "stream ended inside a counted frame",
+                                  data=buf[:HEAD_BYTES])]
                 pending = False
         if pending and self.framing == "octet":
-            out = [ParseError("bad_octet_count", "frame does not start with MSG-LEN")]
+            out = [ParseError("bad_octet_count", "frame does not start with MSG-LEN",
+                              data=self._head(self._buf, 0))]
             pending = False
         if pending:
             # Newline framing: the rest is one frame, as if a terminator followed it.

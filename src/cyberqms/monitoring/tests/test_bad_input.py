@@ -196,7 +196,7 @@ def test_the_listener_survives_any_bytes_over_tcp_and_udp_a11_10(
             st.one_of(st.binary(max_size=2000), st.sampled_from(NASTY)), max_size=5))
         def check(stream: bytes, datagrams: list[bytes]) -> None:
             frames, refused = framing_of(stream)
-            expected["received"] += frames + sum(
+            expected["received"] += frames + refused + sum(
                 1 for d in datagrams if d.rstrip(b"\r\n\x00"))  # empty datagrams hold nothing
             expected["rejected"] += refused
             with run.tcp() as sock:
@@ -309,11 +309,13 @@ def test_invalid_utf8_and_broken_frames_over_syslog_are_kept_or_reported(
             sock.sendall(octet(b"<34>1 - h a - - - \xff") + octet(GOOD["syslog"]) + b"500 <34>1")
         run.udp([b"<34>1 - h a - - - \xc3\x28"])
         stats = run.listener.stats
-        run.wait_for(lambda: stats.received == 3 and stats.rejected == 1
-                     and stats.accepted + stats.quarantined == 3)
+        run.wait_for(lambda: stats.received == 4 and stats.rejected == 1
+                     and stats.accepted + stats.quarantined == 4)
     assert sorted(RawEvent.objects.values_list("channel", "status", "reason")) == [
         ("syslog-tcp", "accepted", ""), ("syslog-tcp", "quarantined", "invalid_utf8"),
+        ("syslog-tcp", "quarantined", "truncated"),  # what came of the frame is kept
         ("syslog-udp", "quarantined", "invalid_utf8")]
+    assert bytes(RawEvent.objects.get(reason="truncated").payload) == b"500 <34>1"
     rejected = SecurityEvent.objects.get(kind="monitoring.frame.rejected")
     assert (rejected.message, rejected.data) == (
         "1 TCP syslog frame(s) from 127.0.0.1 refused by the framing (truncated)",

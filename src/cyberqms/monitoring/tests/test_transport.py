@@ -189,16 +189,20 @@ def test_an_oversized_frame_is_quarantined_and_the_stream_continues_a11_10(
     run = running(max_frame=100_000)
     with run.tcp() as sock:
         sock.sendall(octet(good[0]) + octet(big) + f"{huge}\n{good[1]}\n".encode())
-    run.wait_for(lambda: run.listener.stats.received == 3)
+    run.wait_for(lambda: run.listener.stats.received == 4)
     run.stop()
     rows = list(RawEvent.objects.order_by("id").values_list("status", "reason", "size"))
+    # The frame refused by the framing is quarantined too, with its first 4 KiB.
     assert rows == [("accepted", "", len(good[0])), ("quarantined", "oversized", len(big)),
-                    ("accepted", "", len(good[1]))]
+                    ("quarantined", "oversized", 4096), ("accepted", "", len(good[1]))]
+    refused = RawEvent.objects.get(size=4096)
+    assert (bytes(refused.payload), refused.detail) == (
+        b"y" * 4096, "oversized: line over 100000 bytes")
     assert run.listener.stats.rejected == 1
     event = SecurityEvent.objects.get(kind="monitoring.frame.rejected")
     assert event.data == {"address": "127.0.0.1", "detail": "oversized", "count": 1}
-    assert SecurityEvent.objects.get(kind="monitoring.quarantine").data == {
-        "source": "LIMS BSL", "reasons": {"oversized": 1}}
+    assert sum(e.data["reasons"]["oversized"] for e in SecurityEvent.objects.filter(
+        kind="monitoring.quarantine")) == 2
 
 
 @pytest.mark.django_db(transaction=True)
