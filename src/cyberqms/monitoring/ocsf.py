@@ -163,6 +163,17 @@ def put(event: dict[str, Any], path: str, value: Any) -> None:
     current[last] = value
 
 
+def _put2(event: dict[str, Any], outer: str, key: str, value: Any) -> None:
+    """``put`` for a two-part path (``src_endpoint.ip``), the common case, without the
+    path split."""
+    if value is None or value == "":
+        return
+    child = event.get(outer)
+    if child.__class__ is not dict:
+        child = event[outer] = {}
+    child[key] = value
+
+
 @lru_cache(maxsize=512)
 def _split_path(path: str) -> tuple[tuple[str, ...], str]:
     parts = path.split(".")
@@ -507,7 +518,7 @@ def _set_user(event: dict[str, Any], user: str | None, *, target: str | None = N
     """Actor and (for authentication and account changes) target user."""
     put(event, "actor.user.name", user)
     if event["class_uid"] in (AUTHENTICATION, ACCOUNT_CHANGE):
-        put(event, "user.name", target or user)
+        _put2(event, "user", "name", target or user)
 
 
 def _apply_gxp(event: dict[str, Any], values: Mapping[str, Any]) -> None:
@@ -557,15 +568,15 @@ def _apply_classification(
 ) -> None:
     fields = found.fields if found is not None else {}
     _set_user(event, user or fields.get("user"), target=fields.get("target"))
-    put(event, "src_endpoint.ip", ip or fields.get("ip"))
+    _put2(event, "src_endpoint", "ip", ip or fields.get("ip"))
     if found is not None:
         if found.record_type and not event["gxp"]["record_type"]:
             event["gxp"]["record_type"] = found.record_type
         if fields.get("equipment") and not event["gxp"]["equipment"]:
             event["gxp"]["equipment"] = fields["equipment"]
         if fields.get("group"):
-            put(event, "group.name", fields["group"])
-        put(event, "unmapped.pattern", found.pattern)
+            _put2(event, "group", "name", fields["group"])
+        _put2(event, "unmapped", "pattern", found.pattern)
 
 
 def _resolve(
@@ -652,20 +663,20 @@ def _from_syslog(msg: SyslogMessage, source: SourceInfo, fallback_ms: int) -> di
         user=values.get("user") or values.get("suser") or values.get("usrName"),
         ip=values.get("src_ip") or values.get("src"),
     )
-    put(event, "src_endpoint.hostname", values.get("src_host"))
-    put(event, "device.hostname", msg.hostname)
+    _put2(event, "src_endpoint", "hostname", values.get("src_host"))
+    _put2(event, "device", "hostname", msg.hostname)
     metadata = event["metadata"]
-    put(metadata, "product.name", msg.app_name)
-    put(metadata, "product.vendor_name", values.get("vendor"))
+    _put2(metadata, "product", "name", msg.app_name)
+    _put2(metadata, "product", "vendor_name", values.get("vendor"))
     put(metadata, "event_code", msg.msgid or values.get("action"))
     put(metadata, "original_time", msg.timestamp_text)
     put(event, "unmapped.syslog.facility", msg.facility_name)
     put(event, "unmapped.syslog.severity", msg.severity_name)
     put(event, "unmapped.syslog.procid", msg.procid)
     if msg.structured_data:
-        put(event, "unmapped.sd", msg.structured_data)
+        _put2(event, "unmapped", "sd", msg.structured_data)
     if values:
-        put(event, "unmapped.fields", values)
+        _put2(event, "unmapped", "fields", values)
     return event
 
 
@@ -725,21 +736,21 @@ def _from_cef(cef: CefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, 
         user, target = suser, duser
     _apply_classification(event, found, user=user, ip=ext.get("src"))
     if target and class_uid == ACCOUNT_CHANGE:
-        put(event, "user.name", target)
+        _put2(event, "user", "name", target)
     elif duser and class_uid != AUTHENTICATION:
-        put(event, "unmapped.duser", duser)
-    put(event, "src_endpoint.hostname", ext.get("shost"))
-    put(event, "src_endpoint.port", _port(ext.get("spt")))
-    put(event, "dst_endpoint.ip", ext.get("dst"))
-    put(event, "dst_endpoint.hostname", ext.get("dhost"))
-    put(event, "dst_endpoint.port", _port(ext.get("dpt")))
-    put(event, "device.hostname", ext.get("dvchost") or (cef.syslog and cef.syslog.hostname))
-    put(event, "device.ip", ext.get("dvc"))
-    put(event, "device.uid", ext.get("deviceExternalId"))
+        _put2(event, "unmapped", "duser", duser)
+    _put2(event, "src_endpoint", "hostname", ext.get("shost"))
+    _put2(event, "src_endpoint", "port", _port(ext.get("spt")))
+    _put2(event, "dst_endpoint", "ip", ext.get("dst"))
+    _put2(event, "dst_endpoint", "hostname", ext.get("dhost"))
+    _put2(event, "dst_endpoint", "port", _port(ext.get("dpt")))
+    _put2(event, "device", "hostname", ext.get("dvchost") or (cef.syslog and cef.syslog.hostname))
+    _put2(event, "device", "ip", ext.get("dvc"))
+    _put2(event, "device", "uid", ext.get("deviceExternalId"))
     put(event, "action", ext.get("act"))
-    put(event, "file.name", ext.get("fname"))
-    put(event, "file.path", ext.get("filePath"))
-    put(event, "unmapped.category", ext.get("cat"))
+    _put2(event, "file", "name", ext.get("fname"))
+    _put2(event, "file", "path", ext.get("filePath"))
+    _put2(event, "unmapped", "category", ext.get("cat"))
     metadata = event["metadata"]
     metadata["product"] = {
         "vendor_name": cef.device_vendor,
@@ -754,7 +765,7 @@ def _from_cef(cef: CefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, 
     if class_uid == DEVICE_CONFIG_CHANGE and not event["gxp"]["equipment"]:
         event["gxp"]["equipment"] = get(event, "device.hostname")
     if cef.labels:
-        put(event, "unmapped.labels", cef.labels)
+        _put2(event, "unmapped", "labels", cef.labels)
     # Unmapped keys, without labels and the labelled values (cs1 when cs1Label is set).
     rest = {
         k: v
@@ -762,7 +773,7 @@ def _from_cef(cef: CefEvent, source: SourceInfo, fallback_ms: int) -> dict[str, 
         if k not in _CEF_MAPPED and not k.endswith("Label") and k + "Label" not in ext
     }
     if rest:
-        put(event, "unmapped.cef", rest)
+        _put2(event, "unmapped", "cef", rest)
     return event
 
 
@@ -800,14 +811,15 @@ def _from_leef(leef: LeefEvent, source: SourceInfo, fallback_ms: int) -> dict[st
     target = attrs.get("targetUser")
     _apply_classification(event, found, user=attrs.get("usrName"), ip=attrs.get("src"))
     if target:
-        put(event, "user.name", target)
-    put(event, "src_endpoint.hostname", attrs.get("srcHost") or attrs.get("identHostName"))
-    put(event, "src_endpoint.port", _port(attrs.get("srcPort")))
-    put(event, "dst_endpoint.ip", attrs.get("dst"))
-    put(event, "dst_endpoint.hostname", attrs.get("dstHost"))
-    put(event, "dst_endpoint.port", _port(attrs.get("dstPort")))
-    put(event, "device.hostname", attrs.get("dvchost") or (leef.syslog and leef.syslog.hostname))
-    put(event, "unmapped.category", attrs.get("cat"))
+        _put2(event, "user", "name", target)
+    _put2(event, "src_endpoint", "hostname", attrs.get("srcHost") or attrs.get("identHostName"))
+    _put2(event, "src_endpoint", "port", _port(attrs.get("srcPort")))
+    _put2(event, "dst_endpoint", "ip", attrs.get("dst"))
+    _put2(event, "dst_endpoint", "hostname", attrs.get("dstHost"))
+    _put2(event, "dst_endpoint", "port", _port(attrs.get("dstPort")))
+    _put2(event, "device", "hostname",
+          attrs.get("dvchost") or (leef.syslog and leef.syslog.hostname))
+    _put2(event, "unmapped", "category", attrs.get("cat"))
     metadata = event["metadata"]
     metadata["product"] = {
         "vendor_name": leef.vendor,
@@ -819,7 +831,7 @@ def _from_leef(leef: LeefEvent, source: SourceInfo, fallback_ms: int) -> dict[st
     _apply_gxp(event, attrs)
     rest = {k: v for k, v in attrs.items() if k not in _LEEF_MAPPED}
     if rest:
-        put(event, "unmapped.leef", rest)
+        _put2(event, "unmapped", "leef", rest)
     return event
 
 
@@ -903,13 +915,13 @@ def _from_qms(record: Mapping[str, Any], source: SourceInfo, fallback_ms: int) -
     subject = _text(data.get("subject"))
     if class_uid == ACCOUNT_CHANGE:
         put(event, "actor.user.name", username)
-        put(event, "user.name", subject or username)
+        _put2(event, "user", "name", subject or username)
     else:
         _set_user(event, username)
     if record.get("actor_id") is not None:
         put(event, "actor.user.uid", str(record["actor_id"]))
-    put(event, "src_endpoint.ip", _text(record.get("source_ip")))
-    put(event, "policy.name", _text(data.get("role")))
+    _put2(event, "src_endpoint", "ip", _text(record.get("source_ip")))
+    _put2(event, "policy", "name", _text(data.get("role")))
     if activity_id == 99 and class_uid == AUTHENTICATION and kind == "esig.failure":
         event["activity_name"] = "Electronic Signature"
         event["type_name"] = "Authentication: Electronic Signature"
@@ -927,9 +939,9 @@ def _from_qms(record: Mapping[str, Any], source: SourceInfo, fallback_ms: int) -
     if note:
         gxp["note"] = note
     _apply_gxp(event, data)
-    put(event, "unmapped.channel", record.get("channel") or None)
+    _put2(event, "unmapped", "channel", record.get("channel") or None)
     if data:
-        put(event, "unmapped.data", dict(data))
+        _put2(event, "unmapped", "data", dict(data))
     return event
 
 
@@ -965,7 +977,7 @@ def _from_json(record: Mapping[str, Any], source: SourceInfo, fallback_ms: int) 
         or _text(values.get("src")),
     )
     _apply_gxp(event, values)
-    put(event, "unmapped.fields", values)
+    _put2(event, "unmapped", "fields", values)
     return event
 
 

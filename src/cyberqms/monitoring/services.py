@@ -131,12 +131,16 @@ def source_info(source: EventSource) -> ocsf.SourceInfo:
 
 
 class _Ref:
-    """A stored row as the correlation windows remember it: its id, once inserted."""
+    """A row as the correlation windows remember it: its id once inserted; while its batch
+    is processed also its index and normalized event (dropped afterwards, so windows hold
+    a few bytes per event)."""
 
-    __slots__ = ("id",)
+    __slots__ = ("event", "id", "index")
 
-    def __init__(self) -> None:
+    def __init__(self, index: int, event: dict[str, Any]) -> None:
         self.id: int | None = None
+        self.index = index
+        self.event: dict[str, Any] | None = event
 
 
 _EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
@@ -308,13 +312,16 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 row_sources.append(source)
                 continue
             enricher.enrich(event)
-            ref = _Ref()
-            found = engine.evaluate(event, ref)
             index = len(rows)
-            if found or engine.matched_any:
+            ref = _Ref(index, event)
+            found = engine.evaluate(event, ref)
+            if found:
                 evidence[index] = event
                 for match in found:
                     matches.append((match, index))
+                    for related in match.related:  # a correlation's window, this batch's part
+                        if isinstance(related, _Ref) and related.event is not None:
+                            evidence[related.index] = related.event
             actor = event.get("actor")
             user = actor.get("user") if actor.__class__ is dict else None
             name = user.get("name") if user.__class__ is dict else None
@@ -349,7 +356,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 cursor.executemany(_INSERT, rows)
             for maybe, row_id in zip(refs, ids, strict=True):
                 if maybe is not None:
-                    maybe.id = row_id
+                    maybe.id, maybe.event = row_id, None
             if matches:
                 result.alerts = _raise_alerts(matches, ids, rows, row_sources)
     for source_pk, counts in quarantined.items():
@@ -441,7 +448,7 @@ def _raise_alerts(
         Alert.objects.bulk_update(extended, ["count", "last_seen", "summary", "updated_at"])
     wanted = set().union(*earlier.values())
     if wanted:  # rows of earlier batches that still exist (a batch may have rolled back)
-        present = set(RawEvent.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        present = _keep_as_evidence(wanted)
         for alert_pk, refs in earlier.items():
             links[alert_pk].update(refs & present)
     through = Alert.events.through
@@ -451,6 +458,34 @@ def _raise_alerts(
         ignore_conflicts=True, batch_size=500,
     )
     return sorted(touched.values(), key=lambda a: -LEVEL_ORDER.get(a.level, 0))
+
+
+def _keep_as_evidence(ids: set[int]) -> set[int]:
+    """Of rows stored by earlier batches, those that exist; the ones stored without their
+    normalized event get it now, derived again from the kept payload (without the
+    enrichment of the time: marked ``metadata.derived_at``)."""
+    rows = list(RawEvent.objects.filter(pk__in=ids).select_related("source", "source__site")
+                .only("pk", "payload", "received_at", "event", "status", "source"))
+    prepare = _json_column()
+    now = ocsf.epoch_ms(timezone.now())
+    with connection.cursor() as cursor:
+        for row in rows:
+            if row.event is not None or row.status != RawStatus.ACCEPTED:
+                continue
+            source = row.source
+            try:
+                parsed = parse_line(bytes(row.payload), cast("Format", source.format),
+                                    received_at=row.received_at)
+                event = ocsf.normalize(parsed, source=source_info(source),
+                                       received_at=row.received_at)
+            except ParseError:  # the parsers changed since: keep the row as it is
+                continue
+            event["metadata"]["uid"] = str(row.pk)
+            event["metadata"]["derived_at"] = now
+            cursor.execute(
+                f"UPDATE {RawEvent._meta.db_table} SET event = %s WHERE id = %s",  # noqa: S608
+                [prepare(event), row.pk])
+    return {row.pk for row in rows}
 
 
 def _seen(value: datetime | str | None, default: datetime | None) -> datetime:

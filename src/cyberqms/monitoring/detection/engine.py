@@ -184,9 +184,6 @@ class Engine:
         for position, single in enumerate(self._singles):
             single.correlations = tuple(feeds.get(position, ()))
         self._now: float = 0
-        # Whether the last evaluated event matched any single-event rule, emitting or only
-        # feeding a correlation: such events are evidence worth keeping in full.
-        self.matched_any = False
         # class_uid → the single rules that can match it, in rule order (built on demand).
         self._dispatch: dict[int, tuple[_Single, ...]] = {}
 
@@ -262,7 +259,6 @@ class Engine:
         correlation windows it enters and returned in ``Match.related`` when one fires."""
         matches: list[Match] = []
         fed: set[int] | None = None
-        self.matched_any = False
         uid = event.get(CLASS_FIELD)
         candidates: Sequence[_Single] | None = None
         if type(uid) is int and self._dispatch_on:
@@ -274,7 +270,6 @@ class Engine:
         for single in candidates:
             if not single.matcher(event):
                 continue
-            self.matched_any = True
             if single.emits:
                 matches.append(Match(single.info, event))
             if single.correlations:
