@@ -85,8 +85,9 @@ def _locked_unescalated(alert: Any) -> Any:
     (one alert is escalated once, however many people or tasks try at the same time)."""
     from cyberqms.monitoring.models import Alert
 
-    locked = Alert.objects.select_for_update().select_related("source", "site").get(
-        pk=alert.pk)
+    # Lock the alert row only: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+    locked = (Alert.objects.select_for_update(of=("self",)).select_related("source", "site")
+              .get(pk=alert.pk))
     already = locked.incidents.order_by("pk").first()
     if already is not None:
         raise ValidationError({"alert": [

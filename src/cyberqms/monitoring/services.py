@@ -150,6 +150,7 @@ _COLUMNS = ("id", "source_id", "received_at", "channel", "sha256", "size", "payl
 # Table and column names come from the model, never from input.
 _INSERT = (f"INSERT INTO {RawEvent._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
            f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
+_COPY = f"COPY {RawEvent._meta.db_table} ({', '.join(_COLUMNS)}) FROM STDIN"
 _ACCEPTED, _QUARANTINED = RawStatus.ACCEPTED.value, RawStatus.QUARANTINED.value
 
 
@@ -353,7 +354,13 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                         rows[index][10] = prepare(event)
                 for row, row_id in zip(rows, ids, strict=True):
                     row[0] = row_id
-                cursor.executemany(_INSERT, rows)
+                if connection.vendor == "postgresql":
+                    # COPY streams the batch in one round trip (executemany pays one each).
+                    with cursor.cursor.copy(_COPY) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    cursor.executemany(_INSERT, rows)
             for maybe, row_id in zip(refs, ids, strict=True):
                 if maybe is not None:
                     maybe.id, maybe.event = row_id, None
