@@ -72,7 +72,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import ceil, log, log2, sqrt
 from typing import Any, Final
 
@@ -88,6 +88,7 @@ MAX_FEATURE_BITS: Final = 24.0
 BIN_WIDTH: Final = 0.5  # bits per calibration histogram bin
 BINS: Final = 320  # 0 .. 160 bits; higher scores land in the last bin
 TOP_FEATURES: Final = 3
+MIN_DISPERSION, MAX_DISPERSION = 2.0, 16.0
 REGULAR_DAYS: Final = 3  # a rare value seen on this many days is part of the routine
 FEATURES: Final = ("hour", "weekday", "volume", "host", "action", "user")
 # Time slots: weekday (0 unknown, 1..7 ISO) x 25 + hour (0..23, 24 unknown).
@@ -103,6 +104,7 @@ _EW_FADING: Final = 0.05
 _EMPTY: Final[Mapping[str, Any]] = {}
 _MAX_PEER_GROUPS: Final = 64  # work patterns are a short vocabulary
 _MAX_ACTION_NAMES: Final = 65_536
+_GXP_READ: Final = ("hour", "weekday", "system", "record_type", "work_pattern")
 _USUAL: Final = 1 << 62  # stands for the count of a rare value that recurs: never unusual
 
 USER_RULE: Final = RuleInfo(
@@ -221,10 +223,12 @@ class _Values:
                 del counts[key]
         self.lost //= 2
         self.ones = sum(1 for c in counts.values() if c == 1)
+        # Recurrence fades too, but a value that was routine stays routine while it is
+        # remembered at all.
         days = {}
         for key, (last, seen) in self.days.items():
             if key in counts and seen > 1:
-                days[key] = [last, seen // 2]
+                days[key] = [last, REGULAR_DAYS if seen >= REGULAR_DAYS else seen // 2]
         self.days = days
 
 
@@ -256,11 +260,11 @@ class _Subject:
     """What the baseline knows about one user or system."""
 
     __slots__ = (
-        "action_counts", "action_cut", "actions", "bucket", "bucket_cut", "bucket_lam",
-        "bucket_max", "bucket_n", "bucket_slot", "buckets", "day_ex", "decayed", "first",
+        "action_counts", "action_cut", "actions", "bucket", "bucket_cut", "bucket_max",
+        "bucket_n", "bucket_slot", "buckets", "closed", "cuts", "day_ex", "decayed", "first",
         "host_counts", "host_cut", "hosts", "hour_b", "hour_ex", "hour_n", "key", "n",
-        "next_refresh", "odd", "peer", "quiet_until", "refreshed", "slots", "stage",
-        "user_counts", "user_cut", "users", "vol_disp", "vol_mean", "vol_q",
+        "next_refresh", "peer", "quiet_until", "refreshed", "slots", "stage", "user_counts",
+        "user_cut", "users", "vol_disp", "vol_mean", "vol_q",
     )
 
     def __init__(self, key: str, ms: int, bucket: int, slot: int, *, system: bool) -> None:
@@ -276,11 +280,11 @@ class _Subject:
         self.buckets = 0  # active hours (with events)
         self.hour_n = [0.0] * 24  # events per local hour of day ...
         self.hour_b = [0.0] * 24  # ... and active hours at that hour of day
-        self.bucket_lam = 1.0  # events expected in an active hour like the current one
         self.slots = [0.0] * SLOTS  # active hours per (weekday, hour) slot (halved: floats)
         self.hour_ex = [0.0] * 25  # excess bits per hour (24: unknown)
         self.day_ex = [0.0] * 8  # excess bits per weekday (0: unknown)
-        self.odd = [False] * SLOTS  # slots whose time is notable
+        self.cuts = [_NEVER] * SLOTS  # per time slot: events per hour that make candidates
+        self.closed: list[tuple[int, int]] = []  # (slot, events) of hours closed since
         self.hosts = _Values()
         self.actions = _Values()
         self.users = _Values()  # for systems: the accounts acting on them
@@ -289,7 +293,7 @@ class _Subject:
         self.action_counts = self.actions.counts
         self.user_counts = self.users.counts
         self.host_cut = self.action_cut = self.user_cut = 0.0
-        self.vol_mean = stats.EWMean(_EW_FADING)  # events per active hour
+        self.vol_mean = 0.0  # events per active hour, exponentially weighted
         self.vol_disp = stats.EWVar(_EW_FADING)  # of (count - expected) / sqrt(expected)
         self.vol_q = stats.Quantile(0.99)  # events per active hour
         self.peer: str | None = None
@@ -297,22 +301,29 @@ class _Subject:
         self.next_refresh = 0
 
     def expected(self, hour: int) -> float:
-        """Events expected in an active hour at this local hour of day (at least 1)."""
-        if hour < 24 and self.hour_b[hour] >= 3:
+        """Events expected in an active hour at this local hour of day (at least 1): the
+        mean of the subject's active hours at that hour of day, or, with fewer than
+        ``REGULAR_DAYS`` of them, its busiest hours (the 99th percentile), so that a new
+        shift is not a burst."""
+        if hour < 24 and self.hour_b[hour] >= REGULAR_DAYS:
             return max(1.0, self.hour_n[hour] / self.hour_b[hour])
-        return max(1.0, self.vol_mean.get()) if self.buckets else 1.0
+        return max(1.0, self.vol_mean, self.vol_q.get() or 0.0)
 
     def dispersion(self) -> float:
-        """Overdispersion of hourly counts relative to Poisson (at least 1)."""
-        return max(1.0, self.vol_disp.get())
+        """Overdispersion of hourly counts relative to Poisson: the variance of the
+        standardized residuals, at least ``MIN_DISPERSION`` (people and shift rotations
+        make hourly activity burstier than the estimate from a few weeks shows)."""
+        return min(MAX_DISPERSION, max(MIN_DISPERSION, self.vol_disp.get()))
 
     def hours(self) -> list[float]:
         """Active hours per local hour of day."""
-        return [sum(self.slots[d * 25 + h] for d in range(8)) for h in range(24)]
+        slots = self.slots
+        return [sum(slots[h::25]) for h in range(24)]
 
     def weekdays(self) -> list[float]:
         """Active hours per weekday (index 0: unknown)."""
-        return [sum(self.slots[d * 25: d * 25 + 25]) for d in range(8)]
+        slots = self.slots
+        return [sum(slots[d: d + 25]) for d in range(0, SLOTS, 25)]
 
 
 class _Calibrator:
@@ -367,10 +378,10 @@ def _cyclic_excess(counts: list[int] | list[float],
     ``-log2 p(slot)``, smoothed over neighbouring slots by ``kernel``, minus its
     expectation under the histogram itself; floored at 0 and capped."""
     size = len(counts)
-    smoothed = [float(c) for c in counts]
+    smoothed = list(counts)
     for shift, weight in kernel:
-        for i in range(size):
-            smoothed[i] += weight * counts[(i + shift) % size]
+        shifted = counts[shift:] + counts[:shift]  # shifted[i] = counts[(i + shift) % size]
+        smoothed = [a + weight * b for a, b in zip(smoothed, shifted, strict=True)]
     total = sum(smoothed) + _PSEUDO * size
     surprise = [log2(total / (v + _PSEUDO)) for v in smoothed]
     n = sum(counts)
@@ -425,10 +436,10 @@ class Baselines:
         self._now = 0
         self._day: int | None = None
         self._action_names: dict[int, tuple[Any, ...]] = {}  # action hash -> action
-        self._action: tuple[Any, ...] = ()  # of the event being observed
         self._day_end = -(2**62)  # start of the next UTC day, ms
         self._gate = config.notable_bits
-        self._limit = (config.max_values, 4 * config.max_values)  # by system: False, True
+        self._user_limit = config.max_values
+        self._system_limit = 4 * config.max_values
         self._learning_ms = int(config.learning_days * DAY_MS)
         self._decay_ms = max(HOUR_MS, int(config.half_life_days * DAY_MS))
         # Figures for benchmarks and the docs.
@@ -448,117 +459,209 @@ class Baselines:
         if not self._enabled:
             return []
         try:
-            get = event.get
-            ms = get("time")
-            gxp = get("gxp") or _EMPTY
-            system = gxp.get("system")
-            name = ((get("actor") or _EMPTY).get("user") or _EMPTY).get("name")
-            src = get("src_endpoint") or _EMPTY
-            host = src.get("hostname") or src.get("ip")
-            metadata = get("metadata") or _EMPTY
-            # The action, and its hash once for both subjects: the counts are keyed by it.
-            # type_uid is class_uid * 100 + activity_id.
-            action = (get("type_uid"), get("status_id") == STATUS_FAILURE,
-                      gxp.get("record_type"), metadata.get("event_code"))
+            try:
+                # Normalized events always carry these (ocsf.normalize): subscripts are
+                # cheaper than get().
+                ms = event["time"]
+                gxp = event["gxp"]
+                metadata = event["metadata"]
+                system = gxp["system"]
+                action = (event["type_uid"], event["status_id"] == STATUS_FAILURE,
+                          gxp["record_type"], metadata["event_code"])
+            except KeyError:
+                get = event.get
+                ms = get("time")
+                gxp = get("gxp") or _EMPTY
+                metadata = get("metadata") or _EMPTY
+                system = gxp.get("system")
+                action = (get("type_uid"), get("status_id") == STATUS_FAILURE,
+                          gxp.get("record_type"), metadata.get("event_code"))
+            # The action is named by its hash in the counts (computed once for both
+            # subjects; a process-local key, the baselines are never persisted).
             akey = hash(action)
+            actor = event.get("actor")
+            name = (actor.get("user") or _EMPTY).get("name") if actor else None
+            src = event.get("src_endpoint") or _EMPTY
+            host = src.get("hostname") or src.get("ip")
             if system.__class__ is not str or not system:
-                system = (get("device") or _EMPTY).get("hostname") or metadata.get("log_name")
-        except (AttributeError, TypeError):
-            self.rejected += 1
-            return []
+                system = (event.get("device") or _EMPTY).get("hostname") or \
+                    metadata.get("log_name")
+        except (AttributeError, TypeError, KeyError, IndexError):
+            return self._observe_odd(event)
         if ms.__class__ is not int:
             ms = self._now
         elif ms > self._now:
             self._now = ms
             if ms >= self._day_end:
                 self._new_day(ms // DAY_MS)
-        self._action = action  # named by its hash in the counts; kept for explanations
         if host.__class__ is not str:
             host = None
         bucket = ms // HOUR_MS
         matches: list[Match] = []
         if name.__class__ is str and name:
-            subject = self._users.get(name)
-            if subject is None:
-                subject = self._add_subject(self._users, name, ms, bucket, gxp, system=False)
-            match = self._see(subject, False, event, ms, bucket, gxp, host, akey, None)
-            if match is not None:
-                matches.append(match)
+            try:
+                s = self._users[name]
+            except KeyError:
+                s = self._add_subject(self._users, name, ms, bucket, gxp, system=False)
+            # --- the user (same steps as for the system below, without the user feature)
+            if bucket != s.bucket and (bucket > s.bucket or bucket < s.bucket - 1):
+                self._roll(s, False, gxp, bucket, ms)
+            count = s.bucket_n = s.bucket_n + 1
+            candidate = count > s.bucket_cut  # unusual volume, or an unusual hour or weekday
+            if host is not None:
+                counts = s.host_counts
+                try:
+                    c_host = counts[host]
+                except KeyError:
+                    c_host = 0
+                    s.hosts.insert(host, self._user_limit)
+                else:
+                    counts[host] = c_host + 1
+                    if c_host == 1:
+                        s.hosts.ones -= 1
+                if c_host < s.host_cut:
+                    if s.hosts.regular(host, ms // DAY_MS):
+                        c_host = _USUAL
+                    else:
+                        candidate = True
+            else:
+                c_host = -1
+            counts = s.action_counts
+            try:
+                c_action = counts[akey]
+            except KeyError:
+                c_action = 0
+                self._new_action(s.actions, akey, self._user_limit, action)
+            else:
+                counts[akey] = c_action + 1
+                if c_action == 1:
+                    s.actions.ones -= 1
+            if c_action < s.action_cut:
+                if s.actions.regular(akey, ms // DAY_MS):
+                    c_action = _USUAL
+                else:
+                    candidate = True
+            if candidate and s.stage:
+                match = self._score(s, False, event, ms, count, _slot(gxp), host, c_host,
+                                    akey, c_action, None, -1)
+                if match is not None:
+                    matches.append(match)
         else:
             name = None
         if system.__class__ is str and system:
-            subject = self._systems.get(system)
-            if subject is None:
-                subject = self._add_subject(self._systems, system, ms, bucket, gxp,
-                                            system=True)
-            match = self._see(subject, True, event, ms, bucket, gxp, host, akey, name)
-            if match is not None:
-                matches.append(match)
+            try:
+                s = self._systems[system]
+            except KeyError:
+                s = self._add_subject(self._systems, system, ms, bucket, gxp, system=True)
+            # --- the system: each categorical feature reads its count, learns, and
+            # compares with its cut-off; a candidate is scored in full.
+            if bucket != s.bucket and (bucket > s.bucket or bucket < s.bucket - 1):
+                self._roll(s, True, gxp, bucket, ms)
+            count = s.bucket_n = s.bucket_n + 1
+            candidate = count > s.bucket_cut
+            if host is not None:
+                counts = s.host_counts
+                try:
+                    c_host = counts[host]
+                except KeyError:
+                    c_host = 0
+                    s.hosts.insert(host, self._system_limit)
+                else:
+                    counts[host] = c_host + 1
+                    if c_host == 1:
+                        s.hosts.ones -= 1
+                if c_host < s.host_cut:
+                    if s.hosts.regular(host, ms // DAY_MS):
+                        c_host = _USUAL
+                    else:
+                        candidate = True
+            else:
+                c_host = -1
+            counts = s.action_counts
+            try:
+                c_action = counts[akey]
+            except KeyError:
+                c_action = 0
+                self._new_action(s.actions, akey, self._system_limit, action)
+            else:
+                counts[akey] = c_action + 1
+                if c_action == 1:
+                    s.actions.ones -= 1
+            if c_action < s.action_cut:
+                if s.actions.regular(akey, ms // DAY_MS):
+                    c_action = _USUAL
+                else:
+                    candidate = True
+            if name is not None:
+                counts = s.user_counts
+                try:
+                    c_who = counts[name]
+                except KeyError:
+                    c_who = 0
+                    s.users.insert(name, self._system_limit)
+                else:
+                    counts[name] = c_who + 1
+                    if c_who == 1:
+                        s.users.ones -= 1
+                if c_who < s.user_cut:
+                    if s.users.regular(name, ms // DAY_MS):
+                        c_who = _USUAL
+                    else:
+                        candidate = True
+            else:
+                c_who = -1
+            if candidate and s.stage:
+                match = self._score(s, True, event, ms, count, _slot(gxp), host, c_host,
+                                    akey, c_action, name, c_who)
+                if match is not None:
+                    matches.append(match)
         return matches
 
-    def _see(self, s: _Subject, system: bool, event: Mapping[str, Any], ms: int, bucket: int,
-             gxp: Mapping[str, Any], host: str | None, action: int,
-             who: str | None) -> Match | None:
-        """Learn one event; score it in full when some feature passes its cut-off."""
-        if bucket != s.bucket and (bucket > s.bucket or bucket < s.bucket - 1):
-            self._roll(s, system, gxp, bucket, ms)
-        count = s.bucket_n = s.bucket_n + 1
-        candidate = count > s.bucket_cut  # unusual volume, or an unusual hour or weekday
-        # Each categorical feature: read the count, learn, compare with the cut-off.
-        if host is not None:
-            counts = s.host_counts
-            c_host = counts.get(host, 0)
-            if c_host:
-                counts[host] = c_host + 1
-                if c_host == 1:
-                    s.hosts.ones -= 1
-            else:
-                s.hosts.insert(host, self._limit[system])
-            if c_host < s.host_cut:
-                if s.hosts.regular(host, ms // DAY_MS):
-                    c_host = _USUAL
-                else:
-                    candidate = True
-        else:
-            c_host = -1
-        counts = s.action_counts
-        c_action = counts.get(action, 0)
-        if c_action:
-            counts[action] = c_action + 1
-            if c_action == 1:
-                s.actions.ones -= 1
-        else:
-            s.actions.insert(action, self._limit[system])
-            names = self._action_names
-            if action not in names:
-                if len(names) >= _MAX_ACTION_NAMES:
-                    names.clear()
-                names[action] = self._action
-        if c_action < s.action_cut:
-            if s.actions.regular(action, ms // DAY_MS):
-                c_action = _USUAL
-            else:
-                candidate = True
-        if who is not None and system:
-            counts = s.user_counts
-            c_who = counts.get(who, 0)
-            if c_who:
-                counts[who] = c_who + 1
-                if c_who == 1:
-                    s.users.ones -= 1
-            else:
-                s.users.insert(who, self._limit[system])
-            if c_who < s.user_cut:
-                if s.users.regular(who, ms // DAY_MS):
-                    c_who = _USUAL
-                else:
-                    candidate = True
-        else:
-            c_who = -1
-        if candidate and s.stage:
-            return self._score(s, system, event, ms, count, _slot(gxp), host, c_host,
-                               action, c_action, who, c_who)
-        return None
+    def _observe_odd(self, event: Any) -> list[Match]:
+        """An event whose parts have unexpected types: observed through a sanitized copy
+        of the fields the baselines read, or skipped when even that fails."""
+        try:
+            get = event.get
+            gxp = get("gxp")
+            gxp = gxp if isinstance(gxp, Mapping) else _EMPTY
+            metadata = get("metadata")
+            metadata = metadata if isinstance(metadata, Mapping) else _EMPTY
+            actor = get("actor")
+            user = actor.get("user") if isinstance(actor, Mapping) else None
+            name = user.get("name") if isinstance(user, Mapping) else None
+            src = get("src_endpoint")
+            src = src if isinstance(src, Mapping) else _EMPTY
+            device = get("device")
+            device = device if isinstance(device, Mapping) else _EMPTY
+            clean: dict[str, Any] = {
+                "time": _plain(get("time")),
+                "type_uid": _plain(get("type_uid")),
+                "status_id": _plain(get("status_id")),
+                "gxp": {k: _plain(gxp.get(k)) for k in _GXP_READ},
+                "metadata": {"event_code": _plain(metadata.get("event_code")),
+                             "log_name": _plain(metadata.get("log_name"))},
+                "src_endpoint": {"hostname": _plain(src.get("hostname")),
+                                 "ip": _plain(src.get("ip"))},
+                "device": {"hostname": _plain(device.get("hostname"))},
+            }
+            if name.__class__ is str:
+                clean["actor"] = {"user": {"name": name}}
+        except (AttributeError, TypeError):
+            self.rejected += 1
+            return []
+        matches = self.observe(clean)
+        # Explanations and alerts point at the event as received.
+        return [replace(m, event=event) for m in matches]
+
+    def _new_action(self, values: _Values, key: int, limit: int,
+                    action: tuple[Any, ...]) -> None:
+        """First sight of an action for a subject; remember its name for explanations."""
+        values.insert(key, limit)
+        names = self._action_names
+        if key not in names:
+            if len(names) >= _MAX_ACTION_NAMES:
+                names.clear()
+            names[key] = action
 
     # -- scoring candidates -----------------------------------------------------------------
 
@@ -572,18 +675,21 @@ class Baselines:
         bits = [
             s.hour_ex[hour],
             s.day_ex[day],
-            _volume_bits(count, s.bucket_lam, s.dispersion()),
+            _volume_bits(count, s.expected(hour), s.dispersion()),
             s.hosts.bits(c_host) if c_host >= 0 else 0.0,
             s.actions.bits(c_action),
             s.users.bits(c_who) if c_who >= 0 else 0.0,
         ]
-        score = sum(b for b in bits if b >= notable)
+        # At least one notable feature (16x rarer than typical); features 4x rarer than
+        # typical support it.
+        support = notable / 2
+        score = sum(b for b in bits if b >= support) if max(bits) >= notable else 0.0
         if score > s.bucket_max:
             s.bucket_max = score
         if bits[2] < notable:
             # Scored once this hour: until the volume itself is notable, later events of
             # the hour are candidates only through their own host, action or user.
-            s.bucket_cut = _volume_limit(s.bucket_lam, s.dispersion(), notable) - 1
+            s.bucket_cut = _volume_limit(s.expected(hour), s.dispersion(), notable) - 1
         kind = "system" if system else "user"
         threshold = self.thresholds[kind]
         if score < threshold or s.stage < 2 or ms < s.quiet_until:
@@ -591,10 +697,10 @@ class Baselines:
         s.quiet_until = ms + self.config.cooldown_ms
         self.alerts += 1
         values = (hour if hour < 24 else None, day or None, count, host,
-                  self._action_names.get(action, self._action), who)
-        keys = (None, None, None, host, action, who)
+                  self._action_names.get(action), who)
+        keys = (None, None, hour, host, action, who)
         parts = sorted(
-            ((b, i) for i, b in enumerate(bits) if b >= notable), reverse=True
+            ((b, i) for i, b in enumerate(bits) if b >= support), reverse=True
         )[:TOP_FEATURES]
         features = [
             {
@@ -629,7 +735,7 @@ class Baselines:
             return _ranges(s.weekdays(), range(1, 8), lambda d: _DAY_NAMES[d])
         if feature == "volume":
             p99 = s.vol_q.get() or 0.0
-            return (f"about {s.bucket_lam:.0f} events in an active hour like this one; "
+            return (f"about {s.expected(current):.0f} events in an active hour at this time; "
                     f"{ceil(p99)} at most in 99 % of active hours")
         known = {"host": s.hosts, "action": s.actions, "user": s.users}[feature].counts
         counts = {k: n for k, n in known.items() if n > 1 or k != current}
@@ -645,106 +751,113 @@ class Baselines:
 
     def _roll(self, s: _Subject, system: bool, gxp: Mapping[str, Any], bucket: int,
               ms: int) -> None:
-        """Close the subject's hour (events per time slot, volume statistics, peer
-        histograms, calibration), then advance its learning stage and refresh its cut-offs
-        when due. ``gxp`` is that of the first event of the new hour."""
+        """Close the subject's hour (kept for the next refresh; its highest score goes to
+        the calibration) and open the next one with its cut-off, refreshing the subject's
+        model first when due. ``gxp`` is that of the first event of the new hour."""
         count = s.bucket_n
         if count:
             s.n += count
-            if s.bucket_slot >= 0:
-                s.slots[s.bucket_slot] += 1  # time: when the subject is active
-                hour = s.bucket_slot % 25
-                if hour < 24:
-                    if s.buckets:
-                        lam = s.expected(hour)
-                        s.vol_disp.update((count - lam) / sqrt(lam))
-                    s.hour_n[hour] += count
-                    s.hour_b[hour] += 1
-            s.vol_mean.update(count)
-            s.vol_q.update(count)
-            s.buckets += 1
-            if s.peer is not None and s.bucket_slot >= 0:
-                self._peer_add(s.peer, s.bucket_slot)
-            if s.stage and s.bucket_max > 0.0:
+            s.closed.append((s.bucket_slot, count))
+            if s.bucket_max > 0.0:
                 self._calibration["system" if system else "user"].record(s.bucket_max)
         s.bucket = bucket
         s.bucket_n = 0
         s.bucket_max = 0.0
-        s.bucket_slot = slot = _slot(gxp)
+        slot = s.bucket_slot = _slot(gxp)
+        since = ms - s.refreshed
+        # While learning: daily, and when the history grew by an eighth (6 hours apart);
+        # a mature subject's model moves slowly: every other day.
+        if s.stage < 2:
+            if since >= DAY_MS or (s.n >= s.next_refresh and since >= 6 * HOUR_MS):
+                self._refresh(s, system, gxp, ms)
+        elif since >= 2 * DAY_MS:
+            self._refresh(s, system, gxp, ms)
+        s.bucket_cut = s.cuts[slot]
+
+    def _refresh(self, s: _Subject, system: bool, gxp: Mapping[str, Any], ms: int) -> None:
+        """Learn the hours closed since the last refresh (active time slots, volume per
+        hour of day, peer groups), advance the learning stage, and recompute the cut-offs
+        (amortized: a few times a day per subject at most)."""
+        self.refreshes += 1
+        s.refreshed = ms
+        s.next_refresh = s.n + max(32, s.n // 8)
         if not system:
             pattern = gxp.get("work_pattern")
             s.peer = pattern if pattern.__class__ is str else None
+        peers = self._peer_group(s.peer) if s.peer is not None else None
+        slots, hour_n, hour_b, disp = s.slots, s.hour_n, s.hour_b, s.vol_disp
+        for slot, count in s.closed:
+            slots[slot] += 1  # time: when the subject is active
+            hour = slot % 25
+            if hour < 24:
+                if hour_b[hour] >= REGULAR_DAYS:  # a mean of its own to compare with
+                    lam = s.expected(hour)
+                    disp.update((count - lam) / sqrt(lam))
+                hour_n[hour] += count
+                hour_b[hour] += 1
+                if peers is not None:
+                    peers.hours[hour] += 1
+            if peers is not None and slot >= 25:
+                peers.days[slot // 25] += 1
+            if s.buckets:
+                s.vol_mean += _EW_FADING * (count - s.vol_mean)
+            else:
+                s.vol_mean = float(count)
+            s.vol_q.update(count)
+            s.buckets += 1
+        s.closed = []
         if ms - s.decayed >= self._decay_ms:
             self._decay(s, ms)
         config = self.config
-        if s.stage < 2:
-            age = ms - s.first
-            if age >= self._learning_ms and s.n >= config.min_events:
-                s.stage = 2
-            elif s.stage == 0 and age * 2 >= self._learning_ms and s.n * 2 >= config.min_events:
-                s.stage = 1
-            else:
-                if ms - s.refreshed >= DAY_MS:
-                    # Learning: only the categorical cut-offs, so that recurring rare values
-                    # are followed from the start (see _Values.regular).
-                    s.refreshed = ms
-                    self._refresh_values(s)
-                return
-        since = ms - s.refreshed
-        if since >= DAY_MS or s.next_refresh == 0 or (
-                s.n >= s.next_refresh and since >= 6 * HOUR_MS):
-            self._refresh(s, system, ms)
-        lam = s.bucket_lam = s.expected(slot % 25)
-        s.bucket_cut = 0.0 if s.odd[slot] else _volume_cut(lam, s.dispersion(), self._gate)
-
-    def _peer_add(self, pattern: str, slot: int) -> None:
-        peers = self._peers.get(pattern)
-        if peers is None:
-            if len(self._peers) >= _MAX_PEER_GROUPS:
-                return
-            peers = self._peers[pattern] = _Peers()
-        day, hour = divmod(slot, 25)
-        if hour < 24:
-            peers.hours[hour] += 1
-        if day:
-            peers.days[day] += 1
-
-    def _refresh(self, s: _Subject, system: bool, ms: int) -> None:
-        """Recompute the subject's cut-offs from its counts (amortized: rarely)."""
-        self.refreshes += 1
+        age = ms - s.first
+        if s.stage < 2 and age >= self._learning_ms and s.n >= config.min_events:
+            s.stage = 2
+        elif s.stage == 0 and age * 2 >= self._learning_ms and s.n * 2 >= config.min_events:
+            s.stage = 1
+        # Categorical cut-offs even while learning, so that recurring rare values are
+        # followed from the start (see _Values.regular).
         gate = self._gate
-        s.refreshed = ms
-        s.next_refresh = s.n + max(32, s.n // 8)
+        s.hosts.refresh(gate)
+        s.actions.refresh(gate)
+        s.users.refresh(gate)
+        s.host_cut, s.action_cut, s.user_cut = s.hosts.cut, s.actions.cut, s.users.cut
+        if not s.stage:
+            return
         # An hour of day at which the subject was active on REGULAR_DAYS days is routine.
         hour_ex = [0.0 if b >= REGULAR_DAYS else x
                    for x, b in zip(_cyclic_excess(s.hours(), _HOUR_KERNEL), s.hour_b,
                                    strict=True)]
         # Weekdays mean something only once the subject has lived a whole week.
-        if ms - s.first >= 7 * DAY_MS:
-            day_ex = [0.0, *_cyclic_excess(s.weekdays()[1:], ())]
-        else:
-            day_ex = [0.0] * 8
-        peers = self._peers.get(s.peer) if s.peer is not None else None
+        day_ex = [0.0] * 8
+        if age >= 7 * DAY_MS:
+            day_ex[1:] = _cyclic_excess(s.weekdays()[1:], ())
         if peers is not None and peers.hour_ex is not None and peers.day_ex is not None:
             # Unusual for the user and for users who work like them.
             hour_ex = [min(a, b) for a, b in zip(hour_ex, peers.hour_ex, strict=True)]
             day_ex = [min(a, b) for a, b in zip(day_ex, peers.day_ex, strict=True)]
         s.hour_ex = [*hour_ex, 0.0]
         s.day_ex = day_ex
-        s.odd = [s.hour_ex[h] >= gate or day_ex[d] >= gate for d in range(8) for h in range(25)]
-        self._refresh_values(s)
+        # Events per hour beyond which each is a candidate; none when the time is notable.
+        disp = s.dispersion()
+        row = [0.0 if x >= gate else _volume_cut(s.expected(h), disp, gate)
+               for h, x in enumerate(s.hour_ex)]
+        zero = [0.0] * 25
+        cuts: list[float] = []
+        for x in day_ex:
+            cuts += zero if x >= gate else row
+        s.cuts = cuts
 
-    def _refresh_values(self, s: _Subject) -> None:
-        gate = self._gate
-        s.hosts.refresh(gate)
-        s.actions.refresh(gate)
-        s.users.refresh(gate)
-        s.host_cut, s.action_cut, s.user_cut = s.hosts.cut, s.actions.cut, s.users.cut
+    def _peer_group(self, pattern: str) -> _Peers | None:
+        peers = self._peers.get(pattern)
+        if peers is None and len(self._peers) < _MAX_PEER_GROUPS:
+            peers = self._peers[pattern] = _Peers()
+        return peers
 
     def _decay(self, s: _Subject, ms: int) -> None:
         """Halve every count so that old behaviour fades (every ``half_life_days``)."""
         s.decayed = ms
         s.slots = [c / 2 for c in s.slots]
+        s.buckets //= 2
         s.hour_n = [c / 2 for c in s.hour_n]
         s.hour_b = [c / 2 for c in s.hour_b]
         s.n //= 2
@@ -861,3 +974,9 @@ def _ranges(counts: list[float], slots: range, label: Any) -> str:
     return ", ".join(
         label(g[0]) if len(g) == 1 else f"{label(g[0])}–{label(g[-1])}" for g in groups
     )
+
+
+def _plain(value: Any) -> Any:
+    """A field value the baselines can use: strings and integers as they are (booleans
+    excepted), anything else as missing."""
+    return value if value.__class__ in (str, int) else None

@@ -139,7 +139,7 @@ def test_mass_deletion_is_caught_by_volume_and_action_within_seconds_cyb_04() ->
     index, matches = first
     # A delete is new for ben (about 8 bits, not enough alone); within seconds the volume of
     # the burst is.
-    assert index == 31
+    assert index == 39
     assert [f["feature"] for f in matches[USER_RULE.id].context["features"]] == ["volume"]
     # one match per subject and episode: the open alert groups the rest of the burst
     assert baselines.figures()["alerts"] == 2
@@ -157,7 +157,7 @@ def test_volume_alone_alerts_when_far_beyond_the_hour_cyb_04() -> None:
     assert len(seen) == 1
     index, match = seen[0]
     assert [f["feature"] for f in match.context["features"]] == ["volume"]
-    assert index == 31
+    assert index == 39
     assert match.context["features"][0]["value"] == index + 1  # events in this hour
 
 
