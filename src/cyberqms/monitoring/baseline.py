@@ -838,8 +838,8 @@ class Baselines:
         s.hour_ex = [*hour_ex, 0.0]
         s.day_ex = day_ex
         # Events per hour beyond which each is a candidate; none when the time is notable.
-        disp = s.dispersion()
-        row = [0.0 if x >= gate else _volume_cut(s.expected(h), disp, gate)
+        dispersion = s.dispersion()
+        row = [0.0 if x >= gate else _volume_cut(s.expected(h), dispersion, gate)
                for h, x in enumerate(s.hour_ex)]
         zero = [0.0] * 25
         cuts: list[float] = []
