@@ -380,8 +380,10 @@ def test_plant_false_alerts_stay_within_budget_and_attacks_are_caught_cyb_04() -
 
 @pytest.fixture
 def stored(personas: dict[str, Any]) -> Any:
-    """Ten days of routine stored as accepted events, received as they happened, plus a
-    quarantined line and an event older than the warm-up window."""
+    """Ten days of routine stored as accepted events, received as they happened (as
+    ingest keeps them: the payload, and the normalized event for one in fifty, the
+    evidence behind alerts), plus a quarantined line and an event older than the warm-up
+    window."""
     from django.utils import timezone
 
     from cyberqms.monitoring import services
@@ -392,12 +394,15 @@ def stored(personas: dict[str, Any]) -> Any:
     now = timezone.now()
     start = (now - timedelta(days=10)).replace(hour=0, minute=0, second=0, microsecond=0)
 
-    def row(e: dict[str, Any] | None, at: datetime, status: str = "accepted") -> RawEvent:
+    def row(e: dict[str, Any] | None, at: datetime, *, keep: bool = False,
+            status: str = "accepted") -> RawEvent:
+        payload = json.dumps(e).encode() if e is not None else b"\xff"
         return RawEvent(source=source, received_at=at, channel="file", sha256="0" * 64,
-                        size=2, payload=b"{}", status=status, event=e)
+                        size=len(payload), payload=payload, status=status,
+                        event=e if keep else None)
 
-    rows = [row(e, datetime.fromtimestamp(e["time"] / 1000, tz=UTC))
-            for e in routine(start, 10)]
+    rows = [row(e, datetime.fromtimestamp(e["time"] / 1000, tz=UTC), keep=i % 50 == 0)
+            for i, e in enumerate(routine(start, 10))]
     rows.append(row(None, start + timedelta(days=3), status="quarantined"))
     ancient = event("old_timer", now - timedelta(days=40))
     rows.append(row(ancient, now - timedelta(days=40)))
