@@ -7,65 +7,67 @@ each event scored as it arrives, anomalies explained by their top contributing f
             ...
 
 Subjects are each acting user (``actor.user.name``) and each system (``gxp.system``, else
-``device.hostname``, else ``metadata.log_name``). For every subject the baseline keeps:
+``device.hostname``, else ``metadata.log_name``). Per subject the baseline learns:
 
-- time: events per site-local hour (``gxp.hour``) and ISO weekday (``gxp.weekday``) from
-  the enrichment step, smoothed over neighbouring hours; for users, also compared with
-  their peer group (``gxp.work_pattern``: day, shift, service), so that an operator's
-  weekly shift rotation or a service account's night work is not unusual;
-- volume: events per active hour (the per-subject mean, variance and 99th percentile);
-- hosts: the source host name or address (``src_endpoint.hostname``, else ``.ip``);
-- actions: (``class_uid``, ``activity_id``, failed or not, ``gxp.record_type``,
-  ``metadata.event_code``);
-- users: for systems, which accounts act on them.
+- time: active hours per site-local hour of day (``gxp.hour``) and weekday
+  (``gxp.weekday``), from the enrichment step; for users also compared with their peer
+  group (``gxp.work_pattern``: day, shift, service), so that an operator's weekly shift
+  rotation or a service account's night job is not unusual;
+- volume: events per hour, as a mean per hour of day with its overdispersion;
+- hosts: ``src_endpoint.hostname``, else ``.ip``;
+- actions: (``type_uid``, failed or not, ``gxp.record_type``, ``metadata.event_code``);
+- users: for systems, the accounts acting on them.
 
 Scoring. Each feature contributes its excess surprisal in bits: ``-log2 p(value | subject)``
-minus what is typical for that subject (the expected surprisal, i.e. the entropy of the
-subject's own distribution), floored at 0 and capped at ``MAX_FEATURE_BITS``. Categorical
-probabilities use Witten-Bell smoothing, so a value never seen is as likely as the subject's
-rate of new values: a firewall that meets new addresses all day finds one more ordinary,
-a PLC that has talked to three HMIs for weeks does not. Volume contributes the Chernoff
-bound of a Poisson tail, ``-log2 P(X >= n)``, for the events of the current hour, divided
-by the subject's overdispersion (variance / mean). The score is the sum; an event alerts
-when the score reaches the threshold of its subject kind, the subject has finished its
-learning period, and the subject did not alert within the cooldown (one Match per episode;
-the alert groups the rest). The Match context names the top features, their observed value,
-what is usual for the subject and their share of the score.
+minus what is typical for that subject (its expected surprisal, the entropy of its own
+distribution), floored at 0 and capped at ``MAX_FEATURE_BITS``. Values never seen get the
+Good-Turing chance of a new value (the share of values seen once): a firewall that meets new
+addresses all day finds one more ordinary, a PLC that has talked to three HMIs for weeks
+does not. Volume contributes ``-log2 P(X >= n)`` for the events ``n`` of the current hour
+(the Chernoff bound of a Poisson law with the subject's mean at that hour of day), divided
+by the subject's overdispersion. A rare value seen on ``REGULAR_DAYS`` distinct days (a
+nightly job), and an hour of day active on as many days, are routine and contribute nothing.
+The score sums the features of at least half ``notable_bits`` provided one reaches
+``notable_bits``; an event alerts when the score reaches its kind's threshold, the subject
+has finished its learning period, and it did not alert within the cooldown (one Match per
+subject and episode; the alert groups the rest). The Match context names the top features
+with the observed value, what is usual for the subject and their share of the score.
 
-Alert budget. The threshold of each kind (users, systems) is tuned from the stream itself:
-per UTC day, a histogram of each subject-hour's highest score (0.5-bit bins; subjects past
-half their learning period); the threshold is the lowest bin edge at which the mean number
-of subject-hours per day above it, over the last ``window_days`` complete days, stays
-within ``headroom`` x the kind's share of ``alerts_per_day``, and never below
-``min_threshold``. With no complete day yet it is ``prior_threshold``. A subject alerts at
-most once an hour, so the expected number of alerts on traffic like the recent past stays
-within the budget. Recomputed once a day. See docs/baselines.md.
+Alert budget. The threshold of each kind (users, systems) is tuned from the stream: per UTC
+day, a histogram of each subject-hour's highest score (0.5-bit bins); once a day the
+threshold becomes the lowest bin edge at which the mean number of subject-hours per day
+above it, over the last ``window_days`` complete days, stays within ``headroom`` x the
+kind's share of ``alerts_per_day``; never below ``min_threshold``, ``prior_threshold`` before
+the first complete day. A subject alerts at most once per cooldown, so the expected number
+of alerts on traffic like the recent past stays within the budget. See docs/baselines.md.
 
-Speed. ``observe`` must cost a few microseconds, so the per-event path is ours: a handful of
-dict and list increments per subject and comparisons against cut-offs precomputed when the
-subject's model is refreshed (at hour boundaries, at most every 6 hours unless the subject's
-history grew by an eighth, at least once a day). Only candidate events (some feature past
-its cut-off, a few per cent of events) are scored in full. The cut-offs are set so that an
-event that is not a candidate cannot reach ``min_threshold``.
+Speed. ``observe`` must cost a few microseconds (the ingest budget is 50 us an event in
+all), so the per-event path is ours: a few dict and list operations per subject, compared
+with cut-offs precomputed at refresh (daily per subject; every other day once mature).
+Only candidates (some feature past its cut-off: 0.2-0.3 % of the plant's events) are scored
+in full; closed hours are kept in a list and learned at the next refresh. The cut-offs are
+set so that a non-candidate cannot have a notable feature.
 
-What river does. ``river.stats`` (Rust-backed) keeps each subject's volume model: an
-exponentially weighted mean and variance (``EWMean``, ``EWVar``, fading 0.05: the baseline
-follows drift over a few days of activity) and the running 99th percentile (``Quantile``,
-the P-squared estimator) that explanations quote as the usual volume. They are updated once
-per subject and active hour, not per event. river's own detectors were measured and left
-out of the per-event path: ``anomaly.HalfSpaceTrees`` costs about 26 us per event for
-score + learn (five times the whole budget) and ``proba.Multinomial`` 0.5 us per update
-(we need eight updates per event), and neither explains its score per feature. What we
-wrote: the counters, the smoothing, the surprisal arithmetic, the candidate gating and the
-budget calibration.
+What river does, and what we wrote. ``river.stats`` (Rust-backed) estimates each subject's
+volume dispersion (``EWVar`` of the standardized hourly residuals, fading 0.05: it follows
+drift over a few days of activity) and the 99th percentile of its hourly volume
+(``Quantile``, the P-squared estimator), which sets the expected volume where an hour of day
+has no history yet and is quoted in explanations. They are updated once per closed hour, not
+per event. river's detectors were measured and left out of the per-event path:
+``anomaly.HalfSpaceTrees`` costs about 26 us per event for score and learn (five times the
+whole budget), ``proba.Multinomial`` 0.5 us per update (we need five to eight per event),
+and neither explains its score per feature. Ours: the counters, the smoothing, the
+surprisal arithmetic, the candidate gating and the budget calibration.
 
-Bounded memory: at most ``max_subjects`` users and as many systems (the least recently seen
-tenth is evicted when full), at most ``max_values`` distinct hosts, actions and users per
-subject, and counts halve every ``half_life_days`` so the baseline follows change.
+Bounded memory: at most ``max_users`` users and ``max_systems`` systems (the least
+recently active tenth is forgotten when full), at most ``max_values`` distinct hosts and
+actions per user (four times that per system; values seen once are forgotten first), and
+counts halve every ``half_life_days`` so that the baseline follows change.
 
 Pure Python, no Django (``baseline_store`` is the glue). Not thread-safe: one per process,
-fed in time order, like the detection engine. ``observe`` never raises on odd input: fields
-of unexpected types are ignored.
+fed in time order, like the detection engine. Action keys are hashes, valid in one process:
+baselines are rebuilt from stored events, never persisted. ``observe`` never raises: parts
+of unexpected types are ignored, an event without ``get`` is counted in ``rejected``.
 """
 
 from __future__ import annotations

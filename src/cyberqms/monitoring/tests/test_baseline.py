@@ -294,6 +294,17 @@ def test_disabled_baselines_do_nothing() -> None:
     assert baselines.figures()["users"] == 0
 
 
+def test_odd_parts_are_ignored_not_the_whole_event() -> None:
+    baselines = Baselines(CONFIG)
+    odd = event("ana", MONDAY)
+    odd["gxp"], odd["metadata"] = ["not", "a", "dict"], "nor this"
+    assert baselines.observe(odd) == []
+    figures = baselines.figures()
+    assert (figures["users"], figures["systems"], figures["rejected"]) == (1, 0, 0)
+    assert baselines.observe(["not an event"]) == []  # type: ignore[arg-type]
+    assert baselines.figures()["rejected"] == 1
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
