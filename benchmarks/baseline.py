@@ -8,7 +8,7 @@ event, cache misses included. The two runs alternate ``--repeat`` times and the 
 each kind counts. The clock is also read when the simulated time passes the learning period
 plus a day (every subject mature): the steady state that matters.
 
-    python benchmarks/baseline.py [--days 9] [--learning-days 7] [--seed 7] [--repeat 2]
+    python benchmarks/baseline.py [--days 15] [--learning-days 7] [--seed 7] [--repeat 2]
                                   [--memory]
 
 Prints µs per event in the learning period and in the steady state, the share of events
@@ -124,7 +124,7 @@ def measure(seed: str, days: float, learning_days: float, *, repeat: int = 2,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", default="7")
-    parser.add_argument("--days", type=float, default=9)
+    parser.add_argument("--days", type=float, default=15)
     parser.add_argument("--learning-days", type=float, default=7)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--memory", action="store_true",

@@ -725,8 +725,8 @@ class Baselines:
             "learning_since_ms": s.first,
         }
         field = "gxp.system" if system else "actor.user.name"
-        return Match(SYSTEM_RULE if system else USER_RULE, event, ((field, s.key),),
-                     None, context)
+        return Match(SYSTEM_RULE if system else USER_RULE, event, group=((field, s.key),),
+                     context=context)
 
     def _usual(self, s: _Subject, feature: str, current: Any = None) -> str:
         """What is usual for the subject, in words, for the explanation (``current``: the
