@@ -28,6 +28,15 @@ PERSONAS: dict[str, str | None] = {
 
 
 @pytest.fixture(autouse=True)
+def _fresh_baselines() -> None:
+    """Behaviour baselines are learned per process: each test starts with none (the next
+    ingest warms them from that test's database)."""
+    from cyberqms.monitoring.baseline_store import reset_baselines
+
+    reset_baselines()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Each test starts with an empty cache: allauth remembers used TOTP codes there, and
     every persona shares one secret, so a code used by an earlier test in the same 30 s

@@ -31,6 +31,7 @@ from cyberqms.core.records import next_number
 from cyberqms.trail.record import audit_record
 
 from . import ocsf
+from .baseline_store import behaviour_baselines
 from .detection import Engine, Match, load_configured_rules
 from .enrich import DjangoUserDirectory, Enricher
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, RawStatus
@@ -260,6 +261,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
     are counted in `IngestResult.refused`."""
     engine = detection_engine()
     enricher = event_enricher()
+    baselines = behaviour_baselines()
     result = IngestResult()
     naive = connection.vendor == "sqlite"
     times = _Times(naive)
@@ -316,6 +318,9 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
             index = len(rows)
             ref = _Ref(index, event)
             found = engine.evaluate(event, ref)
+            anomalies = baselines.observe(event)  # behaviour baselines (baseline.py)
+            if anomalies:
+                found = [*found, *anomalies]
             if found:
                 evidence[index] = event
                 for match in found:
