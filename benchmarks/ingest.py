@@ -5,18 +5,19 @@ rendered to raw lines once; its sources are registered as ``EventSource`` rows o
 database; then, in the same run and on one core:
 
 - **parse only**: ``parse_line`` over every line (the floor any pipeline pays);
-- **end to end**: ``services.ingest_received`` over the same lines in batches of
-  ``--batch`` lines of every source, as the syslog listener's writer calls it, each batch one
-  transaction; rows are counted afterwards (every line is stored, accepted or quarantined).
+- **end to end**: parse, normalize, enrich, the shipped rule pack (``--baselines``: and
+  the behaviour baselines), store: ``services.ingest_received`` over the same lines in
+  batches of ``--batch`` lines of every source, as the syslog listener's writer calls it,
+  each batch one transaction; rows are counted afterwards (every line is stored, accepted
+  or quarantined).
 
     python benchmarks/ingest.py [--events 100000] [--batch 1000] [--database sqlite|postgres]
-                                [--profile]
+                                [--baselines] [--profile]
 
 SQLite runs on a fresh WAL database with the production settings (``synchronous=FULL``
 unless ``CYBERQMS_SQLITE_SYNCHRONOUS`` says otherwise). ``--database postgres`` uses
-``DATABASE_URL`` (an empty database it may migrate; ``scripts/pg.sh`` starts a throw-away
-server). Figures compare runs on one machine and are never asserted in tests; they are
-documented in docs/monitoring.md.
+``DATABASE_URL``, an empty PostgreSQL database it may migrate. Figures compare runs on one
+machine and are never asserted in tests; they are documented in docs/monitoring.md.
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ KIND = {"lims": "lims", "mes": "mes", "cds": "cds", "dc": "directory", "firewall
         "scada": "scada", "plc": "plc", "qms": "qms"}
 
 
-def setup_django(database: str, data_dir: Path) -> None:
+def setup_django(database: str, data_dir: Path, *, baselines: bool = False) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "cyberqms.settings"
     os.environ["CYBERQMS_DATA_DIR"] = str(data_dir)
     os.environ["CYBERQMS_ENV"] = "development"
     os.environ["CYBERQMS_MONITOR_OWN_EVENTS"] = "0"
-    os.environ.setdefault("CYBERQMS_BASELINE_ENABLED", "1")
+    os.environ["CYBERQMS_BASELINE_ENABLED"] = "1" if baselines else "0"
     for name in ("CYBERQMS_TRAIL_KEY_FILE", "CYBERQMS_SECRET_KEY"):
         os.environ.pop(name, None)
     if database == "sqlite":
@@ -145,9 +146,11 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--rounds", type=int, default=3, help="parse-only repetitions")
     parser.add_argument("--profile", action="store_true", help="cProfile the end-to-end run")
+    parser.add_argument("--baselines", action="store_true",
+                        help="score behaviour baselines too (beyond the goal's pipeline)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cyberqms-bench-ingest-") as tmp:
-        setup_django(args.database, Path(tmp))
+        setup_django(args.database, Path(tmp), baselines=args.baselines)
         from django.db import connection
         from django.urls import reverse
 
@@ -182,7 +185,8 @@ def main() -> None:
         else:
             vendor = f"PostgreSQL {connection.pg_version // 10000}"
         print(f"cyberqms ingest benchmark: {n:,} synthetic plant lines (seed {args.seed}), "
-              f"batches of {args.batch}, {vendor}, one core, "
+              f"batches of {args.batch}, {vendor}, "
+              f"{'rules and baselines' if args.baselines else 'rules'}, one core, "
               f"load {os.getloadavg()[0]:.1f}")
         for label, seconds in (("parse only", parse_s), ("end to end", e2e_s)):
             print(f"  {label:14} {n / seconds:>10,.0f} events/s  "
