@@ -182,9 +182,14 @@ class _Times:
         seconds, millis = divmod(in_day, 1000)
         minutes, second = divmod(seconds, 60)
         hour, minute = divmod(minutes, 60)
+        two = _TWO_DIGITS
         if millis:  # as Django writes them: no fraction on whole seconds
-            return f"{self.day_text} {hour:02d}:{minute:02d}:{second:02d}.{millis:03d}000"
-        return f"{self.day_text} {hour:02d}:{minute:02d}:{second:02d}"
+            return f"{self.day_text} {two[hour]}:{two[minute]}:{two[second]}.{_MILLIS[millis]}"
+        return f"{self.day_text} {two[hour]}:{two[minute]}:{two[second]}"
+
+
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+_MILLIS = tuple(f"{n:03d}000" for n in range(1000))
 
 
 def _storable(text: str) -> str:
@@ -267,7 +272,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
     times = _Times(naive)
     sha256 = hashlib.sha256
     rows: list[list[Any]] = []
-    refs: list[_Ref | None] = []
+    refs: list[_Ref] = []  # of the events kept in correlation windows
     row_sources: list[EventSource] = []
     evidence: dict[int, dict[str, Any]] = {}
     matches: list[tuple[Match, int]] = []
@@ -277,6 +282,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
     sources: dict[int, EventSource] = {}
     last_when: datetime | None = None
     when_db: Any = None
+    when_ms = 0
     with _pipeline_lock:
         for source, payload, channel, when in items:
             known = known_sources.get(id(source))
@@ -292,6 +298,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
             if when is not last_when:
                 last_when = when
                 when_db = str(when.astimezone(UTC).replace(tzinfo=None)) if naive else when
+                when_ms = ocsf.epoch_ms(when)
             if isinstance(payload, ParseError):
                 data = payload.data[:MAX_PAYLOAD_BYTES]
             else:
@@ -304,20 +311,21 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 if size > MAX_PAYLOAD_BYTES:
                     raise ParseError("oversized", f"{size} bytes")
                 parsed = parse_line(data, fmt, received_at=when)
-                event = ocsf.normalize(parsed, source=info, received_at=when)
+                event = ocsf.normalize(parsed, source=info, received_ms=when_ms)
             except ParseError as exc:
                 reason = exc.reason[:40]
                 quarantined.setdefault(source_pk, Counter())[reason] += 1
                 rows.append([None, source_pk, when_db, channel, sha256(data).hexdigest(),
                              size, data[:MAX_PAYLOAD_BYTES], _QUARANTINED, reason,
                              _storable(str(exc)[:300]), None, None, None, "", ""])
-                refs.append(None)
                 row_sources.append(source)
                 continue
             enricher.enrich(event)
             index = len(rows)
             ref = _Ref(index, event)
             found = engine.evaluate(event, ref)
+            if engine.fed:  # the ref sits in a correlation window: it needs its row id
+                refs.append(ref)
             anomalies = baselines.observe(event)  # behaviour baselines (baseline.py)
             if anomalies:
                 found = [*found, *anomalies]
@@ -341,7 +349,6 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 _storable(name[:150]) if name.__class__ is str else "",
                 _storable(ip[:45]) if ip.__class__ is str else "",
             ])
-            refs.append(ref)
             row_sources.append(source)
     for counts in quarantined.values():
         result.reasons.update(counts)
@@ -366,9 +373,8 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                             copy.write_row(row)
                 else:
                     cursor.executemany(_INSERT, rows)
-            for maybe, row_id in zip(refs, ids, strict=True):
-                if maybe is not None:
-                    maybe.id, maybe.event = row_id, None
+            for ref in refs:
+                ref.id, ref.event = ids[ref.index], None
             if matches:
                 result.alerts = _raise_alerts(matches, ids, rows, row_sources)
     for source_pk, counts in quarantined.items():

@@ -184,6 +184,7 @@ class Engine:
         for position, single in enumerate(self._singles):
             single.correlations = tuple(feeds.get(position, ()))
         self._now: float = 0
+        self.fed = False  # whether the last event entered a correlation window (kept its ref)
         # class_uid → the single rules that can match it, in rule order (built on demand).
         self._dispatch: dict[int, tuple[_Single, ...]] = {}
 
@@ -259,6 +260,7 @@ class Engine:
         correlation windows it enters and returned in ``Match.related`` when one fires."""
         matches: list[Match] = []
         fed: set[int] | None = None
+        self.fed = False
         uid = event.get(CLASS_FIELD)
         candidates: Sequence[_Single] | None = None
         if type(uid) is int and self._dispatch_on:
@@ -277,6 +279,7 @@ class Engine:
                     fed = set()
                 fed.update(single.correlations)
         if fed:
+            self.fed = True
             ts = _event_time(event)
             if ts is None:
                 ts = self._now
