@@ -156,6 +156,44 @@ def _wildcard_predicate(value: SigmaString, cased: bool) -> Predicate:
     return lambda v: (t := as_text(v)) is not None and fullmatch(t) is not None
 
 
+def _affix(value: SigmaType) -> tuple[str, str] | None:
+    """("contains" | "startswith" | "endswith", lower-cased text) for an uncased wildcard
+    string of that shape, else None."""
+    if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
+        return None
+    parts = list(value.s)
+    star = SpecialChars.WILDCARD_MULTI
+    if len(parts) == 3 and parts[0] is star and parts[2] is star and isinstance(parts[1], str):
+        return "contains", parts[1].lower()
+    if len(parts) == 2 and isinstance(parts[0], str) and parts[1] is star:
+        return "startswith", parts[0].lower()
+    if len(parts) == 2 and parts[0] is star and isinstance(parts[1], str):
+        return "endswith", parts[1].lower()
+    return None
+
+
+def _affix_predicate(kind: str, values: list[str]) -> Predicate:
+    if kind == "startswith":
+        prefixes = tuple(values)
+        return lambda v: (t := as_text(v)) is not None and t.lower().startswith(prefixes)
+    if kind == "endswith":
+        suffixes = tuple(values)
+        return lambda v: (t := as_text(v)) is not None and t.lower().endswith(suffixes)
+    frozen = tuple(values)
+
+    def contains(v: Any) -> bool:
+        t = as_text(v)
+        if t is None:
+            return False
+        t = t.lower()
+        for needle in frozen:  # noqa: SIM110 (see every())
+            if needle in t:
+                return True
+        return False
+
+    return contains
+
+
 def _regex_predicate(value: SigmaRegularExpression) -> Predicate:
     flags = 0
     for flag in value.flags:
@@ -421,7 +459,22 @@ def compile_node(node: Node | None) -> Matcher:
         matchers = [
             _on_field(field_getter(f), _equality_predicate(vs)) for f, vs in by_field.items()
         ]
-        matchers += [compile_node(a) for a in args if not any(a is p for p in plain)]
+        # `field|contains: [a, b, c]` (and startswith, endswith) becomes one lookup of the
+        # field, lower-cased once, instead of one per value.
+        needles: dict[tuple[str, str], list[str]] = {}
+        grouped = []
+        for a in args:
+            if any(a is p for p in plain) or not isinstance(
+                    a, ConditionFieldEqualsValueExpression):
+                continue
+            shape = _affix(a.value)
+            if shape is not None:
+                needles.setdefault((a.field, shape[0]), []).append(shape[1])
+                grouped.append(a)
+        for (f, kind), values in needles.items():
+            matchers.append(_on_field(field_getter(f), _affix_predicate(kind, values)))
+        matchers += [compile_node(a) for a in args
+                     if not any(a is p for p in plain) and not any(a is g for g in grouped)]
         return _any(matchers)
     if isinstance(node, ConditionNOT):
         inner = compile_node(node.args[0])
