@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from cyberqms.core.access import can
 
@@ -18,4 +19,9 @@ def alert_banner(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not can(user, "monitoring.alert.view"):
         return {}
-    return {"alert_banner_url": reverse("monitoring:banner")}
+    from .queries import banner_context
+
+    # The page is rendered with the banner's current content, so it does not appear a
+    # moment later and push the page down under the pointer; polls keep it current.
+    return {"alert_banner_url": reverse("monitoring:banner"),
+            "alert_banner": SimpleLazyObject(lambda: banner_context(user))}

@@ -128,6 +128,20 @@ def quarantine_reasons(rows: QuerySet[RawEvent]) -> list[tuple[str, int]]:
     return [(reason, n) for reason, n in found]
 
 
+def banner_context(user: Any) -> dict[str, Any]:
+    """What the live banner shows: the count of new high or critical alerts the user may
+    see and the newest of them."""
+    from django.urls import reverse
+
+    count = banner_count(user)
+    newest = None
+    if count:
+        newest = (alerts_visible(user).filter(state="new", level__in=BANNER_LEVELS)
+                  .order_by("-last_seen", "-id").first())
+    return {"count": count, "newest": newest,
+            "alerts_url": reverse("monitoring:alerts") + "?state=new"}
+
+
 def sources_with_counts(actor: Any) -> QuerySet[EventSource]:
     rows = EventSource.objects.select_related("site", "integration")
     sites = visible_sites(actor, EVENT_VIEW)

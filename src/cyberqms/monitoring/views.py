@@ -198,16 +198,7 @@ def banner(request: HttpRequest) -> HttpResponse:
     """The live banner's content, polled every few seconds (htmx): new high or critical
     alerts. Polling does not count as activity for the idle timeout (see
     core.middleware.IdleTimeoutMiddleware)."""
-    count = queries.banner_count(request.user)
-    newest = None
-    if count:
-        newest = (queries.alerts_visible(request.user)
-                  .filter(state="new", level__in=queries.BANNER_LEVELS)
-                  .order_by("-last_seen", "-id").first())
-    response = render(request, "monitoring/banner.html", {
-        "count": count, "newest": newest,
-        "alerts_url": reverse("monitoring:alerts") + "?state=new",
-    })
+    response = render(request, "monitoring/banner.html", queries.banner_context(request.user))
     patch_cache_control(response, no_store=True)
     return response
 

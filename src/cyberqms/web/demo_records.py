@@ -558,8 +558,8 @@ class RecordLoader:
         if dt.timedelta(days=100) < age < dt.timedelta(days=330) and fates["stalled"] < 5 and (
                 self.rng.random() < 0.5):
             fate = "stalled"
-        elif age > dt.timedelta(days=60) and fates["cancelled"] < 2 and (
-                self.made["capa"] % 12 == 5):
+        elif age > dt.timedelta(days=60) and fates["cancelled"] < 2 and capa.pk % 12 == 5:
+            # By the CAPA's own number, not a running count other scripts also move.
             fate = "cancelled"
         elif age > dt.timedelta(days=150) and fates["failed"] < 3 and (
                 fates["failed"] == 0 or self.rng.random() < 0.15):
