@@ -69,6 +69,14 @@ class BodySizeLimitMiddleware:
                 {"field": "Content-Length", "message": "must be a non-negative integer"}
             ])
         if length > limit:
+            # Recorded: a sender (or someone probing) that overruns the limit is worth seeing
+            # in monitoring, like a quarantined line.
+            emit_security_event(
+                "request.oversized", severity=Severity.LOW,
+                message=f"Request body of {length} bytes to {request.path[:200]} refused "
+                        f"(limit {limit} bytes)",
+                data={"path": request.path[:200], "length": length, "limit": limit},
+            )
             return problem_response(
                 413,
                 f"The request body of {length} bytes exceeds the limit of {limit} bytes.",

@@ -245,6 +245,9 @@ def test_an_oversized_line_is_quarantined_and_an_oversized_body_refused_413(
     assert (response.status_code, problem(response)["detail"]) == (
         413, f"The request body of {len(big)} bytes exceeds the limit of 4096 bytes.")
     assert RawEvent.objects.count() == 2
+    refused = SecurityEvent.objects.get(kind="request.oversized")
+    assert refused.data == {"path": "/api/v1/monitoring/events", "length": len(big),
+                            "limit": 4096}
 
 
 @pytest.mark.django_db
