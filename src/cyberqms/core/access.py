@@ -229,6 +229,21 @@ def can(actor: object, action: str, resource: object = None) -> bool:
     return not _evaluate(actor, ACTIONS.get(action), action, site_id)
 
 
+def sites_for(actor: object, action: str) -> set[int] | None:
+    """Sites where `actor` holds `action` (None: every site), from its role grants; for
+    filtering lists to what the actor may see."""
+    profile_of = getattr(actor, "access_profile", None)
+    if profile_of is None or not can(actor, action):
+        return set()
+    sites: set[int] = set()
+    for grant in profile_of().grants:
+        if grant.covers(action, grant.site_id):
+            if grant.site_id is None:
+                return None
+            sites.add(grant.site_id)
+    return sites
+
+
 def capable(person: object, action: str, resource: object = None) -> bool:
     """Whether `person`'s roles cover `action` on `resource`, whatever the current request
     is: for choosing someone (an owner, an assignee), not for letting the actor act. A

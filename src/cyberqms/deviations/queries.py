@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from cyberqms.core.access import sites_for
 from cyberqms.core.models import RecordLink
 
 from .enums import DeviationState
@@ -29,21 +30,8 @@ DEFAULT_SORT = "-created"
 
 
 def visible_sites(actor: Any, action: str = VIEW) -> set[int] | None:
-    """Sites where `actor` holds `action` (None: every site), from its role grants."""
-    profile_of = getattr(actor, "access_profile", None)
-    if profile_of is None:
-        return set()
-    from cyberqms.core.access import can
-
-    if not can(actor, action):
-        return set()
-    sites: set[int] = set()
-    for grant in profile_of().grants:
-        if grant.covers(action, grant.site_id):
-            if grant.site_id is None:
-                return None
-            sites.add(grant.site_id)
-    return sites
+    """Sites where `actor` may view deviations (None: every site)."""
+    return sites_for(actor, action)
 
 
 def deviations_visible(actor: Any) -> QuerySet[Deviation]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from cyberqms.core.access import sites_for as visible_sites
+
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, RawStatus
 from .models import Alert, EventSource, RawEvent
 
@@ -25,24 +27,6 @@ ALERT_SORTS = {
     "last": "last_seen", "-last": "-last_seen",
 }
 DEFAULT_ALERT_SORT = "-last"
-
-
-def visible_sites(actor: Any, action: str) -> set[int] | None:
-    """Sites where `actor` holds `action` (None: every site), from its role grants."""
-    profile_of = getattr(actor, "access_profile", None)
-    if profile_of is None:
-        return set()
-    from cyberqms.core.access import can
-
-    if not can(actor, action):
-        return set()
-    sites: set[int] = set()
-    for grant in profile_of().grants:
-        if grant.covers(action, grant.site_id):
-            if grant.site_id is None:
-                return None
-            sites.add(grant.site_id)
-    return sites
 
 
 def alerts_visible(actor: Any) -> QuerySet[Alert]:
