@@ -237,6 +237,9 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# Re-authentication proves the person at the keyboard (Part 11 §11.200): the password, or the
+# authenticator for enrolled users. A code e-mailed to the mailbox proves only mailbox access.
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
 ACCOUNT_RATE_LIMITS = False  # django-axes owns lockout; two limiters would disagree.
 MFA_ADAPTER = "cyberqms.accounts.adapter.MFAAdapter"

@@ -61,6 +61,9 @@ EXPECTATIONS: dict[str, Expect] = {
     "account_set_password": Expect(EVERYONE, ok=302),
     "account_email": SELF,
     "account_reauthenticate": SELF,
+    # re-authentication by an e-mailed code is switched off: refused to everyone signed in
+    "account_request_reauthentication_code": Expect(NOBODY, anonymous=403),
+    "account_confirm_reauthentication_code": Expect(NOBODY, anonymous=403),
     # allauth's MFA pages: enrolled users (privileged personas) and others differ
     "mfa_reauthenticate": Expect(MFA_ENROLLED, denied=302),
     "mfa_index": SELF,
