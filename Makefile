@@ -36,13 +36,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# Re-resolve both lock files from pyproject.toml (newest releases its ranges allow), with
-# uv in a tool environment of its own; review the diff, then `make install`.
+# Resolve both lock files from pyproject.toml with uv in a tool environment of its own:
+# pins already locked stay unless `make lock UPGRADE=1` (newest releases the ranges allow).
+# Review the diff, then `make install`.
 lock:
 	@[ -x $(UV) ] || { $(PYTHON) -m venv $(VENV)-tools && $(VENV)-tools/bin/pip install --quiet uv; }
 	$(UV) pip compile pyproject.toml --extra test --extra bench --group build \
 	  --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes \
-	  --upgrade --quiet --custom-compile-command "make lock" -o requirements-dev.lock
+	  $(if $(UPGRADE),--upgrade) --quiet --custom-compile-command "make lock" -o requirements-dev.lock
 	$(UV) pip compile pyproject.toml --constraint requirements-dev.lock \
 	  --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes \
 	  --quiet --custom-compile-command "make lock" -o requirements.lock

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from cyberqms.monitoring.ocsf import SourceInfo, normalize
-from cyberqms.monitoring.parsers import FrameDecoder, parse_line
+from cyberqms.monitoring.parsers import Format, FrameDecoder, parse_line
 
 RECEIVED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 USERS = ["ana", "bob", "carol", "dmitri", "eve", "jdoe", "qa.lead", "eng2"]
@@ -84,7 +84,7 @@ def qms_json(rng: random.Random, i: int) -> str:
     })  # fmt: skip
 
 
-FORMATS: list[tuple[str, str, Callable[[random.Random, int], str]]] = [
+FORMATS: list[tuple[str, Format, Callable[[random.Random, int], str]]] = [
     ("syslog RFC 5424 (gxp SD)", "syslog", rfc5424),
     ("syslog RFC 3164 (sshd, PLC)", "syslog", rfc3164),
     ("CEF", "cef", cef),
@@ -106,13 +106,13 @@ def main(count: int) -> None:
         lines = [make(rng, i).encode() for i in range(count)]
         started = time.perf_counter()
         for line in lines:
-            parse_line(line, fmt, received_at=RECEIVED)  # type: ignore[arg-type]
+            parse_line(line, fmt, received_at=RECEIVED)
         parse_s = time.perf_counter() - started
         started = time.perf_counter()
         for line in lines:
             normalize(
                 parse_line(line, fmt, received_at=RECEIVED),
-                source=source,  # type: ignore[arg-type]
+                source=source,
                 received_at=RECEIVED,
             )
         both_s = time.perf_counter() - started

@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
               "(`make test` does)", file=sys.stderr)
         return 2
     try:
-        import playwright  # noqa: F401
+        import playwright  # noqa: F401  # imported only to check that it is installed
     except ImportError:
         print("error: Playwright is not installed; run this with .venv/bin/python "
               "(`make install`)", file=sys.stderr)

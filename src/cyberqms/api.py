@@ -7,9 +7,9 @@ every operation and fails when one lacks a declared action.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
@@ -20,7 +20,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from cyberqms.core.access import AccessDenied, require
+from cyberqms.core.access import AccessDenied
+from cyberqms.core.api_gate import api_actor, api_record, gate
 from cyberqms.core.attachments import AttachmentIntegrityError
 from cyberqms.core.context import current_context, set_context
 from cyberqms.core.problems import problem_response
@@ -55,38 +56,6 @@ class ActiveSessionAuth(SessionAuth):
         if user.is_authenticated and user.is_active:
             return user
         return None
-
-
-def gate(action: str) -> Callable[[F], F]:
-    """Authorize the operation's actor for ``action`` before the operation runs."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            require(getattr(request, "auth", None), action)
-            return view(request, *args, **kwargs)
-
-        wrapper.cyberqms_action = action  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
-
-
-def api_actor(request: HttpRequest) -> Any:
-    """Who the operation acts for: the person or integration ninja authenticated."""
-    return request.auth  # type: ignore[attr-defined]  # set by ninja's authentication
-
-
-def api_record(request: HttpRequest, slug: str, pk: Any, *, for_: str = "view") -> Any:
-    """The quality record of kind `slug` the actor may `for_`; 404 for missing and hidden
-    alike (the same answer, so refusal reveals nothing)."""
-    from cyberqms.core.record_parts import RecordNotFound, get_record
-    from cyberqms.core.records import kind_by_slug
-
-    try:
-        return get_record(api_actor(request), kind_by_slug(slug), pk, for_=for_)
-    except (LookupError, RecordNotFound):
-        raise Http404 from None
 
 
 api = NinjaAPI(
@@ -247,6 +216,8 @@ def _register_routers() -> None:
     from cyberqms.capa.api import router as capa_router
     from cyberqms.changes.api import router as changes_router
     from cyberqms.core.api import router as records_router
+    from cyberqms.core.family_api import family_router
+    from cyberqms.core.records import all_kinds
     from cyberqms.deviations.api import router as deviations_router
     from cyberqms.monitoring.api import router as monitoring_router
     from cyberqms.notifications.api import router as notifications_router
@@ -262,6 +233,11 @@ def _register_routers() -> None:
     api.add_router("/", changes_router)
     api.add_router("/", notifications_router)
     api.add_router("/", monitoring_router)
+    for kind in all_kinds():
+        if kind.on_kit:
+            api.add_router("/", family_router(kind))
+            if kind.own_api:
+                api.add_router("/", importlib.import_module(kind.own_api).router)
 
 
 _register_routers()

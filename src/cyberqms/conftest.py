@@ -121,8 +121,16 @@ def enrol_totp(user: Any, secret: str = TOTP_SECRET) -> None:
 
 
 def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The current code, never one about to expire: allauth allows no clock tolerance, so
+    a code read in the last seconds of its 30-second step may be refused when checked. Waits
+    for the next step then (a clock boundary, not an event to poll for)."""
+    import time
+
     import pyotp
 
+    remaining = 30 - time.time() % 30
+    if remaining < 3:
+        time.sleep(remaining + 0.2)
     return str(pyotp.TOTP(secret).now())
 
 

@@ -105,6 +105,13 @@ ALLOWED_HOSTS = env_list(
 )
 CSRF_TRUSTED_ORIGINS = env_list("CYBERQMS_CSRF_TRUSTED_ORIGINS", [])
 
+def _family_apps(layer: str) -> list[str]:
+    """Record families are found, not listed: every package under cyberqms/<layer>/ with
+    an apps.py is an installed app (docs/adding-a-record-family.md)."""
+    root = Path(__file__).resolve().parent / layer
+    return sorted(f"cyberqms.{layer}.{found.parent.name}" for found in root.glob("*/apps.py"))
+
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -125,6 +132,7 @@ INSTALLED_APPS = [
     "cyberqms.deviations",
     "cyberqms.capa",
     "cyberqms.changes",
+    *_family_apps("quality"),
     "cyberqms.monitoring",
     "cyberqms.incidents",
     "cyberqms.web",

@@ -12,7 +12,7 @@ os.environ.setdefault("CYBERQMS_ENV", "test")
 # commit would slow the suite.
 os.environ.setdefault("CYBERQMS_SQLITE_SYNCHRONOUS", "NORMAL")
 
-from cyberqms.settings import *  # noqa: F403
+from cyberqms.settings import *  # noqa: F403  # the production settings, overridden below
 
 # Argon2 is the production hasher (tested explicitly); hashing thousands of test
 # passwords with it would dominate the suite's run time.
@@ -29,7 +29,7 @@ STORAGES = {
 # Transactional tests empty the database between tests; production refuses `flush`.
 CYBERQMS_ALLOW_FLUSH = True
 # A record family used only by the workflow-engine tests.
-INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.core.tests.sample"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.core.tests.sample"]  # noqa: F405  # from settings
 # A quality-record family used only by the overdue-scan tests of the notifications.
 INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.notifications.tests.sample"]
 

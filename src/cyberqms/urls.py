@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from cyberqms.api import api
+from cyberqms.core.family_urls import family_urls
 from cyberqms.web import views as web_views
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("incidents/", include("cyberqms.incidents.urls")),
     path("notifications/", include("cyberqms.notifications.urls")),
     path("monitoring/", include("cyberqms.monitoring.urls")),
+    *family_urls(),
     path("", include("cyberqms.accounts.urls")),
     path("", include("cyberqms.web.urls")),
 ]

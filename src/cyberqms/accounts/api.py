@@ -11,6 +11,7 @@ from ninja import Query, Router, Status
 
 from cyberqms.api import gate
 from cyberqms.core.access import ACTIONS, can
+from cyberqms.core.api_gate import api_actor
 from cyberqms.core.context import current_context
 from cyberqms.core.models import AccessDecision, SecurityEvent
 
@@ -61,7 +62,7 @@ def _token_out(t: ApiToken) -> dict[str, Any]:
 @router.get("/me", response=MeOut, operation_id="me_detail")
 @gate(actions.SELF)
 def me_detail(request: HttpRequest) -> dict[str, Any]:
-    user = request.auth  # type: ignore[attr-defined]
+    user = api_actor(request)
     if not isinstance(user, User):
         raise Http404
     data = user_out(user)
@@ -97,7 +98,7 @@ def user_detail(request: HttpRequest, user_id: int) -> dict[str, Any]:
 @gate(actions.USER_MANAGE)
 def user_create(request: HttpRequest, payload: UserIn) -> Status:
     issued = services.user_create(
-        actor=request.auth,  # type: ignore[attr-defined]
+        actor=api_actor(request),
         username=payload.username, full_name=payload.full_name, email=payload.email,
         kind=payload.kind, title=payload.title, site=_site(payload.site),
         reason=payload.reason, work_pattern=payload.work_pattern,
@@ -109,7 +110,7 @@ def user_create(request: HttpRequest, payload: UserIn) -> Status:
 @gate(actions.USER_MANAGE)
 def user_deactivate(request: HttpRequest, user_id: int, payload: ReasonIn) -> dict[str, Any]:
     user = get_object_or_404(User, pk=user_id)
-    user = services.user_deactivate(user, actor=request.auth, reason=payload.reason)  # type: ignore[attr-defined]
+    user = services.user_deactivate(user, actor=api_actor(request), reason=payload.reason)
     return user_out(user)
 
 
@@ -118,7 +119,7 @@ def user_deactivate(request: HttpRequest, user_id: int, payload: ReasonIn) -> di
 def role_grant(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> Status:
     user = get_object_or_404(User, pk=user_id)
     assignment = services.role_grant(
-        user, payload.role, actor=request.auth, reason=payload.reason,  # type: ignore[attr-defined]
+        user, payload.role, actor=api_actor(request), reason=payload.reason,
         site=_site(payload.site), valid_until=payload.valid_until,
     )
     return Status(201, role_out(assignment))
@@ -130,7 +131,8 @@ def role_grant(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> Stat
 @gate(actions.ROLE_MANAGE)
 def role_revoke(request: HttpRequest, assignment_id: int, payload: ReasonIn) -> dict[str, Any]:
     assignment = get_object_or_404(RoleAssignment, pk=assignment_id)
-    return role_out(services.role_revoke(assignment, actor=request.auth, reason=payload.reason))  # type: ignore[attr-defined]
+    revoked = services.role_revoke(assignment, actor=api_actor(request), reason=payload.reason)
+    return role_out(revoked)
 
 
 @router.get("/sites", response=list[SiteOut], operation_id="site_list")
@@ -142,13 +144,13 @@ def site_list(request: HttpRequest) -> list[Site]:
 @router.get("/tokens", response=list[TokenOut], operation_id="token_list")
 @gate(actions.SELF)
 def token_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_token_out(t) for t in ApiToken.objects.filter(owner_id=request.auth.pk)]  # type: ignore[attr-defined]
+    return [_token_out(t) for t in ApiToken.objects.filter(owner_id=api_actor(request).pk)]
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, operation_id="token_create")
 @gate(actions.SELF)
 def token_create(request: HttpRequest, payload: TokenIn) -> Status:
-    actor = request.auth  # type: ignore[attr-defined]
+    actor = api_actor(request)
     issued = services.token_create(
         actor=actor, owner=actor, name=payload.name, scopes=payload.scopes, days=payload.days
     )
@@ -158,7 +160,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status:
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, operation_id="token_revoke")
 @gate(actions.SELF)
 def token_revoke(request: HttpRequest, token_id: int, payload: ReasonIn) -> dict[str, Any]:
-    actor = request.auth  # type: ignore[attr-defined]
+    actor = api_actor(request)
     token = get_object_or_404(ApiToken, pk=token_id, owner_id=actor.pk)
     return _token_out(services.token_revoke(token, actor=actor, reason=payload.reason))
 

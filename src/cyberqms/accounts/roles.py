@@ -1,7 +1,9 @@
 """What each role may do: the grants table the access gate evaluates.
 
-Patterns name actions exactly or by prefix (``trail.*``). Later record families add their
-actions to the roles here, in one place, so the matrix stays reviewable as a whole.
+Patterns name actions exactly or by prefix (``trail.*``). Quality-record families share one
+vocabulary of actions (core.records), granted here per role as `RECORD_GRANTS` to every
+registered family that declares `grants="quality"`; a family's own steps are granted by its
+declaration (`own_grants`), so adding a family edits nothing here.
 """
 
 from __future__ import annotations
@@ -19,17 +21,18 @@ from .enums import Role
 _TRAIL_READ = ("trail.history.view", "trail.entry.view", "trail.export")
 
 # Quality records: every family has the same vocabulary of actions (core.records), so the
-# grants read the same for deviations, CAPA and change control.
-_RECORD_FAMILIES = ("deviations", "capa", "changes")
-
-
-def _records(*names: str) -> tuple[str, ...]:
-    """These actions in every family, plus `records.use` (reaching the shared parts)."""
-    return ("records.use",
-            *(f"{family}.{name}" for family in _RECORD_FAMILIES for name in names))
-
-
+# grants read the same for every family; each role's suffixes, granted in every family.
 _RECORD_WORKER = ("view", "create", "edit", "comment", "submit", "work")
+RECORD_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.QA_MANAGER: (*_RECORD_WORKER, "delete", "review", "approve", "close", "cancel",
+                      "extension.approve"),
+    Role.QA_REVIEWER: (*_RECORD_WORKER, "review", "approve"),
+    Role.PROCESS_OWNER: (*_RECORD_WORKER, "delete", "extension.approve"),
+    Role.AUTHOR: (*_RECORD_WORKER, "delete"),
+    Role.IT_SECURITY: (*_RECORD_WORKER, "review"),
+    Role.SYSTEM_OWNER: _RECORD_WORKER,
+    Role.AUDITOR: ("view",),
+}
 
 
 def _incidents(*names: str) -> tuple[str, ...]:
@@ -54,8 +57,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.flag.resolve",
         "trail.review.create",
         "trail.proof.view",
-        *_records(*_RECORD_WORKER, "delete", "review", "approve", "close", "cancel",
-                  "extension.approve"),
         "capa.verify",
         "monitoring.alert.view",
         "monitoring.alert.triage",
@@ -64,15 +65,13 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     ),
     Role.QA_REVIEWER: (
         "accounts.user.view", *_TRAIL_READ, "trail.review.create",
-        *_records(*_RECORD_WORKER, "review", "approve"),
         "capa.verify",
         *_incidents("view", "comment", "review"),
     ),
     Role.PROCESS_OWNER: (
         "accounts.user.view", "trail.history.view",
-        *_records(*_RECORD_WORKER, "delete", "extension.approve"),
     ),
-    Role.AUTHOR: ("trail.history.view", *_records(*_RECORD_WORKER, "delete")),
+    Role.AUTHOR: ("trail.history.view",),
     Role.IT_SECURITY: (
         "accounts.user.view",
         "accounts.integration.view",
@@ -83,7 +82,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.verify.run",
         "trail.flag.resolve",
         "trail.proof.view",
-        *_records(*_RECORD_WORKER, "review"),
         "changes.security_approve",
         "monitoring.event.view",
         "monitoring.alert.view",
@@ -97,7 +95,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.history.view",
         "trail.status.view",
         "trail.verify.run",
-        *_records(*_RECORD_WORKER),
     ),
     Role.AUDITOR: (
         "accounts.user.view",
@@ -107,7 +104,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         *_TRAIL_READ,
         "trail.status.view",
         "trail.proof.view",
-        *_records("view"),
         "monitoring.event.view",
         "monitoring.alert.view",
         *_incidents("view"),
@@ -121,8 +117,32 @@ GXP_ROLES = frozenset(
 )
 
 
+def patterns_for(role: str) -> tuple[str, ...]:
+    """Every action pattern `role` holds: its own grants, the record vocabulary in every
+    registered quality family (plus `records.use`, reaching the shared parts) and the
+    families' own steps declared for it."""
+    from cyberqms.core.records import all_kinds
+
+    patterns = list(ROLE_GRANTS.get(role, ()))
+    suffixes = RECORD_GRANTS.get(role, ())
+    if suffixes:
+        patterns.append("records.use")
+    for kind in all_kinds():
+        if kind.grants == "quality":
+            patterns += [kind.action(suffix) for suffix in suffixes]
+        patterns += [kind.action(suffix) for suffix, roles in kind.own_grants.items()
+                     if role in roles]
+    return tuple(patterns)
+
+
 def grants_for(role: str, site_id: int | None) -> list[Grant]:
-    return [Grant(pattern, site_id, source=role) for pattern in ROLE_GRANTS.get(role, ())]
+    return [Grant(pattern, site_id, source=role) for pattern in patterns_for(role)]
+
+
+def roles_granting(action: str) -> list[str]:
+    """The roles whose grants cover `action` (at some site)."""
+    return [role for role in Role.values
+            if any(Grant(pattern).covers(action, None) for pattern in patterns_for(role))]
 
 
 def mfa_required(roles: Iterable[str]) -> bool:

@@ -585,7 +585,7 @@ def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:
         )
         return None
     problem = ""
-    holder_active = token.owner.is_active if token.owner else token.integration.is_active  # type: ignore[union-attr]
+    holder_active = token.holder.is_active
     if token.status != "active":
         problem = f"{token.status} API token presented"
     elif not holder_active:

@@ -54,7 +54,7 @@ def _service_errors(form: Any, exc: ValidationError) -> None:
 
 @gated(actions.SELF)
 def profile(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
     tokens = ApiToken.objects.filter(owner=user)
     return render(request, "accounts/profile.html", {
         "profile_user": user,
@@ -67,7 +67,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @gated(actions.SELF)
 def token_create(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
     form = TokenForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():
@@ -84,7 +84,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @gated(actions.SELF)
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
     token = get_object_or_404(ApiToken, pk=token_id, owner=user)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -128,7 +128,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             issued = services.user_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]  # gated: signed-in users only
                 username=data["username"], full_name=data["full_name"], email=data["email"],
                 title=data["title"], kind=data["kind"], site=data["site"],
                 department=data["department"], reason=data["reason"],
@@ -171,7 +171,7 @@ def user_operation(request: HttpRequest, user_id: int, operation: str) -> HttpRe
     if operation not in OPERATIONS:
         raise Http404
     subject = get_object_or_404(User, pk=user_id)
-    actor: User = request.user  # type: ignore[assignment]
+    actor: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
     form: Any
     if operation == "grant-role":
         form = RoleGrantForm(request.POST)
@@ -220,7 +220,9 @@ def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.role_revoke(
-                assignment, actor=request.user, reason=form.cleaned_data["reason"]  # type: ignore[arg-type]
+                assignment,
+                actor=request.user,  # type: ignore[arg-type]  # gated: signed-in users only
+                reason=form.cleaned_data["reason"],
             )
             messages.success(request, "Role revoked.")
         except ValidationError as exc:
@@ -239,7 +241,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
     department_form = DepartmentForm(
         request.POST if request.POST.get("form") == "department" else None
     )
-    actor: User = request.user  # type: ignore[assignment]
+    actor: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
     if request.method == "POST":
         try:
             if site_form.is_bound and site_form.is_valid():
@@ -261,7 +263,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 @gated(actions.INTEGRATION_VIEW)
 def integration_list(request: HttpRequest) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
+    actor: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
     form = IntegrationForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():

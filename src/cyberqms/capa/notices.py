@@ -4,35 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
-from cyberqms.accounts.models import RoleAssignment, User
-from cyberqms.accounts.roles import ROLE_GRANTS
-from cyberqms.core.access import Grant, can
+from cyberqms.core.record_services import holders_of
 from cyberqms.notifications.services import notify
 
 from .models import Capa, CapaAction
-
-
-def holders_of(action: str, site_id: int | None) -> list[User]:
-    """Active people whose current roles grant `action` at `site_id` (asked of the gate)."""
-    roles = [role for role, patterns in ROLE_GRANTS.items()
-             if any(Grant(p).covers(action, None) for p in patterns)]
-    user_ids = RoleAssignment.objects.held_on(timezone.now()).filter(
-        Q(site__isnull=True) | Q(site_id=site_id), role__in=roles,
-    ).values_list("user_id", flat=True)
-    scope = _AtSite(site_id)
-    return [u for u in User.objects.filter(pk__in=user_ids, is_active=True)
-            if can(u, action, scope)]
-
-
-class _AtSite:
-    """A resource standing for "a record at this site" when asking the gate."""
-
-    def __init__(self, site_id: int | None) -> None:
-        self.site_id = site_id
 
 
 def plan_submitted(capa: Capa, actor: Any) -> None:

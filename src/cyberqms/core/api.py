@@ -16,9 +16,8 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from cyberqms.api import api_actor as _actor
-from cyberqms.api import api_record, gate
-
+from .api_gate import api_actor as _actor
+from .api_gate import api_record, gate
 from .models import DueDateExtension, RecordLink
 from .record_export import record_document, render_pdf
 from .record_pages import record_json

@@ -21,8 +21,8 @@ reason), ``<p>.extension.approve``, plus one per transition permission.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -97,17 +97,90 @@ class QualityRecord(models.Model):
 
 
 @dataclass(frozen=True)
+class Column:
+    """A list column: a model field (or attribute) `name` shown under a heading, sortable
+    when `sort` names the ordering key the family's FilterSet accepts."""
+
+    name: str
+    heading: str
+    sort: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordKind:
-    slug: str  # URL segment: "deviations"
+    """The declaration of a record family.
+
+    The first block is what every family declares. A family that also names a `filterset`
+    is served by the kit (`core.family_pages`, `core.family_api`): its list page (filter,
+    sort, paginate, CSV), create and edit pages, detail page, the API list, create, detail
+    and update operations, its URLs, API router and navigation entry, and the role grants
+    of the standard record vocabulary; see docs/adding-a-record-family.md.
+    """
+
+    slug: str  # URL segment and URL namespace: "deviations"
     model: type[QualityRecord]
     workflow: Workflow[Any]
     prefix: str  # number prefix: "DEV"
     label: str  # "Deviation"
     action_prefix: str  # "deviations"
     closed_states: tuple[str, ...]
-    detail_url_name: str  # "deviations:detail"
+    detail_url_name: str = ""  # default "<slug>:detail"
     initial_state: str = "draft"
     deletable_states: tuple[str, ...] = ("draft",)
+
+    # --- served by the kit ---------------------------------------------------------------
+    plural: str = ""  # "Complaints"
+    summary: str = ""  # one sentence under the list page's title
+    nav_section: str = ""  # the navigation section it is listed in ("Quality")
+    nav_icon: str = "list"
+    filterset: type[Any] | None = None  # a core.record_filters.RecordFilterSet
+    columns: tuple[Column, ...] = ()
+    create_fields: tuple[str, ...] = ()  # besides the site
+    # Fields each state lets the holder of `<p>.edit` change; absent states change nothing.
+    editable: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Fields that need one more action than `<p>.edit` (QA's own words: {"qa_comments":
+    # "review"}).
+    restricted: Mapping[str, str] = field(default_factory=dict)
+    # Detail page sections: (heading, fields); the family's template may replace them.
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    detail_template: str = "core/family_detail.html"
+    create_template: str = "core/family_create.html"
+    # Form labels where the model's verbose name is not what a person should read.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    # The family's own context for its detail template: (request, record) → dict.
+    detail_context: Callable[[Any, Any], dict[str, Any]] | None = None
+    # Badges after a list row's title: record → [(css class, text, tooltip)].
+    row_badges: Callable[[Any], list[tuple[str, str, str]]] | None = None
+    # API: fields the list gives besides number, title, state, site, people, dates and the
+    # columns; and extra detail keys (name, type, getter(record, actor)).
+    api_list_fields: tuple[str, ...] = ()
+    api_extra: tuple[tuple[str, Any, Callable[[Any, Any], Any]], ...] = ()
+    # The standard record vocabulary granted to the quality roles (accounts.roles);
+    # "" for a family whose roles are declared by hand (incidents).
+    grants: str = "quality"
+    # The family's own rights: action suffix → roles that hold it ({"verify": ("qa_manager",
+    # "qa_reviewer")}); declared to the gate with `own_actions`' texts.
+    own_grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Reactions to the kit's writes: callables (record, actor, changed_fields) run inside
+    # the write's transaction (links to other records, derived fields).
+    after_write: tuple[Callable[[Any, Any, tuple[str, ...]], None], ...] = ()
+    # The family's own pages and API operations besides the kit's: a module with
+    # `urlpatterns` (mounted under /<slug>/ in the `<slug>` namespace) and one with `router`.
+    own_urls: str = ""
+    own_api: str = ""
+
+    @property
+    def on_kit(self) -> bool:
+        """Whether the kit serves this family's list, create, edit, detail and API."""
+        return self.filterset is not None
+
+    @property
+    def noun(self) -> str:
+        return self.label.lower()
+
+    @property
+    def plural_label(self) -> str:
+        return self.plural or f"{self.label}s"
 
     @property
     def type_name(self) -> str:
@@ -124,8 +197,12 @@ class RecordKind:
     def edit_action(self) -> str:
         return self.action("edit")
 
+    @property
+    def detail_url_pattern(self) -> str:
+        return self.detail_url_name or f"{self.slug}:detail"
+
     def detail_url(self, record: QualityRecord) -> str:
-        return reverse(self.detail_url_name, args=[record.pk])
+        return reverse(self.detail_url_pattern, args=[record.pk])
 
     def open_records(self) -> models.QuerySet[Any]:
         return self.model._default_manager.filter(is_deleted=False).exclude(
@@ -134,6 +211,17 @@ class RecordKind:
 
     def overdue(self, today: dt.date | None = None) -> models.QuerySet[Any]:
         return self.open_records().filter(due_date__lt=today or timezone.localdate())
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The concrete field `name` (or its attname) of `model`; LookupError otherwise."""
+    try:
+        found = model._meta.get_field(name)
+    except Exception:  # FieldDoesNotExist
+        raise LookupError(f"{model.__name__} has no field {name!r}") from None
+    if not isinstance(found, models.Field) or not found.concrete:
+        raise LookupError(f"{model.__name__}.{name} is not a concrete field")
+    return found
 
 
 _KINDS: dict[str, RecordKind] = {}  # by slug
@@ -152,6 +240,40 @@ def register_kind(kind: RecordKind) -> RecordKind:
         raise ValueError(f"{kind.slug}: undeclared actions {sorted(set(missing))}")
     _KINDS[kind.slug] = kind
     return kind
+
+
+_SYSTEM_FIELDS = frozenset({
+    "id", "number", "state", "originator", "site", "late_entry", "created_at", "updated_at",
+    "closed_at", "is_deleted", "deleted_at", "deleted_by", "deleted_reason",
+})
+
+
+def register_family(
+    kind: RecordKind, *, own_actions: Mapping[str, str] | None = None
+) -> RecordKind:
+    """Register a family served by the kit, in its AppConfig.ready(): declares the
+    standard actions and its own (`own_actions`: suffix → description), registers the
+    model with the audit trail and the kind with core. Checks the declaration: the fields
+    it names exist and are not the kit's own, and every state it names is a state."""
+    from cyberqms.trail.registry import register
+
+    if kind.filterset is None:
+        raise ValueError(f"{kind.slug}: a family on the kit declares its filterset")
+    for name in (*kind.create_fields, *(n for fs in kind.editable.values() for n in fs),
+                 *kind.restricted, *(c.name for c in kind.columns if c.name != "number"),
+                 *(n for _h, names in kind.sections for n in names)):
+        model_field(kind.model, name)
+    entered = {*kind.create_fields, *(n for fs in kind.editable.values() for n in fs)}
+    if entered & _SYSTEM_FIELDS:
+        raise ValueError(f"{kind.slug}: kit fields declared editable "
+                         f"{sorted(entered & _SYSTEM_FIELDS)}")
+    unknown_states = set(kind.editable) - set(kind.workflow.states())
+    if unknown_states:
+        raise ValueError(f"{kind.slug}: unknown states {sorted(unknown_states)}")
+    declare_record_actions(kind.action_prefix, kind.noun, dict(own_actions or {}))
+    register(kind.model, kind.type_name, view_action=kind.view_action,
+             label=lambda r: r.label, detail_url=kind.detail_url)
+    return register_kind(kind)
 
 
 def all_kinds() -> list[RecordKind]:

@@ -25,6 +25,7 @@ class IncidentsConfig(AppConfig):
             slug="incidents", model=Incident, workflow=INCIDENT_WORKFLOW, prefix="SEC",
             label="Security incident", action_prefix="incidents",
             closed_states=("closed", "cancelled"), detail_url_name="incidents:detail",
+            grants="",
             initial_state="open", deletable_states=("open",),
         ))
         # Incident, deviation, CAPA and change pages link to the chain they belong to.

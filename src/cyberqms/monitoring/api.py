@@ -62,7 +62,7 @@ def _lines(body: bytes) -> list[bytes]:
 )
 @gate("monitoring.ingest")
 def monitoring_ingest(request: HttpRequest) -> Status | HttpResponse:
-    holder = request.auth  # type: ignore[attr-defined]
+    holder = api_actor(request)
     source = None
     if isinstance(holder, Integration):
         source = EventSource.objects.select_related("site").filter(integration=holder).first()

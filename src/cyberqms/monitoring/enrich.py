@@ -290,7 +290,8 @@ class Enricher:
             status, pattern = self._user(name)
             if status is not None:
                 gxp["user_status"] = status
-                user["disabled"] = status in INACTIVE_STATUSES  # type: ignore[index]
+                # `name` is set only when `user` is a dict; `__class__ is dict` does not narrow.
+                user["disabled"] = status in INACTIVE_STATUSES  # type: ignore[index]  # see above
             if pattern is not None:
                 gxp["work_pattern"] = pattern
         return event

@@ -149,8 +149,8 @@ _EPOCH_NAIVE = _EPOCH_AWARE.replace(tzinfo=None)  # SQLite columns hold naive UT
 _COLUMNS = ("id", "source_id", "received_at", "channel", "sha256", "size", "payload", "status",
             "reason", "detail", "event", "event_time", "class_uid", "actor", "src_ip")
 # Table and column names come from the model, never from input.
-_INSERT = (f"INSERT INTO {RawEvent._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
+_INSERT = (f"INSERT INTO {RawEvent._meta.db_table} "  # noqa: S608  # names from the model
+           f"({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
 _COPY = f"COPY {RawEvent._meta.db_table} ({', '.join(_COLUMNS)}) FROM STDIN"
 _ACCEPTED, _QUARANTINED = RawStatus.ACCEPTED.value, RawStatus.QUARANTINED.value
 
@@ -216,16 +216,17 @@ def _json_column() -> Any:
 
 def _allocate_ids(cursor: Any, vendor: str, count: int) -> list[int]:
     """`count` fresh RawEvent ids, under the batch's write transaction."""
+    # The table name comes from the model, never from input; the values are bound.
     table = RawEvent._meta.db_table
     if vendor == "postgresql":
         cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608  # see above
             "FROM generate_series(1, %s)", [count])
         return [row[0] for row in cursor.fetchall()]
     # SQLite (AUTOINCREMENT): the transaction is IMMEDIATE, so nobody else inserts meanwhile.
     cursor.execute(
-        f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
-        f"COALESCE((SELECT MAX(id) FROM {table}), 0))", [table])
+        f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence "  # noqa: S608  # see above
+        f"WHERE name = %s), 0), COALESCE((SELECT MAX(id) FROM {table}), 0))", [table])
     base = cursor.fetchone()[0]
     return list(range(base + 1, base + count + 1))
 
@@ -501,7 +502,8 @@ def _keep_as_evidence(ids: set[int]) -> set[int]:
             event["metadata"]["uid"] = str(row.pk)
             event["metadata"]["derived_at"] = now
             cursor.execute(
-                f"UPDATE {RawEvent._meta.db_table} SET event = %s WHERE id = %s",  # noqa: S608
+                f"UPDATE {RawEvent._meta.db_table} "  # noqa: S608  # table from the model
+                "SET event = %s WHERE id = %s",
                 [prepare(event), row.pk])
     return {row.pk for row in rows}
 

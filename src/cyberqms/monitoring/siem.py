@@ -306,7 +306,9 @@ def configured_target() -> SiemTarget | None:
         host, port = parse_address(address)
     except ValueError as exc:
         raise ImproperlyConfigured(f"CYBERQMS_SIEM_ADDRESS {address!r}: {exc}") from None
-    return SiemTarget(host=host, port=port, protocol=protocol,  # type: ignore[arg-type]
+    # `protocol in PROTOCOLS` (checked above) does not narrow the str to the Protocol literal.
+    return SiemTarget(host=host, port=port,
+                      protocol=protocol,  # type: ignore[arg-type]  # see above
                       ca_file=settings.CYBERQMS_SIEM_CA_FILE or "",
                       hostname=settings.CYBERQMS_SIEM_HOSTNAME or "")
 

@@ -164,7 +164,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(rows, EVENTS_PER_PAGE).get_page(get.get("page"))
     for event in page:
-        event.class_name = ocsf.CLASSES.get(event.class_uid or -1, ("", {}))[0]  # type: ignore[attr-defined]
+        class_name = ocsf.CLASSES.get(event.class_uid or -1, ("", {}))[0]
+        event.class_name = class_name  # type: ignore[attr-defined]  # for the template, not a field
     return render(request, "monitoring/event_list.html", {
         "page": page, "filters": filters, "statuses": RawStatus.choices,
         "sources": queries.sources_with_counts(request.user).values_list("name", flat=True),
@@ -187,8 +188,8 @@ def source_list(request: HttpRequest) -> HttpResponse:
         if tally["last"] is None or row["last"] > tally["last"]:
             tally["last"] = row["last"]
     for source in sources:
-        source.tally = tallies.get(source.pk, {"accepted": 0, "quarantined": 0,  # type: ignore[attr-defined]
-                                               "last": None})
+        tally = tallies.get(source.pk, {"accepted": 0, "quarantined": 0, "last": None})
+        source.tally = tally  # type: ignore[attr-defined]  # for the template, not a field
     return render(request, "monitoring/source_list.html", {"sources": sources})
 
 

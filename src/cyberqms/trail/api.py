@@ -11,6 +11,7 @@ from ninja import Query, Router, Status
 
 from cyberqms.api import gate
 from cyberqms.core.access import AccessDenied, require
+from cyberqms.core.api_gate import api_actor
 from cyberqms.trail import actions, keys, queries
 from cyberqms.trail.export import ExportError, prepare_export
 from cyberqms.trail.log import latest_checkpoint, max_seq, prove_consistency, prove_inclusion
@@ -138,7 +139,7 @@ def trail_history(request: HttpRequest, object_type: str, object_id: str) -> lis
     if obj is None:
         raise Http404
     try:
-        require(request.auth, spec.view_action, obj)  # type: ignore[attr-defined]  # set by ninja
+        require(api_actor(request), spec.view_action, obj)
     except AccessDenied:
         raise Http404 from None  # the same answer as a missing record: no existence oracle
     entries = list(
@@ -177,7 +178,7 @@ def trail_checkpoint_latest(request: HttpRequest) -> dict[str, Any]:
 @gate(actions.VERIFY)
 def trail_checkpoint_create(request: HttpRequest) -> Any:
     """Seal now: 201 with the new checkpoint, or 200 with the latest when nothing is new."""
-    result = trail_checkpoint(actor=request.auth)  # type: ignore[attr-defined]
+    result = trail_checkpoint(actor=api_actor(request))
     if result.checkpoint is not None:
         return Status(201, _checkpoint_out(result.checkpoint))
     latest = latest_checkpoint()
@@ -267,7 +268,7 @@ def trail_export(
         raise TrailError(str(exc), field=exc.field) from None
     summary = prepared.summary
     trail_export_record(
-        actor=request.auth,  # type: ignore[attr-defined]
+        actor=api_actor(request),
         fmt="jsonl", filters={"from_seq": from_seq, "to_seq": to_seq},
         entries=summary.entries, seq_range=(summary.from_seq, summary.to_seq),
     )
@@ -310,7 +311,7 @@ def trail_verifications(
 def trail_verify_now(request: HttpRequest, payload: VerifyIn) -> Any:
     """Run a verification now; the result (passed or failed) is in the body."""
     verification, _report = trail_verify(
-        actor=request.auth,  # type: ignore[attr-defined]
+        actor=api_actor(request),
         since_checkpoint=payload.since_checkpoint,
         reconcile=payload.reconcile,
     )
@@ -345,7 +346,7 @@ def trail_flag_resolve(request: HttpRequest, flag_id: int, payload: ResolveIn) -
     flag = IntegrityFlag.objects.filter(pk=flag_id).first()
     if flag is None:
         raise Http404
-    return _flag_out(flag_resolve(flag, actor=request.auth, reason=payload.reason))  # type: ignore[attr-defined]
+    return _flag_out(flag_resolve(flag, actor=api_actor(request), reason=payload.reason))
 
 
 def _review_out(review: TrailReview) -> dict[str, Any]:
@@ -380,7 +381,7 @@ def trail_review_create(request: HttpRequest, payload: ReviewIn) -> Any:
             date_from=payload.date_from,
             date_to=payload.date_to,
         ),
-        actor=request.auth,  # type: ignore[attr-defined]
+        actor=api_actor(request),
         outcome=payload.outcome,
         comment=payload.comment,
     )

@@ -111,7 +111,9 @@ def _check(value: object, depth: int) -> None:
         kind = type(item)
         if kind in _SCALARS:
             continue
-        if kind is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+        if kind is int and (
+            -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER  # type: ignore[operator]  # kind is int
+        ):
             continue
         try:
             if kind is dict or kind is list or isinstance(item, (dict, list, tuple)):

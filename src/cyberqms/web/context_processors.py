@@ -8,7 +8,7 @@ from django.urls import reverse
 import cyberqms
 from cyberqms.core.access import can
 
-from .navigation import NAVIGATION
+from .navigation import navigation_sections
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -17,7 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"app_version": cyberqms.__version__}
     sections: list[dict[str, Any]] = []
     current = request.path
-    for section in NAVIGATION:
+    for section in navigation_sections():
         items: list[dict[str, Any]] = [
             {"label": item.label, "url": reverse(item.url_name), "icon": item.icon,
              "active": False}

@@ -269,11 +269,11 @@ class MonitoringFeed:
         if self._enricher is None:
             self._enricher = self.enricher()
         enricher = self._enricher
-        services.event_enricher = lambda: enricher  # type: ignore[attr-defined,unused-ignore]
+        services.event_enricher = lambda: enricher
         try:
             yield
         finally:
-            services.event_enricher = original  # type: ignore[attr-defined,unused-ignore]
+            services.event_enricher = original
 
     def events(self) -> Iterator[SyntheticEvent]:
         """The plant with its scheduled attacks, and the few attacks of the last hours."""

@@ -1,4 +1,7 @@
-"""The navigation, by role: an entry shows only when the gate would allow its action."""
+"""The navigation, by role: an entry shows only when the gate would allow its action.
+
+Record families on the kit add their own entry (`RecordKind.nav_section`) to the end of
+that section; nothing here names them."""
 
 from __future__ import annotations
 
@@ -52,3 +55,18 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("API", "api:openapi-view", "account.self", "code"),
     )),
 )
+
+
+def navigation_sections() -> tuple[NavSection, ...]:
+    """NAVIGATION with every registered family's entry in its declared section."""
+    from cyberqms.core.records import all_kinds
+
+    added: dict[str, list[NavItem]] = {}
+    for kind in all_kinds():
+        if kind.on_kit and kind.nav_section:
+            added.setdefault(kind.nav_section, []).append(
+                NavItem(kind.plural_label, f"{kind.slug}:list", kind.view_action, kind.nav_icon))
+    return tuple(
+        NavSection(section.title, (*section.items, *added.get(section.title, ())))
+        for section in NAVIGATION
+    )

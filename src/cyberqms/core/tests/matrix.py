@@ -59,10 +59,47 @@ PUBLIC = Expect(EVERYONE, anonymous=200)
 SELF = Expect(EVERYONE)
 
 
-def app_expectations() -> tuple[dict[str, Expect], dict[str, Expect]]:
-    """The expectations declared by apps in `<app>/tests/matrix.py`."""
-    expectations: dict[str, Expect] = {}
+# Families on the record kit grant the same vocabulary to the same roles (accounts.roles):
+# their generic endpoints are expected alike. Object URLs name a record that does not
+# exist: those the gate lets through get 404, the others 403; POST-only pages answer 405.
+RECORD_WORKERS = RECORD_USERS - {"auditor"}
+
+
+def family_expectations() -> tuple[dict[str, Expect], dict[str, Expect]]:
+    """Matrix rows for the kit's endpoints of every registered family."""
+    from cyberqms.core.records import all_kinds
+
+    rows: dict[str, Expect] = {}
     shared: dict[str, Expect] = {}
+    for kind in all_kinds():
+        if not kind.on_kit:
+            continue
+        slug, noun = kind.slug, kind.type_name.rsplit(".", 1)[-1]
+        missing, api_missing = {"pk": 999999}, {"record_id": 999999}
+        rows.update({
+            f"{slug}:list": Expect(RECORD_USERS),
+            f"{slug}:create": Expect(RECORD_WORKERS),
+            f"{slug}:detail": Expect(RECORD_USERS, ok=404, kwargs=missing),
+            f"{slug}:edit": Expect(RECORD_WORKERS, ok=405, kwargs=missing),
+            f"api:{noun}_list": Expect(RECORD_USERS, anonymous=401),
+            f"api:{noun}_detail": Expect(RECORD_USERS, ok=404, anonymous=401,
+                                         kwargs=api_missing),
+            f"api:{noun}_update": Expect(RECORD_WORKERS, ok=404, anonymous=401,
+                                         method="post", kwargs=api_missing,
+                                         body={"changes": {}, "reason": "matrix"}),
+        })
+        # POST shares its path with the list: creators pass the gate, then an unknown
+        # site is refused (422, naming the field).
+        shared[f"api:{noun}_create"] = Expect(
+            RECORD_WORKERS, ok=422, anonymous=401, method="post",
+            body={"site": "NOPE", "title": "matrix"})
+    return rows, shared
+
+
+def app_expectations() -> tuple[dict[str, Expect], dict[str, Expect]]:
+    """The expectations declared by apps in `<app>/tests/matrix.py`, and the kit's rows
+    for every family on it."""
+    expectations, shared = family_expectations()
     for config in apps.get_app_configs():
         if not config.name.startswith("cyberqms.") or config.name.startswith("cyberqms.core"):
             continue

@@ -38,7 +38,7 @@ def test_escalation_carries_the_alert_window_and_moves_the_alert_cyb_05(
     incident = services.incident_from_alert(alert, actor=people["it_security"])
     alert.refresh_from_db()
     assert (incident.number, incident.state, alert.state) == (
-        "SEC-2026-0001", "open", "investigating")
+        f"SEC-{incident.created_at.year}-0001", "open", "investigating")
     assert (incident.window_start, incident.window_end) == (alert.first_seen, alert.last_seen)
     assert incident.affected_systems == "LabWare LIMS"
     assert list(incident.alerts.all()) == [alert]

@@ -18,7 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
+from sigma.correlations import (
+    SigmaCorrelationCondition,
+    SigmaCorrelationRule,
+    SigmaCorrelationType,
+)
 from sigma.rule import SigmaRule
 
 from .correlation import (
@@ -225,15 +229,19 @@ class Engine:
             missing = [rule_label(r) for r in referenced if id(r) not in index_of]
             if missing:
                 raise CorrelationError(f"referenced rules not compiled: {', '.join(missing)}")
-            op = condition.op.name.lower()  # type: ignore[union-attr]
-            threshold = condition.count  # type: ignore[union-attr]
+            if not isinstance(condition, SigmaCorrelationCondition):
+                # A temporal correlation may carry a boolean condition (rule_a and rule_b):
+                # refused by name rather than failing on its missing threshold.
+                raise CorrelationError("boolean correlation conditions are not supported")
+            op = condition.op.name.lower()
+            threshold = condition.count
             span_ms = rule.timespan.seconds * 1000
             group_by = rule.group_by or []
             window: EventCountWindow | ValueCountWindow
             if rule.type == SigmaCorrelationType.EVENT_COUNT:
                 window = EventCountWindow(group_by, span_ms, op, threshold, max_groups)
             elif rule.type == SigmaCorrelationType.VALUE_COUNT:
-                value_field = condition.fieldref  # type: ignore[union-attr]
+                value_field = condition.fieldref
                 if not isinstance(value_field, str):
                     raise CorrelationError("value_count needs one 'field' in its condition")
                 window = ValueCountWindow(

@@ -122,7 +122,7 @@ def _link(into: RuleSet) -> None:
             seen[key] = origin
         unique.append(rule)
 
-    collection = SigmaCollection(unique, resolve_references=False)  # type: ignore[arg-type]
+    collection = SigmaCollection(list(unique), resolve_references=False)
     linked: list[Rule] = []
     for rule in unique:
         if isinstance(rule, SigmaCorrelationRule):

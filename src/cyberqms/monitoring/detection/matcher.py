@@ -400,7 +400,7 @@ def _all(matchers: list[Matcher]) -> Matcher:
 
     def every(event: Event) -> bool:
         # A plain loop: all() over a generator costs a frame per event.
-        for matcher in frozen:  # noqa: SIM110
+        for matcher in frozen:  # noqa: SIM110  # see above
             if not matcher(event):
                 return False
         return True

@@ -436,6 +436,8 @@ def test_udp_datagrams_the_kernel_dropped_are_counted_and_reported_never_silent_
     assert RawEvent.objects.count() == stats.received
     reported = SecurityEvent.objects.filter(kind="monitoring.overflow")
     assert sum(e.data["count"] for e in reported) == stats.dropped
-    assert reported.first().message == (  # type: ignore[union-attr]
-        f"{reported.first().data['count']} UDP syslog datagram(s) were dropped by the "  # type: ignore[union-attr]
+    first = reported.first()
+    assert first is not None
+    assert first.message == (
+        f"{first.data['count']} UDP syslog datagram(s) were dropped by the "
         "operating system before the listener could read them (receive buffer full)")

@@ -301,7 +301,7 @@ def test_odd_parts_are_ignored_not_the_whole_event() -> None:
     assert baselines.observe(odd) == []
     figures = baselines.figures()
     assert (figures["users"], figures["systems"], figures["rejected"]) == (1, 0, 0)
-    assert baselines.observe(["not an event"]) == []  # type: ignore[arg-type]
+    assert baselines.observe(["not an event"]) == []  # type: ignore[arg-type]  # invalid on purpose
     assert baselines.figures()["rejected"] == 1
 
 

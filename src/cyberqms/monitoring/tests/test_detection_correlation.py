@@ -235,3 +235,25 @@ level: high
         "(supported: gte, gt, eq)",
     ]
     assert [r.title for r in engine.rules] == ["failed logon"]
+
+
+def test_a_boolean_correlation_condition_is_reported_not_raised() -> None:
+    """A temporal correlation may carry a boolean condition (`rule_a and rule_b`); a site's
+    own rule folder with one loads the other rules and names this one."""
+    boolean = """\
+---
+title: both
+id: 10000000-0000-4000-8000-000000000006
+status: test
+correlation:
+  type: temporal
+  rules: [failed_logon]
+  group-by: [src_endpoint.ip]
+  timespan: 10m
+  condition: failed_logon and failed_logon
+level: high
+"""
+    engine = Engine(parse_rules(BASE + boolean, "corr.yml"))
+    assert ([str(e) for e in engine.errors], [r.title for r in engine.rules]) == (
+        ["corr.yml: rule 'both': boolean correlation conditions are not supported"],
+        ["failed logon"])

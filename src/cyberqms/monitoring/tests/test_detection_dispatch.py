@@ -14,13 +14,13 @@ from cyberqms.monitoring.detection import SHIPPED_RULES_DIR, Engine, load_rules,
 from cyberqms.monitoring.detection.matcher import rule_required_values
 from cyberqms.monitoring.enrich import Enricher
 from cyberqms.monitoring.ocsf import SourceInfo, normalize
-from cyberqms.monitoring.parsers import ParseError, parse_line
+from cyberqms.monitoring.parsers import Format, ParseError, parse_line
 from cyberqms.monitoring.synthetic import generate
 from cyberqms.monitoring.synthetic_scenarios import Schedule
 
 PACK = load_rules([SHIPPED_RULES_DIR])
-FORMATS = {"rfc5424": "syslog", "rfc3164": "syslog", "cef": "cef", "leef": "leef",
-           "jsonl": "jsonl"}
+FORMATS: dict[str, Format] = {"rfc5424": "syslog", "rfc3164": "syslog", "cef": "cef",
+                              "leef": "leef", "jsonl": "jsonl"}
 
 
 def results(engine: Engine, events: list[dict[str, Any]]) -> list[tuple[str, int, Any]]:
@@ -77,7 +77,7 @@ def test_dispatch_changes_nothing_on_the_synthetic_plant_cyb_04() -> None:
     for item in run:
         source = SourceInfo(item.source, item.system, item.site, item.system)
         try:
-            parsed = parse_line(item.line, FORMATS[item.format])  # type: ignore[arg-type]
+            parsed = parse_line(item.line, FORMATS[item.format])
         except ParseError:
             continue
         events.append(normalize(parsed, source=source))

@@ -6,6 +6,12 @@ Runs ``benchmarks/detect_quality.measure`` (the whole pipeline: parse → normal
 scenario occurs at least twice, plus the default near misses. About 15 s on one core; the
 14-day figures are in docs/detection-quality.md.
 
+What this proves, and what it does not: the attack scenarios and near misses of the
+synthetic plant were written by the same hands as the rules they grade, so a pass shows the
+pipeline detects what its authors meant it to, and guards that against regressions. It
+says nothing of how the rules fare on attacks nobody here imagined; that needs independent
+data (public attack corpora, red-team logs), see docs/detection-quality.md.
+
 Requirements: CYB-04 (detection rules raise alerts), P11-33, A11-20, P11-16, CYB-06, CYB-07.
 """
 

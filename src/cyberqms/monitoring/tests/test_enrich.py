@@ -33,8 +33,8 @@ DC = PLANT.sources["BSL-DC"]
 LIMS = PLANT.sources["BSL-LIMS"]
 
 
-def at(*args: int) -> int:
-    return epoch_ms(datetime(*args, tzinfo=UTC))  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    return epoch_ms(datetime(year, month, day, hour, minute, tzinfo=UTC))
 
 
 def event(site: str | None = "BSL", ms: int = 0, **extra: Any) -> dict[str, Any]:

@@ -296,7 +296,9 @@ def test_day_chart_stacks_levels_with_critical_on_top(
     assert [t.text for t in chart.y_ticks] == ["0", "1"]  # whole alerts, up to the peak
     assert [(charts.axis(x, whole=True)) for x in (0, 3, 5, 8, 41)] == [
         (1.0, 1), (1.0, 3), (2.0, 3), (2.0, 4), (20.0, 3)]
-    spark = charts.sparkline(week(personas["it_security"]).events.series, 3600)  # type: ignore[union-attr]
+    events = week(personas["it_security"]).events
+    assert events is not None
+    spark = charts.sparkline(events.series, 3600)
     # The busiest hour had 5 events: 0.0014 per second.
     assert [t.text for t in spark.y_ticks] == ["0", "0.0005", "0.001", "0.0015"]
     assert [t.text for t in chart.x_ticks] == [

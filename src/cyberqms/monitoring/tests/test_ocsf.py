@@ -11,15 +11,16 @@ from hypothesis import strategies as st
 
 from cyberqms.monitoring import ocsf
 from cyberqms.monitoring.ocsf import SourceInfo, get, normalize
-from cyberqms.monitoring.parsers import ParseError, parse_line
+from cyberqms.monitoring.parsers import Format, ParseError, parse_line
 
 RECEIVED = datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC)
 T_10H = 1_772_359_200_000  # 2026-03-01T10:00:00Z in epoch ms
 SOURCE = SourceInfo(name="bsl-syslog", kind="syslog", site="BSL", system="corp-it")
 
 
-def norm(line: str, fmt: str = "syslog", source: SourceInfo = SOURCE) -> dict[str, Any]:
-    return normalize(parse_line(line, fmt, received_at=RECEIVED), source=source, received_at=RECEIVED)  # type: ignore[arg-type]
+def norm(line: str, fmt: Format = "syslog", source: SourceInfo = SOURCE) -> dict[str, Any]:
+    parsed = parse_line(line, fmt, received_at=RECEIVED)
+    return normalize(parsed, source=source, received_at=RECEIVED)
 
 
 def pick(event: dict[str, Any], *paths: str) -> dict[str, Any]:

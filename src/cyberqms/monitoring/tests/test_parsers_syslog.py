@@ -17,6 +17,7 @@ from cyberqms.monitoring.parsers import (
     parse_rfc5424,
     parse_syslog,
 )
+from cyberqms.monitoring.parsers.syslog import Framing
 
 RECEIVED = datetime(2003, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -291,11 +292,11 @@ _frame_bytes = st.lists(
        framing=st.sampled_from(["auto", "octet", "newline"]))
 @settings(max_examples=300, deadline=None)
 def test_frames_do_not_depend_on_chunk_boundaries(
-    stream: bytes, cuts: list[int], max_frame: int, framing: str
+    stream: bytes, cuts: list[int], max_frame: int, framing: Framing
 ) -> None:
-    whole = FrameDecoder(max_frame=max_frame, framing=framing)  # type: ignore[arg-type]
+    whole = FrameDecoder(max_frame=max_frame, framing=framing)
     expected = whole.feed(stream) + whole.close()
-    chunked = FrameDecoder(max_frame=max_frame, framing=framing)  # type: ignore[arg-type]
+    chunked = FrameDecoder(max_frame=max_frame, framing=framing)
     got: list[bytes | ParseError] = []
     bounds = sorted({0, len(stream), *(c for c in cuts if c <= len(stream))})
     for start, end in itertools.pairwise(bounds):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -125,7 +124,7 @@ def test_injection_at_a_given_time_and_unknown_scenario() -> None:
     with pytest.raises(ValueError, match="unknown scenario 'nope'"):
         generate(3, MONDAY, timedelta(hours=4), scenarios=["nope"])
     with pytest.raises(ValueError, match="timezone-aware"):
-        generate(3, datetime(2026, 3, 2), timedelta(hours=1))  # noqa: DTZ001
+        generate(3, datetime(2026, 3, 2), timedelta(hours=1))  # noqa: DTZ001  # naive on purpose
 
 
 def test_near_misses_look_like_attacks_but_are_benign() -> None:
@@ -199,11 +198,3 @@ def test_plant_matches_the_demo() -> None:
     assert len({p.username for p in plant.people}) == len(plant.people)
     assert {s.kind for s in plant.sources.values()} == {
         "lims", "mes", "cds", "dc", "firewall", "scada", "plc", "qms"}
-
-
-def test_generation_rate_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    began = time.perf_counter()
-    n = sum(1 for _ in generate(1, MONDAY, timedelta(days=2), scenarios=Schedule(per_day=5)))
-    rate = n / (time.perf_counter() - began)
-    with capsys.disabled():
-        print(f"\nsynthetic plant: {n} events, {rate:,.0f} events/s")

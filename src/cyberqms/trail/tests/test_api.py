@@ -95,7 +95,8 @@ def test_export_streams_a_file_the_standalone_verifier_accepts_al_06(
     client = login(trail["personas"]["auditor"])
     response = client.get("/api/v1/trail/export?from_seq=2")
     assert response.status_code == 200
-    lines = b"".join(response.streaming_content).split(b"\n")  # type: ignore[attr-defined]
+    content = response.streaming_content  # type: ignore[attr-defined]  # a streamed export
+    lines = b"".join(content).split(b"\n")
     report = verify_export(lines, keys.verifier_keys())
     assert report.ok, report.summary()
     assert report.from_seq == 2

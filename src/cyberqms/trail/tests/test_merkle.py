@@ -332,10 +332,10 @@ def test_verification_rejects_malformed_arguments_without_crashing() -> None:
         (h, 0, 2, [b"short"], h),
     ]
     for args in bad_args:
-        assert not verify_inclusion(*args)  # type: ignore[arg-type]
+        assert not verify_inclusion(*args)  # type: ignore[arg-type]  # invalid on purpose
         with pytest.raises(ProofError):
-            check_inclusion(*args)  # type: ignore[arg-type]
-    assert not verify_consistency(1, 2, h, "x", [h])  # type: ignore[arg-type]
+            check_inclusion(*args)  # type: ignore[arg-type]  # invalid on purpose
+    assert not verify_consistency(1, 2, h, "x", [h])  # type: ignore[arg-type]  # invalid on purpose
     assert not verify_consistency(-1, 2, h, h, [h])
 
 
@@ -424,7 +424,7 @@ def test_compact_range_validation_and_copy() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         tree.append(b"short")
     with pytest.raises(ValueError, match="32 bytes"):
-        tree.extend([SOME_HASH, bytearray(32)])  # type: ignore[list-item]
+        tree.extend([SOME_HASH, bytearray(32)])  # type: ignore[list-item]  # invalid on purpose
     assert tree.size == 1  # the valid hash before the bad one was appended
     other = tree.copy()
     other.append(SOME_HASH)

@@ -565,7 +565,7 @@ def test_altering_a_checkpoint_or_anchor_note_is_located(
 @settings(max_examples=150, deadline=None, database=None)
 @given(st.data())
 def test_arbitrary_garbage_never_raises(data: st.DataObject) -> None:
-    lines = list(cached_export(51, 230))
+    lines: list[str | bytes] = list(cached_export(51, 230))
     position = data.draw(st.integers(0, len(lines)), label="position")
     garbage = data.draw(
         st.text(max_size=60)
@@ -579,7 +579,7 @@ def test_arbitrary_garbage_never_raises(data: st.DataObject) -> None:
         ),
         label="garbage",
     )
-    lines.insert(position, garbage)  # type: ignore[arg-type]
+    lines.insert(position, garbage)
     report = verify_export(lines, [VKEY])
     assert isinstance(report, Report)
     if not report.ok:

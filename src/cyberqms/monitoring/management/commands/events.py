@@ -58,7 +58,10 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be positive.")
         path = options["file"]
         try:
-            stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+            # Closed by `with stream` below, which covers stdin too; `with open()` here could not.
+            stream: IO[bytes] = (
+                sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115  # see above
+            )
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
         totals = Counter[str]()

@@ -16,12 +16,6 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API runs an asyncio event loop in the test thread, and Django refuses
-# ORM calls from a thread with a running loop (SynchronousOnlyOperation). These tests touch
-# the ORM (fixtures, service calls, assertions) and the browser in turn from one thread,
-# never concurrently, so Django's guard is lifted for this process on purpose.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
     "--headless",
@@ -41,8 +35,18 @@ document.addEventListener("securitypolicyviolation", (e) => console.error(
 SCREENSHOT_DIR = Path(__file__).resolve().parents[5] / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module.
+
+    Playwright's sync API keeps an asyncio event loop running in the test thread while it
+    is started, and Django refuses ORM calls from a thread with a running loop
+    (SynchronousOnlyOperation). Browser tests touch the ORM and the browser in turn from one
+    thread, never concurrently, so Django's guard is lifted while, and only while, the
+    browser is up: every other test (the asyncio listener tests among them) keeps it."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium. "
@@ -51,6 +55,8 @@ def browser() -> Iterator[Any]:
         )
     from playwright.sync_api import sync_playwright
 
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
@@ -60,6 +66,10 @@ def browser() -> Iterator[Any]:
             chromium.close()
     finally:
         playwright.stop()
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture

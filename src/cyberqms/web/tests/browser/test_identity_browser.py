@@ -16,7 +16,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from cyberqms.conftest import PASSWORD, TOTP_SECRET
+from cyberqms.conftest import PASSWORD, TOTP_SECRET, totp_code
 from cyberqms.core.context import RequestContext, acting_context
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ REAUTHENTICATE_PATH = "/accounts/reauthenticate/"
 # The sidebar each role must see (CYB-01), written out by hand from the grants table in
 # cyberqms/accounts/roles.py and the entries in cyberqms/web/navigation.py, so that a change
 # to either shows up here as a failure to be reviewed.
-QUALITY = {"Deviations", "CAPA", "Change control"}
+QUALITY = {"Deviations", "CAPA", "Change control", "Complaints"}
 EXPECTED_NAV: dict[str, set[str]] = {
     "author": {"Home", "Notifications", *QUALITY, "Profile and security", "API"},
     "it_security": {
@@ -65,11 +65,8 @@ def at(path: str) -> re.Pattern[str]:
 
 
 def fresh_totp_code(secret: str = TOTP_SECRET) -> str:
-    """The current code, never one about to expire (allauth allows no clock tolerance)."""
-    remaining = 30 - time.time() % 30
-    if remaining < 3:
-        time.sleep(remaining + 0.2)
-    return str(pyotp.TOTP(secret).now())
+    """The current code, never one about to expire (the shared helper)."""
+    return totp_code(secret)
 
 
 def wrong_totp_code(secret: str = TOTP_SECRET) -> str:
@@ -118,9 +115,13 @@ _FAVICON = re.compile(r"\[https?://[^/\]]+/favicon\.ico\]$")
 _CSP_OR_SCRIPT = re.compile(r"Content Security Policy|CSP violation|: uncaught ")
 
 
+def _console_errors(page: Page) -> list[str]:
+    return page.console_errors  # type: ignore[attr-defined]  # set by the open_page fixture
+
+
 def assert_no_console_errors(page: Page) -> None:
     """Strict: no CSP violation, no script error, no failed load of anything a page uses."""
-    errors = [e for e in page.console_errors if not _FAVICON.search(e)]  # type: ignore[attr-defined]
+    errors = [e for e in _console_errors(page) if not _FAVICON.search(e)]
     assert errors == [], "console errors or CSP violations:\n" + "\n".join(errors)
 
 
@@ -129,7 +130,7 @@ def assert_no_csp_violations(page: Page) -> None:
     console errors: only CSP violations and script errors count here.
     test_pages_have_no_csp_violations applies the strict check to every page.
     """
-    errors = [e for e in page.console_errors if _CSP_OR_SCRIPT.search(e)]  # type: ignore[attr-defined]
+    errors = [e for e in _console_errors(page) if _CSP_OR_SCRIPT.search(e)]
     assert errors == [], "CSP violations or script errors:\n" + "\n".join(errors)
 
 

@@ -1,0 +1,258 @@
+"""The writes every record family shares: create, update the fields the state allows, and
+who hears about it.
+
+The declaration (`RecordKind`) says which fields are entered at creation and which each
+state lets change; the model says what a valid value is (`Model.full_clean()`: field
+limits, choices, `clean()` for rules across fields, the `state` constraint), so limits live
+in one place. Pages, the API, the CLI and the demo loader call these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cyberqms.trail.record import audit_record, snapshot
+
+from .access import Actor, can, capable, require
+from .record_parts import RecordClosed
+from .records import (
+    QualityRecord,
+    RecordKind,
+    check_due_date,
+    check_event_time,
+    kind_of,
+    model_field,
+    next_number,
+)
+from .workflow import TransitionNotAllowed
+
+
+class RecordChanged(TransitionNotAllowed):
+    """The record moved to another state while the change was being made (409, with the
+    actions now allowed): reload it and decide again."""
+
+    def __init__(self, record: QualityRecord) -> None:
+        kind = kind_of(record)
+        super().__init__(
+            "edit", record.state, [t.action for t in kind.workflow.actions_from(record.state)]
+        )
+        self.number = record.number
+
+    def __str__(self) -> str:
+        return (f"{self.number} moved to {self.state} while you were editing it; reload it "
+                "and decide again.")
+
+
+def editable_fields(record: QualityRecord, actor: Any) -> frozenset[str]:
+    """The fields `actor` may change now (empty when they may change none)."""
+    kind = kind_of(record)
+    if record.is_deleted or record.state in kind.closed_states:
+        return frozenset()
+    if not can(actor, kind.edit_action, record):
+        return frozenset()
+    fields = kind.editable.get(record.state, frozenset())
+    return frozenset(
+        name for name in fields
+        if name not in kind.restricted or can(actor, kind.action(kind.restricted[name]), record)
+    )
+
+
+def _tidy(record: QualityRecord, names: Iterable[str]) -> None:
+    """Strip text and turn None into "" where the column holds text."""
+    for name in names:
+        f = model_field(type(record), name)
+        if not isinstance(f, models.CharField | models.TextField):
+            continue
+        value = getattr(record, f.attname)
+        if value is None and not f.null:
+            setattr(record, f.attname, "")
+        elif isinstance(value, str):
+            setattr(record, f.attname, value.strip())
+
+
+def _validate(record: QualityRecord, names: Iterable[str]) -> None:
+    """`full_clean()` on the record; a TextField's `max_length` is enforced too (Django
+    enforces it on CharField only)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        record.full_clean(exclude=["number"], validate_unique=False)
+    except ValidationError as exc:
+        errors = {name: [_worded(record, name, e) for e in found]
+                  for name, found in exc.error_dict.items()}
+    for name in names:
+        f = model_field(type(record), name)
+        if not isinstance(f, models.TextField) or not f.max_length:
+            continue
+        value = getattr(record, f.attname)
+        if value and len(value) > f.max_length:
+            errors.setdefault(name, []).append(f"At most {f.max_length} characters.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _worded(record: QualityRecord, name: str, error: ValidationError) -> str:
+    """Django's message, or a plainer one where Django's names no way out."""
+    if error.code == "invalid_choice":
+        choices = model_field(type(record), name).choices or ()
+        return "Choose one of " + ", ".join(str(value) for value, _label in choices) + "."
+    if error.code == "blank" and name == "title":
+        return f"Give the {kind_of(record).noun} a title."
+    return " ".join(error.messages)
+
+
+def _check_owner(kind: RecordKind, record: QualityRecord) -> None:
+    owner = record.owner
+    if not owner.is_active or getattr(owner, "kind", "person") != "person":
+        raise ValidationError({"owner": ["The owner must be an active, named person."]})
+    if not capable(owner, kind.action("work"), record):
+        raise ValidationError({"owner": [
+            f"{owner} cannot work on {kind.noun}s at {record.site.code}."
+        ]})
+
+
+def record_create(
+    kind: RecordKind, *, actor: Actor, site: Any, values: Mapping[str, Any]
+) -> QualityRecord:
+    """Record a new `kind` in its initial state with the declared creation fields.
+
+    Side effects: audit entry `<type>.create`; the family's `after_write` reactions; an
+    assignment notice to the owner when it is not the actor (on commit).
+    :raises ValidationError: naming the field (unknown field, invalid value, late entry
+        without a reason, due date in the past, an owner who cannot do the work).
+    """
+    if site is None:
+        raise ValidationError({"site": ["Choose the site."]})
+    unknown = sorted(set(values) - set(kind.create_fields))
+    if unknown:
+        raise ValidationError({name: ["Not a field entered at creation."] for name in unknown})
+    values = dict(values)
+    values.setdefault("owner", actor)
+    record = kind.model(site=site, originator_id=actor.pk, state=kind.initial_state, **values)
+    require(actor, kind.action("create"), record)
+    _tidy(record, values)
+    late, reason = check_event_time(record.event_at, record.late_entry_reason)
+    record.late_entry, record.late_entry_reason = late, reason
+    check_due_date(record.due_date)
+    _validate(record, values)
+    _check_owner(kind, record)
+    with transaction.atomic():
+        record.number = next_number(kind.prefix)
+        record.save()
+        audit_record(f"{kind.type_name}.create", record, actor=actor, created=True)
+        for react in kind.after_write:
+            react(record, actor, tuple(values))
+        notify_record([record.owner], record, kind="assignment",
+                      subject=f"you own this new {kind.noun}", exclude=actor)
+    return record
+
+
+def record_update(
+    record: QualityRecord, *, actor: Actor, changes: Mapping[str, Any], reason: str = ""
+) -> QualityRecord:
+    """Change the fields the current state lets `actor` change.
+
+    In the initial state the change is audited as `<type>.edit` (no reason needed);
+    afterwards as `<type>.update`, which needs a reason. A content change after a signature
+    marks that signature superseded (its hash no longer matches).
+    Side effects: audit entry; the family's `after_write` reactions; an assignment notice
+    to a new owner (on commit).
+    :raises RecordChanged: the record changed state meanwhile (409).
+    :raises ValidationError: naming each field that may not change now or is invalid.
+    """
+    kind = kind_of(record)
+    require(actor, kind.edit_action, record)
+    if record.is_deleted or record.state in kind.closed_states:
+        raise RecordClosed(record)
+    refused = sorted(set(changes) - editable_fields(record, actor))
+    if refused:
+        state = record.get_state_display().lower()
+        raise ValidationError({
+            name: [f"This field cannot be changed while the {kind.noun} is {state}."]
+            for name in refused
+        })
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        locked = type(record)._default_manager.select_for_update().select_related(
+            "site", "owner").get(pk=record.pk)
+        if locked.state != record.state:
+            raise RecordChanged(locked)
+        before = snapshot(locked)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        _tidy(locked, changes)
+        late, late_reason = check_event_time(locked.event_at, locked.late_entry_reason)
+        locked.late_entry, locked.late_entry_reason = late, late_reason
+        after = snapshot(locked)
+        changed = tuple(name for name in after if after[name] != before.get(name))
+        if not changed:
+            return locked
+        if "due_date" in changed:
+            check_due_date(locked.due_date)
+        _validate(locked, changes)
+        if "owner_id" in changed:
+            _check_owner(kind, locked)
+        action = "edit" if locked.state == kind.initial_state else "update"
+        if action == "update" and not reason:
+            raise ValidationError({"reason": [f"Say why the {kind.noun} is changed."]})
+        locked.save(update_fields=[*(model_field(type(locked), n).name for n in changed),
+                                   "updated_at"])
+        audit_record(f"{kind.type_name}.{action}", locked, actor=actor, before=before,
+                     reason=reason or None)
+        for react in kind.after_write:
+            react(locked, actor, changed)
+        if "owner_id" in changed:
+            notify_record([locked.owner], locked, kind="assignment",
+                          subject=f"you are now the owner of this {kind.noun}", exclude=actor)
+    for f in locked._meta.concrete_fields:
+        setattr(record, f.attname, getattr(locked, f.attname))
+    return locked
+
+
+# --- who hears about it --------------------------------------------------------------------
+
+
+def notify_record(
+    recipients: Iterable[Any], record: QualityRecord, *, kind: str, subject: str,
+    exclude: Any = None,
+) -> None:
+    """Tell `recipients` about `record` (in-app, e-mail copy on commit), the record named by
+    its number and title."""
+    from cyberqms.notifications.services import notify
+
+    record_kind = kind_of(record)
+    notify(recipients, kind=kind, subject=f"{record.number}: {subject}",
+           url=record_kind.detail_url(record), record_type=record_kind.type_name,
+           record_id=record.pk, record_number=record.number, exclude=exclude,
+           body=record.title)
+
+
+class _AtSite:
+    """A resource standing for "a record at this site" when asking the gate."""
+
+    def __init__(self, site_id: int | None) -> None:
+        self.site_id = site_id
+
+
+def holders_of(action: str, site_id: int | None) -> list[Any]:
+    """Active people whose current roles grant `action` at `site_id`, as the gate decides
+    (never a list of role names kept beside the grants)."""
+    from cyberqms.accounts.models import RoleAssignment
+    from cyberqms.accounts.roles import roles_granting
+
+    user_ids = RoleAssignment.objects.held_on(timezone.now()).filter(
+        Q(site__isnull=True) | Q(site_id=site_id), role__in=roles_granting(action),
+    ).values_list("user_id", flat=True)
+    scope = _AtSite(site_id)
+    people = get_user_model()._default_manager.filter(pk__in=user_ids, is_active=True)
+    return [person for person in people if capable(person, action, scope)]
+
+
+__all__ = ["RecordChanged", "editable_fields", "holders_of", "notify_record",
+           "record_create", "record_update"]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class ComplaintsConfig(AppConfig):
+    name = "cyberqms.quality.complaints"
+    label = "complaints"
+    verbose_name = "Complaints"
+
+    def ready(self) -> None:
+        from cyberqms.core.records import register_family
+
+        from .family import COMPLAINTS
+
+        register_family(COMPLAINTS)
