@@ -218,7 +218,6 @@ def _register_routers() -> None:
     from cyberqms.core.api import router as records_router
     from cyberqms.core.family_api import family_router
     from cyberqms.core.records import all_kinds
-    from cyberqms.deviations.api import router as deviations_router
     from cyberqms.monitoring.api import router as monitoring_router
     from cyberqms.notifications.api import router as notifications_router
     from cyberqms.trail.api import router as trail_router
@@ -228,7 +227,6 @@ def _register_routers() -> None:
     api.add_router("/", accounts_router)
     api.add_router("/", trail_router)
     api.add_router("/", records_router)
-    api.add_router("/", deviations_router)
     api.add_router("/", capa_router)
     api.add_router("/", changes_router)
     api.add_router("/", notifications_router)

@@ -140,7 +140,7 @@ def _all_fields(kind: RecordKind) -> list[str]:
     return [f.name for f in kind.model._meta.concrete_fields]
 
 
-def _service_errors(form: forms.Form, exc: ValidationError) -> None:
+def form_errors(form: forms.Form, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
@@ -242,7 +242,7 @@ def create_view(kind: RecordKind) -> Callable[..., HttpResponse]:
             try:
                 record = record_create(kind, actor=page_actor(request), site=site, values=data)
             except ValidationError as exc:
-                _service_errors(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, f"{record.number} recorded as a draft.")
                 return redirect(kind.detail_url(record))
@@ -303,7 +303,7 @@ def edit_view(kind: RecordKind) -> Callable[..., HttpResponse]:
                 messages.error(request, str(exc))
                 return redirect(kind.detail_url(record))
             except ValidationError as exc:
-                _service_errors(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, f"{record.number} saved.")
                 return redirect(kind.detail_url(record))

@@ -100,10 +100,12 @@ def _validate(record: QualityRecord, names: Iterable[str]) -> None:
 def _worded(record: QualityRecord, name: str, error: ValidationError) -> str:
     """Django's message, or a plainer one where Django's names no way out."""
     if error.code == "invalid_choice":
-        choices = model_field(type(record), name).choices or ()
+        choices = model_field(type(record), name).flatchoices
         return "Choose one of " + ", ".join(str(value) for value, _label in choices) + "."
     if error.code == "blank" and name == "title":
         return f"Give the {kind_of(record).noun} a title."
+    if error.code in ("null", "blank") and name == "owner":
+        return f"Name the owner of the {kind_of(record).noun}."
     return " ".join(error.messages)
 
 
@@ -153,9 +155,9 @@ def record_create(
     return record
 
 
-def record_update(
-    record: QualityRecord, *, actor: Actor, changes: Mapping[str, Any], reason: str = ""
-) -> QualityRecord:
+def record_update[R: QualityRecord](
+    record: R, *, actor: Actor, changes: Mapping[str, Any], reason: str = ""
+) -> R:
     """Change the fields the current state lets `actor` change.
 
     In the initial state the change is audited as `<type>.edit` (no reason needed);
@@ -179,7 +181,7 @@ def record_update(
         })
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = type(record)._default_manager.select_for_update().select_related(
+        locked: R = type(record)._default_manager.select_for_update().select_related(
             "site", "owner").get(pk=record.pk)
         if locked.state != record.state:
             raise RecordChanged(locked)
@@ -187,8 +189,11 @@ def record_update(
         for name, value in changes.items():
             setattr(locked, name, value)
         _tidy(locked, changes)
-        late, late_reason = check_event_time(locked.event_at, locked.late_entry_reason)
-        locked.late_entry, locked.late_entry_reason = late, late_reason
+        if {"event_at", "late_entry_reason"} & set(changes):
+            # Lateness is judged when the event time is entered or changed, not on every
+            # later edit of a record that was entered in time.
+            late, late_reason = check_event_time(locked.event_at, locked.late_entry_reason)
+            locked.late_entry, locked.late_entry_reason = late, late_reason
         after = snapshot(locked)
         changed = tuple(name for name in after if after[name] != before.get(name))
         if not changed:

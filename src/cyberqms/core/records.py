@@ -276,6 +276,11 @@ def register_family(
     return register_kind(kind)
 
 
+def registered_kinds() -> list[RecordKind]:
+    """Every family, in the order the apps registered them (the navigation's order)."""
+    return list(_KINDS.values())
+
+
 def all_kinds() -> list[RecordKind]:
     return sorted(_KINDS.values(), key=lambda k: k.slug)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from cyberqms.core.records import QualityRecord
@@ -54,6 +55,18 @@ class Deviation(QualityRecord):
                 name="deviation_state_valid",
             ),
         ]
+
+    def clean(self) -> None:
+        """Rules across fields (run by the kit's `full_clean()` on every write)."""
+        self.security_reference = (self.security_reference or "").strip().upper()
+        if self.security_reference and not self.cyber_related:
+            raise ValidationError({"security_reference": [
+                "A security alert or incident is named: mark the deviation cyber-related, or "
+                "clear the reference."
+            ]})
+        if self.department_id is not None and self.department is not None \
+                and self.department.site_id != self.site_id:
+            raise ValidationError({"department": ["The department belongs to another site."]})
 
     @property
     def classification_label(self) -> str:

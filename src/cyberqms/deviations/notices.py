@@ -1,28 +1,17 @@
-"""Who hears about a deviation, and when (notifications are delivered on commit)."""
+"""Who hears about a deviation, and when (notices are delivered on commit). QA is whoever
+the gate lets approve deviations at the site."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from django.urls import reverse
+from cyberqms.core.record_services import holders_of, notify_record
 
 from .models import Deviation
-from .queries import TYPE_NAME, qa_people
-
-
-def notify_record(
-    recipients: Iterable[Any], d: Deviation, *, kind: str, subject: str, exclude: Any
-) -> None:
-    from cyberqms.notifications.services import notify
-
-    notify(recipients, kind=kind, subject=f"{d.number}: {subject}",
-           url=reverse("deviations:detail", args=[d.pk]), record_type=TYPE_NAME,
-           record_id=d.pk, record_number=d.number, exclude=exclude, body=d.title)
 
 
 def triage_due(d: Deviation, actor: Any) -> None:
-    notify_record(qa_people(d.site_id), d, kind="approval_due",
+    notify_record(holders_of("deviations.approve", d.site_id), d, kind="approval_due",
                   subject="submitted for QA triage", exclude=actor)
 
 
@@ -32,7 +21,7 @@ def investigate(d: Deviation, actor: Any) -> None:
 
 
 def review_due(d: Deviation, actor: Any) -> None:
-    notify_record(qa_people(d.site_id), d, kind="approval_due",
+    notify_record(holders_of("deviations.approve", d.site_id), d, kind="approval_due",
                   subject="investigation complete: QA review due", exclude=actor)
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from cyberqms.core.access import can
 from cyberqms.core.workflow import Transition, Workflow
 
 from . import notices
 from .enums import Classification, DeviationState, RootCauseCategory
 from .models import Deviation
-from .queries import capa_links, holds_role
+from .queries import capa_links
 
 S = DeviationState
 
@@ -65,8 +66,8 @@ def cyber_consistent(d: Deviation, actor: Any) -> str | None:
 
 
 def critical_by_qa_manager(d: Deviation, actor: Any) -> str | None:
-    if d.classification == Classification.CRITICAL and not holds_role(
-        actor, ("qa_manager",), d.site_id
+    if d.classification == Classification.CRITICAL and not can(
+        actor, "deviations.approve_critical", d
     ):
         return "A critical deviation is approved by a QA manager."
     return None

@@ -45,6 +45,7 @@ from cyberqms.core.signatures import SignatureRequest, commitment_accept
 from cyberqms.deviations import services as deviation_services
 from cyberqms.deviations.enums import DeviationState
 from cyberqms.deviations.models import Deviation
+from cyberqms.deviations.workflow import DEVIATION_WORKFLOW
 from cyberqms.trail.models import AuditEntry
 
 from . import demo_content as content
@@ -443,18 +444,18 @@ class RecordLoader:
                                 reason="Entered in error: the same event was recorded twice.")
             return
         yield self.later(0.02, 0.8)
-        d = svc.deviation_submit(d, actor=originator)
+        d = DEVIATION_WORKFLOW.run(d, "submit", actor=originator)
         if fate == "awaiting triage":
             return
         yield self.later(0.3, 3)
         if fate == "cancelled":
-            svc.deviation_cancel(d, actor=c.qa_manager, reason=rng.choice([
+            DEVIATION_WORKFLOW.run(d, "cancel", actor=c.qa_manager, reason=rng.choice([
                 "Not a deviation: the value was within the validated range of the method.",
                 f"Duplicate of an open deviation on the same event ({values['batch']}).",
                 "Planned event covered by an approved change control; no deviation.",
             ]))
             return
-        d = svc.deviation_triage(d, actor=c.qa_reviewer)
+        d = DEVIATION_WORKFLOW.run(d, "triage", actor=c.qa_reviewer)
         span = {"minor": (6, 18), "major": (10, 30), "critical": (14, 40)}[classification]
         investigation_days = rng.uniform(*span)
         for who, text in t.comments:
@@ -506,12 +507,12 @@ class RecordLoader:
             self.timeline.start(self.later(0.5, 4), self.capa(capa, t.capa, values),
                                 capa.number)
         yield self.later(investigation_days * 0.1, investigation_days * 0.3)
-        d = svc.deviation_complete_investigation(d, actor=owner)
+        d = DEVIATION_WORKFLOW.run(d, "complete_investigation", actor=owner)
         if fate == "stalled":
             return  # waiting in QA review
         if rng.random() < 0.15:
             yield self.later(1, 4)
-            d = svc.deviation_return(d, actor=c.qa_reviewer, reason=rng.choice([
+            d = DEVIATION_WORKFLOW.run(d, "return", actor=c.qa_reviewer, reason=rng.choice([
                 "The root cause is not supported by evidence: add the maintenance records.",
                 "Assess the impact on the other batches made in the same period.",
             ]))
@@ -521,13 +522,13 @@ class RecordLoader:
                                           + " Other batches of the period assessed: none "
                                             "affected; maintenance records attached."})
             yield self.later(0.1, 1)
-            d = svc.deviation_complete_investigation(d, actor=owner)
+            d = DEVIATION_WORKFLOW.run(d, "complete_investigation", actor=owner)
         yield self.later(1, 6)
         approver = c.qa_manager if (classification == "critical"
                                     or originator == c.qa_reviewer) else c.qa_reviewer
-        d = svc.deviation_approve(d, actor=approver, signature=self.sign(approver))
+        d = DEVIATION_WORKFLOW.run(d, "approve", actor=approver, signature=self.sign(approver))
         yield self.later(0.5, 5)
-        svc.deviation_close(d, actor=c.qa_manager, signature=self.sign(c.qa_manager),
+        DEVIATION_WORKFLOW.run(d, "close", actor=c.qa_manager, signature=self.sign(c.qa_manager),
                             reason="Investigation complete; CAPA raised where required.")
 
     def standalone_capa(self, i: int, source: tuple[str, str, str, str, content.CapaPlan],

@@ -28,7 +28,6 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("Notifications", "notifications:inbox", "notifications.inbox.view", "bell"),
     )),
     NavSection("Quality", (
-        NavItem("Deviations", "deviations:list", "deviations.view", "alert"),
         NavItem("CAPA", "capa:list", "capa.view", "check"),
         NavItem("Change control", "changes:list", "changes.view", "shuffle"),
     )),
@@ -59,14 +58,14 @@ NAVIGATION: tuple[NavSection, ...] = (
 
 def navigation_sections() -> tuple[NavSection, ...]:
     """NAVIGATION with every registered family's entry in its declared section."""
-    from cyberqms.core.records import all_kinds
+    from cyberqms.core.records import registered_kinds
 
     added: dict[str, list[NavItem]] = {}
-    for kind in all_kinds():
+    for kind in registered_kinds():
         if kind.on_kit and kind.nav_section:
             added.setdefault(kind.nav_section, []).append(
                 NavItem(kind.plural_label, f"{kind.slug}:list", kind.view_action, kind.nav_icon))
     return tuple(
-        NavSection(section.title, (*section.items, *added.get(section.title, ())))
+        NavSection(section.title, (*added.get(section.title, ()), *section.items))
         for section in NAVIGATION
     )

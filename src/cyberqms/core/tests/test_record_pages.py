@@ -28,6 +28,7 @@ from cyberqms.core.signatures import manifestation
 from cyberqms.deviations import services
 from cyberqms.deviations.models import Deviation
 from cyberqms.deviations.tests.factories import a_site, deviation_in_state, ready_to_sign
+from cyberqms.deviations.workflow import DEVIATION_WORKFLOW
 from cyberqms.trail.canonical import canonical_json
 from cyberqms.trail.models import AuditEntry
 
@@ -154,7 +155,7 @@ def test_signing_form_fields_for_a_signed_action_p11_14(
         ("hidden", "expected_hash"), ("password", "password"),
     ]
     assert re.findall(r'name="expected_hash" value="(\w+)"', form) == [
-        services.DEVIATION_WORKFLOW.content_hash(d)
+        DEVIATION_WORKFLOW.content_hash(d)
     ]
     assert _text(re.findall(r'data-testid="confirm-approve">(.*?)</button>', form)[0]) == (
         "Sign: Approved"
@@ -185,7 +186,7 @@ def test_signing_with_the_right_password_shows_the_manifestation_p11_18_p11_19(
     client = login(reviewer)
     response = client.post(_url("transition", d, "approve"), {
         "password": PASSWORD, "reason": "Investigation is sound",
-        "expected_hash": services.DEVIATION_WORKFLOW.content_hash(d),
+        "expected_hash": DEVIATION_WORKFLOW.content_hash(d),
     }, follow=True)
     assert response.redirect_chain == [(_detail(d), 302)]
     assert _messages(response) == ["Approve: done and signed (Approved)."]

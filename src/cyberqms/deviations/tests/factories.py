@@ -23,7 +23,9 @@ from cyberqms.accounts.tests.factories import SiteFactory
 from cyberqms.conftest import PASSWORD, totp_code
 from cyberqms.core.signatures import SignatureRequest, commitment_accept, has_commitment
 from cyberqms.deviations import services
+from cyberqms.deviations.family import EDITABLE
 from cyberqms.deviations.models import Deviation
+from cyberqms.deviations.workflow import DEVIATION_WORKFLOW
 
 # The order a deviation passes through its states on the happy path.
 PATH = ("draft", "open", "investigation", "qa_review", "approved", "closed")
@@ -89,8 +91,8 @@ def deviation_in_state(
     """
     author, reviewer, manager = people["author"], people["qa_approver"], people["qa_manager"]
     site = site or a_site()
-    investigation = {k: fields.pop(k) for k in list(fields) if k in services.EDITABLE[
-        "investigation"] and k not in services.EDITABLE["draft"]}
+    investigation = {k: fields.pop(k) for k in list(fields) if k in EDITABLE[
+        "investigation"] and k not in EDITABLE["draft"]}
     values = draft_values(**fields)
     values.setdefault("owner", author)
     values.setdefault("classification", "major")
@@ -98,25 +100,25 @@ def deviation_in_state(
     if state == "draft":
         return d
     if state == "cancelled":
-        return services.deviation_cancel(d, actor=manager, reason="Entered twice")
-    services.deviation_submit(d, actor=author)
+        return DEVIATION_WORKFLOW.run(d, "cancel", actor=manager, reason="Entered twice")
+    DEVIATION_WORKFLOW.run(d, "submit", actor=author)
     if state == "open":
         return d
-    services.deviation_triage(d, actor=reviewer)
+    DEVIATION_WORKFLOW.run(d, "triage", actor=reviewer)
     if state == "investigation" and not investigated:
         return d
     services.deviation_update(d, actor=d.owner, changes={**INVESTIGATION, **investigation},
                               reason="Investigation findings")
     if state == "investigation":
         return d
-    services.deviation_complete_investigation(d, actor=d.owner)
+    DEVIATION_WORKFLOW.run(d, "complete_investigation", actor=d.owner)
     if state == "qa_review":
         return d
     ready_to_sign(manager, people["admin"])
-    services.deviation_approve(d, actor=manager, signature=signature(manager))
+    DEVIATION_WORKFLOW.run(d, "approve", actor=manager, signature=signature(manager))
     if state == "approved":
         return d
-    services.deviation_close(d, actor=manager, signature=signature(manager))
+    DEVIATION_WORKFLOW.run(d, "close", actor=manager, signature=signature(manager))
     if state == "closed":
         return d
     raise ValueError(f"no such deviation state {state!r}")

@@ -39,13 +39,13 @@ def test_list_filters_counts_and_marks_cyber(people: dict[str, Any], login: Any,
                                                                      html.index("state-counts"))]
     assert '<span class="value">1</span><span class="label">Draft</span>' in strip
     assert '<span class="value">1</span><span class="label">Open (QA triage)</span>' in strip
-    filtered = client.get("/deviations/", {"cyber": "yes"}).content.decode()
+    filtered = client.get("/deviations/", {"cyber_related": "true"}).content.decode()
     assert _shown(filtered) == [cyber.number]
     by_state = client.get("/deviations/", {"state": "draft"}).content.decode()
     assert _shown(by_state) == [plain.number]
     searched = client.get("/deviations/", {"q": "phishing"}).content.decode()
     assert _shown(searched) == [cyber.number]
-    mine = login(people["author"]).get("/deviations/", {"mine": "1"}).content.decode()
+    mine = login(people["author"]).get("/deviations/", {"mine": "true"}).content.decode()
     assert _shown(mine) == [plain.number, cyber.number]
     assert _shown(client.get("/deviations/", {"sort": "number"}).content.decode()) == [
         cyber.number, plain.number]

@@ -15,6 +15,7 @@ from cyberqms.core.models import RecordLink
 from cyberqms.core.record_parts import RecordClosed, links_of
 from cyberqms.deviations import services
 from cyberqms.deviations.queries import linked_capas
+from cyberqms.deviations.workflow import DEVIATION_WORKFLOW
 from cyberqms.notifications.models import Notification
 from cyberqms.trail.models import AuditEntry
 
@@ -126,7 +127,7 @@ def test_draft_edits_need_no_reason_later_updates_do(people: dict[str, Any]) -> 
     author = people["author"]
     d = deviation_in_state(people, "draft")
     services.deviation_update(d, actor=author, changes={"title": "Cold room 3 excursion"})
-    services.deviation_submit(d, actor=author)
+    DEVIATION_WORKFLOW.run(d, "submit", actor=author)
     with pytest.raises(ValidationError) as exc:
         services.deviation_update(d, actor=author, changes={"immediate_actions": "Quarantine"})
     assert _errors(exc) == {"reason": ["Say why the deviation is changed."]}
@@ -198,7 +199,7 @@ def test_owner_hears_of_assignment_and_qa_of_triage(
     ]
     Notification.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
-        services.deviation_submit(d, actor=author)
+        DEVIATION_WORKFLOW.run(d, "submit", actor=author)
     got = sorted(Notification.objects.values_list("recipient__username", "kind", "subject"))
     assert got == [
         ("qa_approver", "approval_due", f"{d.number}: submitted for QA triage"),
@@ -246,7 +247,7 @@ def test_spawn_capa_links_both_ways_and_lets_close_pass(people: dict[str, Any]) 
         ("incoming", d.number)]
     from .factories import signature
 
-    closed = services.deviation_close(d, actor=manager, signature=signature(manager))
+    closed = DEVIATION_WORKFLOW.run(d, "close", actor=manager, signature=signature(manager))
     assert closed.state == "closed"
 
 
