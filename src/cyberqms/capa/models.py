@@ -17,6 +17,8 @@ from .enums import ActionKind, ActionState, CapaSource, CapaState, Effectiveness
 class Capa(QualityRecord):
     """A corrective and preventive action record (issue 4)."""
 
+    STATES = CapaState
+
     source = models.CharField(max_length=30, choices=CapaSource.choices)
     source_reference = models.CharField(
         max_length=100, blank=True,

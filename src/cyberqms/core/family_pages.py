@@ -58,8 +58,9 @@ def state_counts(kind: RecordKind, rows: QuerySet[Any]) -> list[dict[str, Any]]:
             for s in kind.workflow.states()]
 
 
-def display(record: QualityRecord, name: str) -> str:
-    """A field's value as a person reads it (choices by label, people by name, dates)."""
+def display(record: QualityRecord, name: str, *, short: bool = False) -> str:
+    """A field's value as a person reads it (choices by label, people by name, dates; in a
+    list (`short`), a date and time by its date)."""
     value = getattr(record, name, None)
     getter = getattr(record, f"get_{name}_display", None)
     if callable(getter):
@@ -69,7 +70,7 @@ def display(record: QualityRecord, name: str) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d" if short else "%Y-%m-%d %H:%M UTC")
     if isinstance(value, dt.date):
         return value.isoformat()
     printed = getattr(value, "printed_name", None)
@@ -119,7 +120,7 @@ def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
     order = [n for n in (*kind.create_fields, *_all_fields(kind)) if n in names]
     fields = fields_for_model(kind.model, fields=list(dict.fromkeys(order)),
                               formfield_callback=_form_field)
-    form = forms.Form(data, initial=initial)
+    form = forms.Form(data, initial=initial, label_suffix="")
     if with_site:
         from cyberqms.accounts.models import Site
 
@@ -183,26 +184,44 @@ def list_view(kind: RecordKind) -> Callable[..., HttpResponseBase]:
     def record_list(request: HttpRequest) -> HttpResponseBase:
         assert kind.filterset is not None
         rows = visible_records(kind, request.user)
-        filters = kind.filterset(request.GET or None, rows, request=request)
+        codes = kind.filterset.site_codes()
+        filters = kind.filterset(request.GET or None, rows, request=request, site_codes=codes)
         filtered = filters.qs
         if request.GET.get("format") == "csv" and not filters.errors:
             return _csv(kind, filtered)
         counted = kind.filterset(
             {k: v for k, v in request.GET.items() if k != "state"} or None, rows,
-            request=request)
+            request=request, site_codes=codes)
         page = Paginator(filtered, PAGE_SIZE).get_page(request.GET.get("page"))
+        classes = {c.name: _cell_class(kind, c.name) for c in kind.columns}
         sort = (request.GET.get("sort") or filters.default_sort)
         return render(request, "core/family_list.html", {
             "kind": kind, "page": page, "filters": filters, "sort": sort,
             "counts": state_counts(kind, counted.qs),
             "columns": kind.columns,
-            "rows": [(record, [display(record, c.name) for c in kind.columns],
+            "rows": [(record, [(display(record, c.name, short=True), classes[c.name])
+                               for c in kind.columns],
                       kind.row_badges(record) if kind.row_badges else [])
                      for record in page],
             "can_create": can(request.user, kind.action("create")),
         }, status=422 if filters.errors else 200)
 
     return record_list
+
+
+def _cell_class(kind: RecordKind, name: str) -> str:
+    """Dates and numbers stay on one line; the state reads as a badge."""
+    if name == "number":
+        return "mono nowrap"
+    if name == "state":
+        return "state"
+    if name == "due_date":
+        return "nowrap due"
+    try:
+        f = model_field(kind.model, name)
+    except LookupError:
+        return ""
+    return "nowrap" if isinstance(f, models.DateField) else ""
 
 
 def _csv(kind: RecordKind, rows: QuerySet[Any]) -> StreamingHttpResponse:
@@ -267,8 +286,8 @@ def detail_page(request: HttpRequest, kind: RecordKind, record: QualityRecord, *
     context.update({
         "edit_form": edit_form,
         "editable": editable,
-        "sections": [(heading, [(model_field(kind.model, n).verbose_name, display(record, n))
-                                for n in names])
+        "sections": [(heading, [(kind.labels.get(n, model_field(kind.model, n).verbose_name),
+                                 display(record, n)) for n in names])
                      for heading, names in kind.sections],
         "edit_url": f"{kind.detail_url(record)}edit/",
     })

@@ -25,6 +25,7 @@ class YesNoFilter(django_filters.ChoiceFilter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("choices", TRUE_FALSE)
         kwargs.setdefault("empty_label", "Any")
+        kwargs.setdefault("error_messages", {"invalid_choice": "Choose true or false."})
         super().__init__(*args, **kwargs)
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
@@ -43,7 +44,8 @@ class RecordFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
     state = django_filters.ChoiceFilter(label="State", empty_label="Any state")
-    site = django_filters.CharFilter(field_name="site__code", label="Site", max_length=20)
+    site = django_filters.ChoiceFilter(field_name="site__code", label="Site",
+                                       empty_label="Any site")
     overdue = YesNoFilter(method="only_overdue", label="Overdue")
     mine = YesNoFilter(method="only_mine", label="Owned by me")
 
@@ -55,16 +57,32 @@ class RecordFilterSet(django_filters.FilterSet):
     default_sort = "-created"
 
     def __init__(self, data: Any = None, queryset: QuerySet[Any] | None = None, *,
-                 request: Any = None, **kwargs: Any) -> None:
+                 request: Any = None, site_codes: list[str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(data, queryset, request=request, **kwargs)
         states = getattr(self._meta.model, "STATES", None)
         if states is not None:
             self.filters["state"].extra["choices"] = states.choices
+        if site_codes is None:
+            site_codes = self.site_codes()
+        self.filters["site"].extra["choices"] = [(code, code) for code in site_codes]
         self.filters["sort"] = django_filters.OrderingFilter(
             fields=self.sort_fields, label="Sort", empty_label=None,
         )
         self.filters["sort"].parent = self
         self.filters["sort"].model = self._meta.model
+
+    @staticmethod
+    def site_codes() -> list[str]:
+        from cyberqms.accounts.models import Site
+
+        return list(Site.objects.order_by("code").values_list("code", flat=True))
+
+    @property
+    def form(self) -> forms.Form:
+        form: forms.Form = super().form
+        form.label_suffix = ""
+        return form
 
     @property
     def qs(self) -> QuerySet[Any]:

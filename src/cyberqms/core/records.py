@@ -169,6 +169,22 @@ class RecordKind:
     own_urls: str = ""
     own_api: str = ""
 
+    def module(self, name: str) -> Any:
+        """The family app's module `name` (its `demo`, say), or None when it has none."""
+        import importlib
+
+        from django.apps import apps
+
+        config = apps.get_containing_app_config(self.model.__module__)
+        if config is None:
+            return None
+        try:
+            return importlib.import_module(f"{config.name}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{config.name}.{name}":
+                return None
+            raise
+
     @property
     def on_kit(self) -> bool:
         """Whether the kit serves this family's list, create, edit, detail and API."""

@@ -33,17 +33,16 @@ from django.apps import apps
 from django.utils import timezone
 
 from cyberqms.capa import services as capa_services
-from cyberqms.capa.enums import CapaState
 from cyberqms.capa.models import Capa, CapaAction
 from cyberqms.changes import services as change_services
-from cyberqms.changes.enums import ChangeState, PirOutcome
+from cyberqms.changes.enums import PirOutcome
 from cyberqms.changes.models import Change
 from cyberqms.core import record_parts as parts
 from cyberqms.core.context import RequestContext, acting_context
 from cyberqms.core.models import Signature
+from cyberqms.core.records import registered_kinds
 from cyberqms.core.signatures import SignatureRequest, commitment_accept
 from cyberqms.deviations import services as deviation_services
-from cyberqms.deviations.enums import DeviationState
 from cyberqms.deviations.models import Deviation
 from cyberqms.deviations.workflow import DEVIATION_WORKFLOW
 from cyberqms.trail.models import AuditEntry
@@ -223,9 +222,10 @@ class RecordLoader:
 
     # --- time helpers ---------------------------------------------------------------------
 
-    def office(self, when: dt.datetime) -> dt.datetime:
-        """`when`, moved into office hours (Monday to Friday, 07:00–17:00 UTC)."""
-        rng = self.rng
+    def office(self, when: dt.datetime, rng: random.Random | None = None) -> dt.datetime:
+        """`when`, moved into office hours (Monday to Friday, 07:00–17:00 UTC). Scripts with
+        a random source of their own pass it, so they leave the others' draws as they are."""
+        rng = rng or self.rng
         if when.hour < 7:
             when = when.replace(hour=7 + rng.randint(0, 2), minute=rng.randint(0, 59))
         elif when.hour >= 17:
@@ -235,9 +235,10 @@ class RecordLoader:
             when += dt.timedelta(days=1)
         return when
 
-    def later(self, low_days: float, high_days: float) -> dt.datetime:
-        delay = dt.timedelta(days=self.rng.uniform(low_days, high_days))
-        return self.office(self.clock.current + delay)
+    def later(self, low_days: float, high_days: float,
+              rng: random.Random | None = None) -> dt.datetime:
+        delay = dt.timedelta(days=(rng or self.rng).uniform(low_days, high_days))
+        return self.office(self.clock.current + delay, rng)
 
     def today(self) -> dt.date:
         return timezone.localdate()
@@ -301,6 +302,12 @@ class RecordLoader:
         changes = self._change_templates(n_change)
         for i, when in enumerate(self._moments(n_change, first, last, recent=2)):
             self.timeline.start(when, self.change(i, n_change, changes[i]), f"change {i + 1}")
+        for kind in registered_kinds():
+            # Families on the kit bring their own demo script (<family>/demo.py).
+            family_demo = kind.module("demo")
+            if family_demo is not None:
+                count = family_demo.schedule(self)
+                self.say(f"  · scheduling {count} {kind.plural_label.lower()}")
         monitoring = demo_monitoring.schedule(self)
         self.say(f"  · security monitoring goes live {monitoring.start:%Y-%m-%d}: the plant's "
                  "events fed through ingest, alerts triaged")
@@ -834,23 +841,23 @@ def summarize() -> Summary:
     """Counts of what is in the database now (by kind and state, overdue, cyber)."""
     s = Summary()
     today = timezone.localdate()
-    for label, model, states, closed in (
-        ("Deviations", Deviation, DeviationState, (DeviationState.CLOSED,
-                                                   DeviationState.CANCELLED)),
-        ("CAPAs", Capa, CapaState, (CapaState.CLOSED, CapaState.CANCELLED)),
-        ("Changes", Change, ChangeState, (ChangeState.CLOSED, ChangeState.CANCELLED)),
-    ):
+    for kind in registered_kinds():
+        if kind.grants != "quality":
+            continue
+        label, model, closed = kind.plural_label, kind.model, kind.closed_states
         live = model._default_manager.filter(is_deleted=False)
-        for state in states:
+        states = model.STATES.choices if model.STATES else [(s, s) for s in kind.workflow.states()]
+        for state, state_label in states:
             count = live.filter(state=state).count()
             if count:
-                s.rows.append((label, str(state.label), count))
+                s.rows.append((label, str(state_label), count))
         deleted = model._default_manager.filter(is_deleted=True).count()
         if deleted:
             s.rows.append((label, "Deleted (logically)", deleted))
         s.overdue[label] = live.exclude(state__in=closed).filter(due_date__lt=today).count()
         flag = "cyber_impact" if model is Change else "cyber_related"
-        s.cyber[label] = live.filter(**{flag: True}).count()
+        if any(f.name == flag for f in model._meta.fields):
+            s.cyber[label] = live.filter(**{flag: True}).count()
     s.overdue["CAPA actions"] = CapaAction.objects.filter(
         state="open", due_date__lt=today, capa__is_deleted=False).count()
     s.signatures = Signature.objects.count()

@@ -51,6 +51,7 @@ COMPLAINTS = RecordKind(
         S.INVESTIGATION: frozenset({"owner", *_ASSESSMENT, *_INVESTIGATION}),
         S.QA_REVIEW: frozenset({"reportable", "reportable_reason", "qa_comments"}),
     },
+    labels={"event_at": "Received", "late_entry_reason": "Reason for late entry"},
     restricted={"qa_comments": "review", "reportable": "review",
                 "reportable_reason": "review"},
     sections=(
