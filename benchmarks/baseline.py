@@ -1,4 +1,4 @@
-"""Speed of behaviour baselines (``monitoring.baseline``) on the synthetic plant.
+"""Speed of behaviour baselines (``security.detect.baseline``) on the synthetic plant.
 
 What ``Baselines.observe`` adds to the ingest loop, measured as the loop runs it: the plant's
 lines (generated once, beforehand) go through parse → normalize → enrich, once without and
@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from detect_quality import PARSER_FORMAT, plant_enricher, plant_sources
 
-from cyberqms.monitoring.baseline import BaselineConfig, Baselines
-from cyberqms.monitoring.ocsf import normalize
-from cyberqms.monitoring.parsers import ParseError, parse_line
-from cyberqms.monitoring.synthetic import build_plant, generate
+from cyberqms.demo.plant import build_plant, generate
+from cyberqms.security.detect.baseline import BaselineConfig, Baselines
+from cyberqms.security.detect.ocsf import normalize
+from cyberqms.security.detect.parsers import ParseError, parse_line
 
 START: Final = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 DAY_MS: Final = 86_400_000
@@ -82,7 +82,7 @@ def _memory(lines: list[tuple[int, str, Any, Any]], learning_days: float) -> flo
     tracemalloc.stop()
     held = sum(
         stat.size_diff for stat in after.compare_to(before, "filename")
-        if "/monitoring/baseline.py" in stat.traceback[0].filename
+        if "/security/detect/baseline.py" in stat.traceback[0].filename
         or "/river/" in stat.traceback[0].filename
     )
     return held / 2**20

@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from cyberqms.monitoring.detection import SHIPPED_RULES_DIR, Engine, load_rules
+from cyberqms.security.detect.detection import SHIPPED_RULES_DIR, Engine, load_rules
 
 EVENTS = 100_000
 USERS = [f"user{i:03d}" for i in range(200)]

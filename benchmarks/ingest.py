@@ -1,6 +1,6 @@
 """End-to-end ingest speed: parse, normalize, enrich, evaluate the shipped rule pack, store.
 
-The synthetic plant (``cyberqms.monitoring.synthetic``, seeded, with attack scenarios) is
+The synthetic plant (``cyberqms.demo.plant``, seeded, with attack scenarios) is
 rendered to raw lines once; its sources are registered as ``EventSource`` rows of a fresh
 database; then, in the same run and on one core:
 
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 if TYPE_CHECKING:
-    from cyberqms.monitoring.parsers import Format
+    from cyberqms.security.detect.parsers import Format
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 PARSER_FORMAT = {"rfc5424": "syslog", "rfc3164": "syslog", "cef": "cef", "leef": "leef",
@@ -71,8 +71,8 @@ GENERATION: dict[str, float] = {}  # the synthetic plant's own rate, printed wit
 
 
 def plant_lines(events: int, seed: str) -> tuple[Any, list[tuple[str, str]]]:
-    from cyberqms.monitoring.synthetic import build_plant, generate
-    from cyberqms.monitoring.synthetic_scenarios import Schedule
+    from cyberqms.demo.plant import build_plant, generate
+    from cyberqms.demo.scenarios import Schedule
 
     plant = build_plant()
     days = events // 40_000 + 2
@@ -126,7 +126,7 @@ def batches(lines: list[tuple[str, str]], size: int) -> list[list[tuple[str, str
 
 
 def parse_only(lines: list[tuple[str, str]], formats: dict[str, Format]) -> float:
-    from cyberqms.monitoring.parsers import ParseError, parse_line
+    from cyberqms.security.detect.parsers import ParseError, parse_line
 
     received = START
     began = time.perf_counter()

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from cyberqms.monitoring.ocsf import SourceInfo, normalize
-from cyberqms.monitoring.parsers import Format, FrameDecoder, parse_line
+from cyberqms.security.detect.ocsf import SourceInfo, normalize
+from cyberqms.security.detect.parsers import Format, FrameDecoder, parse_line
 
 RECEIVED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 USERS = ["ana", "bob", "carol", "dmitri", "eve", "jdoe", "qa.lead", "eng2"]

@@ -129,3 +129,25 @@ def _has_integrity_failure(user: User) -> bool:
     return IntegrityFlag.objects.filter(
         object_type="accounts.user", object_id=str(user.pk), resolved_at__isnull=True
     ).exists()
+
+
+class _AtSite:
+    """A resource standing for "a record at this site" when asking the gate."""
+
+    def __init__(self, site_id: int | None) -> None:
+        self.site_id = site_id
+
+
+def holders_of(action: str, site_id: int | None) -> list[User]:
+    """Active people whose current roles grant `action` at `site_id`, as the gate decides
+    (never a list of role names kept beside the grants): who is told a step waits."""
+    from cyberqms.core.access import capable
+
+    from .roles import roles_granting
+
+    user_ids = RoleAssignment.objects.held_on(timezone.now()).filter(
+        Q(site__isnull=True) | Q(site_id=site_id), role__in=roles_granting(action),
+    ).values_list("user_id", flat=True)
+    scope = _AtSite(site_id)
+    people = User.objects.filter(pk__in=user_ids, is_active=True)
+    return [person for person in people if capable(person, action, scope)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from cyberqms.core.record_services import holders_of
+from cyberqms.accounts.queries import holders_of
 from cyberqms.notifications.services import notify
 
 from .models import Capa, CapaAction

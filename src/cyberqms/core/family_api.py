@@ -25,7 +25,7 @@ from .api_gate import api_actor, api_record, gate
 from .family_pages import visible_records
 from .record_pages import record_json
 from .record_services import editable_fields, record_create, record_update
-from .records import QualityRecord, RecordKind, model_field
+from .records import QualityRecord, RecordKind, model_field, site_model
 
 PAGE_SIZE_MAX = 200
 _HIDDEN = frozenset({"id", "is_deleted", "deleted_by", "deleted_at", "deleted_reason",
@@ -151,9 +151,7 @@ def _related(f: models.ForeignKey[Any, Any], name: str, raw: Any, site: Any) -> 
 
 
 def _site(code: str) -> Any:
-    from cyberqms.accounts.models import Site
-
-    site = Site.objects.filter(code=(code or "").strip()).first()
+    site = site_model()._default_manager.filter(code=(code or "").strip()).first()
     if site is None:
         raise ValidationError({"site": [f"No site {code!r}."]})
     return site

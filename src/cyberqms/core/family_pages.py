@@ -32,7 +32,7 @@ from .pages import gated
 from .record_pages import record_context
 from .record_parts import RecordNotFound, get_record
 from .record_services import RecordChanged, editable_fields, record_create, record_update
-from .records import QualityRecord, RecordKind, model_field
+from .records import QualityRecord, RecordKind, model_field, site_model
 
 PAGE_SIZE = 25
 CSV_LIMIT = 10_000
@@ -122,9 +122,8 @@ def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
                               formfield_callback=_form_field)
     form = forms.Form(data, initial=initial, label_suffix="")
     if with_site:
-        from cyberqms.accounts.models import Site
-
-        form.fields["site"] = forms.ModelChoiceField(Site.objects.filter(is_active=True))
+        form.fields["site"] = forms.ModelChoiceField(
+            site_model()._default_manager.filter(is_active=True))
     for name, field in fields.items():
         if field is not None:
             field.label = kind.labels.get(name, field.label)

@@ -74,9 +74,10 @@ class RecordFilterSet(django_filters.FilterSet):
 
     @staticmethod
     def site_codes() -> list[str]:
-        from cyberqms.accounts.models import Site
+        from .records import site_model
 
-        return list(Site.objects.order_by("code").values_list("code", flat=True))
+        sites = site_model()._default_manager.order_by("code")
+        return list(sites.values_list("code", flat=True))
 
     @property
     def form(self) -> forms.Form:

@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.dispatch import Signal
 
 from cyberqms.trail.record import audit_record, snapshot
 
@@ -150,8 +148,7 @@ def record_create(
         audit_record(f"{kind.type_name}.create", record, actor=actor, created=True)
         for react in kind.after_write:
             react(record, actor, tuple(values))
-        notify_record([record.owner], record, kind="assignment",
-                      subject=f"you own this new {kind.noun}", exclude=actor)
+        owner_assigned.send(kind.model, record=record, actor=actor, created=True)
     return record
 
 
@@ -213,8 +210,7 @@ def record_update[R: QualityRecord](
         for react in kind.after_write:
             react(locked, actor, changed)
         if "owner_id" in changed:
-            notify_record([locked.owner], locked, kind="assignment",
-                          subject=f"you are now the owner of this {kind.noun}", exclude=actor)
+            owner_assigned.send(kind.model, record=locked, actor=actor, created=False)
     for f in locked._meta.concrete_fields:
         setattr(record, f.attname, getattr(locked, f.attname))
     return locked
@@ -222,42 +218,10 @@ def record_update[R: QualityRecord](
 
 # --- who hears about it --------------------------------------------------------------------
 
-
-def notify_record(
-    recipients: Iterable[Any], record: QualityRecord, *, kind: str, subject: str,
-    exclude: Any = None,
-) -> None:
-    """Tell `recipients` about `record` (in-app, e-mail copy on commit), the record named by
-    its number and title."""
-    from cyberqms.notifications.services import notify
-
-    record_kind = kind_of(record)
-    notify(recipients, kind=kind, subject=f"{record.number}: {subject}",
-           url=record_kind.detail_url(record), record_type=record_kind.type_name,
-           record_id=record.pk, record_number=record.number, exclude=exclude,
-           body=record.title)
+# Sent inside the write's transaction when a record gets an owner (created, or handed over):
+# the notifications app tells the owner on commit. Core knows no inbox.
+owner_assigned = Signal()  # sender: the model; record, actor, created
 
 
-class _AtSite:
-    """A resource standing for "a record at this site" when asking the gate."""
-
-    def __init__(self, site_id: int | None) -> None:
-        self.site_id = site_id
-
-
-def holders_of(action: str, site_id: int | None) -> list[Any]:
-    """Active people whose current roles grant `action` at `site_id`, as the gate decides
-    (never a list of role names kept beside the grants)."""
-    from cyberqms.accounts.models import RoleAssignment
-    from cyberqms.accounts.roles import roles_granting
-
-    user_ids = RoleAssignment.objects.held_on(timezone.now()).filter(
-        Q(site__isnull=True) | Q(site_id=site_id), role__in=roles_granting(action),
-    ).values_list("user_id", flat=True)
-    scope = _AtSite(site_id)
-    people = get_user_model()._default_manager.filter(pk__in=user_ids, is_active=True)
-    return [person for person in people if capable(person, action, scope)]
-
-
-__all__ = ["RecordChanged", "editable_fields", "holders_of", "notify_record",
-           "record_create", "record_update"]
+__all__ = ["RecordChanged", "editable_fields", "owner_assigned", "record_create",
+           "record_update"]

@@ -229,6 +229,16 @@ class RecordKind:
         return self.open_records().filter(due_date__lt=today or timezone.localdate())
 
 
+def site_model() -> Any:
+    """The site model, as the record base's own foreign key names it (core imports no
+    accounts code)."""
+    from django.apps import apps
+
+    related = QualityRecord._meta.get_field("site").related_model
+    # An abstract model keeps the lazy reference ("accounts.Site") unresolved.
+    return apps.get_model(related) if isinstance(related, str) else related
+
+
 def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     """The concrete field `name` (or its attname) of `model`; LookupError otherwise."""
     try:

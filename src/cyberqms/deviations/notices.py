@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cyberqms.core.record_services import holders_of, notify_record
+from cyberqms.accounts.queries import holders_of
+from cyberqms.notifications.services import notify_record
 
 from .models import Deviation
 

@@ -11,10 +11,12 @@ class IncidentsConfig(AppConfig):
 
         from cyberqms.core.record_pages import register_page_links
         from cyberqms.core.records import RecordKind, declare_record_actions, register_kind
+        from cyberqms.monitoring.notices import alert_created
         from cyberqms.trail.registry import register
 
         from .models import Incident
         from .queries import chain_page_links
+        from .tasks import escalate_on_commit
         from .workflow import INCIDENT_WORKFLOW
 
         declare_record_actions("incidents", "security incident")
@@ -28,5 +30,6 @@ class IncidentsConfig(AppConfig):
             grants="",
             initial_state="open", deletable_states=("open",),
         ))
+        alert_created.connect(escalate_on_commit, dispatch_uid="incidents.escalate")
         # Incident, deviation, CAPA and change pages link to the chain they belong to.
         register_page_links(chain_page_links)

@@ -1,4 +1,4 @@
-"""The process's behaviour baselines (Django glue for ``monitoring.baseline``).
+"""The process's behaviour baselines (Django glue for ``security.detect.baseline``).
 
     baselines = behaviour_baselines()          # once per batch: built and warmed at first use
     for event in accepted_events:              # normalized, enriched OCSF dicts
@@ -33,12 +33,13 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from . import ocsf
-from .baseline import BaselineConfig, Baselines
-from .enrich import Enricher
+from cyberqms.security.detect import ocsf
+from cyberqms.security.detect.baseline import BaselineConfig, Baselines
+from cyberqms.security.detect.enrich import Enricher
+from cyberqms.security.detect.parsers import Format, ParseError, parse_line
+
 from .enums import RawStatus
 from .models import EventSource, RawEvent
-from .parsers import Format, ParseError, parse_line
 
 _baselines: Baselines | None = None
 _lock = threading.Lock()

@@ -38,9 +38,9 @@ from django.utils import timezone
 from cyberqms.core.context import RequestContext, acting_context
 from cyberqms.core.events import emit_security_event
 from cyberqms.core.models import Severity
+from cyberqms.security.detect.parsers import FrameDecoder, ParseError
 
 from .models import EventSource
-from .parsers import FrameDecoder, ParseError
 from .services import Received, ingest_received
 
 logger = logging.getLogger("cyberqms.monitoring.listener")

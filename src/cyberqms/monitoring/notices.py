@@ -9,10 +9,9 @@ that rolls back tells nobody anything and opens nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,24 +33,16 @@ def holders(roles: tuple[str, ...], site_id: int | None) -> QuerySet[User]:
     return User.objects.filter(is_active=True, pk__in=assignments.values("user_id")).order_by("pk")
 
 
+# Sent inside the ingest's transaction for each new alert; the incidents app escalates
+# from it (monitoring knows no incidents).
+alert_created = Signal()  # sender: Alert; alert
+
+
 def alert_raised(alert: Alert) -> None:
     """A new alert (called once, when it is created; alerts extended by later events are
-    not announced again): announce it, and queue its escalation if its level calls for
-    one."""
+    not announced again): announce it, and tell whoever escalates alerts."""
     announce(alert)
-    escalate_on_commit(alert)
-
-
-def escalate_on_commit(alert: Alert) -> None:
-    """At or above CYBERQMS_AUTO_ESCALATE_LEVEL: once the ingest commits, the worker opens
-    the incident (`incidents.tasks.escalate_alert`). Queued only after the commit, so the
-    task sees the alert with all its events; a failure to queue is logged, never raised
-    into the ingest that already committed."""
-    from cyberqms.incidents.services import escalates_automatically
-    from cyberqms.incidents.tasks import escalate_alert
-
-    if escalates_automatically(alert.level):
-        transaction.on_commit(partial(escalate_alert.enqueue, alert.pk), robust=True)
+    alert_created.send(Alert, alert=alert)
 
 
 def announce(alert: Alert) -> None:

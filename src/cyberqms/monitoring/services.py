@@ -28,17 +28,19 @@ from cyberqms.core.access import require
 from cyberqms.core.events import emit_security_event
 from cyberqms.core.models import Severity
 from cyberqms.core.records import next_number
+from cyberqms.security.detect import ocsf
+from cyberqms.security.detect.detection import Engine, Match
+from cyberqms.security.detect.enrich import Enricher
+from cyberqms.security.detect.parsers import Format, parse_line
+from cyberqms.security.detect.parsers.errors import ParseError
 from cyberqms.trail.record import audit_record
 
-from . import ocsf
 from .baseline_store import behaviour_baselines
-from .detection import Engine, Match, load_configured_rules
-from .enrich import DjangoUserDirectory, Enricher
+from .directory import DjangoUserDirectory
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, RawStatus
 from .models import Alert, EventSource, RawEvent
 from .notices import alert_raised
-from .parsers import Format, parse_line
-from .parsers.errors import ParseError
+from .rules import load_configured_rules
 from .workflow import ALERT_WORKFLOW
 
 MAX_PAYLOAD_BYTES = 64 * 1024

@@ -22,8 +22,9 @@ from cyberqms.accounts.models import Site
 from cyberqms.core.access import AccessDenied, can, require
 from cyberqms.core.pages import gated, polled
 from cyberqms.core.workflow import TransitionNotAllowed
+from cyberqms.security.detect import ocsf
 
-from . import charts, metrics, ocsf, queries, services
+from . import charts, metrics, queries, services
 from .enums import OPEN_ALERT_STATES, AlertState, RawStatus
 from .forms import MetricsFilterForm
 from .models import Alert, RawEvent

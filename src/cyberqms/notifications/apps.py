@@ -8,8 +8,12 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from cyberqms.core import scheduler
+        from cyberqms.core.record_services import owner_assigned
 
         from . import actions, tasks  # noqa: F401  (declares actions)
+        from .services import owner_told
+
+        owner_assigned.connect(owner_told, dispatch_uid="notifications.owner_told")
 
         scheduler.every("notifications.overdue", tasks.overdue_scan_interval,
                         tasks.enqueue_overdue_scan,

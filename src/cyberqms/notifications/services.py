@@ -205,3 +205,26 @@ def _create_once(notification: Notification) -> Notification | None:
     except IntegrityError:
         return None
     return notification
+
+
+def notify_record(
+    recipients: Iterable[Any], record: Any, *, kind: str, subject: str, exclude: Any = None,
+) -> None:
+    """Tell `recipients` about a quality record (in-app, e-mail copy on commit), the record
+    named by its number and title, linked to its page."""
+    from cyberqms.core.records import kind_of
+
+    record_kind = kind_of(record)
+    notify(recipients, kind=kind, subject=f"{record.number}: {subject}",
+           url=record_kind.detail_url(record), record_type=record_kind.type_name,
+           record_id=record.pk, record_number=record.number, exclude=exclude,
+           body=record.title)
+
+
+def owner_told(sender: Any, *, record: Any, actor: Any, created: bool, **kwargs: Any) -> None:
+    """The record kit's `owner_assigned`: the new owner hears of it (not from themselves)."""
+    from cyberqms.core.records import kind_of
+
+    noun = kind_of(record).noun
+    subject = f"you own this new {noun}" if created else f"you are now the owner of this {noun}"
+    notify_record([record.owner], record, kind="assignment", subject=subject, exclude=actor)

@@ -24,8 +24,8 @@ from cyberqms.accounts.models import ApiToken
 from cyberqms.core.models import AccessDecision, SecurityEvent
 from cyberqms.monitoring import services
 from cyberqms.monitoring.models import EventSource, RawEvent
-from cyberqms.monitoring.parsers import FrameDecoder, ParseError
 from cyberqms.monitoring.tests.test_transport import RunningListener, benign, octet, post
+from cyberqms.security.detect.parsers import FrameDecoder, ParseError
 
 MAX_PAYLOAD = services.MAX_PAYLOAD_BYTES
 

@@ -9,20 +9,16 @@ system security events).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberqms.monitoring.baseline import (
+from cyberqms.security.detect.baseline import (
     SYSTEM_RULE,
     USER_RULE,
     BaselineConfig,
@@ -363,21 +359,11 @@ def test_well_formed_odd_events_give_json_explanations_cyb_04(
 # --- on the synthetic plant ------------------------------------------------------------------
 
 
-def _quality() -> ModuleType:
-    path = Path(__file__).resolve().parents[4] / "benchmarks" / "baseline_quality.py"
-    spec = importlib.util.spec_from_file_location("baseline_quality", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("baseline_quality", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_plant_false_alerts_stay_within_budget_and_attacks_are_caught_cyb_04() -> None:
     """5 simulated days (2 learning): the budget holds on normal traffic, and off-hours
     access, mass deletion and a new administrator from outside are caught."""
-    quality = _quality()
+    from cyberqms.demo import baseline_quality as quality
+
     q = quality.measure("ci", days=5, learning_days=2, per_day=2, budget=5.0, scenarios=[
         "gxp_record_offhours", "mass_deletion_cds", "new_admin_qms"])
     assert q.false_alerts_per_day <= 5.0, quality.table(q)

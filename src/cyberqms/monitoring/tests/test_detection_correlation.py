@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cyberqms.monitoring.detection import Engine, Match, parse_rules
+from cyberqms.security.detect.detection import Engine, Match, parse_rules
 
 MINUTE = 60_000
 

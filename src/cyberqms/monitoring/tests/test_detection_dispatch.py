@@ -10,13 +10,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberqms.monitoring.detection import SHIPPED_RULES_DIR, Engine, load_rules, parse_rules
-from cyberqms.monitoring.detection.matcher import rule_required_values
-from cyberqms.monitoring.enrich import Enricher
-from cyberqms.monitoring.ocsf import SourceInfo, normalize
-from cyberqms.monitoring.parsers import Format, ParseError, parse_line
-from cyberqms.monitoring.synthetic import generate
-from cyberqms.monitoring.synthetic_scenarios import Schedule
+from cyberqms.demo.plant import generate
+from cyberqms.demo.scenarios import Schedule
+from cyberqms.security.detect.detection import SHIPPED_RULES_DIR, Engine, load_rules, parse_rules
+from cyberqms.security.detect.detection.matcher import rule_required_values
+from cyberqms.security.detect.enrich import Enricher
+from cyberqms.security.detect.ocsf import SourceInfo, normalize
+from cyberqms.security.detect.parsers import Format, ParseError, parse_line
 
 PACK = load_rules([SHIPPED_RULES_DIR])
 FORMATS: dict[str, Format] = {"rfc5424": "syslog", "rfc3164": "syslog", "cef": "cef",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cyberqms.monitoring.detection import (
+from cyberqms.monitoring.rules import load_configured_rules
+from cyberqms.security.detect.detection import (
     SHIPPED_RULES_DIR,
     Engine,
-    load_configured_rules,
     load_rules,
     parse_rules,
 )

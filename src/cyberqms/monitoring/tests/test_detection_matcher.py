@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberqms.monitoring.detection import SHIPPED_RULES_DIR, Engine, load_rules, parse_rules
-from cyberqms.monitoring.detection.fields import get
+from cyberqms.security.detect.detection import SHIPPED_RULES_DIR, Engine, load_rules, parse_rules
+from cyberqms.security.detect.detection.fields import get
 
 RULE = """\
 title: test rule

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cyberqms.monitoring.detection import SHIPPED_RULES_DIR, Engine, load_rules
-from cyberqms.monitoring.detection.loader import rule_files
+from cyberqms.security.detect.detection import SHIPPED_RULES_DIR, Engine, load_rules
+from cyberqms.security.detect.detection.loader import rule_files
 
 MINUTE = 60_000
 PACK = load_rules([SHIPPED_RULES_DIR])

@@ -14,18 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cyberqms.monitoring.detection import SHIPPED_RULES_DIR, Engine, load_rules
-from cyberqms.monitoring.enrich import (
-    DjangoUserDirectory,
+from cyberqms.demo.plant import Clock, build_plant, dc_line, gxp_line
+from cyberqms.monitoring.directory import DjangoUserDirectory
+from cyberqms.security.detect.detection import SHIPPED_RULES_DIR, Engine, load_rules
+from cyberqms.security.detect.enrich import (
     Enricher,
     InMemoryDirectory,
     UserDirectory,
     sites_from_plant,
     user_key,
 )
-from cyberqms.monitoring.ocsf import SourceInfo, epoch_ms, normalize
-from cyberqms.monitoring.parsers import parse_line
-from cyberqms.monitoring.synthetic import Clock, build_plant, dc_line, gxp_line
+from cyberqms.security.detect.ocsf import SourceInfo, epoch_ms, normalize
+from cyberqms.security.detect.parsers import parse_line
 
 SITES = {"BSL": "Europe/Zurich", "DUB": "Europe/Dublin"}
 PLANT = build_plant()

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberqms.monitoring import ocsf
-from cyberqms.monitoring.ocsf import SourceInfo, get, normalize
-from cyberqms.monitoring.parsers import Format, ParseError, parse_line
+from cyberqms.security.detect import ocsf
+from cyberqms.security.detect.ocsf import SourceInfo, get, normalize
+from cyberqms.security.detect.parsers import Format, ParseError, parse_line
 
 RECEIVED = datetime(2026, 3, 1, 10, 0, 5, tzinfo=UTC)
 T_10H = 1_772_359_200_000  # 2026-03-01T10:00:00Z in epoch ms

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberqms.monitoring.parsers import CefEvent, ParseError, parse_cef, parse_line
+from cyberqms.security.detect.parsers import CefEvent, ParseError, parse_cef, parse_line
 
 # The example from the ArcSight CEF implementation standard, in a syslog envelope.
 ARCSIGHT_EXAMPLE = (

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberqms.monitoring.parsers import ParseError, iter_json_lines, parse_json_line
+from cyberqms.security.detect.parsers import ParseError, iter_json_lines, parse_json_line
 
 
 def test_object_line() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberqms.monitoring.parsers import LeefEvent, ParseError, parse_leef, parse_line
+from cyberqms.security.detect.parsers import LeefEvent, ParseError, parse_leef, parse_line
 
 
 def test_leef_1_tab_delimited() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberqms.monitoring.parsers import (
+from cyberqms.security.detect.parsers import (
     FrameDecoder,
     ParseError,
     SyslogMessage,
@@ -17,7 +17,7 @@ from cyberqms.monitoring.parsers import (
     parse_rfc5424,
     parse_syslog,
 )
-from cyberqms.monitoring.parsers.syslog import Framing
+from cyberqms.security.detect.parsers.syslog import Framing
 
 RECEIVED = datetime(2003, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -35,7 +35,7 @@ from cyberqms.core.events import emit_security_event
 from cyberqms.core.models import SecurityEvent, Severity
 from cyberqms.monitoring import services, siem
 from cyberqms.monitoring.models import RawEvent
-from cyberqms.monitoring.parsers import CefEvent, FrameDecoder, ParseError, parse_line
+from cyberqms.security.detect.parsers import CefEvent, FrameDecoder, ParseError, parse_line
 
 T0 = datetime(2026, 11, 20, 9, 0, 0, 123456, tzinfo=UTC)
 

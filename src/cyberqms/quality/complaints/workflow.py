@@ -10,8 +10,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from cyberqms.core.record_services import holders_of, notify_record
+from cyberqms.accounts.queries import holders_of
 from cyberqms.core.workflow import Transition, Workflow
+from cyberqms.notifications.services import notify_record
 
 from .enums import Category, ComplaintState
 from .models import Complaint

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from .synthetic import (
+from .plant import (
     DAY_MS,
     Clock,
     Person,

@@ -161,22 +161,3 @@ def load_rules(folders: Iterable[Path | str]) -> RuleSet:
             _parse_document_set(text, str(path), result)
     _link(result)
     return result
-
-
-def configured_rules_dir() -> Path | None:
-    """The site's extra rule folder (`settings.CYBERQMS_SIGMA_RULES_DIR`), if any."""
-    from django.conf import settings
-
-    if not settings.configured:
-        return None
-    value = getattr(settings, RULES_DIR_SETTING, None)
-    return Path(value) if value else None
-
-
-def load_configured_rules() -> RuleSet:
-    """The shipped pack plus the site's folder, when one is configured."""
-    folders = [SHIPPED_RULES_DIR]
-    extra = configured_rules_dir()
-    if extra is not None:
-        folders.append(extra)
-    return load_rules(folders)

@@ -8,7 +8,6 @@ from .loader import (
     SHIPPED_RULES_DIR,
     RuleError,
     RuleSet,
-    load_configured_rules,
     load_rules,
     parse_rules,
 )
@@ -20,7 +19,6 @@ __all__ = [
     "RuleError",
     "RuleInfo",
     "RuleSet",
-    "load_configured_rules",
     "load_rules",
     "parse_rules",
 ]

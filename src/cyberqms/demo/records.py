@@ -47,8 +47,8 @@ from cyberqms.deviations.models import Deviation
 from cyberqms.deviations.workflow import DEVIATION_WORKFLOW
 from cyberqms.trail.models import AuditEntry
 
-from . import demo_content as content
-from . import demo_monitoring
+from . import content
+from . import monitoring as demo_monitoring
 
 SEED = 2026
 SIMULATED_DAYS = 563  # about 18.5 months

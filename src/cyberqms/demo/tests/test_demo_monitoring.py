@@ -14,10 +14,11 @@ import pytest
 from django.utils import timezone
 
 from cyberqms.accounts.models import Site
+from cyberqms.demo import monitoring as demo_monitoring
+from cyberqms.demo import records as demo_records
 from cyberqms.monitoring import metrics
 from cyberqms.monitoring.models import Alert, EventSource, RawEvent
 from cyberqms.trail.models import AuditEntry
-from cyberqms.web import demo_monitoring, demo_records
 
 pytestmark = pytest.mark.django_db
 

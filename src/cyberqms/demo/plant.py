@@ -10,7 +10,7 @@ scenario id for attack traffic). Labelled attack scenarios and benign near misse
 ``generate(seed, start, duration, scenarios=...)`` streams events in time order: one
 generator per system, hour by hour, merged with a heap, so memory stays flat however long
 the simulated period. The same seed gives the same lines. ``python -m
-cyberqms.monitoring.synthetic`` measures the generation rate. Pure Python, no Django.
+cyberqms.demo.plant`` measures the generation rate. Pure Python, no Django.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from .synthetic_scenarios import Injection, Scenario, ScenarioInstance, Schedule
+    from .scenarios import Injection, Scenario, ScenarioInstance, Schedule
 
 FORMATS: Final = ("rfc5424", "rfc3164", "cef", "leef", "jsonl")
 PEN: Final = 32473  # the documentation enterprise number (RFC 5612) names our SD-IDs
@@ -857,7 +857,7 @@ def generate(seed: object, start: datetime, duration: timedelta, *,
     ``Schedule(per_day=4)`` plus the nightly backup export; ``None`` for none. ``volume``
     scales normal traffic. ``sources`` limits normal traffic to some source ids.
     """
-    from .synthetic_scenarios import Schedule, plan
+    from .scenarios import Schedule, plan
 
     plant = plant or build_plant()
     start_ms = to_ms(start)
@@ -876,7 +876,7 @@ def generate(seed: object, start: datetime, duration: timedelta, *,
 
 
 def scenario_catalogue() -> dict[str, Scenario]:
-    from .synthetic_scenarios import SCENARIOS
+    from .scenarios import SCENARIOS
 
     return dict(SCENARIOS)
 
@@ -890,7 +890,7 @@ def _main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", default="7")
     parser.add_argument("--per-day", type=int, default=5, help="attack instances per day")
     args = parser.parse_args(argv)
-    from .synthetic_scenarios import Schedule
+    from .scenarios import Schedule
 
     start = datetime(2026, 3, 2, tzinfo=UTC)
     days = args.events // 40_000 + 2  # the plant sends about 60 000 events a day

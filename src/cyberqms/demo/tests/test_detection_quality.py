@@ -1,7 +1,7 @@
 """Detection quality on the synthetic plant (issue 5): per-scenario recall ≥ 95 %, at most
 20 false alerts per simulated day, time to detect reported.
 
-Runs ``benchmarks/detect_quality.measure`` (the whole pipeline: parse → normalize → enrich
+Runs ``cyberqms.demo.detection_quality.measure`` (the whole pipeline: parse → normalize → enrich
 → shipped GxP pack) over 3 simulated days with 11 attack instances a day, so every attack
 scenario occurs at least twice, plus the default near misses. About 15 s on one core; the
 14-day figures are in docs/detection-quality.md.
@@ -17,30 +17,12 @@ Requirements: CYB-04 (detection rules raise alerts), P11-33, A11-20, P11-16, CYB
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from cyberqms.monitoring.synthetic_scenarios import SCENARIO_LIST
-
-BENCHMARK = Path(__file__).resolve().parents[4] / "benchmarks" / "detect_quality.py"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("detect_quality", BENCHMARK)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("detect_quality", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-detect_quality = _load()
+from cyberqms.demo import detection_quality as detect_quality
+from cyberqms.demo.scenarios import SCENARIO_LIST
 
 
 @pytest.fixture(scope="module")

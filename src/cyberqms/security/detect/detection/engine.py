@@ -1,6 +1,6 @@
 """The detection engine: compiled Sigma rules and correlations over normalized events.
 
-    rules = load_configured_rules()            # shipped pack + site folder
+    rules = load_rules([SHIPPED_RULES_DIR])    # or the monitoring app's configured rules
     engine = Engine(rules.rules)               # compile once; engine.errors lists rejects
     for event in events:
         for match in engine.evaluate(event):   # single-event and correlation matches

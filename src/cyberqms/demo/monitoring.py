@@ -2,7 +2,7 @@
 
 Security monitoring "goes live" three weeks before the end of the demo history: IT
 security registers one event source per plant system, then the synthetic plant
-(`cyberqms.monitoring.synthetic`, seeded, with two attack scenarios a day and the benign
+(`cyberqms.demo.plant`, seeded, with two attack scenarios a day and the benign
 near misses) is fed through `monitoring.services.ingest` as the syslog relays would
 deliver it: per source, in micro-batches of lines that arrive together (a burst, at most
 20 s), received 0.3–2.5 s after their last line. A few deliveries go wrong on purpose,
@@ -40,13 +40,13 @@ from typing import Any
 from django.db import transaction
 
 from cyberqms.accounts.models import Site
+from cyberqms.demo.plant import Plant, SyntheticEvent, build_plant, generate
+from cyberqms.demo.scenarios import Injection, Schedule
 from cyberqms.monitoring import services
-from cyberqms.monitoring.enrich import Enricher, InMemoryDirectory
 from cyberqms.monitoring.enums import AlertState
 from cyberqms.monitoring.models import Alert, EventSource
 from cyberqms.monitoring.own_events import SOURCE_NAME, qms_source
-from cyberqms.monitoring.synthetic import Plant, SyntheticEvent, build_plant, generate
-from cyberqms.monitoring.synthetic_scenarios import Injection, Schedule
+from cyberqms.security.detect.enrich import Enricher, InMemoryDirectory
 
 SEED = "cyberqms-demo-monitoring"
 DAYS = 21

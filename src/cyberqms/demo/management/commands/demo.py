@@ -3,7 +3,7 @@ one user per role, printed logins.
 
 On a fresh database the organization is set up about 18.5 months ago and its deviations,
 CAPAs and change controls are made step by step up to today, under a simulated clock
-(`cyberqms.web.demo_records`): the audit trail, signatures and dates tell one honest,
+(`cyberqms.demo.records`): the audit trail, signatures and dates tell one honest,
 chronological story. The auditor's time-boxed access is granted at the real time, and
 the printed one-time passwords are issued at the end, at the real time too.
 
@@ -130,7 +130,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  · {text}")
 
     def _load(self, scale: float) -> list[tuple[str, str, str]]:
-        from cyberqms.web import demo_records
+        from cyberqms.demo import records as demo_records
 
         self.stdout.write("Loading the demo organization")
         fresh = (not User.objects.filter(username=ADMIN[0]).exists()

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cyberqms.monitoring.synthetic import FORMATS, build_plant, generate
-from cyberqms.monitoring.synthetic_scenarios import (
+from cyberqms.demo.plant import FORMATS, build_plant, generate
+from cyberqms.demo.scenarios import (
     DETECTIONS,
     SCENARIO_LIST,
     SCENARIOS,
@@ -177,7 +177,7 @@ def test_lines_well_formed(week: list) -> None:
 
 
 def test_every_line_parses(week: list) -> None:
-    from cyberqms.monitoring import parsers
+    from cyberqms.security.detect import parsers
 
     fmt = {"rfc5424": "syslog", "rfc3164": "syslog", "cef": "cef", "leef": "leef",
            "jsonl": "jsonl"}

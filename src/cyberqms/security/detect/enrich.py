@@ -25,7 +25,7 @@ carries (see ``detection/rules/README.md``):
   stream (OCSF 3001 activity 1) less than 24 hours before: a role or group granted to a
   fresh account.
 
-Pure Python, no Django (``DjangoUserDirectory`` imports it when first used). Not
+Pure Python, no Django (the accounts directory is the monitoring app's). Not
 thread-safe: one enricher per stream, like the detection engine.
 """
 
@@ -94,49 +94,6 @@ class InMemoryDirectory:
 
     def set_status(self, username: str, status: str) -> None:
         self._statuses[user_key(username)] = status
-
-
-class DjangoUserDirectory:
-    """The cyberqms accounts as a directory: ``is_active`` → ``active``; inactive with
-    ``deactivated_at`` → ``departed`` (deactivation is how cyberqms records a leaver);
-    inactive without it → ``disabled``. The working pattern is the account's
-    ``work_pattern`` (day, shift, service); generic (shared) accounts count as ``service``.
-
-    One query loads every account when first asked; ``refresh()`` reloads (call it when
-    accounts change, or periodically from the ingest worker). Django is imported lazily.
-    """
-
-    def __init__(self) -> None:
-        self._statuses: dict[str, str] | None = None
-        self._schedules: dict[str, str] = {}
-
-    def refresh(self) -> None:
-        from django.contrib.auth import get_user_model
-
-        statuses: dict[str, str] = {}
-        schedules: dict[str, str] = {}
-        rows = get_user_model().objects.values_list(
-            "username", "is_active", "deactivated_at", "kind", "work_pattern"
-        )
-        for username, is_active, deactivated_at, kind, pattern in rows:
-            key = user_key(username)
-            if is_active:
-                statuses[key] = ACTIVE
-            else:
-                statuses[key] = DEPARTED if deactivated_at is not None else DISABLED
-            schedules[key] = "service" if kind == "generic" else pattern
-        self._statuses, self._schedules = statuses, schedules
-
-    def status(self, username: str) -> str | None:
-        if self._statuses is None:
-            self.refresh()
-        assert self._statuses is not None
-        return self._statuses.get(user_key(username))
-
-    def schedule(self, username: str) -> str | None:
-        if self._statuses is None:
-            self.refresh()
-        return self._schedules.get(user_key(username))
 
 
 class Enricher:
