@@ -57,7 +57,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.flag.resolve",
         "trail.review.create",
         "trail.proof.view",
-        "capa.verify",
         "monitoring.alert.view",
         "monitoring.alert.triage",
         *_incidents("view", "comment", "review", "approve", "close", "cancel",
@@ -65,7 +64,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     ),
     Role.QA_REVIEWER: (
         "accounts.user.view", *_TRAIL_READ, "trail.review.create",
-        "capa.verify",
         *_incidents("view", "comment", "review"),
     ),
     Role.PROCESS_OWNER: (

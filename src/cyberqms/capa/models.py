@@ -67,6 +67,19 @@ class Capa(QualityRecord):
                         ["Kind", "Action", "Owner", "Due", "State", "Done", "Evidence / reason"],
                         rows)]
 
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        """The CAPA or one of its open actions is past due (list rows carry the
+        `has_late_action` annotation; otherwise one query)."""
+        if super().is_overdue(today):
+            return True
+        if self.is_deleted or self.state in (CapaState.CLOSED, CapaState.CANCELLED):
+            return False
+        late = getattr(self, "has_late_action", None)
+        if late is None:
+            late = self.actions.filter(state=ActionState.OPEN,
+                                       due_date__lt=today or timezone.localdate()).exists()
+        return bool(late)
+
     def get_state_display(self) -> str:
         """The state's label (the shared record header asks for it by this name)."""
         return self.state_label

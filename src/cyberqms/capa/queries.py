@@ -102,16 +102,8 @@ def visible_site_ids(actor: Any) -> list[int]:
 
 
 def capa_is_overdue(capa: Capa, today: dt.date | None = None) -> bool:
-    """The CAPA or one of its open actions is past due (list rows carry the annotation)."""
-    if capa.is_deleted or capa.state in CLOSED_STATES:
-        return False
-    today = _today(today)
-    if capa.due_date is not None and capa.due_date < today:
-        return True
-    late = getattr(capa, "has_late_action", None)
-    if late is None:
-        late = capa.actions.filter(state=ActionState.OPEN, due_date__lt=today).exists()
-    return bool(late)
+    """The CAPA or one of its open actions is past due."""
+    return capa.is_overdue(today)
 
 
 def actions_of(capa: Capa) -> list[CapaAction]:

@@ -16,16 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cyberqms.core.access import can, capable, require
-from cyberqms.core.record_parts import RecordClosed, link_create
-from cyberqms.core.records import (
-    QualityRecord,
-    check_due_date,
-    check_event_time,
-    find_by_number,
-    kind_of,
-    next_number,
-)
+from cyberqms.core.access import Actor, can, capable, require
+from cyberqms.core.record_services import record_create, record_update
+from cyberqms.core.records import check_due_date, kind_by_slug
 from cyberqms.core.signatures import (
     SignatureRequest,
     mark_signing_session,
@@ -36,7 +29,8 @@ from cyberqms.core.workflow import GuardFailed, SegregationOfDuties, TransitionN
 from cyberqms.trail.record import audit_record, snapshot
 
 from . import notices
-from .enums import ActionKind, ActionState, CapaSource, CapaState, EffectivenessResult
+from .enums import ActionKind, ActionState, CapaState, EffectivenessResult
+from .family import EDITABLE
 from .models import Capa, CapaAction
 from .workflow import CAPA_WORKFLOW
 
@@ -45,37 +39,7 @@ TYPE = "capa.capa"
 ACTION_TYPE = "capa.action"
 RECORD_NUMBER = re.compile(r"^[A-Z]{2,10}-\d{4}-\d{4,}$")
 
-# Fields `capa_update` may change, per state. The due date moves by extension (core)
-# once the plan left draft; the criteria are part of the approved plan.
-EDITABLE: dict[str, tuple[str, ...]] = {
-    S.DRAFT: (
-        "title", "description", "owner", "source", "source_reference", "problem_statement",
-        "root_cause", "cyber_related", "due_date", "effectiveness_criteria",
-        "effectiveness_due",
-    ),
-    S.OPEN: (
-        "title", "description", "problem_statement", "root_cause", "cyber_related",
-        "effectiveness_criteria", "effectiveness_due",
-    ),
-    S.IMPLEMENTATION: ("description", "root_cause", "cyber_related", "effectiveness_due"),
-}
-# States in which actions may be added, edited or cancelled.
 PLANNING_STATES = (S.DRAFT, S.OPEN, S.IMPLEMENTATION)
-TEXT_LIMITS = {
-    "title": 200, "description": 10000, "problem_statement": 10000, "root_cause": 10000,
-    "effectiveness_criteria": 5000, "source_reference": 100,
-}
-
-
-# --- validation -----------------------------------------------------------------------------
-
-
-def _text(values: dict[str, Any], name: str) -> str:
-    value = str(values.get(name) or "").strip()
-    limit = TEXT_LIMITS.get(name)
-    if limit and len(value) > limit:
-        raise ValidationError({name: [f"At most {limit} characters."]})
-    return value
 
 
 def _check_owner(owner: Any, capa: Capa, field: str = "owner") -> None:
@@ -87,180 +51,37 @@ def _check_owner(owner: Any, capa: Capa, field: str = "owner") -> None:
         ]})
 
 
-def _check_effectiveness_due(due: dt.date | None, capa_due: dt.date | None) -> None:
-    if due is None:
-        return
-    check_due_date(due, field="effectiveness_due")
-    if capa_due is not None and due < capa_due:
-        raise ValidationError({"effectiveness_due": [
-            f"The effectiveness check cannot be due before the CAPA itself "
-            f"({capa_due.isoformat()})."
-        ]})
-
-
-def source_record(actor: Any, reference: str) -> QualityRecord | None:
-    """The quality record `reference` names, if it is a record number.
-
-    :raises ValidationError: it looks like a record number but names no record the
-        actor can see.
-    """
-    reference = reference.strip().upper()
-    if not RECORD_NUMBER.match(reference):
-        return None
-    try:
-        record = find_by_number(reference)
-    except LookupError:
-        record = None
-    if record is None:
-        from cyberqms.core.records import all_kinds
-
-        if reference.split("-", 1)[0] not in {k.prefix for k in all_kinds()}:
-            return None  # another system's identifier (an incident ticket, say)
-    if record is None or record.is_deleted or not can(actor, kind_of(record).view_action,
-                                                      record):
-        raise ValidationError({"source_reference": [
-            f"No record {reference} that you can see."
-        ]})
-    return record
-
-
 # --- the CAPA ---------------------------------------------------------------------------------
 
 
-def capa_create(
-    *,
-    actor: Any,
-    site: Any,
-    title: str,
-    owner: Any,
-    source: str,
-    source_reference: str = "",
-    description: str = "",
-    problem_statement: str = "",
-    due_date: dt.date | None = None,
-    cyber_related: bool = False,
-    event_at: dt.datetime | None = None,
-    late_entry_reason: str = "",
-    root_cause: str = "",
-) -> Capa:
-    """Open a CAPA in draft, numbered CAPA-<year>-<n>, with the actor as originator.
+def capa_create(*, actor: Actor, site: Any, **values: Any) -> Capa:
+    """Open a CAPA in draft (the kit's `record_create` with the CAPA's fields), numbered
+    CAPA-<year>-<n>, with the actor as originator.
 
     `source` is a `CapaSource` value; `source_reference` names what it answers: a
     quality-record number (DEV-2026-0007: linked "spawned" from that record to the CAPA)
     or an outside identifier (an incident ticket). `event_at` is when the problem was
     found; more than the late-entry threshold ago it needs `late_entry_reason` (AL-03).
-
-    :raises ValidationError: naming the field (title, owner, source, source_reference,
-        due_date, event_at, late_entry_reason).
-    :raises AccessDenied: the actor may not create CAPAs at `site`.
+    :raises ValidationError: naming the field. :raises AccessDenied: not at this site.
     Side effects: audit entry `capa.capa.create`; with a source record, a link
     (`core.link.add`, relation "spawned") in both records' histories.
     """
-    values = {"title": title, "description": description, "root_cause": root_cause,
-              "problem_statement": problem_statement, "source_reference": source_reference}
-    capa = Capa(
-        site=site, owner=owner, originator=actor,
-        state=S.DRAFT, title=_text(values, "title"), description=_text(values, "description"),
-        problem_statement=_text(values, "problem_statement"),
-        root_cause=_text(values, "root_cause"),
-        source=source, source_reference=_text(values, "source_reference"),
-        due_date=due_date, cyber_related=bool(cyber_related), event_at=event_at,
-    )
-    require(actor, "capa.create", capa)
-    if not capa.title:
-        raise ValidationError({"title": ["Give the CAPA a title."]})
-    if source not in CapaSource.values:
-        raise ValidationError({"source": [
-            f"Choose one of {', '.join(CapaSource.values)}."
-        ]})
-    _check_owner(owner, capa)
-    check_due_date(due_date)
-    capa.late_entry, capa.late_entry_reason = check_event_time(event_at, late_entry_reason)
-    origin = source_record(actor, capa.source_reference) if capa.source_reference else None
-    if origin is not None:
-        capa.source_reference = origin.number
-    with transaction.atomic():
-        capa.number = next_number("CAPA")
-        capa.created_at = timezone.now()
-        capa.save()
-        audit_record(f"{TYPE}.create", capa, actor=actor, created=True)
-        if origin is not None:
-            link_create(origin, capa, actor=actor, relation="spawned",
-                        note=f"CAPA from {origin.number}")
+    capa = record_create(kind_by_slug("capa"), actor=actor, site=site, values=values)
+    assert isinstance(capa, Capa)
     return capa
 
 
-def editable_fields(capa: Capa) -> tuple[str, ...]:
+def editable_fields(capa: Capa, actor: Any = None) -> tuple[str, ...]:
+    """The fields the state lets change (sorted), for the API and the pages."""
     if capa.is_deleted:
         return ()
-    return EDITABLE.get(capa.state, ())
+    return tuple(sorted(EDITABLE.get(capa.state, ())))
 
 
-def capa_update(capa: Capa, *, actor: Any, changes: dict[str, Any], reason: str = "") -> Capa:
-    """Change the fields editable in the current state (see `EDITABLE`).
-
-    In draft no reason is needed (audit `capa.capa.edit`); later every change needs one
-    (audit `capa.capa.update`). Fields that did not change are ignored; nothing changed
-    writes nothing.
-    :raises ValidationError: a field not editable now, or invalid (named).
-    """
-    require(actor, "capa.edit", capa)
-    if capa.is_deleted or capa.state in (S.CLOSED, S.CANCELLED):
-        raise RecordClosed(capa)
-    allowed = editable_fields(capa)
-    for name in changes:
-        if name not in allowed:
-            raise ValidationError({name: [
-                f"This field cannot be changed in {capa.state_label.lower()}."
-            ]})
-    reason = (reason or "").strip()
-    with transaction.atomic():
-        locked = Capa.objects.select_for_update().select_related("site").get(pk=capa.pk)
-        if locked.state != capa.state:
-            raise TransitionNotAllowed("edit", locked.state, [])
-        before = snapshot(locked)
-        for name, value in changes.items():
-            if name in TEXT_LIMITS:
-                value = _text(changes, name)
-            if name == "cyber_related":
-                value = bool(value)
-            if name == "title" and not value:
-                raise ValidationError({"title": ["Give the CAPA a title."]})
-            if name == "source" and value not in CapaSource.values:
-                raise ValidationError({"source": [
-                    f"Choose one of {', '.join(CapaSource.values)}."
-                ]})
-            if name == "owner":
-                _check_owner(value, locked)
-            setattr(locked, name, value)
-        if "due_date" in changes and locked.due_date != capa.due_date:
-            check_due_date(locked.due_date)
-        if locked.effectiveness_due != capa.effectiveness_due:
-            _check_effectiveness_due(locked.effectiveness_due, locked.due_date)
-        elif locked.due_date != capa.due_date and locked.effectiveness_due and (
-                locked.due_date and locked.effectiveness_due < locked.due_date):
-            raise ValidationError({"due_date": [
-                "The CAPA cannot be due after its effectiveness check "
-                f"({locked.effectiveness_due.isoformat()})."
-            ]})
-        origin = None
-        if "source_reference" in changes and locked.source_reference != capa.source_reference:
-            origin = source_record(actor, locked.source_reference)
-            if origin is not None:
-                locked.source_reference = origin.number
-        if snapshot(locked) == before:
-            return locked
-        draft = locked.state == S.DRAFT
-        if not draft and not reason:
-            raise ValidationError({"reason": ["Say why this is changed."]})
-        locked.save()
-        audit_record(f"{TYPE}.{'edit' if draft else 'update'}", locked, actor=actor,
-                     before=before, reason=reason or None)
-        if origin is not None:
-            link_create(origin, locked, actor=actor, relation="spawned",
-                        note=f"CAPA from {origin.number}")
-    _refresh(capa, locked)
-    return locked
+def capa_update(capa: Capa, *, actor: Actor, changes: dict[str, Any], reason: str = "") -> Capa:
+    """Change the fields editable in the current state (the kit's `record_update`): no
+    reason in draft (audit `capa.capa.edit`), one afterwards (`capa.capa.update`)."""
+    return record_update(capa, actor=actor, changes=changes, reason=reason)
 
 
 def capa_effectiveness_plan(

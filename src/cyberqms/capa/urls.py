@@ -1,14 +1,10 @@
+"""The CAPA's own pages, mounted by the record kit under /capa/."""
+
 from django.urls import path
 
 from . import views
 
-app_name = "capa"
-
 urlpatterns = [
-    path("", views.capa_list, name="list"),
-    path("new/", views.capa_create, name="create"),
-    path("<int:pk>/", views.capa_detail, name="detail"),
-    path("<int:pk>/edit/", views.capa_edit, name="edit"),
     path("<int:pk>/actions/", views.action_add, name="action_add"),
     path("<int:pk>/actions/<int:action_id>/complete/", views.action_complete,
          name="action_complete"),

@@ -1,4 +1,5 @@
-"""CAPA pages: list, create, detail (on the record kit), and the CAPA's own forms.
+"""The CAPA's own pages: its actions and the effectiveness check (list, create, detail and
+edit are the record kit's; `detail_context` adds the CAPA's blocks to its page).
 
 Every write is one service call; errors come back as field errors on the form or as
 messages on the detail page. Action rows answer htmx requests with the updated row.
@@ -10,16 +11,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cyberqms.accounts.models import Site
 from cyberqms.core.access import AccessDenied, can
+from cyberqms.core.family_pages import detail_page
 from cyberqms.core.pages import gated
-from cyberqms.core.record_pages import record_context
 from cyberqms.core.record_parts import RecordNotFound, get_record
 from cyberqms.core.records import kind_by_slug
 from cyberqms.core.signatures import (
@@ -31,17 +29,15 @@ from cyberqms.core.signatures import (
 from cyberqms.core.workflow import GuardFailed, SegregationOfDuties, TransitionNotAllowed
 
 from . import services
-from .enums import ActionState, CapaSource, CapaState
+from .enums import ActionState, CapaState
 from .forms import (
     ActionCompleteForm,
     ActionForm,
-    CapaCreateForm,
-    CapaEditForm,
     EffectivenessForm,
     ReasonForm,
 )
 from .models import Capa, CapaAction
-from .queries import actions_of, capa_is_overdue, capas_filtered
+from .queries import actions_of, capa_is_overdue
 
 REFUSED = (TransitionNotAllowed, SegregationOfDuties, SigningError, GuardFailed,
            ValidationError, PermissionDenied)
@@ -80,74 +76,6 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-# --- list ---------------------------------------------------------------------------------
-
-
-@gated("capa.view")
-def capa_list(request: HttpRequest) -> HttpResponse:
-    get = request.GET
-    filters: dict[str, Any] = {
-        "q": get.get("q", "").strip()[:100],
-        "state": get.get("state", "") if get.get("state") in (*CapaState.values, "active")
-        else "",
-        "source": get.get("source", "") if get.get("source") in CapaSource.values else "",
-        "site": get.get("site", "")[:20],
-        "overdue": get.get("overdue") == "1",
-        "cyber": get.get("cyber") == "1",
-        "mine": get.get("mine") == "1",
-        "sort": get.get("sort", "-created")[:20],
-    }
-    rows = capas_filtered(request.user, **filters)
-    page: Page[Any] = Paginator(rows, 25).get_page(get.get("page"))
-    today = timezone.localdate()
-    for capa in page:
-        capa.overdue = capa_is_overdue(capa, today)
-    return render(request, "capa/capa_list.html", {
-        "page": page, "filters": filters, "states": CapaState.choices,
-        "sources": CapaSource.choices, "sites": Site.objects.all(),
-        "can_create": can(request.user, "capa.create"),
-    })
-
-
-# --- create -------------------------------------------------------------------------------
-
-
-@gated("capa.create")
-def capa_create(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        form = CapaCreateForm(request.POST)
-    else:
-        initial: dict[str, Any] = {"owner": request.user.pk}
-        if request.GET.get("source") in CapaSource.values:
-            initial["source"] = request.GET["source"]
-        if request.GET.get("from"):
-            initial["source_reference"] = request.GET["from"].strip()[:100]
-        user_site = getattr(request.user, "site", None)
-        if user_site is not None:
-            initial["site"] = user_site.code
-        form = CapaCreateForm(initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            capa = services.capa_create(
-                actor=request.user, site=data["site"], title=data["title"],
-                owner=data["owner"], source=data["source"],
-                source_reference=data["source_reference"], description=data["description"],
-                problem_statement=data["problem_statement"], due_date=data["due_date"],
-                cyber_related=data["cyber_related"], event_at=data["event_at"],
-                late_entry_reason=data["late_entry_reason"],
-            )
-        except AccessDenied:
-            form.add_error("site", "You cannot create CAPAs at this site.")
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        else:
-            messages.success(request, f"{capa.number} created in draft.")
-            return redirect("capa:detail", pk=capa.pk)
-    return render(request, "capa/capa_create.html", {"form": form},
-                  status=422 if form.errors else 200)
-
-
 # --- detail -------------------------------------------------------------------------------
 
 
@@ -165,67 +93,37 @@ def _action_row(request: HttpRequest, action: CapaAction, error: str = "") -> di
     }
 
 
-def _detail_context(request: HttpRequest, capa: Capa, **forms: Any) -> dict[str, Any]:
-    kind = _kind()
-    ctx = record_context(request, kind, capa)
-    editable = services.editable_fields(capa) if ctx["can_edit"] else ()
-    needs_reason = capa.state != CapaState.DRAFT
-    if editable and "edit_form" not in forms:
-        initial = {name: getattr(capa, name) for name in editable}
-        if "owner" in initial:
-            initial["owner"] = capa.owner_id
-        forms["edit_form"] = CapaEditForm(initial=initial, editable=editable,
-                                          needs_reason=needs_reason)
-    can_plan = (ctx["can_edit"] and capa.state in services.PLANNING_STATES)
+def detail_context(request: HttpRequest, capa: Capa, **forms: Any) -> dict[str, Any]:
+    """The CAPA page's own blocks (the kit's detail page adds them to the record frame):
+    the actions with their forms, the effectiveness check."""
+    can_edit = can(request.user, "capa.edit", capa) and not capa.is_deleted and \
+        capa.state not in (CapaState.CLOSED, CapaState.CANCELLED)
+    can_plan = can_edit and capa.state in services.PLANNING_STATES
     if can_plan and "action_form" not in forms:
         forms["action_form"] = ActionForm()
     refusal = services.effectiveness_refusal(capa, request.user)
     if "effectiveness_form" not in forms:
         forms["effectiveness_form"] = EffectivenessForm()
-    ctx.update(forms)
     rows = [_action_row(request, a) for a in actions_of(capa)]
-    ctx.update({
+    return {
+        **forms,
         "capa": capa,
         "action_rows": rows,
         "overdue_actions": sum(1 for r in rows if r["overdue"]),
         "can_plan": can_plan,
         "effectiveness_refusal": refusal,
         "show_effectiveness_form": (refusal is None),
-        "edit_needs_reason": needs_reason,
+        "edit_needs_reason": capa.state != CapaState.DRAFT,
         "overdue": capa_is_overdue(capa),
         "complete_form": ActionCompleteForm(),
         "cancel_form": ReasonForm(),
-    })
-    return ctx
+    }
 
 
-@gated("capa.view")
-def capa_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    capa = _capa(request, pk)
-    return render(request, "capa/capa_detail.html", _detail_context(request, capa))
-
-
-@gated("capa.edit")
-@require_POST
-def capa_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    capa = _capa(request, pk, for_="edit")
-    editable = services.editable_fields(capa)
-    form = CapaEditForm(request.POST, editable=editable,
-                        needs_reason=capa.state != CapaState.DRAFT)
-    if form.is_valid():
-        data = dict(form.cleaned_data)
-        reason = data.pop("reason", "")
-        try:
-            services.capa_update(capa, actor=request.user, changes=data, reason=reason)
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        except REFUSED as exc:
-            form.add_error(None, _text(exc))
-        else:
-            messages.success(request, "Saved.")
-            return redirect("capa:detail", pk=capa.pk)
-    return render(request, "capa/capa_detail.html",
-                  _detail_context(request, capa, edit_form=form), status=422)
+def _again(request: HttpRequest, capa: Capa, **forms: Any) -> HttpResponse:
+    """The CAPA page again, with the form that was refused (422)."""
+    return detail_page(request, _kind(), capa, status=422,
+                       **detail_context(request, capa, **forms))
 
 
 @gated("capa.edit")
@@ -247,8 +145,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Action added; its owner was told.")
             return redirect("capa:detail", pk=capa.pk)
-    return render(request, "capa/capa_detail.html",
-                  _detail_context(request, capa, action_form=form), status=422)
+    return _again(request, capa, action_form=form)
 
 
 def _action(request: HttpRequest, pk: int, action_id: int) -> CapaAction:
@@ -341,5 +238,4 @@ def effectiveness_record(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Effectiveness check recorded and signed (Verified).")
             return redirect("capa:detail", pk=capa.pk)
     capa.refresh_from_db()
-    return render(request, "capa/capa_detail.html",
-                  _detail_context(request, capa, effectiveness_form=form), status=422)
+    return _again(request, capa, effectiveness_form=form)

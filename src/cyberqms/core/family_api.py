@@ -113,7 +113,10 @@ def value_in(kind: RecordKind, name: str, raw: Any, site: Any) -> Any:
             raise ValidationError({name: ["true or false."]})
         return raw
     if isinstance(f, models.DateTimeField):
-        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        try:
+            parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        except ValueError:  # well-formed but impossible (30 February)
+            parsed = None
         if parsed is None or parsed.tzinfo is None:
             raise ValidationError({name: [
                 "A date and time with its zone (e.g. 2026-03-01T10:00:00Z)."]})
@@ -128,6 +131,10 @@ def value_in(kind: RecordKind, name: str, raw: Any, site: Any) -> Any:
         return parsed_date
     if isinstance(f, models.ForeignKey):
         return _related(f, name, raw, site)
+    if isinstance(f, models.IntegerField | models.DecimalField | models.FloatField):
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise ValidationError({name: ["A number expected."]})
+        return raw  # full_clean converts and checks it
     if not isinstance(raw, str):
         raise ValidationError({name: ["Text expected."]})
     return raw
@@ -138,9 +145,14 @@ def _related(f: models.ForeignKey[Any, Any], name: str, raw: Any, site: Any) -> 
     text = str(raw).strip()
     if model is get_user_model():
         found = model._default_manager.filter(username=text).first()
-        missing = f"No user {text!r}."
+        missing = f"No user {text!r}."  # an inactive one is refused as owner by the kit
+    elif not any(g.name == "code" for g in model._meta.fields):
+        found = model._default_manager.filter(pk=int(text)).first() if text.isdigit() else None
+        missing = f"No {f.verbose_name} {text!r}."
     else:
         rows = model._default_manager.filter(code=text)
+        if any(g.name == "is_active" for g in model._meta.fields):
+            rows = rows.filter(is_active=True)
         if site is not None and any(g.name == "site" for g in model._meta.fields):
             rows = rows.filter(site=site)
         found = rows.first()
@@ -151,7 +163,8 @@ def _related(f: models.ForeignKey[Any, Any], name: str, raw: Any, site: Any) -> 
 
 
 def _site(code: str) -> Any:
-    site = site_model()._default_manager.filter(code=(code or "").strip()).first()
+    site = site_model()._default_manager.filter(code=(code or "").strip(),
+                                                is_active=True).first()
     if site is None:
         raise ValidationError({"site": [f"No site {code!r}."]})
     return site
@@ -164,6 +177,28 @@ class UpdateIn(Schema):
     )
     reason: str = Field("", max_length=1000,
                         description="Required once the record has left its first state.")
+    expected_hash: str = Field(
+        "", max_length=64,
+        description="content_hash of the version you edited; 409 if it changed meanwhile.")
+
+
+# The detail schema of each family, made once by its router; the family's own operations
+# that answer with the record use it too (`detail_schema`, `detail_out`).
+_DETAIL_SCHEMAS: dict[str, Any] = {}
+
+
+def detail_schema(kind: RecordKind) -> Any:
+    return _DETAIL_SCHEMAS[kind.slug]
+
+
+def detail_out(kind: RecordKind, record: QualityRecord, actor: Any) -> dict[str, Any]:
+    """The record as the detail operation gives it: every field, `editable_fields`,
+    `common` (signatures, links, available actions …) and the family's extras."""
+    names = tuple(f.name for f in _fields(kind))
+    return {**record_out(kind, record, names),
+            "editable_fields": sorted(editable_fields(record, actor)),
+            "common": record_json(record, actor),
+            **{name: get(record, actor) for name, _type, get in kind.api_extra}}
 
 
 def _schema(name: str, definitions: dict[str, Any]) -> Any:
@@ -181,7 +216,7 @@ def family_router(kind: RecordKind) -> Router:
     list_names = tuple(dict.fromkeys(
         [*_SUMMARY, *(c.name for c in kind.columns if c.name in fields),
          *kind.api_list_fields]))
-    detail_names = tuple(fields)
+    detail_names = tuple(fields)  # the same as detail_out's
     common_out: dict[str, Any] = {"id": (int, ...), "url": (str, ...),
                                   "overdue": (bool, ...), "state_label": (str, ...)}
     out_schema = _schema(f"{title}Out", {
@@ -190,6 +225,7 @@ def family_router(kind: RecordKind) -> Router:
         **common_out, **{n: (_out_type(fields[n]), ...) for n in detail_names},
         "editable_fields": (list[str], ...), "common": (dict[str, Any], ...),
         **{name: (kind_type, ...) for name, kind_type, _get in kind.api_extra}})
+    _DETAIL_SCHEMAS[kind.slug] = detail_schema
     page_schema = _schema(f"{title}Page", {
         "count": (int, ...), "page": (int, ...), "pages": (int, ...),
         "results": (list.__class_getitem__(out_schema), ...)})
@@ -203,10 +239,7 @@ def family_router(kind: RecordKind) -> Router:
         "page": (int, 1), "page_size": (int, 50)})
 
     def detail(record: QualityRecord, actor: Any) -> dict[str, Any]:
-        return {**record_out(kind, record, detail_names),
-                "editable_fields": sorted(editable_fields(record, actor)),
-                "common": record_json(record, actor),
-                **{name: get(record, actor) for name, _type, get in kind.api_extra}}
+        return detail_out(kind, record, actor)
 
     router = Router(tags=[kind.plural_label])
 
@@ -266,7 +299,8 @@ def family_router(kind: RecordKind) -> Router:
         record = api_record(request, kind.slug, record_id, for_="edit")
         changes = {name: value_in(kind, name, value, record.site)
                    for name, value in payload.changes.items()}
-        updated = record_update(record, actor=actor, changes=changes, reason=payload.reason)
+        updated = record_update(record, actor=actor, changes=changes, reason=payload.reason,
+                                expected_hash=payload.expected_hash)
         return detail(updated, actor)
 
     record_change.__doc__ = ("Change the fields editable in the current state (a reason "

@@ -43,10 +43,22 @@ CSV_LIMIT = 10_000
 
 def visible_records(kind: RecordKind, actor: Any) -> QuerySet[Any]:
     """The family's records `actor` may see (their sites), not deleted."""
-    rows = kind.model._default_manager.filter(is_deleted=False).select_related(
-        "site", "owner", "originator")
+    # Every foreign key a column or the API list shows, joined: one query for the page.
+    joined = {"site", "owner", "originator"} | {
+        name for name in (*(c.name for c in kind.columns), *kind.api_list_fields)
+        if isinstance(_field_or_none(kind, name), models.ForeignKey)}
+    rows = kind.model._default_manager.filter(is_deleted=False).select_related(*sorted(joined))
+    if kind.list_rows is not None:
+        rows = kind.list_rows(rows)
     sites = sites_for(actor, kind.view_action)
     return rows if sites is None else rows.filter(site_id__in=sites)
+
+
+def _field_or_none(kind: RecordKind, name: str) -> Any:
+    try:
+        return model_field(kind.model, name)
+    except LookupError:
+        return None
 
 
 def state_counts(kind: RecordKind, rows: QuerySet[Any]) -> list[dict[str, Any]]:
@@ -114,7 +126,7 @@ def _form_field(f: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
 
 
 def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
-                with_site: bool = False, needs_reason: bool = False,
+                with_site: bool = False, needs_reason: bool = False, editing: bool = False,
                 data: Any = None, initial: dict[str, Any] | None = None) -> forms.Form:
     """A form of the model's own fields `names` (limits and choices from the model)."""
     order = [n for n in (*kind.create_fields, *_all_fields(kind)) if n in names]
@@ -123,11 +135,15 @@ def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
     form = forms.Form(data, initial=initial, label_suffix="")
     if with_site:
         form.fields["site"] = forms.ModelChoiceField(
-            site_model()._default_manager.filter(is_active=True))
+            site_model()._default_manager.filter(is_active=True), to_field_name="code")
     for name, field in fields.items():
         if field is not None:
             field.label = kind.labels.get(name, field.label)
             form.fields[name] = field
+    if editing:
+        # The version the editor saw: a change saved meanwhile is not silently overwritten.
+        form.fields["expected_hash"] = forms.CharField(widget=forms.HiddenInput,
+                                                       required=False, max_length=64)
     if needs_reason:
         form.fields["reason"] = forms.CharField(
             max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
@@ -150,12 +166,17 @@ def _changes(kind: RecordKind, form: forms.Form, record: QualityRecord) -> dict[
     """The submitted values that differ from the record's."""
     out = {}
     for name, value in form.cleaned_data.items():
-        if name == "reason":
+        if name in ("reason", "expected_hash"):
             continue
         f = model_field(kind.model, name)
         if value is None and isinstance(f, models.CharField | models.TextField) and not f.null:
             value = ""
-        if value != getattr(record, name):
+        current = getattr(record, name)
+        if isinstance(f, models.DateTimeField) and value is not None and current is not None \
+                and value.replace(second=0, microsecond=0) == \
+                current.replace(second=0, microsecond=0):
+            continue  # the form shows minutes: an unchanged time is not an edit
+        if value != current:
             out[name] = value
     return out
 
@@ -252,8 +273,12 @@ def _csv_safe(text: str) -> str:
 def create_view(kind: RecordKind) -> Callable[..., HttpResponse]:
     @gated(kind.action("create"))
     def record_new(request: HttpRequest) -> HttpResponse:
+        # A link may prefill creation fields (?source=deviation&source_reference=DEV-…).
+        initial = {name: request.GET[name][:200] for name in kind.create_fields
+                   if name in request.GET and name != "owner"}
         form = family_form(kind, kind.create_fields, with_site=True,
-                           data=request.POST or None, initial={"owner": request.user.pk})
+                           data=request.POST or None,
+                           initial={"owner": request.user.pk, **initial})
         if request.method == "POST" and form.is_valid():
             data = dict(form.cleaned_data)
             site = data.pop("site")
@@ -279,7 +304,8 @@ def detail_page(request: HttpRequest, kind: RecordKind, record: QualityRecord, *
     if edit_form is None and editable:
         initial = {name: getattr(record, model_field(kind.model, name).attname)
                    for name in editable}
-        edit_form = family_form(kind, editable, initial=initial,
+        initial["expected_hash"] = kind.workflow.content_hash(record)
+        edit_form = family_form(kind, editable, initial=initial, editing=True,
                                 needs_reason=record.state != kind.initial_state)
     context = record_context(request, kind, record)
     context.update({
@@ -310,13 +336,14 @@ def edit_view(kind: RecordKind) -> Callable[..., HttpResponse]:
     def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
         record = load_record(kind, request, pk, for_="edit")
         editable = editable_fields(record, request.user)
-        form = family_form(kind, editable, data=request.POST,
+        form = family_form(kind, editable, data=request.POST, editing=True,
                            needs_reason=record.state != kind.initial_state)
         if form.is_valid():
             try:
                 record_update(record, actor=page_actor(request),
                               changes=_changes(kind, form, record),
-                              reason=form.cleaned_data.get("reason", ""))
+                              reason=form.cleaned_data.get("reason", ""),
+                              expected_hash=form.cleaned_data.get("expected_hash", ""))
             except RecordChanged as exc:
                 messages.error(request, str(exc))
                 return redirect(kind.detail_url(record))

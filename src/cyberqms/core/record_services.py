@@ -36,16 +36,16 @@ class RecordChanged(TransitionNotAllowed):
     """The record moved to another state while the change was being made (409, with the
     actions now allowed): reload it and decide again."""
 
-    def __init__(self, record: QualityRecord) -> None:
+    def __init__(self, record: QualityRecord, *, moved: bool = True) -> None:
         kind = kind_of(record)
         super().__init__(
             "edit", record.state, [t.action for t in kind.workflow.actions_from(record.state)]
         )
-        self.number = record.number
+        self.number, self.moved = record.number, moved
 
     def __str__(self) -> str:
-        return (f"{self.number} moved to {self.state} while you were editing it; reload it "
-                "and decide again.")
+        what = f"moved to {self.state}" if self.moved else "was changed by someone else"
+        return f"{self.number} {what} while you were editing it; reload it and decide again."
 
 
 def editable_fields(record: QualityRecord, actor: Any) -> frozenset[str]:
@@ -142,6 +142,8 @@ def record_create(
     check_due_date(record.due_date)
     _validate(record, values)
     _check_owner(kind, record)
+    for check in kind.checks:
+        check(record, actor, tuple(values))
     with transaction.atomic():
         record.number = next_number(kind.prefix)
         record.save()
@@ -153,7 +155,8 @@ def record_create(
 
 
 def record_update[R: QualityRecord](
-    record: R, *, actor: Actor, changes: Mapping[str, Any], reason: str = ""
+    record: R, *, actor: Actor, changes: Mapping[str, Any], reason: str = "",
+    expected_hash: str = "",
 ) -> R:
     """Change the fields the current state lets `actor` change.
 
@@ -162,7 +165,10 @@ def record_update[R: QualityRecord](
     marks that signature superseded (its hash no longer matches).
     Side effects: audit entry; the family's `after_write` reactions; an assignment notice
     to a new owner (on commit).
-    :raises RecordChanged: the record changed state meanwhile (409).
+    `expected_hash` is the `content_hash` of the version the editor saw: when another
+    change landed since, nothing is written (409) rather than silently overwriting it.
+    :raises RecordChanged: the record changed (state, or content against
+        `expected_hash`) meanwhile (409).
     :raises ValidationError: naming each field that may not change now or is invalid.
     """
     kind = kind_of(record)
@@ -180,8 +186,10 @@ def record_update[R: QualityRecord](
     with transaction.atomic():
         locked: R = type(record)._default_manager.select_for_update().select_related(
             "site", "owner").get(pk=record.pk)
-        if locked.state != record.state:
+        if locked.state != record.state or locked.is_deleted:
             raise RecordChanged(locked)
+        if expected_hash and expected_hash != kind.workflow.content_hash(locked):
+            raise RecordChanged(locked, moved=False)
         before = snapshot(locked)
         for name, value in changes.items():
             setattr(locked, name, value)
@@ -191,25 +199,28 @@ def record_update[R: QualityRecord](
             # later edit of a record that was entered in time.
             late, late_reason = check_event_time(locked.event_at, locked.late_entry_reason)
             locked.late_entry, locked.late_entry_reason = late, late_reason
-        after = snapshot(locked)
-        changed = tuple(name for name in after if after[name] != before.get(name))
-        if not changed:
+        if snapshot(locked) == before:
             return locked
-        if "due_date" in changed:
+        if "due_date" in changes and locked.due_date != record.due_date:
             check_due_date(locked.due_date)
+        # Validation may normalize (Model.clean()): what changed is read after it.
         _validate(locked, changes)
-        if "owner_id" in changed:
+        after = snapshot(locked)
+        changed = tuple(model_field(type(locked), name).name for name in after
+                        if after[name] != before.get(name))
+        if "owner" in changed:
             _check_owner(kind, locked)
+        for check in kind.checks:
+            check(locked, actor, changed)
         action = "edit" if locked.state == kind.initial_state else "update"
         if action == "update" and not reason:
             raise ValidationError({"reason": [f"Say why the {kind.noun} is changed."]})
-        locked.save(update_fields=[*(model_field(type(locked), n).name for n in changed),
-                                   "updated_at"])
+        locked.save(update_fields=[*changed, "updated_at"])
         audit_record(f"{kind.type_name}.{action}", locked, actor=actor, before=before,
                      reason=reason or None)
         for react in kind.after_write:
             react(locked, actor, changed)
-        if "owner_id" in changed:
+        if "owner" in changed:
             owner_assigned.send(kind.model, record=locked, actor=actor, created=False)
     for f in locked._meta.concrete_fields:
         setattr(record, f.attname, getattr(locked, f.attname))

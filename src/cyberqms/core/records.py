@@ -164,6 +164,12 @@ class RecordKind:
     # Reactions to the kit's writes: callables (record, actor, changed_fields) run inside
     # the write's transaction (links to other records, derived fields).
     after_write: tuple[Callable[[Any, Any, tuple[str, ...]], None], ...] = ()
+    # Checks of the kit's writes that need more than the model: (record, actor, changed)
+    # before saving; raise ValidationError naming the field (a date against today, a
+    # reference the actor must be able to see).
+    checks: tuple[Callable[[Any, Any, tuple[str, ...]], None], ...] = ()
+    # The list's queryset, annotated for what its rows show (late children, say).
+    list_rows: Callable[[Any], Any] | None = None
     # The family's own pages and API operations besides the kit's: a module with
     # `urlpatterns` (mounted under /<slug>/ in the `<slug>` namespace) and one with `router`.
     own_urls: str = ""
@@ -192,7 +198,8 @@ class RecordKind:
 
     @property
     def noun(self) -> str:
-        return self.label.lower()
+        """The label in running text: "deviation", but "CAPA" stays an acronym."""
+        return self.label if self.label.isupper() else self.label.lower()
 
     @property
     def plural_label(self) -> str:
@@ -285,14 +292,26 @@ def register_family(
 
     if kind.filterset is None:
         raise ValueError(f"{kind.slug}: a family on the kit declares its filterset")
-    for name in (*kind.create_fields, *(n for fs in kind.editable.values() for n in fs),
-                 *kind.restricted, *(c.name for c in kind.columns if c.name != "number"),
-                 *(n for _h, names in kind.sections for n in names)):
-        model_field(kind.model, name)
+    named = (*kind.create_fields, *(n for fs in kind.editable.values() for n in fs),
+             *kind.restricted, *(c.name for c in kind.columns if c.name != "number"),
+             *(n for _h, names in kind.sections for n in names))
+    not_names = [n for n in named if model_field(kind.model, n).name != n]
+    if not_names:
+        raise ValueError(f"{kind.slug}: name fields, not columns: {sorted(set(not_names))}")
     entered = {*kind.create_fields, *(n for fs in kind.editable.values() for n in fs)}
     if entered & _SYSTEM_FIELDS:
         raise ValueError(f"{kind.slug}: kit fields declared editable "
                          f"{sorted(entered & _SYSTEM_FIELDS)}")
+    # Dates that the shared parts own once the record is under way: a due date moves by
+    # approved extension, the event time is fixed when the record leaves its first state.
+    owned = {"due_date", "event_at", "late_entry_reason"}
+    late = sorted({n for state, fs in kind.editable.items() if state != kind.initial_state
+                   for n in fs} & owned)
+    if late:
+        raise ValueError(f"{kind.slug}: {late} editable after {kind.initial_state}")
+    if set(kind.restricted) & set(kind.create_fields):
+        raise ValueError(f"{kind.slug}: restricted fields entered at creation "
+                         f"{sorted(set(kind.restricted) & set(kind.create_fields))}")
     unknown_states = set(kind.editable) - set(kind.workflow.states())
     if unknown_states:
         raise ValueError(f"{kind.slug}: unknown states {sorted(unknown_states)}")

@@ -28,7 +28,6 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("Notifications", "notifications:inbox", "notifications.inbox.view", "bell"),
     )),
     NavSection("Quality", (
-        NavItem("CAPA", "capa:list", "capa.view", "check"),
         NavItem("Change control", "changes:list", "changes.view", "shuffle"),
     )),
     NavSection("Data integrity", (

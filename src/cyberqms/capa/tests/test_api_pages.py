@@ -153,7 +153,7 @@ def test_list_page_filters_and_overdue_badge(people: dict[str, Any], login: Any)
     html = page.content.decode()
     assert html.count('data-testid="overdue"') == 1
     assert "Label mix-up" in html
-    filtered = client.get("/capa/?overdue=1").content.decode()
+    filtered = client.get("/capa/?overdue=true").content.decode()
     assert ("Seal failures" in filtered, "Label mix-up" in filtered) == (True, False)
     by_source = client.get("/capa/?source=complaint&sort=number").content.decode()
     assert ("Seal failures" in by_source, "Label mix-up" in by_source) == (False, True)
@@ -164,7 +164,8 @@ def test_create_page_prefills_from_a_deviation_and_creates(
 ) -> None:
     client = login(people["author"])
     site()
-    form = client.get("/capa/new/?source=deviation&from=DEV-2026-0007").content.decode()
+    form = client.get(
+        "/capa/new/?source=deviation&source_reference=DEV-2026-0007").content.decode()
     assert 'value="DEV-2026-0007"' in form
     assert '<option value="deviation" selected>' in form
     response = client.post("/capa/new/", {

@@ -110,7 +110,7 @@ def test_draft_edits_need_no_reason_later_ones_do(people: dict[str, Any]) -> Non
         services.capa_update(capa, actor=people["author"], changes={"due_date": TODAY()},
                              reason="x")
     assert _errors(refused) == {"due_date": [
-        "This field cannot be changed in plan review."]}
+        "This field cannot be changed while the CAPA is plan review."]}
     actions = [e.action for e in record_history("capa.capa", str(capa.pk))]
     assert actions == ["capa.capa.update", "capa.capa.submit", "capa.capa.edit",
                        "capa.capa.create"]

@@ -6,7 +6,9 @@ family's own workflow table by the personas who hold each step.
 
 A family on the kit gives sample values in `<app>/tests/kit.py`: ``CREATE`` (entered at
 creation) and ``FILL`` (set where the state allows before each step and on arrival: what
-the guards ask for), and ``QUERIES``, its list page's and API list's query counts. The walker takes the shortest path in the table that avoids cancelling, lets the
+the guards ask for), ``QUERIES``, its list page's and API list's query counts, and may give
+``before(kind, record, action, people)`` for what a step needs besides fields (child
+records, a check recorded outside the table). The walker takes the shortest path in the table that avoids cancelling, lets the
 first persona who may take each step take it (the owner first), and signs where the step
 is signed. Personas: the `personas` fixture ("author" originates and owns).
 """
@@ -106,6 +108,14 @@ def fill(kind: RecordKind, record: QualityRecord, people: dict[str, Any],
             record_update(record, actor=person, changes=wanted, reason="Test kit")
 
 
+def ready(kind: RecordKind, record: QualityRecord, action: str, people: dict[str, Any]) -> None:
+    """The family's own preparation of a step (`before` in its tests/kit.py): child
+    records, a check recorded outside the table."""
+    prepare = getattr(samples(kind), "before", None)
+    if prepare is not None:
+        prepare(kind, record, action, people)
+
+
 def record_in_state(kind: RecordKind, state: str, people: dict[str, Any], *,
                     site: Any = None, **fields: Any) -> QualityRecord:
     """A record of `kind` brought to `state` through its workflow (every step audited)."""
@@ -119,6 +129,7 @@ def record_in_state(kind: RecordKind, state: str, people: dict[str, Any], *,
     later = {**sample.FILL, **{k: v for k, v in fields.items() if k not in kind.create_fields}}
     for t in path_to(kind, state):
         fill(kind, record, people, later)
+        ready(kind, record, t.action, people)
         actor = taker(kind, record, t, people)
         ready_to_sign(actor, people["admin"])
         kind.workflow.run(record, t.action, actor=actor,

@@ -64,8 +64,9 @@ def test_every_state_action_pair(slug: str, state: str, action: str,
         assert (refused.value.state, list(refused.value.allowed)) == (
             state, [u.action for u in kind.workflow.actions_from(state)])
         return
-    from .kit import ready_to_sign, signature
+    from .kit import ready, ready_to_sign, signature
 
+    ready(kind, record, action, personas)
     actor = ready_to_sign(taker(kind, record, t, personas), personas["admin"])
     kind.workflow.run(record, action, actor=actor, reason="kit" if t.reason else "",
                       signature=signature(actor) if t.sign else None)
@@ -155,7 +156,7 @@ def test_a_record_is_created_from_its_page(slug: str, personas: dict[str, Any], 
     values = samples(kind).CREATE
     form = {name: (value.strftime("%Y-%m-%dT%H:%M") if hasattr(value, "hour") else value)
             for name, value in values.items()}
-    form.update(site=site.pk, owner=personas["author"].pk)
+    form.update(site=site.code, owner=personas["author"].pk)
     response = login(personas["author"]).post(reverse(f"{slug}:create"), form)
     record = kind.model._default_manager.get()
     assert (response.status_code, response["Location"], record.state, record.title) == (
@@ -175,3 +176,38 @@ def test_an_edit_after_the_first_state_needs_a_reason(
     response = client.post(reverse(f"{slug}:edit", args=[record.pk]), unchanged)
     assert (response.status_code, list(response.context["edit_form"].errors)) == (
         422, ["reason"])
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_an_edit_of_a_version_changed_meanwhile_is_refused_409(
+        slug: str, personas: dict[str, Any], login: Any, site: Any) -> None:
+    """Two people edit the same draft: the second save, made on the version both saw, is
+    refused rather than silently undoing the first."""
+    kind = kind_by_slug(slug)
+    (record,) = _drafts(kind, personas, site, 1)
+    client = login(personas["author"])
+    shown = client.get(kind.detail_url(record)).context["edit_form"]
+    stale = {name: value for name, value in shown.initial.items() if value not in (None, False)}
+    from cyberqms.core.record_services import record_update
+
+    record_update(record, actor=personas["author"], changes={"title": "Changed meanwhile"})
+    response = client.post(reverse(f"{slug}:edit", args=[record.pk]),
+                           {**stale, "title": "My stale edit"})
+    record.refresh_from_db()
+    assert (response.status_code, record.title) == (302, "Changed meanwhile")
+    assert [str(m) for m in response.wsgi_request._messages] == [
+        f"{record.number} was changed by someone else while you were editing it; reload it "
+        "and decide again."]
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_an_impossible_date_in_the_api_is_422_naming_the_field(
+        slug: str, personas: dict[str, Any], login: Any, site: Any) -> None:
+    kind = kind_by_slug(slug)
+    (record,) = _drafts(kind, personas, site, 1)
+    response = login(personas["author"]).post(
+        reverse(f"api:{_noun(kind)}_update", args=[record.pk]),
+        {"changes": {"event_at": "2026-02-30T10:00:00Z"}}, content_type="application/json")
+    assert (response.status_code, response.json()["errors"]) == (422, [
+        {"field": "event_at", "message": "A date and time with its zone "
+                                         "(e.g. 2026-03-01T10:00:00Z)."}])

@@ -56,7 +56,7 @@ def test_create_page_shows_field_errors_then_creates(people: dict[str, Any], sit
     client = login(people["author"])
     assert client.get("/deviations/new/").status_code == 200
     old = (timezone.now() - dt.timedelta(days=6)).strftime("%Y-%m-%dT%H:%M")
-    form = {"site": site.pk, "title": "Balance out of calibration", "owner": people["author"].pk,
+    form = {"site": site.code, "title": "Balance out of calibration", "owner": people["author"].pk,
             "description": "Found at the daily check.", "event_at": old}
     refused = client.post("/deviations/new/", form)
     assert refused.status_code == 422

@@ -47,7 +47,7 @@ COMPLAINTS = RecordKind(
     create_fields=_INTAKE,
     editable={
         S.DRAFT: frozenset({*_INTAKE, *_ASSESSMENT}),
-        S.OPEN: frozenset({"owner", "due_date", "product_reference", *_ASSESSMENT}),
+        S.OPEN: frozenset({"owner", "product_reference", *_ASSESSMENT}),
         S.INVESTIGATION: frozenset({"owner", *_ASSESSMENT, *_INVESTIGATION}),
         S.QA_REVIEW: frozenset({"reportable", "reportable_reason", "qa_comments"}),
     },
