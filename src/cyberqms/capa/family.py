@@ -169,7 +169,7 @@ def plan_badges(capa: Capa) -> list[tuple[str, str, str]]:
 
 CAPA = RecordKind(
     slug="capa", model=Capa, workflow=CAPA_WORKFLOW, prefix="CAPA", label="CAPA",
-    action_prefix="capa", closed_states=CLOSED_STATES,
+    action_prefix="capa", closed_states=CLOSED_STATES, plural="CAPA",
     summary="Corrective and preventive actions: a plan QA approves, actions with owners and "
             "evidence, and a signed effectiveness check before closure.",
     nav_section="Quality", nav_icon="check",
