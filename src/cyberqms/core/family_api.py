@@ -53,8 +53,10 @@ def _out_type(f: models.Field[Any, Any]) -> Any:
 
 
 def _in_type(f: models.Field[Any, Any]) -> tuple[Any, Any]:
-    """The input annotation and default of a creation field."""
-    text = _describe(f)
+    """The input annotation and default of a creation field. Every field parses when
+    absent, so the gate decides before validation does (a caller without the right learns
+    nothing from a 422); a missing required value is then refused by the model, naming it."""
+    text = _describe(f) + (". Required" if not f.blank else "")
     if isinstance(f, models.BooleanField):
         return bool, Field(False, description=text)
     if isinstance(f, models.DateTimeField):
@@ -63,8 +65,6 @@ def _in_type(f: models.Field[Any, Any]) -> tuple[Any, Any]:
         return dt.date | None, Field(None, description=text)
     if isinstance(f, models.ForeignKey):
         return str | None, Field(None, description=text)
-    if not f.blank:
-        return str, Field(..., description=text)
     return str, Field("", description=text)
 
 

@@ -192,7 +192,7 @@ def test_cyber_deviation_to_closed_capa(
     page = journey.as_("author", "/deviations/new/")
     page.fill("#id_title", J.TITLE)
     page.fill("#id_description", J.DESCRIPTION)
-    page.select_option("#id_site", str(site.pk))
+    page.select_option("#id_site", site.code)
     page.select_option("#id_owner", str(author.pk))
     event_at = timezone.localtime(timezone.now() - dt.timedelta(hours=3))
     page.fill("#id_event_at", event_at.strftime("%Y-%m-%dT%H:%M"))
@@ -292,7 +292,7 @@ def test_cyber_deviation_to_closed_capa(
     edit.locator("#id_effectiveness_due").fill((today + dt.timedelta(days=90)).isoformat())
     with page.expect_navigation():
         edit.get_by_role("button", name="Save").click()
-    expect(flash(page)).to_contain_text("Saved.")
+    expect(flash(page)).to_contain_text(" saved.")
     for kind, text in J.ACTIONS:
         form = page.get_by_test_id("action-add-form")
         form.locator("select[name=kind]").select_option(kind)
