@@ -6,11 +6,14 @@ on it, then runs the command a second time.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
@@ -38,7 +41,21 @@ def _counts() -> tuple[int, ...]:
             CapaAction.objects.count(), Signature.objects.count())
 
 
-@pytest.mark.django_db(transaction=True)
+# The demo's history ends when it is loaded: loading at one fixed moment makes its records,
+# and so the figures below, exact.
+LOADED_AT = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def loaded_at_a_fixed_moment() -> Iterator[None]:
+    with time_machine.travel(LOADED_AT, tick=False):
+        yield
+
+
+# Fresh sequences: some demo fates follow a record's own number (a CAPA's pk), which must
+# not depend on the tests that ran before in this process.
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+@pytest.mark.usefixtures("loaded_at_a_fixed_moment")
 def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     output = _demo()
     now = timezone.now()
@@ -50,15 +67,15 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert "Demo records" in output
     assert "E-signatures" in output
 
-    # Counts in the ranges the demo promises.
+    # The demo loaded at a fixed moment: the same records every time, on either database.
+    from cyberqms.quality.complaints.models import Complaint
+
     deviations = Deviation.objects.filter(is_deleted=False)
-    assert 55 <= Deviation.objects.count() <= 70
-    # The history ends at the moment of loading, so the scripts' steps (and the CAPAs that
-    # deviations spawn) vary a little with the clock: 26 to 34 seen.
-    assert 24 <= Capa.objects.count() <= 42
-    assert 20 <= Change.objects.count() <= 30
+    assert (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
+            Complaint.objects.count()) == (62, 32, 24, 12)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (213, 1474)
     cyber = deviations.filter(cyber_related=True)
-    assert 0.18 <= cyber.count() / deviations.count() <= 0.32
+    assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)
     assert Change.objects.filter(cyber_impact=True, state="closed").exists()
     assert Signature.objects.filter(meaning="Approved (IT security)").exists()
@@ -83,7 +100,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     spawned = RecordLink.objects.filter(from_type="deviations.deviation", to_type="capa.capa",
                                         relation="spawned")
     cyber_ids = {str(pk) for pk in cyber.values_list("pk", flat=True)}
-    assert sum(1 for link in spawned if link.from_id in cyber_ids) >= 3
+    assert sum(1 for link in spawned if link.from_id in cyber_ids) == 10
     assert Capa.objects.filter(source="deviation", cyber_related=True).exists()
     assert set(Capa.objects.values_list("source", flat=True)) >= {
         "deviation", "audit_finding", "security_incident", "complaint"}
@@ -92,15 +109,14 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     open_capas = Capa.objects.exclude(state__in=("closed", "cancelled"))
     overdue_capas = open_capas.filter(due_date__lt=today).count()
     overdue_actions = CapaAction.objects.filter(state="open", due_date__lt=today).count()
-    assert overdue_capas + overdue_actions >= 4
-    assert overdue_capas >= 2
+    assert (overdue_capas, overdue_actions) == (5, 13)
     assert deviations.exclude(state__in=("closed", "cancelled")).filter(
-        due_date__lt=today).count() >= 2
+        due_date__lt=today).count() == 5
 
     # Closed CAPAs passed their effectiveness check and carry a "Closed" signature; their
     # closure times vary like real ones.
     closed = list(Capa.objects.filter(state="closed"))
-    assert len(closed) >= 10
+    assert len(closed) == 18
     closing_days = []
     for capa in closed:
         assert capa.effectiveness_result == "passed"
@@ -117,8 +133,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
         assert d.closed_at > d.created_at
 
     # The shared parts: comments, attachments, extensions approved and pending.
-    assert Comment.objects.count() >= 10
-    assert Attachment.objects.count() >= 3
+    assert (Comment.objects.count(), Attachment.objects.count()) == (26, 10)
     assert set(DueDateExtension.objects.values_list("state", flat=True)) >= {
         "approved", "pending"}
 
