@@ -8,7 +8,6 @@ incident): it links the source record to the new CAPA with the relation "spawned
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import partial
 from typing import Any
 
@@ -37,7 +36,6 @@ from .workflow import CAPA_WORKFLOW
 S = CapaState
 TYPE = "capa.capa"
 ACTION_TYPE = "capa.action"
-RECORD_NUMBER = re.compile(r"^[A-Z]{2,10}-\d{4}-\d{4,}$")
 
 PLANNING_STATES = (S.DRAFT, S.OPEN, S.IMPLEMENTATION)
 

@@ -30,7 +30,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from cyberqms.demo.detection_quality import PARSER_FORMAT, plant_enricher, plant_sources
+from cyberqms.demo.detection_quality import (
+    PARSER_FORMAT,
+    duration_text,
+    plant_enricher,
+    plant_sources,
+)
 from cyberqms.demo.plant import Plant, build_plant, generate
 from cyberqms.demo.scenarios import SCENARIO_LIST, SCENARIOS, Injection
 from cyberqms.security.detect.baseline import BaselineConfig, Baselines
@@ -175,16 +180,6 @@ def measure(seed: str = "7", days: int = 21, learning_days: int = 7, per_day: in
     )
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def table(q: BaselineQuality) -> str:
     lines = [
         f"Behaviour baselines on the synthetic plant, seed {q.seed}: {q.days} simulated days "
@@ -198,7 +193,7 @@ def table(q: BaselineQuality) -> str:
     for f in sorted(q.scenarios.values(), key=lambda f: f.scenario):
         how = "; ".join(f"{k} ×{n}" if n > 1 else k for k, n in f.caught_by.most_common())
         lines.append(f"| `{f.scenario}` | {f.instances} | {f.detected} | "
-                     f"{_duration(f.median_s)} | {_duration(f.max_s)} | {how or '–'} |")
+                     f"{duration_text(f.median_s)} | {duration_text(f.max_s)} | {how or '–'} |")
     per_day = q.false_per_day
     lines += [
         "",

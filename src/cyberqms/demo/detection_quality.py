@@ -191,7 +191,7 @@ def measure(seed: object, days: float, per_day: int, *, directory: bool = True,
                    false_per_day, near_miss_alerts, other_family, parse_errors)
 
 
-def _duration(seconds: float | None) -> str:
+def duration_text(seconds: float | None) -> str:
     if seconds is None:
         return "–"
     if seconds < 120:
@@ -211,7 +211,7 @@ def table(q: Quality) -> str:
     ]
     for f in q.scenarios.values():
         lines.append(f"| `{f.scenario}` | {f.family} | {f.instances} | {f.detected} | "
-                     f"{f.recall:.0%} | {_duration(f.median_s)} | {_duration(f.max_s)} |")
+                     f"{f.recall:.0%} | {duration_text(f.median_s)} | {duration_text(f.max_s)} |")
     total = sum(f.instances for f in q.scenarios.values())
     found = sum(f.detected for f in q.scenarios.values())
     lines += [
