@@ -213,7 +213,6 @@ def _server_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from cyberqms.accounts.api import router as accounts_router
-    from cyberqms.changes.api import router as changes_router
     from cyberqms.core.api import router as records_router
     from cyberqms.core.family_api import family_router
     from cyberqms.core.records import all_kinds
@@ -226,7 +225,6 @@ def _register_routers() -> None:
     api.add_router("/", accounts_router)
     api.add_router("/", trail_router)
     api.add_router("/", records_router)
-    api.add_router("/", changes_router)
     api.add_router("/", notifications_router)
     api.add_router("/", monitoring_router)
     for kind in all_kinds():

@@ -80,7 +80,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.verify.run",
         "trail.flag.resolve",
         "trail.proof.view",
-        "changes.security_approve",
         "monitoring.event.view",
         "monitoring.alert.view",
         "monitoring.alert.triage",

@@ -73,17 +73,6 @@ class CapaFilter(RecordFilterSet):
         model = Capa
         fields: list[str] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # "active": every state but closed and cancelled.
-        self.filters["state"].extra["choices"] = [*CapaState.choices, ("active", "Active")]
-        self.filters["state"].method = "by_state"
-
-    def by_state(self, rows: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        if value == "active":
-            return rows.exclude(state__in=CLOSED_STATES)
-        return rows.filter(state=value)
-
     def only_overdue(self, rows: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
         """Overdue: the CAPA or one of its open actions is past due."""
         today = timezone.localdate()

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from cyberqms.core.records import QualityRecord
+from cyberqms.core.records import QualityRecord, state_constraint
 
 from .enums import ActionKind, ActionState, CapaSource, CapaState, EffectivenessResult
 
@@ -47,6 +47,7 @@ class Capa(QualityRecord):
         verbose_name = "CAPA"
         verbose_name_plural = "CAPAs"
         indexes = [models.Index(fields=["state", "due_date"], name="capa_state_due")]
+        constraints = [state_constraint(CapaState, "capa_state_valid")]
 
     @property
     def state_label(self) -> str:

@@ -9,31 +9,22 @@ class ChangesConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import reverse
 
-        from cyberqms.core.records import RecordKind, declare_record_actions, register_kind
+        from cyberqms.core.records import register_family
         from cyberqms.trail.queries import add_child_provider
         from cyberqms.trail.registry import register
 
-        from .models import Change, ChangeTask
-        from .workflow import CHANGE_WORKFLOW
+        from .family import CHANGES
+        from .models import ChangeTask
 
-        declare_record_actions("changes", "change", {
-            "security_approve":
-                "Approve the cybersecurity impact of a change (IT security, e-signature)",
-        })
-        register(
-            Change, "changes.change", view_action="changes.view", label=lambda r: r.label,
-            detail_url=lambda r: reverse("changes:detail", args=[r.pk]),
-        )
         # Tasks are read through their change's history tab (the child provider below).
         register(ChangeTask, "changes.task", view_action="trail.entry.view",
                  label=lambda t: t.label,
                  detail_url=lambda t: reverse("changes:detail", args=[t.change_id]))
-        register_kind(RecordKind(
-            slug="changes", model=Change, workflow=CHANGE_WORKFLOW, prefix="CC",
-            label="Change", action_prefix="changes", closed_states=("closed", "cancelled"),
-            detail_url_name="changes:detail",
-        ))
         add_child_provider(_tasks_of)
+        register_family(CHANGES, own_actions={
+            "security_approve":
+                "Approve the cybersecurity impact of a change (IT security, e-signature)",
+        })
 
 
 def _tasks_of(record_type: str, record_id: str) -> list[tuple[str, str]]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from cyberqms.core.records import QualityRecord
+from cyberqms.core.records import QualityRecord, state_constraint
 
 from .enums import ChangeState, ChangeType, PirOutcome, RiskLevel, TaskState, risk_level_of
 
@@ -28,13 +29,14 @@ CYBER_QUESTIONS: tuple[tuple[str, str], ...] = (
 class Change(QualityRecord):
     STATES = ChangeState
 
-    change_type = models.CharField(max_length=30, choices=ChangeType.choices)
+    change_type = models.CharField("type of change", max_length=30, choices=ChangeType.choices)
     justification = models.TextField(max_length=5000, blank=True)
     scope = models.TextField(
         max_length=5000, blank=True, help_text="Affected products, equipment, systems, sites."
     )
     # impact assessment
-    product_quality_impact = models.TextField(max_length=5000, blank=True)
+    product_quality_impact = models.TextField("product quality impact", max_length=5000,
+                                              blank=True)
     validation_impact = models.TextField(max_length=5000, blank=True)
     revalidation_required = models.BooleanField(default=False)
     regulatory_impact = models.TextField(max_length=5000, blank=True)
@@ -42,11 +44,12 @@ class Change(QualityRecord):
     cyber_impact = models.BooleanField(
         default=False, help_text="Derived: yes when any cybersecurity question is yes."
     )
-    new_interfaces = models.BooleanField(default=False)
-    new_accounts = models.BooleanField(default=False)
-    network_exposure = models.BooleanField(default=False)
-    data_flow_change = models.BooleanField(default=False)
-    cyber_assessment = models.TextField(max_length=5000, blank=True)
+    new_interfaces = models.BooleanField(CYBER_QUESTIONS[0][1], default=False)
+    new_accounts = models.BooleanField(CYBER_QUESTIONS[1][1], default=False)
+    network_exposure = models.BooleanField(CYBER_QUESTIONS[2][1], default=False)
+    data_flow_change = models.BooleanField(CYBER_QUESTIONS[3][1], default=False)
+    cyber_assessment = models.TextField("cybersecurity assessment", max_length=5000,
+                                        blank=True)
     # risk (FMEA-style ratings, 1..5 each)
     severity = models.PositiveSmallIntegerField(null=True, blank=True, validators=_RATING)
     probability = models.PositiveSmallIntegerField(null=True, blank=True, validators=_RATING)
@@ -57,8 +60,8 @@ class Change(QualityRecord):
     risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     planned_implementation_date = models.DateField(null=True, blank=True)
     post_implementation_review = models.TextField(max_length=5000, blank=True)
-    pir_outcome = models.CharField(max_length=20, choices=PirOutcome.choices, blank=True)
-
+    pir_outcome = models.CharField("review outcome", max_length=20, choices=PirOutcome.choices,
+                                   blank=True)
 
     def document_sections(self) -> list[Any]:
         """The tasks table of the PDF and JSON copies (core.record_export)."""
@@ -76,6 +79,7 @@ class Change(QualityRecord):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            state_constraint(ChangeState, "change_state_valid"),
             models.CheckConstraint(
                 condition=(
                     models.Q(severity__isnull=True)
@@ -100,14 +104,24 @@ class Change(QualityRecord):
         ]
         indexes = [models.Index(fields=["site", "state"], name="change_site_state")]
 
+    def clean(self) -> None:
+        """The derived fields follow the answers; the change is due no earlier than it is
+        planned to be implemented."""
+        self.derive()
+        planned, due = self.planned_implementation_date, self.due_date
+        if planned and due and due < planned:
+            raise ValidationError({"due_date": [
+                "The due date cannot be before the planned implementation date "
+                f"({planned.isoformat()})."]})
+
     def derive(self) -> None:
         """Set the derived fields (cyber flag, RPN, risk level) from the answers."""
         self.cyber_impact = any(getattr(self, name) for name, _label in CYBER_QUESTIONS)
         ratings = (self.severity, self.probability, self.detectability)
-        if all(r is not None for r in ratings):
-            s, p, d = (int(r) for r in ratings)  # type: ignore[arg-type]  # None excluded above
+        if all(isinstance(r, int) and 1 <= r <= 5 for r in ratings):
+            s, p, d = (int(r) for r in ratings if r is not None)
             self.risk_score = s * p * d
-        else:
+        else:  # unscored, or a rating that field validation refuses
             self.risk_score = None
         self.risk_level = risk_level_of(self.risk_score)
 

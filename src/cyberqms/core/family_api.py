@@ -19,7 +19,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.dateparse import parse_date, parse_datetime
 from ninja import Query, Router, Schema, Status
-from pydantic import AwareDatetime, Field, create_model
+from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
 from .api_gate import api_actor, api_record, gate
 from .family_pages import visible_records
@@ -65,6 +65,8 @@ def _in_type(f: models.Field[Any, Any]) -> tuple[Any, Any]:
         return dt.date | None, Field(None, description=text)
     if isinstance(f, models.ForeignKey):
         return str | None, Field(None, description=text)
+    if isinstance(f, models.IntegerField):
+        return int | None, Field(None, description=text)
     return str, Field("", description=text)
 
 
@@ -170,7 +172,14 @@ def _site(code: str) -> Any:
     return site
 
 
-class UpdateIn(Schema):
+class StrictIn(Schema):
+    """An input that refuses unknown keys (a misspelt field is a 422 naming it, never
+    silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UpdateIn(StrictIn):
     changes: dict[str, Any] = Field(
         description="Field values to set; only fields editable in the current state "
         "(`editable_fields` of the detail). People by username, coded things by code."
@@ -201,9 +210,9 @@ def detail_out(kind: RecordKind, record: QualityRecord, actor: Any) -> dict[str,
             **{name: get(record, actor) for name, _type, get in kind.api_extra}}
 
 
-def _schema(name: str, definitions: dict[str, Any]) -> Any:
+def _schema(name: str, definitions: dict[str, Any], base: type[Schema] = Schema) -> Any:
     """A ninja Schema made at run time from the model's fields."""
-    return create_model(name, __base__=Schema, **definitions)
+    return create_model(name, __base__=base, **definitions)
 
 
 def family_router(kind: RecordKind) -> Router:
@@ -231,7 +240,7 @@ def family_router(kind: RecordKind) -> Router:
         "results": (list.__class_getitem__(out_schema), ...)})
     create_schema = _schema(f"{title}In", {
         "site": (str, Field(..., description="Site code")),
-        **{n: _in_type(fields[n]) for n in kind.create_fields}})
+        **{n: _in_type(fields[n]) for n in kind.create_fields}}, base=StrictIn)
     filter_schema = _schema(f"{title}Filters", {
         **{name: (str | None, Field(None, description=str(flt.label or name)))
            for name, flt in filterset.base_filters.items()},

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms.models import fields_for_model
@@ -113,6 +114,13 @@ def _form_field(f: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
         kwargs["widget"] = DateInput()
     elif isinstance(f, models.TextField):
         kwargs["widget"] = forms.Textarea(attrs={"rows": 3})
+    if isinstance(f, models.IntegerField):
+        # The model's range validators as the form's bounds (shown, and checked on input).
+        for validator in f.validators:
+            if isinstance(validator, MinValueValidator):
+                kwargs["min_value"] = validator.limit_value
+            elif isinstance(validator, MaxValueValidator):
+                kwargs["max_value"] = validator.limit_value
     if isinstance(f, models.ForeignKey) and f.related_model is get_user_model():
         kwargs["queryset"] = get_user_model()._default_manager.filter(
             is_active=True, kind="person").order_by("username")
@@ -148,6 +156,7 @@ def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
         form.fields["reason"] = forms.CharField(
             max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
             label="Reason for the change",
+            error_messages={"required": f"Say why the {kind.noun} record is updated."},
         )
     return form
 
@@ -296,10 +305,11 @@ def create_view(kind: RecordKind) -> Callable[..., HttpResponse]:
 
 
 def detail_page(request: HttpRequest, kind: RecordKind, record: QualityRecord, *,
-                edit_form: forms.Form | None = None, status: int = 200,
+                edit_form: forms.Form | None = None, status: int = 200, template: str = "",
                 **extra: Any) -> HttpResponse:
     """The record's page: the shared frame, the family's sections or template (with its
-    `detail_context`), the edit form; `extra` replaces context keys (a form with errors)."""
+    `detail_context`), the edit form; `extra` replaces context keys (a form with errors);
+    `template` renders another template or a partial of it (an htmx answer)."""
     editable = editable_fields(record, request.user)
     if edit_form is None and editable:
         initial = {name: getattr(record, model_field(kind.model, name).attname)
@@ -319,7 +329,7 @@ def detail_page(request: HttpRequest, kind: RecordKind, record: QualityRecord, *
     if kind.detail_context is not None:
         context.update(kind.detail_context(request, record))
     context.update(extra)
-    return render(request, kind.detail_template, context, status=status)
+    return render(request, template or kind.detail_template, context, status=status)
 
 
 def detail_view(kind: RecordKind) -> Callable[..., HttpResponse]:

@@ -1,7 +1,8 @@
 """List filters every record family shares, as a django-filter `FilterSet` that the list
 page and the API list both use, so a filter means the same thing in both.
 
-One vocabulary for every family: ``q`` (search), ``state``, ``site`` (site code),
+One vocabulary for every family: ``q`` (search), ``state`` (a state, or ``active``: any
+state but the closed ones), ``site`` (site code),
 ``overdue`` and ``mine`` (``true``/``false``), ``sort`` (a field name, ``-`` for
 descending). A value outside the vocabulary is an error naming the filter (422 in the API,
 a message on the page), never silently ignored.
@@ -43,7 +44,8 @@ class RecordFilterSet(django_filters.FilterSet):
     search_fields: tuple[str, ...] = ()
 
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
-    state = django_filters.ChoiceFilter(label="State", empty_label="Any state")
+    state = django_filters.ChoiceFilter(label="State", empty_label="Any state",
+                                        method="by_state")
     site = django_filters.ChoiceFilter(field_name="site__code", label="Site",
                                        empty_label="Any site")
     overdue = YesNoFilter(method="only_overdue", label="Overdue")
@@ -62,7 +64,7 @@ class RecordFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kwargs)
         states = getattr(self._meta.model, "STATES", None)
         if states is not None:
-            self.filters["state"].extra["choices"] = states.choices
+            self.filters["state"].extra["choices"] = [*states.choices, ("active", "Active")]
         if site_codes is None:
             site_codes = self.site_codes()
         self.filters["site"].extra["choices"] = [(code, code) for code in site_codes]
@@ -100,6 +102,13 @@ class RecordFilterSet(django_filters.FilterSet):
         for field in self.search_fields:
             match |= Q(**{f"{field}__icontains": value})
         return qs.filter(match)
+
+    def by_state(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == "active":
+            from .records import kind_of
+
+            return qs.exclude(state__in=kind_of(self._meta.model).closed_states)
+        return qs.filter(state=value)
 
     def only_overdue(self, qs: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
         from .records import kind_of

@@ -214,7 +214,7 @@ def record_update[R: QualityRecord](
             check(locked, actor, changed)
         action = "edit" if locked.state == kind.initial_state else "update"
         if action == "update" and not reason:
-            raise ValidationError({"reason": [f"Say why the {kind.noun} is changed."]})
+            raise ValidationError({"reason": [f"Say why the {kind.noun} record is updated."]})
         locked.save(update_fields=[*changed, "updated_at"])
         audit_record(f"{kind.type_name}.{action}", locked, actor=actor, before=before,
                      reason=reason or None)

@@ -281,6 +281,12 @@ _SYSTEM_FIELDS = frozenset({
 })
 
 
+def state_constraint(states: type[models.TextChoices], name: str) -> models.CheckConstraint:
+    """The database refuses a state the family does not have (a write around the
+    services, in SQL, is refused too): every family's `Meta.constraints` holds it."""
+    return models.CheckConstraint(condition=models.Q(state__in=states.values), name=name)
+
+
 def register_family(
     kind: RecordKind, *, own_actions: Mapping[str, str] | None = None
 ) -> RecordKind:
@@ -315,6 +321,12 @@ def register_family(
     unknown_states = set(kind.editable) - set(kind.workflow.states())
     if unknown_states:
         raise ValueError(f"{kind.slug}: unknown states {sorted(unknown_states)}")
+    states = kind.model.STATES
+    if states is None or not any(
+            getattr(c, "condition", None) == models.Q(state__in=states.values)
+            for c in kind.model._meta.constraints):
+        raise ValueError(f"{kind.slug}: the model declares STATES and, in Meta.constraints, "
+                         "state_constraint(STATES)")
     declare_record_actions(kind.action_prefix, kind.noun, dict(own_actions or {}))
     register(kind.model, kind.type_name, view_action=kind.view_action,
              label=lambda r: r.label, detail_url=kind.detail_url)

@@ -37,6 +37,7 @@ from cyberqms.capa.models import Capa, CapaAction
 from cyberqms.changes import services as change_services
 from cyberqms.changes.enums import PirOutcome
 from cyberqms.changes.models import Change
+from cyberqms.changes.workflow import CHANGE_WORKFLOW
 from cyberqms.core import record_parts as parts
 from cyberqms.core.context import RequestContext, acting_context
 from cyberqms.core.models import Signature
@@ -741,7 +742,7 @@ class RecordLoader:
         if fate == "draft":
             return  # still being assessed by the originator
         yield self.later(0.5, 6)
-        svc.change_submit(change, actor=originator)
+        CHANGE_WORKFLOW.run(change, "submit", actor=originator)
         if cyber:
             yield self.later(0.5, 3)
             parts.comment_add(change, actor=c.it_security, body=rng.choice([
@@ -751,27 +752,28 @@ class RecordLoader:
             ]))
         if fate == "cancelled":
             yield self.later(3, 10)
-            svc.change_cancel(change, actor=c.qa_manager,
+            CHANGE_WORKFLOW.run(change, "cancel", actor=c.qa_manager,
                               reason="Business case withdrawn by site management.")
             return
         if fate == "returned":
             yield self.later(2, 5)
-            svc.change_return(change, actor=c.qa_reviewer,
+            CHANGE_WORKFLOW.run(change, "return", actor=c.qa_reviewer,
                               reason="Name the test protocols in the validation impact.")
             yield self.later(1, 4)
             svc.change_update(change, actor=originator, changes={
                 "validation_impact": f"{t.validation} Protocols: IQ-{rng.randint(100, 999)}, "
                                      f"OQ-{rng.randint(100, 999)}."})
             yield self.later(0.1, 2)
-            svc.change_submit(change, actor=originator)
+            CHANGE_WORKFLOW.run(change, "submit", actor=originator)
         yield self.later(2, 7)
-        svc.change_qa_approve(change, actor=c.qa_reviewer, signature=self.sign(c.qa_reviewer))
+        CHANGE_WORKFLOW.run(change, "qa_approve", actor=c.qa_reviewer,
+                            signature=self.sign(c.qa_reviewer))
         yield self.later(0.5, 5)
         if change.cyber_impact:
-            svc.change_security_approve(change, actor=c.it_security,
+            CHANGE_WORKFLOW.run(change, "security_approve", actor=c.it_security,
                                         signature=self.sign(c.it_security))
         else:
-            svc.change_release(change, actor=c.qa_reviewer)
+            CHANGE_WORKFLOW.run(change, "release", actor=c.qa_reviewer)
         tasks = []
         for text in t.tasks:
             task_owner = owner if rng.random() < 0.7 else rng.choice(originators)
@@ -784,14 +786,14 @@ class RecordLoader:
             ))
         planned_at = dt.datetime.combine(planned, dt.time(8), tzinfo=dt.UTC)
         yield self.office(max(planned_at, self.clock.current + dt.timedelta(hours=2)))
-        svc.change_start_implementation(change, actor=owner)
+        CHANGE_WORKFLOW.run(change, "start_implementation", actor=owner)
         for n_done, task in enumerate(tasks):
             if fate == "stalled" and n_done == len(tasks) - 1:
                 return  # the last task is still open, past its due date
             yield self.later(2, 12)
             svc.change_task_complete(task, actor=task.owner, note="Done as planned.")
         yield self.later(0.2, 3)
-        svc.change_complete_implementation(change, actor=owner)
+        CHANGE_WORKFLOW.run(change, "complete_implementation", actor=owner)
         yield self.later(7, 21)
         svc.change_update(change, actor=c.qa_reviewer, reason="Post-implementation review",
                           changes={"post_implementation_review": rng.choice([
@@ -800,7 +802,7 @@ class RecordLoader:
                               "Objectives met; documents updated and training complete.",
                           ]), "pir_outcome": PirOutcome.EFFECTIVE})
         yield self.later(0.5, 4)
-        svc.change_close(change, actor=c.qa_manager, signature=self.sign(c.qa_manager))
+        CHANGE_WORKFLOW.run(change, "close", actor=c.qa_manager, signature=self.sign(c.qa_manager))
 
 
 # --- evidence files ---------------------------------------------------------------------------

@@ -27,9 +27,7 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("Home", "web:home", "account.self", "home"),
         NavItem("Notifications", "notifications:inbox", "notifications.inbox.view", "bell"),
     )),
-    NavSection("Quality", (
-        NavItem("Change control", "changes:list", "changes.view", "shuffle"),
-    )),
+    NavSection("Quality", ()),
     NavSection("Data integrity", (
         NavItem("Audit trail", "trail:entries", "trail.entry.view", "list"),
         NavItem("Trail status", "trail:status", "trail.status.view", "check"),

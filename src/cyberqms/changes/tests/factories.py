@@ -10,19 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.sessions.backends.db import SessionStore
-from django.core.cache import cache
-from django.test import RequestFactory
 from django.utils import timezone
 
-from cyberqms.accounts import services as account_services
 from cyberqms.accounts.tests.factories import SiteFactory
-from cyberqms.conftest import PASSWORD, totp_code
-from cyberqms.core.signatures import SignatureRequest, commitment_accept, has_commitment
+from cyberqms.core.tests.kit import ready_to_sign, signature
 
 from .. import services
 from ..enums import ChangeState, ChangeType, PirOutcome
 from ..models import Change
+from ..workflow import CHANGE_WORKFLOW
 
 S = ChangeState
 
@@ -46,26 +42,6 @@ PATH: list[tuple[str, str]] = [  # reaching, in turn: assessment … closed
     ("complete_implementation", "author"),
     ("close", "qa_manager"),
 ]
-
-
-def signature(user: Any) -> SignatureRequest:
-    """A fresh signing session for `user` with password and authenticator code."""
-    cache.clear()  # a TOTP code is accepted once; tests sign several times a minute
-    request = RequestFactory().post("/sign", REMOTE_ADDR="10.0.0.7")
-    request.session = SessionStore()
-    return SignatureRequest(
-        password=PASSWORD, otp=totp_code() if user.has_mfa() else "", request=request
-    )
-
-
-def ready_to_sign(user: Any, admin: Any) -> Any:
-    """Identity verified (P11-22) and the accountability statement accepted."""
-    if user.identity_verified_at is None:
-        account_services.user_verify_identity(user, actor=admin, method="Passport")
-        user.refresh_from_db()
-    if not has_commitment(user):
-        commitment_accept(user)
-    return user
 
 
 def site() -> Any:
@@ -95,26 +71,28 @@ def change_in(state: str, people: dict[str, Any], *, cyber: bool = False, **fiel
     if state == S.DRAFT:
         return change
     if state == S.CANCELLED:
-        return services.change_cancel(change, actor=people["qa_manager"], reason="Not needed")
+        return CHANGE_WORKFLOW.run(change, "cancel", actor=people["qa_manager"],
+                                   reason="Not needed")
     admin = people["admin"]
     for action, who in PATH:
         if action == "qa_approve":
             approver = ready_to_sign(people["qa_approver"], admin)
-            services.change_qa_approve(change, actor=approver, signature=signature(approver))
+            CHANGE_WORKFLOW.run(change, "qa_approve", actor=approver,
+                                signature=signature(approver))
         elif action == "approve":
             if change.cyber_impact:
                 security = ready_to_sign(people["it_security"], admin)
-                services.change_security_approve(change, actor=security,
+                CHANGE_WORKFLOW.run(change, "security_approve", actor=security,
                                                  signature=signature(security))
             else:
-                services.change_release(change, actor=people["qa_approver"])
+                CHANGE_WORKFLOW.run(change, "release", actor=people["qa_approver"])
         elif action == "complete_implementation":
             task = services.change_task_add(
                 change, actor=people["author"], description="Install HMI v7",
                 owner=people["author"], due_date=timezone.localdate() + dt.timedelta(days=7),
             )
             services.change_task_complete(task, actor=people["author"], note="Installed.")
-            services.change_complete_implementation(change, actor=people["author"])
+            CHANGE_WORKFLOW.run(change, "complete_implementation", actor=people["author"])
         elif action == "close":
             services.change_update(
                 change, actor=people["qa_manager"], reason="Review done",
@@ -122,9 +100,9 @@ def change_in(state: str, people: dict[str, Any], *, cyber: bool = False, **fiel
                          "pir_outcome": PirOutcome.EFFECTIVE},
             )
             manager = ready_to_sign(people["qa_manager"], admin)
-            services.change_close(change, actor=manager, signature=signature(manager))
+            CHANGE_WORKFLOW.run(change, "close", actor=manager, signature=signature(manager))
         else:
-            getattr(services, f"change_{action}")(change, actor=people[who])
+            CHANGE_WORKFLOW.run(change, action, actor=people[who])
         if change.state == state:
             return change
     raise ValueError(f"no path to {state!r}")

@@ -24,8 +24,9 @@ def _post(client: Any, url: str, body: dict[str, Any]) -> Any:
     return client.post(url, data=body, content_type="application/json")
 
 
-def _patch(client: Any, url: str, body: dict[str, Any]) -> Any:
-    return client.patch(url, data=body, content_type="application/json")
+def _update(client: Any, url: str, changes: dict[str, Any], reason: str = "") -> Any:
+    return client.post(f"{url}/update", data={"changes": changes, "reason": reason},
+                       content_type="application/json")
 
 
 def _fields(response: Any) -> dict[str, str]:
@@ -47,12 +48,13 @@ def test_create_detail_update_p11_06(personas: dict[str, Any], login: Any) -> No
     assert body["common"]["number"] == body["number"]
     assert [a["action"] for a in body["common"]["available_actions"]] == ["submit", "cancel"]
     url = f"{API}/changes/{body['id']}"
-    updated = _patch(client, url, {"severity": 5, "new_interfaces": False,
-                                   "data_flow_change": False})
+    updated = _update(client, url, {"severity": 5, "new_interfaces": False,
+                                    "data_flow_change": False})
     assert updated.status_code == 200
     assert (updated.json()["risk_score"], updated.json()["cyber_impact"]) == (20, False)
     detail = client.get(url).json()
-    assert detail["editable_fields"][:3] == ["title", "description", "change_type"]
+    assert detail["editable_fields"][:3] == ["change_type", "cyber_assessment",
+                                             "data_flow_change"]
     assert detail["tasks"] == []
 
 
@@ -62,14 +64,16 @@ def test_create_422_names_the_fields(personas: dict[str, Any], login: Any) -> No
     base = {"site": "BSL", "title": "T", "change_type": "process", "justification": "J"}
     cases = [
         ({**base, "site": "NOPE"}, {"site": "No site 'NOPE'."}),
-        ({**base, "change_type": "magic"}, {"change_type": "Choose the type of change."}),
-        ({**base, "severity": 9}, {"severity": "Rate from 1 to 5."}),
+        ({**base, "change_type": "magic"}, {"change_type": (
+            "Choose one of equipment, process, facility, computerized_system, software, "
+            "supplier, document, other.")}),
+        ({**base, "severity": 9}, {"severity": "Ensure this value is less than or equal to 5."}),
         ({**base, "due_date": "2001-01-01"},
          {"due_date": f"The due date cannot be before {timezone.localdate().isoformat()}."}),
         ({**base, "owner": "nobody"}, {"owner": "No user 'nobody'."}),
         ({**base, "colour": "red"}, {"colour": "Extra inputs are not permitted"}),
         ({k: v for k, v in base.items() if k != "justification"},
-         {"justification": "Field required"}),
+         {"justification": "Say why the change is needed."}),
     ]
     for body, errors in cases:
         response = _post(client, f"{API}/changes", body)
@@ -81,17 +85,17 @@ def test_update_rules_and_gate(personas: dict[str, Any], login: Any) -> None:
     change = change_in(S.ASSESSMENT, personas)
     url = f"{API}/changes/{change.pk}"
     qa = login(personas["qa_approver"])
-    response = _patch(qa, url, {"probability": 3})
+    response = _update(qa, url, {"probability": 3})
     assert (response.status_code, _fields(response)) == (
         422, {"reason": "Say why the change record is updated."})
-    response = _patch(qa, url, {"title": "x", "reason": "r"})
+    response = _update(qa, url, {"title": "x"}, reason="r")
     assert (response.status_code, _fields(response)) == (
-        422, {"title": "This cannot be changed while the change is in impact assessment."})
-    response = _patch(qa, url, {"probability": 3, "reason": "More failures seen"})
+        422, {"title": "This field cannot be changed while the change is impact assessment."})
+    response = _update(qa, url, {"probability": 3}, reason="More failures seen")
     assert (response.status_code, response.json()["risk_score"]) == (200, 18)
-    assert _patch(login(personas["auditor"]), url, {"probability": 1, "reason": "r"}
-                  ).status_code == 403
-    assert _patch(qa, f"{API}/changes/999999", {"reason": "r"}).status_code == 404
+    assert _update(login(personas["auditor"]), url, {"probability": 1}, reason="r"
+                   ).status_code == 403
+    assert _update(qa, f"{API}/changes/999999", {}, reason="r").status_code == 404
 
 
 def test_tasks_through_the_api(personas: dict[str, Any], login: Any) -> None:
@@ -119,12 +123,12 @@ def test_list_filters_and_paging(personas: dict[str, Any], login: Any) -> None:
     cyber = change_in(S.DRAFT, personas, cyber=True)
     change_in(S.DRAFT, personas)
     client = login(personas["auditor"])
-    page = client.get(f"{API}/changes", {"cyber": "yes"}).json()
+    page = client.get(f"{API}/changes", {"cyber_impact": "true"}).json()
     assert (page["count"], [r["number"] for r in page["results"]]) == (1, [cyber.number])
     page = client.get(f"{API}/changes", {"page_size": 1, "page": 2, "sort": "number"}).json()
     assert (page["count"], page["pages"], len(page["results"])) == (2, 2, 1)
-    bad = client.get(f"{API}/changes", {"risk": "extreme"})
-    assert (bad.status_code, list(_fields(bad))) == (422, ["risk"])
+    bad = client.get(f"{API}/changes", {"risk_level": "extreme"})
+    assert (bad.status_code, list(_fields(bad))) == (422, ["risk_level"])
 
 
 def test_cyber_change_through_the_generic_transition_api_cyb_06(

@@ -123,7 +123,7 @@ def test_update_by_state_and_reason(people: dict[str, Any], login: Any) -> None:
     response = client.post(url, {"changes": {"root_cause": "Seal worn"}},
                            content_type="application/json")
     assert (response.status_code, response.json()["errors"]) == (
-        422, [{"field": "reason", "message": "Say why the deviation is changed."}])
+        422, [{"field": "reason", "message": "Say why the deviation record is updated."}])
     response = client.post(url, {"changes": {"title": "x"}, "reason": "r"},
                            content_type="application/json")
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "title")

@@ -130,7 +130,7 @@ def test_draft_edits_need_no_reason_later_updates_do(people: dict[str, Any]) -> 
     DEVIATION_WORKFLOW.run(d, "submit", actor=author)
     with pytest.raises(ValidationError) as exc:
         services.deviation_update(d, actor=author, changes={"immediate_actions": "Quarantine"})
-    assert _errors(exc) == {"reason": ["Say why the deviation is changed."]}
+    assert _errors(exc) == {"reason": ["Say why the deviation record is updated."]}
     services.deviation_update(d, actor=author, changes={"immediate_actions": "Quarantine"},
                               reason="Batch quarantined")
     entries = [(e.action, e.reason) for e in AuditEntry.objects.filter(
