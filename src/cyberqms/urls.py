@@ -10,7 +10,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("trail/", include("cyberqms.trail.urls")),
     path("records/", include("cyberqms.core.urls")),
-    path("incidents/", include("cyberqms.incidents.urls")),
     path("notifications/", include("cyberqms.notifications.urls")),
     path("monitoring/", include("cyberqms.monitoring.urls")),
     *family_urls(),

@@ -35,11 +35,6 @@ RECORD_GRANTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _incidents(*names: str) -> tuple[str, ...]:
-    """Security incidents (CYB-05): IT security runs them, QA decides on their closure."""
-    return tuple(f"incidents.{name}" for name in names)
-
-
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: (
         "accounts.*",
@@ -59,12 +54,9 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.proof.view",
         "monitoring.alert.view",
         "monitoring.alert.triage",
-        *_incidents("view", "comment", "review", "approve", "close", "cancel",
-                    "extension.approve"),
     ),
     Role.QA_REVIEWER: (
         "accounts.user.view", *_TRAIL_READ, "trail.review.create",
-        *_incidents("view", "comment", "review"),
     ),
     Role.PROCESS_OWNER: (
         "accounts.user.view", "trail.history.view",
@@ -84,7 +76,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "monitoring.alert.view",
         "monitoring.alert.triage",
         "monitoring.source.manage",
-        *_incidents(*_RECORD_WORKER, "review", "cancel", "delete"),
     ),
     Role.SYSTEM_OWNER: (
         "accounts.user.view",
@@ -103,7 +94,6 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.proof.view",
         "monitoring.event.view",
         "monitoring.alert.view",
-        *_incidents("view"),
     ),
 }
 

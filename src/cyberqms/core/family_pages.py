@@ -100,10 +100,12 @@ class DateInput(forms.DateInput):
 
 
 class DateTimeLocal(forms.DateTimeInput):
+    """A date and time to the second (a security event's window is read in seconds)."""
+
     input_type = "datetime-local"
 
     def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M")
+        super().__init__(format="%Y-%m-%dT%H:%M:%S", attrs={"step": "1"})
 
 
 def _form_field(f: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
@@ -182,9 +184,8 @@ def _changes(kind: RecordKind, form: forms.Form, record: QualityRecord) -> dict[
             value = ""
         current = getattr(record, name)
         if isinstance(f, models.DateTimeField) and value is not None and current is not None \
-                and value.replace(second=0, microsecond=0) == \
-                current.replace(second=0, microsecond=0):
-            continue  # the form shows minutes: an unchanged time is not an edit
+                and value.replace(microsecond=0) == current.replace(microsecond=0):
+            continue  # the form shows seconds: an unchanged time is not an edit
         if value != current:
             out[name] = value
     return out

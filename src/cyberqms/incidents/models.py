@@ -7,9 +7,10 @@ alert → incident → deviation → CAPA → change.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from cyberqms.core.records import QualityRecord
+from cyberqms.core.records import QualityRecord, state_constraint
 
 from .enums import IncidentState
 
@@ -39,3 +40,9 @@ class Incident(QualityRecord):
 
     class Meta:
         indexes = [models.Index(fields=["state", "due_date"], name="incident_state_due")]
+        constraints = [state_constraint(IncidentState, "incident_state_valid")]
+
+    def clean(self) -> None:
+        """The time window does not end before it starts."""
+        if self.window_start and self.window_end and self.window_end < self.window_start:
+            raise ValidationError({"window_end": ["The window ends before it starts."]})

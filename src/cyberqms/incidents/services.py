@@ -13,26 +13,19 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cyberqms.core.access import capable, require
+from cyberqms.accounts.queries import holders_of
+from cyberqms.core.access import Actor, capable, require
 from cyberqms.core.record_parts import link_create, links_of
+from cyberqms.core.record_services import record_update
 from cyberqms.core.records import check_due_date, next_number
-from cyberqms.core.signatures import SignatureRequest
-from cyberqms.trail.record import audit_record, snapshot
+from cyberqms.trail.record import audit_record
 
 from .enums import IncidentState
 from .models import Incident
-from .workflow import INCIDENT_WORKFLOW, TYPE
+from .workflow import TYPE
 
 logger = logging.getLogger("cyberqms.incidents")
 S = IncidentState
-EDITABLE = {
-    S.OPEN: ("title", "description", "owner", "due_date", "containment", "affected_systems",
-             "affected_records", "affected_batches", "involved_accounts", "window_start",
-             "window_end", "gxp_impact", "data_integrity_impact", "impact_assessment"),
-    S.ASSESSMENT: ("owner", "due_date", "containment", "affected_systems", "affected_records",
-                   "affected_batches", "involved_accounts", "window_start", "window_end",
-                   "gxp_impact", "data_integrity_impact", "impact_assessment"),
-}
 
 
 def _check_owner(owner: Any, incident: Incident) -> None:
@@ -162,14 +155,9 @@ def escalates_automatically(level: str) -> bool:
 
 
 def duty_officer(site: Any) -> Any:
-    """Who an automatically opened incident is assigned to: the first IT security officer
-    (by account age) who can work on incidents at `site`, or None."""
-    from cyberqms.accounts.enums import Role
-    from cyberqms.monitoring.notices import holders
-
-    probe = Incident(site=site)
-    return next((user for user in holders((Role.IT_SECURITY,), site.pk)
-                 if capable(user, "incidents.work", probe)), None)
+    """Who an automatically opened incident is assigned to: the first person (by account
+    age) the gate lets work on incidents at `site`, or None."""
+    return next(iter(sorted(holders_of("incidents.work", site.pk), key=lambda u: u.pk)), None)
 
 
 def incident_auto_escalate(alert: Any) -> Incident | None:
@@ -185,9 +173,7 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
     Side effects: audit entry `incidents.incident.create` by the system, with the reason;
     inbox entries for the owner (assignment) and the site's QA managers (info) on commit.
     """
-    from cyberqms.accounts.enums import Role
     from cyberqms.monitoring.enums import OPEN_ALERT_STATES
-    from cyberqms.monitoring.notices import holders
     from cyberqms.notifications.services import notify
 
     if not escalates_automatically(alert.level) or alert.state not in OPEN_ALERT_STATES:
@@ -230,7 +216,7 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
                     "data-integrity impact.",
                url=url, record_type=TYPE, record_id=incident.pk,
                record_number=incident.number)
-        notify(holders((Role.QA_MANAGER,), site.pk), kind="info",
+        notify(holders_of("incidents.close", site.pk), kind="info",
                subject=f"{incident.number} opened automatically from {alert.number} "
                        f"({alert.level})", exclude=owner,
                url=url, record_type=TYPE, record_id=incident.pk,
@@ -239,32 +225,11 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
 
 
 def incident_update(
-    incident: Incident, *, actor: Any, changes: dict[str, Any], reason: str = ""
+    incident: Incident, *, actor: Actor, changes: dict[str, Any], reason: str = ""
 ) -> Incident:
-    """Change the fields open in the incident's state. Side effects: audit
-    `incidents.incident.update` (reason required)."""
-    require(actor, "incidents.edit", incident)
-    allowed = EDITABLE.get(S(incident.state), ())
-    refused = sorted(set(changes) - set(allowed))
-    if refused:
-        raise ValidationError({name: ["Not editable in this state."] for name in refused})
-    with transaction.atomic():
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        before = snapshot(locked)
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        if "owner" in changes:
-            _check_owner(locked.owner, locked)
-        if "due_date" in changes:
-            check_due_date(locked.due_date)
-        if locked.window_start and locked.window_end and locked.window_end < locked.window_start:
-            raise ValidationError({"window_end": ["The window ends before it starts."]})
-        locked.save()
-        audit_record(f"{TYPE}.update", locked, actor=actor, before=before,
-                     reason=reason or "Incident assessment updated")
-    for f in locked._meta.concrete_fields:
-        setattr(incident, f.attname, getattr(locked, f.attname))
-    return locked
+    """Change the fields open in the incident's state (the kit's `record_update`): while
+    open without a reason (`incidents.incident.edit`), later with one (`.update`)."""
+    return record_update(incident, actor=actor, changes=changes, reason=reason)
 
 
 def incident_open_deviation(
@@ -303,11 +268,3 @@ def incident_open_deviation(
             link_create(incident, deviation, actor=actor, relation="spawned",
                         note=", ".join(impact) or "opened from the incident")
     return deviation
-
-
-def incident_transition(
-    incident: Incident, action: str, *, actor: Any, reason: str = "",
-    signature: SignatureRequest | None = None,
-) -> Incident:
-    return INCIDENT_WORKFLOW.run(incident, action, actor=actor, reason=reason,
-                                 signature=signature)

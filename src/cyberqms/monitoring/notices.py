@@ -10,27 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
 from django.dispatch import Signal
 from django.urls import reverse
-from django.utils import timezone
 
-from cyberqms.accounts.enums import Role
-from cyberqms.accounts.models import RoleAssignment, User
+from cyberqms.accounts.queries import holders_of
 from cyberqms.notifications.services import notify
 
 from .models import Alert
 
-ALERT_ROLES = (Role.IT_SECURITY, Role.QA_MANAGER)
+# Who hears of a new alert: whoever the gate lets triage alerts at its site (IT security
+# and QA managers).
+ALERT_ACTION = "monitoring.alert.triage"
 NOTIFIED_LEVELS = frozenset({"high", "critical"})
-
-
-def holders(roles: tuple[str, ...], site_id: int | None) -> QuerySet[User]:
-    """Active users holding one of `roles` now, for all sites or for `site_id`."""
-    assignments = RoleAssignment.objects.held_on(timezone.now()).filter(
-        Q(site__isnull=True) | Q(site_id=site_id), role__in=roles
-    )
-    return User.objects.filter(is_active=True, pk__in=assignments.values("user_id")).order_by("pk")
 
 
 # Sent inside the ingest's transaction for each new alert; the incidents app escalates
@@ -46,12 +37,12 @@ def alert_raised(alert: Alert) -> None:
 
 
 def announce(alert: Alert) -> None:
-    """A new high or critical alert: one inbox entry per IT security officer and QA manager
-    of its site."""
+    """A new high or critical alert: one inbox entry per person who may triage it (IT
+    security officers and QA managers of its site)."""
     if alert.level not in NOTIFIED_LEVELS:
         return
     notify(
-        holders(ALERT_ROLES, alert.site_id), kind="info",
+        holders_of(ALERT_ACTION, alert.site_id), kind="info",
         subject=f"{alert.number} {alert.level} security alert: {alert.title}",
         body=f"{alert.summary}\nRule {alert.rule_id}"
              f"{f', grouped on {alert.group_key}' if alert.group_key else ''}.",

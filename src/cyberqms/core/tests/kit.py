@@ -10,7 +10,9 @@ the guards ask for), ``QUERIES``, its list page's and API list's query counts, a
 ``before(kind, record, action, people)`` for what a step needs besides fields (child
 records, a check recorded outside the table). The walker takes the shortest path in the table that avoids cancelling, lets the
 first persona who may take each step take it (the owner first), and signs where the step
-is signed. Personas: the `personas` fixture ("author" originates and owns).
+is signed. Personas: the `personas` fixture; the first of TAKERS who may create the
+family's records originates and owns them (`maker`: the author for quality records, IT
+security for incidents).
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ from cyberqms.core.workflow import Transition
 
 # Who takes a step, in order of preference: the owner, then QA, then IT security.
 TAKERS = ("author", "qa_approver", "qa_manager", "it_security", "process_owner")
+
+
+def maker(kind: RecordKind, people: dict[str, Any]) -> Any:
+    """The first persona who may create records of `kind` (and so owns them)."""
+    for name in TAKERS:
+        if can(people[name], kind.action("create")):
+            return people[name]
+    raise LookupError(f"{kind.slug}: no persona may create")
 
 
 def kit_families() -> list[RecordKind]:
@@ -124,8 +134,9 @@ def record_in_state(kind: RecordKind, state: str, people: dict[str, Any], *,
     sample = samples(kind)
     site = site or SiteFactory.create(code="MUC", name="Site MUC")
     values = {**sample.CREATE, **{k: v for k, v in fields.items() if k in kind.create_fields}}
-    values.setdefault("owner", people["author"])
-    record = record_create(kind, actor=people["author"], site=site, values=values)
+    author = maker(kind, people)
+    values.setdefault("owner", author)
+    record = record_create(kind, actor=author, site=site, values=values)
     later = {**sample.FILL, **{k: v for k, v in fields.items() if k not in kind.create_fields}}
     for t in path_to(kind, state):
         fill(kind, record, people, later)

@@ -75,25 +75,40 @@ def family_expectations() -> tuple[dict[str, Expect], dict[str, Expect]]:
         if not kind.on_kit:
             continue
         slug, noun = kind.slug, kind.type_name.rsplit(".", 1)[-1]
+        # A family whose roles differ from the quality records' says who it serves in its
+        # tests/matrix.py: KIT_ROLES = (viewers, workers).
+        users, workers = _kit_roles(kind)
         missing, api_missing = {"pk": 999999}, {"record_id": 999999}
         rows.update({
-            f"{slug}:list": Expect(RECORD_USERS),
-            f"{slug}:create": Expect(RECORD_WORKERS),
-            f"{slug}:detail": Expect(RECORD_USERS, ok=404, kwargs=missing),
-            f"{slug}:edit": Expect(RECORD_WORKERS, ok=405, kwargs=missing),
-            f"api:{noun}_list": Expect(RECORD_USERS, anonymous=401),
-            f"api:{noun}_detail": Expect(RECORD_USERS, ok=404, anonymous=401,
+            f"{slug}:list": Expect(users),
+            f"{slug}:create": Expect(workers),
+            f"{slug}:detail": Expect(users, ok=404, kwargs=missing),
+            f"{slug}:edit": Expect(workers, ok=405, kwargs=missing),
+            f"api:{noun}_list": Expect(users, anonymous=401),
+            f"api:{noun}_detail": Expect(users, ok=404, anonymous=401,
                                          kwargs=api_missing),
-            f"api:{noun}_update": Expect(RECORD_WORKERS, ok=404, anonymous=401,
+            f"api:{noun}_update": Expect(workers, ok=404, anonymous=401,
                                          method="post", kwargs=api_missing,
                                          body={"changes": {}, "reason": "matrix"}),
         })
         # POST shares its path with the list: creators pass the gate, then an unknown
         # site is refused (422, naming the field).
         shared[f"api:{noun}_create"] = Expect(
-            RECORD_WORKERS, ok=422, anonymous=401, method="post",
+            workers, ok=422, anonymous=401, method="post",
             body={"site": "NOPE", "title": "matrix"})
     return rows, shared
+
+
+def _kit_roles(kind: Any) -> tuple[frozenset[str], frozenset[str]]:
+    config = apps.get_containing_app_config(kind.model.__module__)
+    assert config is not None
+    try:
+        module = importlib.import_module(f"{config.name}.tests.matrix")
+    except ModuleNotFoundError:
+        return RECORD_USERS, RECORD_WORKERS
+    roles: tuple[frozenset[str], frozenset[str]] = getattr(
+        module, "KIT_ROLES", (RECORD_USERS, RECORD_WORKERS))
+    return roles
 
 
 def app_expectations() -> tuple[dict[str, Expect], dict[str, Expect]]:

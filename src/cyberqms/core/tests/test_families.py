@@ -19,7 +19,7 @@ from cyberqms.core.record_services import record_create
 from cyberqms.core.records import RecordKind, kind_by_slug
 from cyberqms.core.workflow import TransitionNotAllowed
 
-from .kit import kit_families, record_in_state, samples, taker
+from .kit import kit_families, maker, record_in_state, samples, taker
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,9 @@ def _noun(kind: RecordKind) -> str:
 
 
 def _drafts(kind: RecordKind, people: dict[str, Any], site: Any, count: int) -> list[Any]:
-    values = {**samples(kind).CREATE, "owner": people["author"]}
-    return [record_create(kind, actor=people["author"], site=site,
+    author = maker(kind, people)
+    values = {**samples(kind).CREATE, "owner": author}
+    return [record_create(kind, actor=author, site=site,
                           values={**values, "title": f"{values['title']} {i}"})
             for i in range(count)]
 
@@ -110,13 +111,16 @@ def test_api_list_costs_the_same_queries_for_1_and_5_rows(
 
 @pytest.mark.parametrize("slug", FAMILIES)
 def test_page_and_api_filter_alike(slug: str, personas: dict[str, Any], login: Any,
-                                   site: Any) -> None:
+                                   site: Any, make_user: Any) -> None:
     kind = kind_by_slug(slug)
     mine, theirs = _drafts(kind, personas, site, 2)
+    from cyberqms.conftest import PERSONAS
     from cyberqms.core.record_services import record_update
 
-    record_update(theirs, actor=personas["author"], changes={"owner": personas["process_owner"]})
-    client = login(personas["author"])
+    author = maker(kind, personas)
+    colleague = make_user("colleague", PERSONAS[author.username])
+    record_update(theirs, actor=author, changes={"owner": colleague})
+    client = login(author)
     page = client.get(reverse(f"{slug}:list"), {"mine": "true"})
     api = client.get(reverse(f"api:{_noun(kind)}_list"), {"mine": "true"})
     assert [r.number for r, _cells, _badges in page.context["rows"]] == [mine.number]
@@ -127,7 +131,7 @@ def test_page_and_api_filter_alike(slug: str, personas: dict[str, Any], login: A
 def test_a_filter_value_outside_the_vocabulary_is_refused_naming_the_filter(
         slug: str, personas: dict[str, Any], login: Any) -> None:
     kind = kind_by_slug(slug)
-    client = login(personas["author"])
+    client = login(maker(kind, personas))
     page = client.get(reverse(f"{slug}:list"), {"mine": "yes"})
     api = client.get(reverse(f"api:{_noun(kind)}_list"), {"mine": "yes"})
     assert (page.status_code, list(page.context["filters"].errors)) == (422, ["mine"])
@@ -146,7 +150,8 @@ def test_the_list_exports_as_csv_in_words(slug: str, personas: dict[str, Any], l
     assert response["Content-Disposition"] == f'attachment; filename="{slug}.csv"'
     assert rows[0] == [c.heading for c in kind.columns]
     assert rows[1][:2] == [record.number, record.title]
-    assert rows[1][[c.name for c in kind.columns].index("state")] == "Draft"
+    assert rows[1][[c.name for c in kind.columns].index("state")] == \
+        record.get_state_display()
 
 
 @pytest.mark.parametrize("slug", FAMILIES)
@@ -156,8 +161,9 @@ def test_a_record_is_created_from_its_page(slug: str, personas: dict[str, Any], 
     values = samples(kind).CREATE
     form = {name: (value.strftime("%Y-%m-%dT%H:%M") if hasattr(value, "hour") else value)
             for name, value in values.items()}
-    form.update(site=site.code, owner=personas["author"].pk)
-    response = login(personas["author"]).post(reverse(f"{slug}:create"), form)
+    author = maker(kind, personas)
+    form.update(site=site.code, owner=author.pk)
+    response = login(author).post(reverse(f"{slug}:create"), form)
     record = kind.model._default_manager.get()
     assert (response.status_code, response["Location"], record.state, record.title) == (
         302, kind.detail_url(record), kind.initial_state, values["title"])
@@ -185,12 +191,13 @@ def test_an_edit_of_a_version_changed_meanwhile_is_refused_409(
     refused rather than silently undoing the first."""
     kind = kind_by_slug(slug)
     (record,) = _drafts(kind, personas, site, 1)
-    client = login(personas["author"])
+    author = maker(kind, personas)
+    client = login(author)
     shown = client.get(kind.detail_url(record)).context["edit_form"]
     stale = {name: value for name, value in shown.initial.items() if value not in (None, False)}
     from cyberqms.core.record_services import record_update
 
-    record_update(record, actor=personas["author"], changes={"title": "Changed meanwhile"})
+    record_update(record, actor=author, changes={"title": "Changed meanwhile"})
     response = client.post(reverse(f"{slug}:edit", args=[record.pk]),
                            {**stale, "title": "My stale edit"})
     record.refresh_from_db()
@@ -205,7 +212,7 @@ def test_an_impossible_date_in_the_api_is_422_naming_the_field(
         slug: str, personas: dict[str, Any], login: Any, site: Any) -> None:
     kind = kind_by_slug(slug)
     (record,) = _drafts(kind, personas, site, 1)
-    response = login(personas["author"]).post(
+    response = login(maker(kind, personas)).post(
         reverse(f"api:{_noun(kind)}_update", args=[record.pk]),
         {"changes": {"event_at": "2026-02-30T10:00:00Z"}}, content_type="application/json")
     assert (response.status_code, response.json()["errors"]) == (422, [
