@@ -152,15 +152,14 @@ def test_logger_to_alert_to_incident_deviation_capa_and_the_chain_cyb_05(
 
     # 3. The data-integrity impact assessment, then the deviation it opens.
     form = security.get_by_test_id("incident-edit")
-    form.locator("#containment").fill("qc_analyst locked; 10.20.0.7 blocked at the firewall.")
-    form.locator("#affected_records").fill("LIMS results entered by qc_analyst in the window")
-    form.locator("#affected_batches").fill("B-2026-117, B-2026-118")
-    form.locator("#gxp_impact").check()
-    form.locator("#data_integrity_impact").check()
-    form.locator("#impact_assessment").fill(
+    form.locator("#id_containment").fill("qc_analyst locked; 10.20.0.7 blocked at the firewall.")
+    form.locator("#id_affected_records").fill("LIMS results entered by qc_analyst in the window")
+    form.locator("#id_affected_batches").fill("B-2026-117, B-2026-118")
+    form.locator("#id_gxp_impact").check()
+    form.locator("#id_data_integrity_impact").check()
+    form.locator("#id_impact_assessment").fill(
         "Password guessing against a LIMS analyst account; no successful sign-in in the "
         "window, results entered by the account to be re-verified.")
-    form.locator("#reason").fill("Assessment after the LIMS audit-trail review.")
     with security.expect_navigation():
         form.get_by_role("button", name="Save").click()
     expect(security.locator("ul.messages")).to_contain_text(f"{incident.number} saved.")
