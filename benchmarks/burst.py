@@ -120,7 +120,7 @@ class Listener:
 
 
 def stored(channel: str) -> int:
-    from cyberqms.monitoring.models import RawEvent
+    from cyberqms.security.monitoring.models import RawEvent
 
     return RawEvent.objects.filter(channel=channel).count()
 
@@ -238,7 +238,7 @@ def main() -> int:
     django.setup()
     from django.utils import timezone
 
-    from cyberqms.monitoring.models import EventSource
+    from cyberqms.security.monitoring.models import EventSource
 
     EventSource.objects.create(name="burst", kind="other", system="burst benchmark",
                                format="syslog", addresses=["127.0.0.1"],

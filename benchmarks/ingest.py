@@ -91,8 +91,8 @@ def plant_lines(events: int, seed: str) -> tuple[Any, list[tuple[str, str]]]:
 def register(plant: Any) -> dict[str, Any]:
     from django.utils import timezone
 
-    from cyberqms.accounts.models import Site
-    from cyberqms.monitoring.models import EventSource
+    from cyberqms.platform.accounts.models import Site
+    from cyberqms.security.monitoring.models import EventSource
 
     sites = {}
     for code, site in plant.sites.items():
@@ -100,7 +100,7 @@ def register(plant: Any) -> dict[str, Any]:
             code=code, defaults={"name": site.name, "time_zone": site.tz.key})[0]
     # The plant's people as cyberqms accounts: leavers deactivated, operators on shifts,
     # service accounts around the clock (the enrichment reads these).
-    from cyberqms.accounts.models import User
+    from cyberqms.platform.accounts.models import User
 
     now = timezone.now()
     User.objects.bulk_create([
@@ -140,7 +140,7 @@ CPU: dict[str, float] = {}  # the end-to-end run's CPU time, printed with the re
 
 
 def end_to_end(chunks: list[list[tuple[str, str]]], sources: dict[str, Any]) -> float:
-    from cyberqms.monitoring.services import ingest_received
+    from cyberqms.security.monitoring.services import ingest_received
 
     received = START
     began, cpu = time.perf_counter(), time.process_time()
@@ -166,8 +166,8 @@ def main() -> None:
         from django.db import connection
         from django.urls import reverse
 
-        from cyberqms.monitoring.models import Alert, RawEvent
-        from cyberqms.monitoring.services import detection_engine
+        from cyberqms.security.monitoring.models import Alert, RawEvent
+        from cyberqms.security.monitoring.services import detection_engine
 
         plant, lines = plant_lines(args.events, args.seed)
         sources = register(plant)

@@ -92,7 +92,7 @@ def setup_django(data_dir: Path) -> None:
 
 
 def make_actors() -> list[Any]:
-    from cyberqms.accounts.models import User
+    from cyberqms.platform.accounts.models import User
 
     return [
         User.objects.create(username=f"user{i}", full_name=name)
@@ -154,7 +154,7 @@ class Data:
 
 
 def request_context(rng: random.Random) -> Any:
-    from cyberqms.core.context import RequestContext
+    from cyberqms.platform.core.context import RequestContext
 
     return RequestContext(
         channel="web",
@@ -175,9 +175,9 @@ def write_trail(count: int, actors: list[Any], data: Data) -> float:
     from benchapp.models import Audited
     from django.db import transaction
 
-    from cyberqms.core.context import acting_context
-    from cyberqms.trail.log import trail_seal
-    from cyberqms.trail.record import audit_record, snapshot
+    from cyberqms.platform.core.context import acting_context
+    from cyberqms.platform.trail.log import trail_seal
+    from cyberqms.platform.trail.record import audit_record, snapshot
 
     rng = data.rng
     records: list[Any] = []
@@ -216,8 +216,8 @@ def time_verification(count: int, rounds: int) -> dict[str, float]:
     """
     from django.db import connection
 
-    from cyberqms.trail.canonical import canonical_json
-    from cyberqms.trail.integrity import check_trail
+    from cyberqms.platform.trail.canonical import canonical_json
+    from cyberqms.platform.trail.integrity import check_trail
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT body, leaf_hash FROM trail_auditentry ORDER BY seq")
@@ -280,7 +280,7 @@ def time_writes(ops: int, rounds: int, actor: Any, data: Data) -> dict[str, list
     """
     from benchapp import services
 
-    from cyberqms.core.context import acting_context
+    from cyberqms.platform.core.context import acting_context
 
     def plain_create(values: dict[str, Any]) -> Any:
         return services.plain_create(**values)
@@ -345,10 +345,10 @@ def bulk_insert_synthetic(target: int, data: Data, chunk: int = 100_000) -> None
     """
     from django.db import connection, transaction
 
-    from cyberqms.trail.canonical import canonical_json_prevalidated
-    from cyberqms.trail.log import max_seq, trail_seal
-    from cyberqms.trail.record import ENTRY_VERSION
-    from cyberqms.trail.registry import to_json_value
+    from cyberqms.platform.trail.canonical import canonical_json_prevalidated
+    from cyberqms.platform.trail.log import max_seq, trail_seal
+    from cyberqms.platform.trail.record import ENTRY_VERSION
+    from cyberqms.platform.trail.registry import to_json_value
 
     sql = (
         "INSERT INTO trail_auditentry (seq, at, actor_id, action, object_type, object_id, "
@@ -401,9 +401,9 @@ def bulk_insert_synthetic(target: int, data: Data, chunk: int = 100_000) -> None
 
 
 def time_proofs(size: int, samples: int, rng: random.Random) -> dict[str, float]:
-    from cyberqms.trail.log import prove_consistency, prove_inclusion
-    from cyberqms.trail.merkle import verify_consistency, verify_inclusion
-    from cyberqms.trail.models import AuditEntry, Checkpoint
+    from cyberqms.platform.trail.log import prove_consistency, prove_inclusion
+    from cyberqms.platform.trail.merkle import verify_consistency, verify_inclusion
+    from cyberqms.platform.trail.models import AuditEntry, Checkpoint
 
     root = bytes(Checkpoint.objects.get(size=size).root)
     # The first picks use older checkpoints' sizes, so their proofs can be verified.
@@ -543,7 +543,7 @@ def main() -> None:
             verification = time_verification(entries, rounds=2 if args.quick else 3)
             phases.done("verify + ceiling")
         if args.profile and not args.writes:
-            from cyberqms.trail.integrity import check_trail
+            from cyberqms.platform.trail.integrity import check_trail
 
             profile("check_trail(reconcile=False)", lambda: check_trail(reconcile=False))
 
@@ -569,7 +569,7 @@ def main() -> None:
             proofs = {size: time_proofs(size, proof_samples, rng) for size in proof_sizes}
             phases.done("proofs")
         if args.profile and not args.writes:
-            from cyberqms.trail.log import prove_inclusion
+            from cyberqms.platform.trail.log import prove_inclusion
 
             top = max(proof_sizes)
             profile(

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from cyberqms.trail.canonical import canonical_json
-from cyberqms.trail.merkle import (
+from cyberqms.platform.trail.canonical import canonical_json
+from cyberqms.platform.trail.merkle import (
     CompactRange,
     DictSubtreeCache,
     MemoryStore,

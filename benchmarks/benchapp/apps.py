@@ -8,6 +8,6 @@ class BenchConfig(AppConfig):
 
     def ready(self) -> None:
         from benchapp.models import Audited
-        from cyberqms.trail.registry import register
+        from cyberqms.platform.trail.registry import register
 
         register(Audited, "bench.audited", view_action="bench.view", label=lambda r: r.title)

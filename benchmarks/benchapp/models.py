@@ -32,7 +32,7 @@ class Plain(Record):
 
 
 class Audited(Record):
-    """Registered with `cyberqms.trail.registry`; written through `benchapp.services`."""
+    """Registered with `cyberqms.platform.trail.registry`; written through `benchapp.services`."""
 
 
 class Historied(Record):

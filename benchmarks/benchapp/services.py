@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from benchapp.models import Audited, Historied, Plain
-from cyberqms.trail.record import audit_record, snapshot
+from cyberqms.platform.trail.record import audit_record, snapshot
 
 
 def plain_create(**values: Any) -> Plain:

@@ -20,15 +20,16 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from cyberqms.core.access import AccessDenied
-from cyberqms.core.api_gate import api_actor, api_record, gate
-from cyberqms.core.attachments import AttachmentIntegrityError
-from cyberqms.core.context import current_context, set_context
-from cyberqms.core.problems import problem_response
-from cyberqms.core.signatures import SigningError
-from cyberqms.core.workflow import SegregationOfDuties, TransitionNotAllowed
-from cyberqms.trail.keys import KeyFileError
-from cyberqms.trail.log import SealRefusedError
+from cyberqms.platform.core.access import AccessDenied
+from cyberqms.platform.core.api_gate import api_actor, gate
+from cyberqms.platform.core.context import current_context, set_context
+from cyberqms.platform.core.problems import problem_response
+from cyberqms.platform.kit.api_gate import api_record
+from cyberqms.platform.kit.attachments import AttachmentIntegrityError
+from cyberqms.platform.kit.signatures import SigningError
+from cyberqms.platform.kit.workflow import SegregationOfDuties, TransitionNotAllowed
+from cyberqms.platform.trail.keys import KeyFileError
+from cyberqms.platform.trail.log import SealRefusedError
 
 logger = logging.getLogger("cyberqms.api")
 
@@ -39,7 +40,7 @@ class TokenAuth(HttpBearer):
     """Bearer tokens: the holder becomes the actor, limited to the token's scopes."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from cyberqms.accounts.services import token_authenticate
+        from cyberqms.platform.accounts.services import token_authenticate
 
         api_token = token_authenticate(token, request.META.get("REMOTE_ADDR", ""))
         if api_token is None:
@@ -212,13 +213,13 @@ def _server_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from cyberqms.accounts.api import router as accounts_router
-    from cyberqms.core.api import router as records_router
-    from cyberqms.core.family_api import family_router
-    from cyberqms.core.records import all_kinds
-    from cyberqms.monitoring.api import router as monitoring_router
-    from cyberqms.notifications.api import router as notifications_router
-    from cyberqms.trail.api import router as trail_router
+    from cyberqms.platform.accounts.api import router as accounts_router
+    from cyberqms.platform.kit.api import router as records_router
+    from cyberqms.platform.kit.family_api import family_router
+    from cyberqms.platform.kit.records import all_kinds
+    from cyberqms.platform.notifications.api import router as notifications_router
+    from cyberqms.platform.trail.api import router as trail_router
+    from cyberqms.security.monitoring.api import router as monitoring_router
     from cyberqms.web.api import router as system_router
 
     api.add_router("/", system_router)

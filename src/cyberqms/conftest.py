@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from cyberqms.core.context import RequestContext, acting_context
+from cyberqms.platform.core.context import RequestContext, acting_context
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -31,7 +31,7 @@ PERSONAS: dict[str, str | None] = {
 def _fresh_baselines() -> None:
     """Behaviour baselines are learned per process: each test starts with none (the next
     ingest warms them from that test's database)."""
-    from cyberqms.monitoring.baseline_store import reset_baselines
+    from cyberqms.security.monitoring.baseline_store import reset_baselines
 
     reset_baselines()
 
@@ -53,10 +53,10 @@ def make_user(db: Any) -> Callable[..., Any]:
     The factory makes the account row; roles are granted through the service so the grant
     history is real.
     """
-    from cyberqms.accounts.bootstrap import bootstrap_administrator
-    from cyberqms.accounts.models import RoleAssignment, User
-    from cyberqms.accounts.services import role_grant
-    from cyberqms.accounts.tests.factories import UserFactory
+    from cyberqms.platform.accounts.bootstrap import bootstrap_administrator
+    from cyberqms.platform.accounts.models import RoleAssignment, User
+    from cyberqms.platform.accounts.services import role_grant
+    from cyberqms.platform.accounts.tests.factories import UserFactory
 
     def make(
         username: str,
@@ -87,7 +87,7 @@ def make_user(db: Any) -> Callable[..., Any]:
         user.save()
         # The persona chose PASSWORD as if through the password-change page: audited, so
         # verification and reconciliation see personas like any other user.
-        from cyberqms.accounts.services import user_password_changed
+        from cyberqms.platform.accounts.services import user_password_changed
 
         user_password_changed(user)
         if mfa or (mfa is None and role in {"administrator", "qa_manager", "it_security",
@@ -100,8 +100,8 @@ def make_user(db: Any) -> Callable[..., Any]:
 
 
 def _granter(username: str) -> Any:
-    from cyberqms.accounts.bootstrap import bootstrap_administrator
-    from cyberqms.accounts.models import RoleAssignment
+    from cyberqms.platform.accounts.bootstrap import bootstrap_administrator
+    from cyberqms.platform.accounts.models import RoleAssignment
 
     existing = RoleAssignment.objects.filter(role="administrator", revoked_at__isnull=True).first()
     if existing is not None and existing.user.username != username:

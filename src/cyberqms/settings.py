@@ -125,16 +125,18 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks_db",
     "ninja",  # serves Swagger UI from its bundled static files, never a CDN
-    "cyberqms.core",
-    "cyberqms.trail",
-    "cyberqms.accounts",
-    "cyberqms.notifications",
-    "cyberqms.deviations",
-    "cyberqms.capa",
-    "cyberqms.changes",
+    # the platform: gate and context, the trail, people and roles, notices, the record kit
+    "cyberqms.platform.core",
+    "cyberqms.platform.trail",
+    "cyberqms.platform.accounts",
+    "cyberqms.platform.notifications",
+    "cyberqms.platform.kit",
+    # quality records: every family under quality/ (found, not listed)
     *_family_apps("quality"),
-    "cyberqms.monitoring",
-    "cyberqms.incidents",
+    # security monitoring and incidents
+    "cyberqms.security.monitoring",
+    "cyberqms.security.transport",
+    "cyberqms.security.incidents",
     "cyberqms.web",
     "cyberqms.demo",  # the demo command and generators (not product code)
 ]
@@ -142,18 +144,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "cyberqms.core.middleware.RequestContextMiddleware",
-    "cyberqms.core.middleware.BodySizeLimitMiddleware",
+    "cyberqms.platform.core.middleware.RequestContextMiddleware",
+    "cyberqms.platform.core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "cyberqms.core.middleware.IdleTimeoutMiddleware",
+    "cyberqms.platform.core.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "cyberqms.core.middleware.AccessGateMiddleware",
+    "cyberqms.platform.core.middleware.AccessGateMiddleware",
     # Axes must be last so that it sees the final response of a failed login.
     "axes.middleware.AxesMiddleware",
 ]
@@ -174,8 +176,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "cyberqms.web.context_processors.navigation",
-                "cyberqms.notifications.context_processors.inbox",
-                "cyberqms.monitoring.context_processors.alert_banner",
+                "cyberqms.platform.notifications.context_processors.inbox",
+                "cyberqms.security.monitoring.context_processors.alert_banner",
             ],
         },
     }
@@ -236,7 +238,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "web:home"
 
-ACCOUNT_ADAPTER = "cyberqms.accounts.adapter.AccountAdapter"
+ACCOUNT_ADAPTER = "cyberqms.platform.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -251,7 +253,7 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
 ACCOUNT_RATE_LIMITS = False  # django-axes owns lockout; two limiters would disagree.
-MFA_ADAPTER = "cyberqms.accounts.adapter.MFAAdapter"
+MFA_ADAPTER = "cyberqms.platform.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("CYBERQMS_MFA_ISSUER", "cyberqms")
 MFA_RECOVERY_CODE_COUNT = 10
@@ -265,9 +267,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 # attacker lock out a whole plant behind a NAT gateway; spraying from one address is a
 # detection rule's job instead, so axes' advice to add ip_address is declined on purpose.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_USERNAME_CALLABLE = "cyberqms.accounts.lockout.client_username"
+AXES_USERNAME_CALLABLE = "cyberqms.platform.accounts.lockout.client_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "cyberqms.accounts.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "cyberqms.platform.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]

@@ -29,9 +29,9 @@ STORAGES = {
 # Transactional tests empty the database between tests; production refuses `flush`.
 CYBERQMS_ALLOW_FLUSH = True
 # A record family used only by the workflow-engine tests.
-INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.core.tests.sample"]  # noqa: F405  # from settings
+INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.platform.core.tests.sample"]  # noqa: F405  # from settings
 # A quality-record family used only by the overdue-scan tests of the notifications.
-INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.notifications.tests.sample"]
+INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.platform.notifications.tests.sample"]
 
 # The suite's own security events stay out of the monitoring pipeline, except in the tests
 # of that feed (they turn it on).

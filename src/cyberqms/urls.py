@@ -1,19 +1,19 @@
 from django.urls import include, path
 
 from cyberqms.api import api
-from cyberqms.core.family_urls import family_urls
+from cyberqms.platform.kit.family_urls import family_urls
 from cyberqms.web import views as web_views
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
-    path("trail/", include("cyberqms.trail.urls")),
-    path("records/", include("cyberqms.core.urls")),
-    path("notifications/", include("cyberqms.notifications.urls")),
-    path("monitoring/", include("cyberqms.monitoring.urls")),
+    path("trail/", include("cyberqms.platform.trail.urls")),
+    path("records/", include("cyberqms.platform.kit.urls")),
+    path("notifications/", include("cyberqms.platform.notifications.urls")),
+    path("monitoring/", include("cyberqms.security.monitoring.urls")),
     *family_urls(),
-    path("", include("cyberqms.accounts.urls")),
+    path("", include("cyberqms.platform.accounts.urls")),
     path("", include("cyberqms.web.urls")),
 ]
 

@@ -39,14 +39,14 @@ from typing import Any
 
 from django.db import transaction
 
-from cyberqms.accounts.models import Site
 from cyberqms.demo.plant import Plant, SyntheticEvent, build_plant, generate
 from cyberqms.demo.scenarios import Injection, Schedule
-from cyberqms.monitoring import services
-from cyberqms.monitoring.enums import AlertState
-from cyberqms.monitoring.models import Alert, EventSource
-from cyberqms.monitoring.own_events import SOURCE_NAME, qms_source
+from cyberqms.platform.accounts.models import Site
 from cyberqms.security.detect.enrich import Enricher, InMemoryDirectory
+from cyberqms.security.monitoring import services
+from cyberqms.security.monitoring.enums import AlertState
+from cyberqms.security.monitoring.models import Alert, EventSource
+from cyberqms.security.monitoring.own_events import SOURCE_NAME, qms_source
 
 SEED = "cyberqms-demo-monitoring"
 DAYS = 21

@@ -32,21 +32,21 @@ from typing import Any
 from django.apps import apps
 from django.utils import timezone
 
-from cyberqms.capa import services as capa_services
-from cyberqms.capa.models import Capa, CapaAction
-from cyberqms.changes import services as change_services
-from cyberqms.changes.enums import PirOutcome
-from cyberqms.changes.models import Change
-from cyberqms.changes.workflow import CHANGE_WORKFLOW
-from cyberqms.core import record_parts as parts
-from cyberqms.core.context import RequestContext, acting_context
-from cyberqms.core.models import Signature
-from cyberqms.core.records import registered_kinds
-from cyberqms.core.signatures import SignatureRequest, commitment_accept
-from cyberqms.deviations import services as deviation_services
-from cyberqms.deviations.models import Deviation
-from cyberqms.deviations.workflow import DEVIATION_WORKFLOW
-from cyberqms.trail.models import AuditEntry
+from cyberqms.platform.core.context import RequestContext, acting_context
+from cyberqms.platform.core.models import Signature
+from cyberqms.platform.kit import record_parts as parts
+from cyberqms.platform.kit.records import registered_kinds
+from cyberqms.platform.kit.signatures import SignatureRequest, commitment_accept
+from cyberqms.platform.trail.models import AuditEntry
+from cyberqms.quality.capa import services as capa_services
+from cyberqms.quality.capa.models import Capa, CapaAction
+from cyberqms.quality.changes import services as change_services
+from cyberqms.quality.changes.enums import PirOutcome
+from cyberqms.quality.changes.models import Change
+from cyberqms.quality.changes.workflow import CHANGE_WORKFLOW
+from cyberqms.quality.deviations import services as deviation_services
+from cyberqms.quality.deviations.models import Deviation
+from cyberqms.quality.deviations.workflow import DEVIATION_WORKFLOW
 
 from . import content
 from . import monitoring as demo_monitoring
@@ -181,7 +181,7 @@ class Cast:
         return self.people["mbianchi"]
 
     def department(self, site: str, code: str) -> Any:
-        from cyberqms.accounts.models import Department
+        from cyberqms.platform.accounts.models import Department
 
         return Department.objects.filter(site=self.sites[site], code=code).first()
 
@@ -375,7 +375,7 @@ class RecordLoader:
 
     def settle_in(self, user: Any) -> Script:
         """First sign-in: the person chooses a password and accepts the statement."""
-        from cyberqms.accounts.services import user_password_changed
+        from cyberqms.platform.accounts.services import user_password_changed
 
         chosen = f"demo-{user.username}-{self.rng.randint(10**8, 10**9)}"
         user.set_password(chosen)
@@ -386,7 +386,7 @@ class RecordLoader:
         yield self.later(0.01, 0.05)
         commitment_accept(user)
         # From now on the person reads the inbox about once a week.
-        from cyberqms.notifications.services import notifications_mark_all_read
+        from cyberqms.platform.notifications.services import notifications_mark_all_read
 
         while True:
             yield self.later(5, 9)

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 import cyberqms
-from cyberqms.core.access import can
+from cyberqms.platform.core.access import can
 
 from .navigation import navigation_sections
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from cyberqms.core.problems import problem_response
+from cyberqms.platform.core.problems import problem_response
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -55,10 +55,10 @@ NAVIGATION: tuple[NavSection, ...] = (
 
 def navigation_sections() -> tuple[NavSection, ...]:
     """NAVIGATION with every registered family's entry in its declared section."""
-    from cyberqms.core.records import registered_kinds
+    from cyberqms.platform.kit.records import registered_kinds
 
     added: dict[str, list[NavItem]] = {}
-    for kind in registered_kinds():
+    for kind in sorted(registered_kinds(), key=lambda k: (k.nav_order, k.plural_label)):
         if kind.on_kit and kind.nav_section:
             added.setdefault(kind.nav_section, []).append(
                 NavItem(kind.plural_label, f"{kind.slug}:list", kind.view_action, kind.nav_icon))

@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from cyberqms.core.access import can
+from cyberqms.platform.core.access import can
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ TaskProvider = Callable[[Any], list[OpenTask]]
 
 
 def account_tasks(user: Any) -> list[OpenTask]:
-    from cyberqms.accounts.models import ApiToken
+    from cyberqms.platform.accounts.models import ApiToken
 
     tasks: list[OpenTask] = []
     if not user.has_mfa():
@@ -54,8 +54,8 @@ def account_tasks(user: Any) -> list[OpenTask]:
 def administration_tasks(user: Any) -> list[OpenTask]:
     if not can(user, "accounts.user.manage"):
         return []
-    from cyberqms.accounts.models import RoleAssignment, User
-    from cyberqms.accounts.queries import locked_out
+    from cyberqms.platform.accounts.models import RoleAssignment, User
+    from cyberqms.platform.accounts.queries import locked_out
 
     tasks: list[OpenTask] = []
     for attempt in locked_out()[:20]:
@@ -91,7 +91,7 @@ def administration_tasks(user: Any) -> list[OpenTask]:
 def security_tasks(user: Any) -> list[OpenTask]:
     if not can(user, "security.event.view"):
         return []
-    from cyberqms.core.models import SecurityEvent
+    from cyberqms.platform.core.models import SecurityEvent
 
     since = timezone.now() - timedelta(hours=24)
     serious = SecurityEvent.objects.filter(
@@ -114,8 +114,8 @@ def quality_tasks(user: Any, *, per_kind: int = 150, limit: int = 25) -> list[Op
     """Open quality records on which this user can take a step now (the same decision the
     record's page makes): the owner's and originator's next steps, and the review and
     approval steps of QA and IT security; plus due-date extensions waiting for a decision."""
-    from cyberqms.core.models import DueDateExtension, ExtensionState
-    from cyberqms.core.records import all_kinds
+    from cyberqms.platform.core.models import DueDateExtension, ExtensionState
+    from cyberqms.platform.kit.records import all_kinds
 
     tasks: list[OpenTask] = []
     today = timezone.localdate()

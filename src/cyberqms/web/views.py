@@ -9,10 +9,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 import cyberqms
-from cyberqms.core.access import can
-from cyberqms.core.models import SecurityEvent, Severity
-from cyberqms.core.pages import gated
-from cyberqms.trail.queries import status_summary
+from cyberqms.platform.core.access import can
+from cyberqms.platform.core.models import SecurityEvent, Severity
+from cyberqms.platform.core.pages import gated
+from cyberqms.platform.trail.queries import status_summary
 
 from .tasks_list import open_tasks
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from cyberqms.accounts.models import Site
 from cyberqms.demo import monitoring as demo_monitoring
 from cyberqms.demo import records as demo_records
-from cyberqms.monitoring import metrics
-from cyberqms.monitoring.models import Alert, EventSource, RawEvent
-from cyberqms.trail.models import AuditEntry
+from cyberqms.platform.accounts.models import Site
+from cyberqms.platform.trail.models import AuditEntry
+from cyberqms.security.monitoring import metrics
+from cyberqms.security.monitoring.models import Alert, EventSource, RawEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -18,14 +18,20 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from cyberqms.accounts.models import RoleAssignment, User
-from cyberqms.capa.models import Capa, CapaAction
-from cyberqms.changes.models import Change
-from cyberqms.core.models import Attachment, Comment, DueDateExtension, RecordLink, Signature
-from cyberqms.deviations.models import Deviation
-from cyberqms.notifications.models import Notification
-from cyberqms.trail.integrity import check_trail
-from cyberqms.trail.models import AuditEntry
+from cyberqms.platform.accounts.models import RoleAssignment, User
+from cyberqms.platform.core.models import (
+    Attachment,
+    Comment,
+    DueDateExtension,
+    RecordLink,
+    Signature,
+)
+from cyberqms.platform.notifications.models import Notification
+from cyberqms.platform.trail.integrity import check_trail
+from cyberqms.platform.trail.models import AuditEntry
+from cyberqms.quality.capa.models import Capa, CapaAction
+from cyberqms.quality.changes.models import Change
+from cyberqms.quality.deviations.models import Deviation
 
 ORIGINAL_NOW = timezone.now
 

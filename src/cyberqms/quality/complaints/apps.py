@@ -7,7 +7,7 @@ class ComplaintsConfig(AppConfig):
     verbose_name = "Complaints"
 
     def ready(self) -> None:
-        from cyberqms.core.records import register_family
+        from cyberqms.platform.kit.records import register_family
 
         from .family import COMPLAINTS
 

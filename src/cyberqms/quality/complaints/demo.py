@@ -8,8 +8,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from cyberqms.core.record_services import record_create, record_update
-from cyberqms.core.records import kind_by_slug
+from cyberqms.platform.kit.record_services import record_create, record_update
+from cyberqms.platform.kit.records import kind_by_slug
 
 # (site, complainant, channel, category, severity, title, what they report, finding,
 #  root cause, response, cyber)

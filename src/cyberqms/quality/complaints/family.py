@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import django_filters
 
-from cyberqms.core.record_filters import RecordFilterSet, YesNoFilter
-from cyberqms.core.records import Column, RecordKind
+from cyberqms.platform.kit.record_filters import RecordFilterSet, YesNoFilter
+from cyberqms.platform.kit.records import Column, RecordKind
 
 from .enums import Category, ComplaintState, Severity
 from .models import Complaint
@@ -38,7 +38,7 @@ COMPLAINTS = RecordKind(
     closed_states=(S.CLOSED, S.CANCELLED),
     summary="Reports that a released product may fall short: intake, QA assessment "
             "(reportability), investigation, response and e-signed closure.",
-    nav_section="Quality", nav_icon="inbox",
+    nav_section="Quality", nav_icon="inbox", nav_order=40,
     filterset=ComplaintFilter,
     columns=(Column("number", "Number", "number"), Column("title", "Title", "title"),
              Column("category", "Category"), Column("severity", "Severity", "severity"),

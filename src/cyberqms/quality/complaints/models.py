@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from cyberqms.core.records import QualityRecord
+from cyberqms.platform.kit.records import QualityRecord
 
 from .enums import Category, Channel, Complainant, ComplaintState, Severity
 

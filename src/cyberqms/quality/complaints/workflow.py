@@ -10,9 +10,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from cyberqms.accounts.queries import holders_of
-from cyberqms.core.workflow import Transition, Workflow
-from cyberqms.notifications.services import notify_record
+from cyberqms.platform.accounts.queries import holders_of
+from cyberqms.platform.kit.workflow import Transition, Workflow
+from cyberqms.platform.notifications.services import notify_record
 
 from .enums import Category, ComplaintState
 from .models import Complaint

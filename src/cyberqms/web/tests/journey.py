@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from cyberqms.core.context import RequestContext, acting_context
+from cyberqms.platform.core.context import RequestContext, acting_context
 
 CAST: dict[str, str] = {
     "admin": "administrator",
@@ -87,8 +87,8 @@ def make_cast(make_user: Callable[..., Any]) -> tuple[dict[str, Any], Any]:
     """The personas (through the services) and the site; the signers' identity verified
     by the administrator (P11-22). Nobody has accepted the signature statement yet: each
     signer does so at their first signature."""
-    from cyberqms.accounts.services import user_verify_identity
-    from cyberqms.accounts.tests.factories import SiteFactory
+    from cyberqms.platform.accounts.services import user_verify_identity
+    from cyberqms.platform.accounts.tests.factories import SiteFactory
 
     people = {name: make_user(name, role) for name, role in CAST.items()}
     with acting_context(RequestContext(channel="cli")):

@@ -19,8 +19,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from cyberqms.accounts.services import token_create
 from cyberqms.conftest import PASSWORD, totp_code
+from cyberqms.platform.accounts.services import token_create
 from cyberqms.web.tests import journey as J
 
 # Transactional: the effects that run on commit (notifications, the continuous signing

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from cyberqms.core.record_parts import extension_request
-from cyberqms.deviations.tests.factories import a_site, deviation_in_state, ready_to_sign
+from cyberqms.platform.kit.record_parts import extension_request
+from cyberqms.quality.deviations.tests.factories import a_site, deviation_in_state, ready_to_sign
 from cyberqms.web.tasks_list import quality_tasks
 
 pytestmark = pytest.mark.django_db

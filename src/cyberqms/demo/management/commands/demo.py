@@ -24,13 +24,13 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from cyberqms.accounts import services
-from cyberqms.accounts.bootstrap import bootstrap_administrator
-from cyberqms.accounts.enums import IntegrationKind, Role
-from cyberqms.accounts.models import Department, Integration, Site, User
-from cyberqms.core.context import RequestContext, acting_context
-from cyberqms.trail.models import AuditEntry
-from cyberqms.trail.record import audit_record, snapshot
+from cyberqms.platform.accounts import services
+from cyberqms.platform.accounts.bootstrap import bootstrap_administrator
+from cyberqms.platform.accounts.enums import IntegrationKind, Role
+from cyberqms.platform.accounts.models import Department, Integration, Site, User
+from cyberqms.platform.core.context import RequestContext, acting_context
+from cyberqms.platform.trail.models import AuditEntry
+from cyberqms.platform.trail.record import audit_record, snapshot
 
 SITES = [
     ("BSL", "Basel Biologics Plant", "CH", "Europe/Zurich",
@@ -112,8 +112,8 @@ class Command(BaseCommand):
     def _event_sources(self, org: Any, sites: dict[str, Site]) -> None:
         """Security event sources: `logger` on this machine reaches the syslog listener as
         the Basel relay, so the demo's brute-force walkthrough works out of the box."""
-        from cyberqms.monitoring.models import EventSource
-        from cyberqms.monitoring.services import source_create
+        from cyberqms.security.monitoring.models import EventSource
+        from cyberqms.security.monitoring.services import source_create
 
         analyst = org.people.get("aokafor")
         if analyst is None:

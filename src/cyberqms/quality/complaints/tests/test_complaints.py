@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cyberqms.core.record_services import record_create, record_update
-from cyberqms.core.records import kind_by_slug
-from cyberqms.core.tests.kit import ready_to_sign, record_in_state, signature
-from cyberqms.core.workflow import GuardFailed, SegregationOfDuties
+from cyberqms.platform.kit.record_services import record_create, record_update
+from cyberqms.platform.kit.records import kind_by_slug
+from cyberqms.platform.kit.tests.kit import ready_to_sign, record_in_state, signature
+from cyberqms.platform.kit.workflow import GuardFailed, SegregationOfDuties
 
 from .kit import CREATE
 
@@ -36,7 +36,7 @@ def _body(site: Any, **fields: Any) -> dict[str, Any]:
 
 def test_submit_needs_what_when_and_who(kind: Any, personas: dict[str, Any]) -> None:
     values = {**CREATE, "description": "", "complainant": ""}
-    from cyberqms.accounts.tests.factories import SiteFactory
+    from cyberqms.platform.accounts.tests.factories import SiteFactory
 
     record = record_create(kind, actor=personas["author"], site=SiteFactory.create(),
                            values=values)
@@ -87,7 +87,7 @@ def test_the_owner_does_not_close_their_own_complaint(kind: Any,
 
 def test_closing_signs_and_dates_the_complaint(kind: Any, personas: dict[str, Any]) -> None:
     record = record_in_state(kind, "closed", personas)
-    from cyberqms.core.models import Signature
+    from cyberqms.platform.core.models import Signature
 
     signed = Signature.objects.get(record_type="complaints.complaint", record_id=str(record.pk))
     assert (record.state, record.closed_at is not None, signed.meaning,
@@ -95,7 +95,7 @@ def test_closing_signs_and_dates_the_complaint(kind: Any, personas: dict[str, An
 
 
 def test_api_create_answers_201_with_the_complaint(personas: dict[str, Any], login: Any) -> None:
-    from cyberqms.accounts.tests.factories import SiteFactory
+    from cyberqms.platform.accounts.tests.factories import SiteFactory
 
     site = SiteFactory.create(code="BSL")
     response = login(personas["author"]).post(URL, _body(site), content_type="application/json")
@@ -120,7 +120,7 @@ def test_api_create_answers_201_with_the_complaint(personas: dict[str, Any], log
 def test_api_create_refusals_name_the_field(personas: dict[str, Any], login: Any,
                                             fields: dict[str, Any], field: str,
                                             message: str) -> None:
-    from cyberqms.accounts.tests.factories import SiteFactory
+    from cyberqms.platform.accounts.tests.factories import SiteFactory
 
     response = login(personas["author"]).post(URL, _body(SiteFactory.create(), **fields),
                                                content_type="application/json")
@@ -133,7 +133,7 @@ def test_api_update_after_a_state_change_answers_409_with_the_allowed_actions(
     record = record_in_state(kind, "open", personas)
     stale = kind.model.objects.get(pk=record.pk)
     kind.workflow.run(record, "cancel", actor=personas["qa_manager"], reason="Duplicate")
-    from cyberqms.core.record_services import RecordChanged
+    from cyberqms.platform.kit.record_services import RecordChanged
 
     stale.state = "open"
     with pytest.raises(RecordChanged) as refused:

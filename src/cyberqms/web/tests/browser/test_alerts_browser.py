@@ -26,8 +26,8 @@ pytestmark = pytest.mark.browser
 def test_new_alert_shows_in_the_banner_within_5_seconds_a11d_04(
     page: Page, make_user: Callable[..., Any]
 ) -> None:
-    from cyberqms.monitoring import services
-    from cyberqms.monitoring.models import Alert
+    from cyberqms.security.monitoring import services
+    from cyberqms.security.monitoring.models import Alert
 
     services.reload_rules()
     security = make_user("it_security", "it_security")

@@ -57,7 +57,7 @@ class Shots:
 def running_listener() -> Any:
     """The real listener on a free loopback TCP port, on its own event loop in a thread
     (its database thread reaches the live server's test database like the server does)."""
-    from cyberqms.monitoring.tests.test_transport import RunningListener
+    from cyberqms.security.transport.tests.test_transport import RunningListener
 
     return RunningListener(udp_port=None, batch_ms=200).__enter__()
 
@@ -75,13 +75,13 @@ def send_failed_logins(port: int, count: int = 12) -> None:
 def test_logger_to_alert_to_incident_deviation_capa_and_the_chain_cyb_05(
     open_page: Callable[[], Any], make_user: Callable[..., Any]
 ) -> None:
-    from cyberqms.accounts.services import user_verify_identity
-    from cyberqms.capa.models import Capa
-    from cyberqms.deviations.models import Deviation
-    from cyberqms.deviations.tests.factories import a_site
-    from cyberqms.incidents.models import Incident
-    from cyberqms.monitoring import services
-    from cyberqms.monitoring.models import Alert
+    from cyberqms.platform.accounts.services import user_verify_identity
+    from cyberqms.quality.capa.models import Capa
+    from cyberqms.quality.deviations.models import Deviation
+    from cyberqms.quality.deviations.tests.factories import a_site
+    from cyberqms.security.incidents.models import Incident
+    from cyberqms.security.monitoring import services
+    from cyberqms.security.monitoring.models import Alert
 
     if not Path(LOGGER).exists():
         pytest.fail(f"{LOGGER} (util-linux) is missing: apt-get install bsdutils", pytrace=False)

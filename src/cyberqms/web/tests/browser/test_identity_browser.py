@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cyberqms.conftest import PASSWORD, TOTP_SECRET, totp_code
-from cyberqms.core.context import RequestContext, acting_context
+from cyberqms.platform.core.context import RequestContext, acting_context
 
 pytestmark = pytest.mark.browser
 
@@ -28,19 +28,21 @@ TOTP_ACTIVATE_PATH = "/accounts/2fa/totp/activate/"
 REAUTHENTICATE_PATH = "/accounts/reauthenticate/"
 
 # The sidebar each role must see (CYB-01), written out by hand from the grants table in
-# cyberqms/accounts/roles.py and the entries in cyberqms/web/navigation.py, so that a change
-# to either shows up here as a failure to be reviewed.
+# cyberqms/platform/accounts/roles.py, the families' declarations and the entries in
+# cyberqms/web/navigation.py, so that a change to any shows up here as a failure to review.
 QUALITY = {"Deviations", "CAPA", "Change control", "Complaints"}
 EXPECTED_NAV: dict[str, set[str]] = {
     "author": {"Home", "Notifications", *QUALITY, "Profile and security", "API"},
     "it_security": {
         "Home", "Notifications", *QUALITY, "Audit trail", "Trail status", "Trail reviews",
-        "Monitoring", "Security alerts", "Security events", "Access decisions",
+        "Monitoring", "Security alerts", "Security incidents", "Security events",
+        "Access decisions",
         "Integrations", "Users", "Profile and security", "API",
     },
     "auditor": {
         "Home", "Notifications", *QUALITY, "Audit trail", "Trail status", "Trail reviews",
-        "Monitoring", "Security alerts", "Security events", "Access decisions",
+        "Monitoring", "Security alerts", "Security incidents", "Security events",
+        "Access decisions",
         "Integrations", "Users", "Profile and security", "API",
     },
     # administrators hold no GxP rights (DI-01): no quality records in their navigation
@@ -147,7 +149,7 @@ def test_login_with_totp(page: Page, make_user: Callable[..., Any]) -> None:
     A wrong code is refused with an error and leaves the user signed out; the right code
     leads to the home page, which greets the user by printed name.
     """
-    from cyberqms.core.models import SecurityEvent
+    from cyberqms.platform.core.models import SecurityEvent
 
     manager = make_user("qa_manager", "qa_manager")
 
@@ -182,7 +184,7 @@ def test_first_login_forces_password_change_and_totp_enrolment(
     recorded and the journey goes on by the next gated page, so that one run reports every
     broken step; the test fails at the end with the list.
     """
-    from cyberqms.accounts.services import role_grant, user_create
+    from cyberqms.platform.accounts.services import role_grant, user_create
 
     admin = make_user("admin", "administrator")
     with as_cli():
@@ -265,8 +267,8 @@ def test_lockout_after_repeated_failures(page: Page, make_user: Callable[..., An
     """
     from django.conf import settings
 
-    from cyberqms.accounts.services import user_unlock
-    from cyberqms.core.models import SecurityEvent
+    from cyberqms.platform.accounts.services import user_unlock
+    from cyberqms.platform.core.models import SecurityEvent
 
     admin = make_user("admin", "administrator")
     victim = make_user("locky", "author")

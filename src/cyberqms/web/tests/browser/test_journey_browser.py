@@ -175,10 +175,10 @@ def assert_history(page: Page, expected: tuple[str, ...],
 def test_cyber_deviation_to_closed_capa(
     open_page: Callable[[], Any], make_user: Callable[..., Any]
 ) -> None:
-    from cyberqms.capa.enums import CapaState as C
-    from cyberqms.capa.models import Capa
-    from cyberqms.deviations.enums import DeviationState as D
-    from cyberqms.deviations.models import Deviation
+    from cyberqms.quality.capa.enums import CapaState as C
+    from cyberqms.quality.capa.models import Capa
+    from cyberqms.quality.deviations.enums import DeviationState as D
+    from cyberqms.quality.deviations.models import Deviation
 
     people, site = J.make_cast(make_user)
     author, reviewer, manager, owner = (

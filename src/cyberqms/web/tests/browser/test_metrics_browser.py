@@ -26,8 +26,8 @@ pytestmark = pytest.mark.browser
 
 def _history() -> None:
     """Two sites, three rules, a false positive, events with a quarantined one."""
-    from cyberqms.accounts.models import Site
-    from cyberqms.monitoring.models import Alert, EventSource, RawEvent
+    from cyberqms.platform.accounts.models import Site
+    from cyberqms.security.monitoring.models import Alert, EventSource, RawEvent
 
     now = timezone.now().replace(microsecond=0)
     bsl = Site.objects.create(code="BSL", name="Basel", time_zone="Europe/Zurich")

@@ -24,8 +24,8 @@ pytestmark = pytest.mark.browser
 def record_first_password_changes() -> None:
     """The personas' rows are written by a factory; recording their first password change
     through the service makes the trail agree with them, as in production."""
-    from cyberqms.accounts.models import User
-    from cyberqms.accounts.services import user_password_changed
+    from cyberqms.platform.accounts.models import User
+    from cyberqms.platform.accounts.services import user_password_changed
 
     with as_cli():
         for user in User.objects.all():
@@ -37,7 +37,7 @@ def test_auditor_filters_the_trail_and_opens_a_history(
 ) -> None:
     """P11-09, AL-09: the inspector finds who deactivated an account, and why, from the
     viewer's filters, and reads the record's history with old and new values."""
-    from cyberqms.accounts.services import user_create, user_deactivate
+    from cyberqms.platform.accounts.services import user_create, user_deactivate
 
     admin = make_user("admin", "administrator")
     auditor = make_user("auditor", "auditor")

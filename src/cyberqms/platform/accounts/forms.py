@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from cyberqms.platform.core.access import ACTIONS
+
+from .enums import AccountKind, IntegrationKind, Role, WorkPattern
+from .models import Department, Site
+
+
+class ReasonField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "Why? (recorded)"}))
+        kwargs.setdefault("help_text", "Recorded with your name and the time.")
+        super().__init__(**kwargs)
+
+
+class UserCreateForm(forms.Form):
+    username = forms.RegexField(regex=r"^[A-Za-z0-9_.@+-]+$", max_length=150, min_length=2)
+    full_name = forms.CharField(max_length=200, label="Full printed name")
+    email = forms.EmailField()
+    title = forms.CharField(max_length=200, required=False, label="Job title")
+    kind = forms.ChoiceField(choices=AccountKind.choices, initial=AccountKind.PERSON)
+    work_pattern = forms.ChoiceField(
+        choices=WorkPattern.choices, initial=WorkPattern.DAY,
+        help_text="Security monitoring expects night and weekend work only from shift "
+                  "workers and service accounts.",
+    )
+    site = forms.ModelChoiceField(Site.objects.filter(is_active=True), required=False)
+    department = forms.ModelChoiceField(
+        Department.objects.filter(is_active=True).select_related("site"), required=False
+    )
+    reason = ReasonField()
+
+
+class ReasonForm(forms.Form):
+    reason = ReasonField()
+
+
+class RoleGrantForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    site = forms.ModelChoiceField(
+        Site.objects.filter(is_active=True), required=False, empty_label="All sites"
+    )
+    valid_until = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=f"Required for auditors (at most {settings.CYBERQMS_AUDITOR_MAX_DAYS} days).",
+    )
+    reason = ReasonField()
+
+
+class IdentityForm(forms.Form):
+    method = forms.CharField(
+        max_length=200, help_text="E.g. photo ID checked in person by HR."
+    )
+
+
+class SiteForm(forms.Form):
+    code = forms.RegexField(regex=r"^[A-Za-z0-9-]+$", max_length=20)
+    name = forms.CharField(max_length=200)
+    country = forms.CharField(max_length=2, required=False)
+    time_zone = forms.CharField(max_length=64, initial="UTC")
+
+
+class DepartmentForm(forms.Form):
+    site = forms.ModelChoiceField(Site.objects.filter(is_active=True))
+    code = forms.RegexField(regex=r"^[A-Za-z0-9-]+$", max_length=20)
+    name = forms.CharField(max_length=200)
+
+
+class IntegrationForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=IntegrationKind.choices)
+    system = forms.CharField(max_length=200)
+    site = forms.ModelChoiceField(Site.objects.filter(is_active=True), required=False)
+    allowed_addresses = forms.CharField(
+        required=False, help_text="Comma-separated addresses or CIDR ranges; empty for any."
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean_allowed_addresses(self) -> list[str]:
+        import ipaddress
+
+        raw = self.cleaned_data["allowed_addresses"]
+        entries = [e.strip() for e in raw.split(",") if e.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise forms.ValidationError(f"{entry!r} is not an address or range.") from None
+        return entries
+
+
+def scope_choices() -> list[tuple[str, str]]:
+    return [(name, f"{name} — {spec.description}") for name, spec in sorted(ACTIONS.items())
+            if not spec.public]
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    scopes = forms.MultipleChoiceField(choices=scope_choices, widget=forms.CheckboxSelectMultiple)
+    days = forms.IntegerField(min_value=1, max_value=settings.CYBERQMS_TOKEN_MAX_DAYS, initial=30)

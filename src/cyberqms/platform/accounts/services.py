@@ -1,0 +1,623 @@
+"""Every write to people, roles, sites, integrations and tokens.
+
+Each function authorizes through the access gate, runs in one transaction, and raises
+the security event that monitoring consumes. Pages, the API and CLI commands call these;
+none of them writes models directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cyberqms.platform.core.access import ACTIONS, require, scope_covers
+from cyberqms.platform.core.events import emit_security_event
+from cyberqms.platform.core.models import Severity
+from cyberqms.platform.trail.integrity import replay
+from cyberqms.platform.trail.record import audit_record, snapshot
+
+from . import actions
+from .enums import AccountKind, Role, WorkPattern
+from .models import ApiToken, Department, Integration, RoleAssignment, Site, User
+from .roles import GXP_ROLES
+
+TOKEN_PREFIX = "cqms_"  # noqa: S105  (a public marker, not a secret)
+
+
+class ServiceError(ValidationError):
+    """A refused write, with the field it concerns (surfaced as 4xx, never 500)."""
+
+    def __init__(self, message: str, *, field: str = "__all__") -> None:
+        super().__init__({field: [message]})
+        self.field = field
+        self.text = message
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("A reason is required.", field="reason")
+    return reason
+
+
+def one_time_password() -> str:
+    """A random initial password the user must change at first sign-in (P11-28)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+@dataclass(frozen=True)
+class IssuedPassword:
+    user: User
+    password: str
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    full_name: str,
+    email: str,
+    reason: str,
+    kind: str = AccountKind.PERSON,
+    title: str = "",
+    site: Site | None = None,
+    department: Department | None = None,
+    work_pattern: str = "",
+) -> IssuedPassword:
+    """Create a user with a one-time password to be changed at first sign-in.
+
+    Side effects: audit entry `accounts.user.create`, security event `account.created`.
+    """
+    require(actor, actions.USER_MANAGE)
+    reason = _reason(reason)
+    username = username.strip()
+    if not username:
+        raise ServiceError("A username is required.", field="username")
+    if User.objects.filter(username__iexact=username).exists():
+        # Also true for deactivated users: an identifier is never reassigned (P11-21).
+        raise ServiceError(
+            "This username exists or existed and cannot be reused.", field="username"
+        )
+    if kind not in AccountKind.values:
+        raise ServiceError(f"Unknown account kind {kind!r}.", field="kind")
+    if not work_pattern:
+        work_pattern = WorkPattern.SERVICE if kind == AccountKind.GENERIC else WorkPattern.DAY
+    if work_pattern not in WorkPattern.values:
+        raise ServiceError(f"Unknown work pattern {work_pattern!r}.", field="work_pattern")
+    if department is not None and site is not None and department.site_id != site.pk:
+        raise ServiceError("The department belongs to another site.", field="department")
+    password = one_time_password()
+    with transaction.atomic():
+        user = User(
+            username=username,
+            full_name=full_name.strip(),
+            email=email.strip(),
+            kind=kind,
+            work_pattern=work_pattern,
+            title=title.strip(),
+            site=site,
+            department=department,
+            must_change_password=True,
+        )
+        user.set_password(password)
+        user.save()
+        audit_record("accounts.user.create", user, actor=actor, created=True, reason=reason)
+    emit_security_event(
+        "account.created",
+        severity=Severity.INFO,
+        message=f"Account {username} created by {actor.username}: {reason}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"subject": username, "kind": kind, "reason": reason},
+    )
+    return IssuedPassword(user, password)
+
+
+def user_deactivate(user: User, *, actor: User, reason: str) -> User:
+    """Deactivate at once: sessions stop authenticating and tokens stop working (P11-05).
+
+    Side effects: audit entry `accounts.user.deactivate`; all of the user's tokens are
+    revoked (audit entries `accounts.token.revoke`); security event `account.deactivated`.
+    """
+    require(actor, actions.USER_MANAGE, user)
+    reason = _reason(reason)
+    if user.pk == actor.pk:
+        raise ServiceError("You cannot deactivate your own account.")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.is_active:
+            raise ServiceError("The account is already deactivated.")
+        before = snapshot(locked)
+        locked.is_active = False
+        locked.deactivated_at = now
+        locked.deactivation_reason = reason
+        locked.save(update_fields=["is_active", "deactivated_at", "deactivation_reason"])
+        audit_record("accounts.user.deactivate", locked, actor=actor, before=before,
+                     reason=reason)
+        for token in ApiToken.objects.select_for_update().filter(
+            owner=locked, revoked_at__isnull=True
+        ):
+            _revoke(token, actor=actor, reason=f"Account deactivated: {reason}", now=now)
+    emit_security_event(
+        "account.deactivated",
+        severity=Severity.MEDIUM,
+        message=f"Account {user.username} deactivated by {actor.username}: {reason}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"subject": user.username, "reason": reason},
+    )
+    return locked
+
+
+def user_reactivate(user: User, *, actor: User, reason: str) -> IssuedPassword:
+    """Reactivate with a fresh one-time password: the old secret is not trusted again."""
+    require(actor, actions.USER_MANAGE, user)
+    reason = _reason(reason)
+    password = one_time_password()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_active:
+            raise ServiceError("The account is active.")
+        before = snapshot(locked)
+        locked.is_active = True
+        locked.deactivated_at = None
+        locked.deactivation_reason = ""
+        locked.must_change_password = True
+        locked.set_password(password)
+        locked.save()
+        audit_record("accounts.user.reactivate", locked, actor=actor, before=before,
+                     reason=reason)
+    emit_security_event(
+        "account.reactivated",
+        severity=Severity.MEDIUM,
+        message=f"Account {user.username} reactivated by {actor.username}: {reason}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"subject": user.username, "reason": reason},
+    )
+    return IssuedPassword(locked, password)
+
+
+def user_reset_password(user: User, *, actor: User, reason: str) -> IssuedPassword:
+    """Issue a one-time password; the user must choose a new one at next sign-in (P11-28).
+
+    An administrator therefore never knows a password the user signs with.
+    """
+    require(actor, actions.USER_MANAGE, user)
+    reason = _reason(reason)
+    if user.pk == actor.pk:
+        raise ServiceError("Change your own password from your profile.")
+    password = one_time_password()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = snapshot(locked)
+        locked.set_password(password)
+        locked.must_change_password = True
+        locked.save(update_fields=["password", "must_change_password"])
+        audit_record("accounts.user.reset_password", locked, actor=actor, before=before,
+                     reason=reason)
+    emit_security_event(
+        "account.password_reset",
+        severity=Severity.MEDIUM,
+        message=f"Password of {user.username} reset by {actor.username}: {reason}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"subject": user.username, "reason": reason},
+    )
+    return IssuedPassword(locked, password)
+
+
+def user_password_changed(user: User) -> None:
+    """Record that the user chose their own password (called from allauth's signals).
+
+    allauth has saved the new password already, so the state before is the one the audit
+    trail recorded last. Side effects: audit entry `accounts.user.password_change`.
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = replay("accounts.user", str(locked.pk)) or None
+        locked.must_change_password = False
+        locked.password_changed_at = timezone.now()
+        locked.save(update_fields=["must_change_password", "password_changed_at"])
+        audit_record("accounts.user.password_change", locked, actor=locked, before=before,
+                     created=before is None)
+    user.must_change_password = False
+    user.password_changed_at = locked.password_changed_at
+    user.forget_access_cache()
+
+
+def user_email_changed(user: User) -> None:
+    """Audit a change of the user's own e-mail address made through allauth.
+
+    Side effects: audit entry `accounts.user.email_change`.
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = replay("accounts.user", str(locked.pk)) or None
+        audit_record("accounts.user.email_change", locked, actor=locked, before=before,
+                     created=before is None)
+
+
+def user_unlock(username: str, *, actor: User, reason: str) -> int:
+    """Lift a lockout (P11-33); returns the number of lockout records cleared."""
+    require(actor, actions.USER_MANAGE)
+    reason = _reason(reason)
+    subject = User.objects.filter(username__iexact=username).first()
+    with transaction.atomic():
+        cleared = int(axes_reset(username=username.lower()) or 0)
+        audit_record(
+            "accounts.user.unlock", actor=actor, reason=reason,
+            object_type="accounts.user", object_id=subject.pk if subject else username.lower(),
+            label=subject.username if subject else username.lower(),
+            changes={"lockouts_cleared": [cleared, 0]},
+        )
+    emit_security_event(
+        "auth.unlock",
+        severity=Severity.MEDIUM,
+        message=f"Lockout of {username} lifted by {actor.username}: {reason}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"subject": username, "reason": reason, "cleared": cleared},
+    )
+    return cleared
+
+
+def user_verify_identity(user: User, *, actor: User, method: str) -> User:
+    """Record who verified the user's identity and how (P11-22), before signing rights."""
+    require(actor, actions.USER_MANAGE, user)
+    method = method.strip()
+    if not method:
+        raise ServiceError("Say how the identity was verified.", field="method")
+    if user.pk == actor.pk:
+        raise ServiceError("Nobody verifies their own identity.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = snapshot(locked)
+        locked.identity_verified_at = timezone.now()
+        locked.identity_verified_by = actor
+        locked.identity_verification_method = method
+        locked.save(update_fields=["identity_verified_at", "identity_verified_by",
+                                   "identity_verification_method"])
+        audit_record("accounts.user.verify_identity", locked, actor=actor, before=before,
+                     reason=method)
+    user.refresh_from_db()
+    return user
+
+
+# --- roles ------------------------------------------------------------------------------
+
+
+def role_grant(
+    user: User,
+    role: str,
+    *,
+    actor: User,
+    reason: str,
+    site: Site | None = None,
+    valid_until: datetime | None = None,
+) -> RoleAssignment:
+    """Grant a role, recording who, when and why (A11-20).
+
+    Refuses combinations that break segregation: administrator with a GxP role (DI-01),
+    GxP roles on generic accounts (DI-02), open-ended or over-long auditor access (AL-09).
+    Side effects: security event `account.role_granted` (high for administrator).
+    """
+    require(actor, actions.ROLE_MANAGE, user)
+    reason = _reason(reason)
+    if role not in Role.values:
+        raise ServiceError(f"Unknown role {role!r}.", field="role")
+    if user.pk == actor.pk:
+        raise ServiceError("Nobody grants roles to themselves.", field="user")
+    if not user.is_active:
+        raise ServiceError("The account is deactivated.", field="user")
+    now = timezone.now()
+    if valid_until is not None and valid_until <= now:
+        raise ServiceError("The end of validity must be in the future.", field="valid_until")
+    if role == Role.AUDITOR:
+        longest = now + timedelta(days=settings.CYBERQMS_AUDITOR_MAX_DAYS)
+        if valid_until is None or valid_until > longest:
+            raise ServiceError(
+                f"Auditor access is time-boxed: at most {settings.CYBERQMS_AUDITOR_MAX_DAYS} "
+                "days.",
+                field="valid_until",
+            )
+    held = {a.role for a in RoleAssignment.objects.held_on(now).filter(user=user)}
+    if role in GXP_ROLES and user.kind != AccountKind.PERSON:
+        raise ServiceError("Generic accounts cannot hold GxP roles.", field="role")
+    if role == Role.ADMINISTRATOR and held & GXP_ROLES:
+        raise ServiceError(
+            "Administrators cannot hold a role that creates GxP records.", field="role"
+        )
+    if role in GXP_ROLES and Role.ADMINISTRATOR in held:
+        raise ServiceError(
+            "The user is an administrator; administrators cannot create GxP records.",
+            field="role",
+        )
+    with transaction.atomic():
+        duplicate = (
+            RoleAssignment.objects.held_on(now)
+            .select_for_update()
+            .filter(user=user, role=role, site=site)
+            .exists()
+        )
+        if duplicate:
+            raise ServiceError("The user already holds this role at this scope.", field="role")
+        assignment = RoleAssignment.objects.create(
+            user=user,
+            role=role,
+            site=site,
+            valid_from=now,
+            valid_until=valid_until,
+            granted_by=actor,
+            granted_at=now,
+            grant_reason=reason,
+        )
+        audit_record("accounts.role.grant", assignment, actor=actor, created=True,
+                     reason=reason)
+    emit_security_event(
+        "account.role_granted",
+        severity=Severity.HIGH if role == Role.ADMINISTRATOR else Severity.LOW,
+        message=f"{actor.username} granted {role} to {user.username}: {reason}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"subject": user.username, "role": role, "site": site.code if site else None,
+              "reason": reason},
+    )
+    user.forget_access_cache()
+    return assignment
+
+
+def role_revoke(assignment: RoleAssignment, *, actor: User, reason: str) -> RoleAssignment:
+    """Revoke a role at once; the assignment stays as history (A11-20)."""
+    require(actor, actions.ROLE_MANAGE, assignment.user)
+    reason = _reason(reason)
+    with transaction.atomic():
+        locked = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.revoked_at is not None:
+            raise ServiceError("The role is already revoked.")
+        before = snapshot(locked)
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = actor
+        locked.revoke_reason = reason
+        locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+        audit_record("accounts.role.revoke", locked, actor=actor, before=before, reason=reason)
+    emit_security_event(
+        "account.role_revoked",
+        severity=Severity.LOW,
+        message=f"{actor.username} revoked {locked.role} from {locked.user.username}: {reason}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"subject": locked.user.username, "role": locked.role, "reason": reason},
+    )
+    return locked
+
+
+# --- sites ------------------------------------------------------------------------------
+
+
+def site_create(*, actor: User, code: str, name: str, country: str = "",
+                time_zone: str = "UTC") -> Site:
+    require(actor, actions.SITE_MANAGE)
+    code = code.strip().upper()
+    if not code:
+        raise ServiceError("A code is required.", field="code")
+    if Site.objects.filter(code=code).exists():
+        raise ServiceError("A site with this code exists.", field="code")
+    with transaction.atomic():
+        site = Site.objects.create(code=code, name=name.strip(), country=country.upper()[:2],
+                                   time_zone=time_zone)
+        audit_record("accounts.site.create", site, actor=actor, created=True)
+    return site
+
+
+def department_create(*, actor: User, site: Site, code: str, name: str) -> Department:
+    require(actor, actions.SITE_MANAGE, site)
+    code = code.strip().upper()
+    if not code:
+        raise ServiceError("A code is required.", field="code")
+    if Department.objects.filter(site=site, code=code).exists():
+        raise ServiceError("This site already has a department with this code.", field="code")
+    with transaction.atomic():
+        department = Department.objects.create(site=site, code=code, name=name.strip())
+        audit_record("accounts.department.create", department, actor=actor, created=True)
+    return department
+
+
+# --- integrations and tokens ----------------------------------------------------------
+
+
+def integration_create(
+    *,
+    actor: User,
+    name: str,
+    kind: str,
+    system: str,
+    site: Site | None = None,
+    allowed_addresses: list[str] | None = None,
+    description: str = "",
+) -> Integration:
+    require(actor, actions.INTEGRATION_MANAGE)
+    if Integration.objects.filter(name=name).exists():
+        raise ServiceError("An integration with this name exists.", field="name")
+    with transaction.atomic():
+        integration = Integration.objects.create(
+            name=name, kind=kind, system=system, site=site,
+            allowed_addresses=allowed_addresses or [], description=description,
+            created_by=actor,
+        )
+        audit_record("accounts.integration.create", integration, actor=actor, created=True)
+    return integration
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+def _hash_token(secret: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash cannot be brute-forced.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(
+    *,
+    actor: User,
+    name: str,
+    scopes: list[str],
+    days: int,
+    owner: User | None = None,
+    integration: Integration | None = None,
+) -> IssuedToken:
+    """Issue a token; the secret is returned once and only its hash is stored.
+
+    A user's token can never exceed the user's own rights: the gate checks both the
+    token's scopes and the user's roles at every use.
+    """
+    if (owner is None) == (integration is None):
+        raise ServiceError("A token belongs to a user or to an integration.", field="owner")
+    if integration is not None:
+        require(actor, actions.INTEGRATION_MANAGE, integration)
+    elif owner is not None and owner.pk != actor.pk:
+        raise ServiceError("Users issue tokens for themselves only.", field="owner")
+    else:
+        require(actor, actions.SELF)
+    name = name.strip()
+    if not name:
+        raise ServiceError("A name is required.", field="name")
+    if not scopes:
+        raise ServiceError("Choose at least one scope.", field="scopes")
+    for scope in scopes:
+        if not any(scope_covers([scope], action) for action in ACTIONS):
+            raise ServiceError(f"Scope {scope!r} matches no action.", field="scopes")
+    if not 1 <= days <= settings.CYBERQMS_TOKEN_MAX_DAYS:
+        raise ServiceError(
+            f"Tokens live 1 to {settings.CYBERQMS_TOKEN_MAX_DAYS} days.", field="days"
+        )
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            owner=owner,
+            integration=integration,
+            name=name,
+            prefix=prefix,
+            token_hash=_hash_token(secret),
+            scopes=sorted(set(scopes)),
+            created_by=actor,
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        audit_record("accounts.token.create", token, actor=actor, created=True)
+    emit_security_event(
+        "account.token_created",
+        severity=Severity.LOW,
+        message=f"API token {name} ({prefix}) issued by {actor.username}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"token": prefix, "scopes": token.scopes,
+              "holder": str(owner.username if owner else integration)},
+    )
+    return IssuedToken(token, secret)
+
+
+def token_revoke(token: ApiToken, *, actor: User, reason: str) -> ApiToken:
+    """Revoke at once (P11-32): the next request with it is refused."""
+    if token.owner_id != actor.pk:
+        require(actor, actions.TOKEN_MANAGE, token)
+    reason = _reason(reason)
+    with transaction.atomic():
+        locked = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if locked.revoked_at is not None:
+            raise ServiceError("The token is already revoked.")
+        _revoke(locked, actor=actor, reason=reason, now=timezone.now())
+    emit_security_event(
+        "account.token_revoked",
+        severity=Severity.LOW,
+        message=f"API token {locked.name} ({locked.prefix}) revoked by {actor.username}",
+        actor_id=actor.pk,
+        username=actor.username,
+        data={"token": locked.prefix, "reason": reason},
+    )
+    return locked
+
+
+def _revoke(token: ApiToken, *, actor: User, reason: str, now: datetime) -> None:
+    before = snapshot(token)
+    token.revoked_at = now
+    token.revoked_by = actor
+    token.revoke_reason = reason[:500]
+    token.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    audit_record("accounts.token.revoke", token, actor=actor, before=before, reason=reason)
+
+
+def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:
+    """Find the live token for ``secret``; None for anything unknown, expired or revoked.
+
+    Side effects: `auth.token.rejected` security event for a well-formed but refused
+    token; `last_used_*` updated on success.
+    """
+    if not secret.startswith(TOKEN_PREFIX) or secret.count("_") < 2:
+        return None
+    prefix = secret[len(TOKEN_PREFIX):].split("_", 1)[0]
+    token = (
+        ApiToken.objects.select_related("owner", "integration").filter(prefix=prefix).first()
+    )
+    if token is None or not hmac.compare_digest(token.token_hash, _hash_token(secret)):
+        emit_security_event(
+            "auth.token.rejected", severity=Severity.MEDIUM,
+            message="Unknown API token presented", source_ip=source_ip or None,
+            data={"prefix": prefix[:12]},
+        )
+        return None
+    problem = ""
+    holder_active = token.holder.is_active
+    if token.status != "active":
+        problem = f"{token.status} API token presented"
+    elif not holder_active:
+        problem = "API token of a deactivated holder presented"
+    elif token.integration is not None and not _address_allowed(
+        token.integration.allowed_addresses, source_ip
+    ):
+        problem = "API token presented from an address outside the integration's allow-list"
+    if problem:
+        emit_security_event(
+            "auth.token.rejected", severity=Severity.MEDIUM, message=problem,
+            actor_id=token.owner_id, username=token.owner.username if token.owner else "",
+            source_ip=source_ip or None, data={"prefix": token.prefix},
+        )
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now(), last_used_ip=source_ip or None
+    )
+    return token
+
+
+def _address_allowed(allowed: list[str], source_ip: str) -> bool:
+    if not allowed:
+        return True
+    try:
+        address = ipaddress.ip_address(source_ip)
+    except ValueError:
+        return False
+    for entry in allowed:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False

@@ -1,0 +1,324 @@
+"""Pages for the administration area, the profile and security oversight.
+
+Views parse input, call one service and render; rules live in services and the gate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from cyberqms.platform.core.access import can
+from cyberqms.platform.core.models import AccessDecision, SecurityEvent, Severity
+from cyberqms.platform.core.pages import gated
+from cyberqms.platform.trail import actions as trail_actions
+from cyberqms.platform.trail.services import open_flags
+
+from . import actions, services
+from .enums import Role
+from .forms import (
+    DepartmentForm,
+    IdentityForm,
+    IntegrationForm,
+    ReasonForm,
+    RoleGrantForm,
+    SiteForm,
+    TokenForm,
+    UserCreateForm,
+)
+from .models import ApiToken, Department, Integration, RoleAssignment, Site, User
+from .queries import locked_out, role_history, users_filtered
+
+
+def paginate(request: HttpRequest, rows: QuerySet[Any], per_page: int = 25) -> Page[Any]:
+    return Paginator(rows, per_page).get_page(request.GET.get("page"))
+
+
+def _service_errors(form: Any, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        target = field if field in form.fields else None
+        for error in errors:
+            form.add_error(target, error)
+
+
+# --- profile ------------------------------------------------------------------------------
+
+
+@gated(actions.SELF)
+def profile(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
+    tokens = ApiToken.objects.filter(owner=user)
+    return render(request, "accounts/profile.html", {
+        "profile_user": user,
+        "roles": user.active_roles(),
+        "tokens": tokens,
+        "token_form": TokenForm(),
+        "idle_minutes": settings.SESSION_IDLE_SECONDS // 60,
+    })
+
+
+@gated(actions.SELF)
+def token_create(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
+    form = TokenForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.token_create(
+                actor=user, owner=user, name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"], days=form.cleaned_data["days"],
+            )
+        except ValidationError as exc:
+            _service_errors(form, exc)
+    return render(request, "accounts/token_create.html", {"form": form, "issued": issued})
+
+
+@require_POST
+@gated(actions.SELF)
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
+    token = get_object_or_404(ApiToken, pk=token_id, owner=user)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.token_revoke(token, actor=user, reason=form.cleaned_data["reason"])
+            messages.success(request, f"Token {token.name} revoked.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Give a reason to revoke the token.")
+    return redirect("accounts:profile")
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@gated(actions.USER_VIEW)
+def user_list(request: HttpRequest) -> HttpResponse:
+    filters = {
+        "q": request.GET.get("q", "").strip()[:100],
+        "role": request.GET.get("role", "") if request.GET.get("role") in Role.values else "",
+        "site": request.GET.get("site", "")[:20],
+        "status": request.GET.get("status", "") if request.GET.get("status") in (
+            "active", "inactive") else "",
+        "sort": request.GET.get("sort", "username"),
+    }
+    page = paginate(request, users_filtered(**filters))
+    locked = set(locked_out().values_list("username", flat=True))
+    return render(request, "accounts/user_list.html", {
+        "page": page, "filters": filters, "roles": Role.choices,
+        "sites": Site.objects.all(), "locked": locked,
+        "can_manage": can(request.user, actions.USER_MANAGE),
+    })
+
+
+@gated(actions.USER_MANAGE)
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            issued = services.user_create(
+                actor=request.user,  # type: ignore[arg-type]  # gated: signed-in users only
+                username=data["username"], full_name=data["full_name"], email=data["email"],
+                title=data["title"], kind=data["kind"], site=data["site"],
+                department=data["department"], reason=data["reason"],
+                work_pattern=data["work_pattern"],
+            )
+        except ValidationError as exc:
+            _service_errors(form, exc)
+    return render(request, "accounts/user_create.html", {"form": form, "issued": issued})
+
+
+@gated(actions.USER_VIEW)
+def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    subject = get_object_or_404(User.objects.select_related("site", "department"), pk=user_id)
+    locked = locked_out().filter(username=subject.username.lower()).exists()
+    return render(request, "accounts/user_detail.html", {
+        "subject": subject,
+        "current_roles": subject.active_roles(),
+        "history": role_history(subject),
+        "tokens": ApiToken.objects.filter(owner=subject),
+        "locked": locked,
+        "grant_form": RoleGrantForm(),
+        "reason_form": ReasonForm(),
+        "identity_form": IdentityForm(),
+        "can_manage": can(request.user, actions.USER_MANAGE),
+        "can_grant": can(request.user, actions.ROLE_MANAGE),
+        "events": SecurityEvent.objects.filter(username=subject.username)[:10],
+        "issued_password": request.session.pop("issued_password", None),
+        "integrity_flags": open_flags("accounts.user", subject.pk),
+        "can_history": can(request.user, trail_actions.HISTORY_VIEW),
+    })
+
+
+OPERATIONS = {"deactivate", "reactivate", "reset-password", "unlock", "grant-role",
+              "verify-identity"}
+
+
+@require_POST
+@gated(actions.USER_MANAGE)
+def user_operation(request: HttpRequest, user_id: int, operation: str) -> HttpResponse:
+    if operation not in OPERATIONS:
+        raise Http404
+    subject = get_object_or_404(User, pk=user_id)
+    actor: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
+    form: Any
+    if operation == "grant-role":
+        form = RoleGrantForm(request.POST)
+    elif operation == "verify-identity":
+        form = IdentityForm(request.POST)
+    else:
+        form = ReasonForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect("accounts:user_detail", user_id=subject.pk)
+    data = form.cleaned_data
+    try:
+        if operation == "deactivate":
+            services.user_deactivate(subject, actor=actor, reason=data["reason"])
+            messages.success(request, f"{subject.username} is deactivated; sessions and tokens "
+                                      "stopped working.")
+        elif operation == "reactivate":
+            issued = services.user_reactivate(subject, actor=actor, reason=data["reason"])
+            request.session["issued_password"] = [subject.username, issued.password]
+        elif operation == "reset-password":
+            issued = services.user_reset_password(subject, actor=actor, reason=data["reason"])
+            request.session["issued_password"] = [subject.username, issued.password]
+        elif operation == "unlock":
+            services.user_unlock(subject.username, actor=actor, reason=data["reason"])
+            messages.success(request, f"{subject.username} is unlocked.")
+        elif operation == "grant-role":
+            services.role_grant(
+                subject, data["role"], actor=actor, reason=data["reason"], site=data["site"],
+                valid_until=data["valid_until"],
+            )
+            messages.success(request, "Role granted.")
+        elif operation == "verify-identity":
+            services.user_verify_identity(subject, actor=actor, method=data["method"])
+            messages.success(request, "Identity verification recorded.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("accounts:user_detail", user_id=subject.pk)
+
+
+@require_POST
+@gated(actions.ROLE_MANAGE)
+def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = get_object_or_404(RoleAssignment, pk=assignment_id)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.role_revoke(
+                assignment,
+                actor=request.user,  # type: ignore[arg-type]  # gated: signed-in users only
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, "Role revoked.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Give a reason to revoke the role.")
+    return redirect("accounts:user_detail", user_id=assignment.user_id)
+
+
+# --- sites and integrations -----------------------------------------------------------------
+
+
+@gated(actions.SITE_MANAGE)
+def site_list(request: HttpRequest) -> HttpResponse:
+    site_form = SiteForm(request.POST if request.POST.get("form") == "site" else None)
+    department_form = DepartmentForm(
+        request.POST if request.POST.get("form") == "department" else None
+    )
+    actor: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
+    if request.method == "POST":
+        try:
+            if site_form.is_bound and site_form.is_valid():
+                services.site_create(actor=actor, **site_form.cleaned_data)
+                messages.success(request, "Site created.")
+                return redirect("accounts:site_list")
+            if department_form.is_bound and department_form.is_valid():
+                services.department_create(actor=actor, **department_form.cleaned_data)
+                messages.success(request, "Department created.")
+                return redirect("accounts:site_list")
+        except ValidationError as exc:
+            _service_errors(site_form if site_form.is_bound else department_form, exc)
+    return render(request, "accounts/site_list.html", {
+        "sites": Site.objects.prefetch_related("departments"),
+        "departments": Department.objects.select_related("site"),
+        "site_form": site_form, "department_form": department_form,
+    })
+
+
+@gated(actions.INTEGRATION_VIEW)
+def integration_list(request: HttpRequest) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
+    form = IntegrationForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            integration = services.integration_create(actor=actor, **data)
+            issued = services.token_create(
+                actor=actor, integration=integration, name=f"{integration.name} ingest",
+                scopes=["*"], days=settings.CYBERQMS_TOKEN_MAX_DAYS,
+            )
+        except ValidationError as exc:
+            _service_errors(form, exc)
+    return render(request, "accounts/integration_list.html", {
+        "integrations": Integration.objects.select_related("site").prefetch_related("tokens"),
+        "form": form, "issued": issued,
+        "can_manage": can(actor, actions.INTEGRATION_MANAGE),
+    })
+
+
+# --- security oversight ---------------------------------------------------------------------
+
+
+@gated(actions.EVENT_VIEW)
+def security_events(request: HttpRequest) -> HttpResponse:
+    events = SecurityEvent.objects.all()
+    severity = request.GET.get("severity", "")
+    kind = request.GET.get("kind", "")[:80]
+    q = request.GET.get("q", "")[:100]
+    if severity in Severity.values:
+        levels = list(Severity.values)
+        events = events.filter(severity__in=levels[levels.index(severity):])
+    if kind:
+        events = events.filter(kind__startswith=kind)
+    if q:
+        events = events.filter(username__icontains=q) | events.filter(message__icontains=q)
+    kinds = SecurityEvent.objects.order_by("kind").values_list("kind", flat=True).distinct()
+    return render(request, "accounts/security_events.html", {
+        "page": paginate(request, events, 50), "severities": Severity.choices,
+        "kinds": list(kinds), "filters": {"severity": severity, "kind": kind, "q": q},
+    })
+
+
+@gated(actions.DECISION_VIEW)
+def access_decisions(request: HttpRequest) -> HttpResponse:
+    decisions = AccessDecision.objects.all()
+    verdict = request.GET.get("verdict", "")
+    actor = request.GET.get("actor", "")[:150]
+    action = request.GET.get("action", "")[:100]
+    if verdict in ("allow", "deny"):
+        decisions = decisions.filter(allowed=verdict == "allow")
+    if actor:
+        decisions = decisions.filter(actor_username__icontains=actor)
+    if action:
+        decisions = decisions.filter(action__startswith=action)
+    return render(request, "accounts/access_decisions.html", {
+        "page": paginate(request, decisions, 50),
+        "filters": {"verdict": verdict, "actor": actor, "action": action},
+    })

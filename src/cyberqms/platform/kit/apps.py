@@ -1,0 +1,37 @@
+from django.apps import AppConfig
+
+
+class KitConfig(AppConfig):
+    """The record kit: no models of its own (the shared parts' tables are core's)."""
+
+    name = "cyberqms.platform.kit"
+    label = "kit"
+    verbose_name = "Record kit"
+
+    def ready(self) -> None:
+        from cyberqms.platform.core.models import Attachment, Comment, DueDateExtension, RecordLink
+        from cyberqms.platform.kit.record_parts import children_of
+        from cyberqms.platform.trail.queries import add_child_provider
+        from cyberqms.platform.trail.registry import register
+
+        # A record's children are audited models of their own; they are read through the
+        # parent's history tab (the child provider), so their own view action is the
+        # auditor's.
+        register(
+            Attachment, "core.attachment", view_action="trail.entry.view",
+            exclude=("nonce", "ciphertext"),
+            label=lambda a: f"{a.filename} (attachment of {a.record_type} {a.record_id})",
+        )
+        register(Comment, "core.comment", view_action="trail.entry.view",
+                 label=lambda c: f"Comment on {c.record_type} {c.record_id}")
+        # The labels (number and title) are a display cache of the two ends and stay out
+        # of the trail: a link's entry shows in both records' histories, and the other
+        # end's title may belong to a site the viewer cannot see. The ends themselves
+        # (type and id) are audited.
+        register(RecordLink, "core.link", view_action="trail.entry.view",
+                 exclude=("from_label", "to_label"),
+                 label=lambda link: f"Link {link.from_label.split(' ', 1)[0]} → "
+                                    f"{link.to_label.split(' ', 1)[0]}")
+        register(DueDateExtension, "core.extension", view_action="trail.entry.view",
+                 label=lambda e: f"Due-date extension for {e.record_label}")
+        add_child_provider(children_of)

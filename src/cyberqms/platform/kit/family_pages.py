@@ -1,0 +1,379 @@
+"""The pages the kit serves for a declared record family: list (filter, sort, paginate,
+CSV export), create, detail (on the shared record frame) and edit.
+
+Each view is made for one family by `family_urlpatterns(kind)`, gated by that family's
+actions; the family writes only its detail blocks (`RecordKind.sections` or its own
+template) and the pages that are truly its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.forms.models import fields_for_model
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_POST
+
+from cyberqms.platform.core.access import Actor, can, sites_for
+from cyberqms.platform.core.pages import gated
+
+from .record_pages import record_context
+from .record_parts import RecordNotFound, get_record
+from .record_services import RecordChanged, editable_fields, record_create, record_update
+from .records import QualityRecord, RecordKind, model_field, site_model
+
+PAGE_SIZE = 25
+CSV_LIMIT = 10_000
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+def visible_records(kind: RecordKind, actor: Any) -> QuerySet[Any]:
+    """The family's records `actor` may see (their sites), not deleted."""
+    # Every foreign key a column or the API list shows, joined: one query for the page.
+    joined = {"site", "owner", "originator"} | {
+        name for name in (*(c.name for c in kind.columns), *kind.api_list_fields)
+        if isinstance(_field_or_none(kind, name), models.ForeignKey)}
+    rows = kind.model._default_manager.filter(is_deleted=False).select_related(*sorted(joined))
+    if kind.list_rows is not None:
+        rows = kind.list_rows(rows)
+    sites = sites_for(actor, kind.view_action)
+    return rows if sites is None else rows.filter(site_id__in=sites)
+
+
+def _field_or_none(kind: RecordKind, name: str) -> Any:
+    try:
+        return model_field(kind.model, name)
+    except LookupError:
+        return None
+
+
+def state_counts(kind: RecordKind, rows: QuerySet[Any]) -> list[dict[str, Any]]:
+    """Counts by state, every state in workflow order (zeros included)."""
+    found = dict(rows.order_by().values_list("state").annotate(n=Count("id")))
+    states = kind.model.STATES
+    labels = dict(states.choices) if states is not None else {}
+    return [{"state": s, "label": labels.get(s, s), "count": found.get(s, 0)}
+            for s in kind.workflow.states()]
+
+
+def display(record: QualityRecord, name: str, *, short: bool = False) -> str:
+    """A field's value as a person reads it (choices by label, people by name, dates; in a
+    list (`short`), a date and time by its date)."""
+    value = getattr(record, name, None)
+    getter = getattr(record, f"get_{name}_display", None)
+    if callable(getter):
+        value = getter()
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d" if short else "%Y-%m-%d %H:%M UTC")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    printed = getattr(value, "printed_name", None)
+    if printed:
+        return str(printed)
+    return str(getattr(value, "code", None) or value)
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeLocal(forms.DateTimeInput):
+    """A date and time to the second (a security event's window is read in seconds)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M:%S", attrs={"step": "1"})
+
+
+def _form_field(f: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+    """The form field of a model field, with the product's widgets and choices of people."""
+    if isinstance(f, models.DateTimeField):
+        kwargs["widget"] = DateTimeLocal()
+    elif isinstance(f, models.DateField):
+        kwargs["widget"] = DateInput()
+    elif isinstance(f, models.TextField):
+        kwargs["widget"] = forms.Textarea(attrs={"rows": 3})
+    if isinstance(f, models.IntegerField):
+        # The model's range validators as the form's bounds (shown, and checked on input).
+        for validator in f.validators:
+            if isinstance(validator, MinValueValidator):
+                kwargs["min_value"] = validator.limit_value
+            elif isinstance(validator, MaxValueValidator):
+                kwargs["max_value"] = validator.limit_value
+    if isinstance(f, models.ForeignKey) and f.related_model is get_user_model():
+        kwargs["queryset"] = get_user_model()._default_manager.filter(
+            is_active=True, kind="person").order_by("username")
+    elif isinstance(f, models.ForeignKey) and hasattr(f.related_model, "is_active"):
+        related: Any = f.related_model
+        kwargs["queryset"] = related._default_manager.filter(is_active=True)
+    field = f.formfield(**kwargs)
+    if field is not None and isinstance(f, models.CharField | models.TextField) and f.choices:
+        field.required = False
+    return field
+
+
+def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
+                with_site: bool = False, needs_reason: bool = False, editing: bool = False,
+                data: Any = None, initial: dict[str, Any] | None = None) -> forms.Form:
+    """A form of the model's own fields `names` (limits and choices from the model)."""
+    order = [n for n in (*kind.create_fields, *_all_fields(kind)) if n in names]
+    fields = fields_for_model(kind.model, fields=list(dict.fromkeys(order)),
+                              formfield_callback=_form_field)
+    form = forms.Form(data, initial=initial, label_suffix="")
+    if with_site:
+        form.fields["site"] = forms.ModelChoiceField(
+            site_model()._default_manager.filter(is_active=True), to_field_name="code")
+    for name, field in fields.items():
+        if field is not None:
+            field.label = kind.labels.get(name, field.label)
+            form.fields[name] = field
+    if editing:
+        # The version the editor saw: a change saved meanwhile is not silently overwritten.
+        form.fields["expected_hash"] = forms.CharField(widget=forms.HiddenInput,
+                                                       required=False, max_length=64)
+    if needs_reason:
+        form.fields["reason"] = forms.CharField(
+            max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+            label="Reason for the change",
+            error_messages={"required": f"Say why the {kind.noun} record is updated."},
+        )
+    return form
+
+
+def _all_fields(kind: RecordKind) -> list[str]:
+    return [f.name for f in kind.model._meta.concrete_fields]
+
+
+def form_errors(form: forms.Form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+def _changes(kind: RecordKind, form: forms.Form, record: QualityRecord) -> dict[str, Any]:
+    """The submitted values that differ from the record's."""
+    out = {}
+    for name, value in form.cleaned_data.items():
+        if name in ("reason", "expected_hash"):
+            continue
+        f = model_field(kind.model, name)
+        if value is None and isinstance(f, models.CharField | models.TextField) and not f.null:
+            value = ""
+        current = getattr(record, name)
+        if isinstance(f, models.DateTimeField) and value is not None and current is not None \
+                and value.replace(microsecond=0) == current.replace(microsecond=0):
+            continue  # the form shows seconds: an unchanged time is not an edit
+        if value != current:
+            out[name] = value
+    return out
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def page_actor(request: HttpRequest) -> Actor:
+    """The signed-in person a gated page acts for."""
+    user = request.user
+    assert isinstance(user, Actor), "gated pages are reached signed in"
+    return user
+
+
+def load_record(kind: RecordKind, request: HttpRequest, pk: int, for_: str = "view") -> Any:
+    """The record the signed-in person may `for_`; 404 for missing and hidden alike."""
+    try:
+        return get_record(request.user, kind, pk, for_=for_)
+    except RecordNotFound:
+        raise Http404 from None
+
+
+def list_view(kind: RecordKind) -> Callable[..., HttpResponseBase]:
+    @gated(kind.view_action)
+    def record_list(request: HttpRequest) -> HttpResponseBase:
+        assert kind.filterset is not None
+        rows = visible_records(kind, request.user)
+        codes = kind.filterset.site_codes()
+        filters = kind.filterset(request.GET or None, rows, request=request, site_codes=codes)
+        filtered = filters.qs
+        if request.GET.get("format") == "csv" and not filters.errors:
+            return _csv(kind, filtered)
+        counted = kind.filterset(
+            {k: v for k, v in request.GET.items() if k != "state"} or None, rows,
+            request=request, site_codes=codes)
+        page = Paginator(filtered, PAGE_SIZE).get_page(request.GET.get("page"))
+        classes = {c.name: _cell_class(kind, c.name) for c in kind.columns}
+        sort = (request.GET.get("sort") or filters.default_sort)
+        return render(request, "core/family_list.html", {
+            "kind": kind, "page": page, "filters": filters, "sort": sort,
+            "counts": state_counts(kind, counted.qs),
+            "columns": kind.columns,
+            "rows": [(record, [(display(record, c.name, short=True), classes[c.name])
+                               for c in kind.columns],
+                      kind.row_badges(record) if kind.row_badges else [])
+                     for record in page],
+            "can_create": can(request.user, kind.action("create")),
+        }, status=422 if filters.errors else 200)
+
+    return record_list
+
+
+def _cell_class(kind: RecordKind, name: str) -> str:
+    """Dates and numbers stay on one line; the state reads as a badge."""
+    if name == "number":
+        return "mono nowrap"
+    if name == "state":
+        return "state"
+    if name == "due_date":
+        return "nowrap due"
+    try:
+        f = model_field(kind.model, name)
+    except LookupError:
+        return ""
+    return "nowrap" if isinstance(f, models.DateField) else ""
+
+
+def _csv(kind: RecordKind, rows: QuerySet[Any]) -> StreamingHttpResponse:
+    """The filtered list as CSV: number, the columns, owner and dates, in words."""
+    names = ["number", *(c.name for c in kind.columns if c.name != "number")]
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    heads = {c.name: c.heading for c in kind.columns}
+
+    def lines() -> Any:
+        yield writer.writerow([heads.get(n, n.replace("_", " ").capitalize()) for n in names])
+        for record in rows[:CSV_LIMIT]:
+            yield writer.writerow([_csv_safe(display(record, n)) for n in names])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind.slug}.csv"'
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """Neutralize spreadsheet formulas (CSV injection): a leading =, +, - or @."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and text != "—" else text
+
+
+def create_view(kind: RecordKind) -> Callable[..., HttpResponse]:
+    @gated(kind.action("create"))
+    def record_new(request: HttpRequest) -> HttpResponse:
+        # A link may prefill creation fields (?source=deviation&source_reference=DEV-…).
+        initial = {name: request.GET[name][:200] for name in kind.create_fields
+                   if name in request.GET and name != "owner"}
+        form = family_form(kind, kind.create_fields, with_site=True,
+                           data=request.POST or None,
+                           initial={"owner": request.user.pk, **initial})
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            site = data.pop("site")
+            try:
+                record = record_create(kind, actor=page_actor(request), site=site, values=data)
+            except ValidationError as exc:
+                form_errors(form, exc)
+            else:
+                messages.success(request, f"{record.number} recorded as a draft.")
+                return redirect(kind.detail_url(record))
+        return render(request, kind.create_template, {"kind": kind, "form": form},
+                      status=422 if request.method == "POST" else 200)
+
+    return record_new
+
+
+def detail_page(request: HttpRequest, kind: RecordKind, record: QualityRecord, *,
+                edit_form: forms.Form | None = None, status: int = 200, template: str = "",
+                **extra: Any) -> HttpResponse:
+    """The record's page: the shared frame, the family's sections or template (with its
+    `detail_context`), the edit form; `extra` replaces context keys (a form with errors);
+    `template` renders another template or a partial of it (an htmx answer)."""
+    editable = editable_fields(record, request.user)
+    if edit_form is None and editable:
+        initial = {name: getattr(record, model_field(kind.model, name).attname)
+                   for name in editable}
+        initial["expected_hash"] = kind.workflow.content_hash(record)
+        edit_form = family_form(kind, editable, initial=initial, editing=True,
+                                needs_reason=record.state != kind.initial_state)
+    context = record_context(request, kind, record)
+    context.update({
+        "edit_form": edit_form,
+        "editable": editable,
+        "sections": [(heading, [(kind.labels.get(n, model_field(kind.model, n).verbose_name),
+                                 display(record, n)) for n in names])
+                     for heading, names in kind.sections],
+        "edit_url": f"{kind.detail_url(record)}edit/",
+    })
+    if kind.detail_context is not None:
+        context.update(kind.detail_context(request, record))
+    context.update(extra)
+    return render(request, template or kind.detail_template, context, status=status)
+
+
+def detail_view(kind: RecordKind) -> Callable[..., HttpResponse]:
+    @gated(kind.view_action)
+    def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+        return detail_page(request, kind, load_record(kind, request, pk))
+
+    return record_detail
+
+
+def edit_view(kind: RecordKind) -> Callable[..., HttpResponse]:
+    @gated(kind.edit_action)
+    @require_POST
+    def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
+        record = load_record(kind, request, pk, for_="edit")
+        editable = editable_fields(record, request.user)
+        form = family_form(kind, editable, data=request.POST, editing=True,
+                           needs_reason=record.state != kind.initial_state)
+        if form.is_valid():
+            try:
+                record_update(record, actor=page_actor(request),
+                              changes=_changes(kind, form, record),
+                              reason=form.cleaned_data.get("reason", ""),
+                              expected_hash=form.cleaned_data.get("expected_hash", ""))
+            except RecordChanged as exc:
+                messages.error(request, str(exc))
+                return redirect(kind.detail_url(record))
+            except ValidationError as exc:
+                form_errors(form, exc)
+            else:
+                messages.success(request, f"{record.number} saved.")
+                return redirect(kind.detail_url(record))
+        return detail_page(request, kind, record, edit_form=form, status=422)
+
+    return record_edit
+
+
+def family_urlpatterns(kind: RecordKind) -> list[URLPattern]:
+    """`<slug>:list`, `<slug>:create`, `<slug>:detail`, `<slug>:edit`."""
+    return [
+        path("", list_view(kind), name="list"),
+        path("new/", create_view(kind), name="create"),
+        path("<int:pk>/", detail_view(kind), name="detail"),
+        path("<int:pk>/edit/", edit_view(kind), name="edit"),
+    ]

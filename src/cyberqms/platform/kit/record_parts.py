@@ -1,0 +1,494 @@
+"""Services for the parts every quality record shares.
+
+Attachments, comments, links, due-date extensions and logical deletion work the same on
+every record family, so they are written once here against `RecordKind`. Each service
+authorizes against the parent record (so site scoping applies), runs in one transaction
+and writes its audit entry there; children are audited models of their own and appear in
+the parent's history tab.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from cyberqms.platform.core.access import AccessDenied, require
+from cyberqms.platform.core.models import (
+    Attachment,
+    Comment,
+    DueDateExtension,
+    ExtensionState,
+    RecordLink,
+)
+from cyberqms.platform.trail.record import audit_record, snapshot
+
+from . import attachments as crypto
+from .records import QualityRecord, RecordKind, check_due_date, find_by_number, kind_by_type
+from .records import kind_of as kind_of
+
+
+class RecordNotFound(Exception):
+    """Missing or not visible: the same answer for both (404)."""
+
+
+class RecordClosed(ValidationError):
+    """The record is closed or deleted; its content can no longer change (422)."""
+
+    def __init__(self, record: QualityRecord, what: str = "changed") -> None:
+        status = "deleted" if record.is_deleted else record.state
+        super().__init__({"__all__": [f"{record.number} is {status}: it cannot be {what}."]})
+
+
+def get_record(actor: Any, kind: RecordKind, pk: Any, *, for_: str = "view") -> Any:
+    """The record of `kind` with `pk` if `actor` may `for_` it; else RecordNotFound."""
+    try:
+        record = kind.model._default_manager.select_related("site", "owner", "originator").get(
+            pk=int(pk)
+        )
+    except (kind.model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise RecordNotFound from None
+    try:
+        require(actor, kind.view_action, record)
+    except AccessDenied:
+        raise RecordNotFound from None
+    if for_ != "view":
+        require(actor, kind.action(for_), record)
+    return record
+
+
+def record_of(record_type: str, record_id: str) -> QualityRecord:
+    kind = kind_by_type(record_type)
+    record: QualityRecord = kind.model._default_manager.get(pk=record_id)
+    return record
+
+
+def _writable(record: QualityRecord, what: str = "changed") -> None:
+    kind = kind_of(record)
+    if record.is_deleted or record.state in kind.closed_states:
+        raise RecordClosed(record, what)
+
+
+def _lock(record: QualityRecord) -> QualityRecord:
+    locked: QualityRecord = type(record)._default_manager.select_for_update().get(pk=record.pk)
+    return locked
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+def attachment_add(
+    record: QualityRecord, *, actor: Any, filename: str, data: bytes, description: str = ""
+) -> Attachment:
+    """Attach a file: validated, hashed (SHA-256) and encrypted before it is stored.
+
+    Side effects: audit entry `core.attachment.add` (in the record's history).
+    """
+    kind = kind_of(record)
+    require(actor, kind.edit_action, record)
+    _writable(record, "given new attachments")
+    sealed = crypto.seal(kind.type_name, str(record.pk), filename, data)
+    with transaction.atomic():
+        _writable(_lock(record), "given new attachments")
+        attachment = Attachment.objects.create(
+            record_type=kind.type_name, record_id=str(record.pk), filename=sealed.filename,
+            content_type=sealed.content_type, size=sealed.size, sha256=sealed.sha256,
+            key_id=sealed.key_id, nonce=sealed.nonce, ciphertext=sealed.ciphertext,
+            description=description.strip()[:200], uploaded_by=actor,
+            uploaded_at=timezone.now(),
+        )
+        audit_record("core.attachment.add", attachment, actor=actor, created=True)
+    return attachment
+
+
+def attachment_get(actor: Any, record: QualityRecord, attachment_id: Any) -> Attachment:
+    try:
+        return Attachment.objects.get(
+            pk=int(attachment_id), record_type=kind_of(record).type_name,
+            record_id=str(record.pk),
+        )
+    except (Attachment.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise RecordNotFound from None
+
+
+def attachment_read(attachment: Attachment) -> bytes:
+    """The decrypted content, authenticated and checked against its SHA-256.
+
+    :raises AttachmentIntegrityError: the stored file was altered.
+    """
+    return crypto.unseal(
+        attachment.record_type, attachment.record_id, attachment.sha256,
+        attachment.nonce, attachment.ciphertext,
+    )
+
+
+def attachment_remove(attachment: Attachment, *, actor: Any, reason: str) -> Attachment:
+    """Withdraw an attachment (logical: it stays stored and in the trail, AL-06).
+
+    Side effects: audit entry `core.attachment.delete` with the reason.
+    """
+    record = record_of(attachment.record_type, attachment.record_id)
+    require(actor, kind_of(record).edit_action, record)
+    _writable(record)
+    reason = _reason(reason)
+    if attachment.removed_at is not None:
+        raise ValidationError({"__all__": ["This attachment was already removed."]})
+    with transaction.atomic():
+        before = snapshot(attachment)
+        attachment.removed_at = timezone.now()
+        attachment.removed_by = actor
+        attachment.removed_reason = reason
+        attachment.save(update_fields=["removed_at", "removed_by", "removed_reason"])
+        audit_record("core.attachment.delete", attachment, actor=actor, before=before,
+                     reason=reason)
+    return attachment
+
+
+# --- comments -----------------------------------------------------------------------------
+
+
+def comment_add(record: QualityRecord, *, actor: Any, body: str) -> Comment:
+    """Side effects: audit entry `core.comment.add`."""
+    require(actor, kind_of(record).action("comment"), record)
+    _writable(record, "commented on")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": ["Write something first."]})
+    if len(body) > 5000:
+        raise ValidationError({"body": ["A comment is at most 5000 characters."]})
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            record_type=kind_of(record).type_name, record_id=str(record.pk), author=actor,
+            body=body, created_at=timezone.now(),
+        )
+        audit_record("core.comment.add", comment, actor=actor, created=True)
+    return comment
+
+
+# --- links --------------------------------------------------------------------------------
+
+LINK_RELATIONS = {
+    "related": "Related to",
+    "caused_by": "Caused by",
+    "spawned": "Spawned",
+    "implements": "Implements",
+    "evidence": "Evidence for",
+}
+
+
+def link_add(
+    record: QualityRecord, *, actor: Any, target_number: str, relation: str = "related",
+    note: str = "",
+) -> RecordLink:
+    """Link `record` to the record numbered `target_number`; both show the link (AL-10).
+
+    Side effects: audit entry `core.link.add`.
+    """
+    kind = kind_of(record)
+    require(actor, kind.edit_action, record)
+    if relation not in LINK_RELATIONS:
+        raise ValidationError({"relation": [f"Choose one of {', '.join(LINK_RELATIONS)}."]})
+    target = find_by_number(target_number or "")
+    visible = target is not None and _may_view(actor, target)
+    if target is None or not visible:
+        raise ValidationError({"target": [f"No record {target_number!r} that you can see."]})
+    assert target is not None
+    if target == record:
+        raise ValidationError({"target": ["A record cannot be linked to itself."]})
+    return link_create(record, target, actor=actor, relation=relation, note=note)
+
+
+def link_create(
+    source: QualityRecord, target: QualityRecord, *, actor: Any, relation: str = "related",
+    note: str = "",
+) -> RecordLink:
+    """Write a link (inside or outside a transaction); services that spawn records use it."""
+    s_type, t_type = kind_of(source).type_name, kind_of(target).type_name
+    with transaction.atomic():
+        exists = RecordLink.objects.filter(removed_at__isnull=True).filter(
+            models.Q(from_type=s_type, from_id=str(source.pk), to_type=t_type,
+                     to_id=str(target.pk))
+            | models.Q(from_type=t_type, from_id=str(target.pk), to_type=s_type,
+                       to_id=str(source.pk))
+        ).exists()
+        if exists:
+            raise ValidationError({"target": [f"{target.number} is already linked."]})
+        link = RecordLink.objects.create(
+            from_type=s_type, from_id=str(source.pk), from_label=source.label,
+            to_type=t_type, to_id=str(target.pk), to_label=target.label,
+            relation=relation, note=(note or "").strip()[:300], created_by=actor,
+            created_at=timezone.now(),
+        )
+        audit_record("core.link.add", link, actor=actor, created=True)
+    return link
+
+
+def link_remove(
+    link: RecordLink, *, actor: Any, reason: str, record: QualityRecord | None = None
+) -> RecordLink:
+    """Remove a link from either end: `record` is the end the actor works on (default:
+    where the link starts); the actor needs the right to edit that record.
+
+    Side effects: audit entry `core.link.delete` with the reason."""
+    ends = {(link.from_type, link.from_id), (link.to_type, link.to_id)}
+    if record is None:
+        record = record_of(link.from_type, link.from_id)
+    elif (kind_of(record).type_name, str(record.pk)) not in ends:
+        raise ValidationError({"link": ["This link does not belong to the record."]})
+    require(actor, kind_of(record).edit_action, record)
+    reason = _reason(reason)
+    if link.removed_at is not None:
+        raise ValidationError({"__all__": ["This link was already removed."]})
+    with transaction.atomic():
+        before = snapshot(link)
+        link.removed_at = timezone.now()
+        link.removed_reason = reason
+        link.save(update_fields=["removed_at", "removed_reason"])
+        audit_record("core.link.delete", link, actor=actor, before=before, reason=reason)
+    return link
+
+
+def links_of(record: QualityRecord, actor: Any = None) -> list[dict[str, Any]]:
+    """Current links seen from `record`, both directions, with the other end's details.
+
+    With `actor`, links to records that the actor may not see are left out (another
+    site's record is not revealed through a link)."""
+    type_name, pk = kind_of(record).type_name, str(record.pk)
+    rows = RecordLink.objects.filter(removed_at__isnull=True).filter(
+        models.Q(from_type=type_name, from_id=pk) | models.Q(to_type=type_name, to_id=pk)
+    )
+    out = []
+    for link in rows:
+        outgoing = link.from_type == type_name and link.from_id == pk
+        other_type = link.to_type if outgoing else link.from_type
+        other_id = link.to_id if outgoing else link.from_id
+        try:
+            other_kind = kind_by_type(other_type)
+            other = other_kind.model._default_manager.filter(pk=other_id).first()
+        except LookupError:
+            other_kind, other = None, None
+        if actor is not None and (other is None or not _may_view(actor, other)):
+            continue
+        out.append({
+            "link": link,
+            "id": link.pk,
+            "direction": "outgoing" if outgoing else "incoming",
+            "relation": link.relation,
+            "relation_label": LINK_RELATIONS.get(link.relation, link.relation)
+            if outgoing else f"{LINK_RELATIONS.get(link.relation, link.relation)} (from)",
+            "other_type": other_type,
+            "other_id": other_id,
+            "other_label": link.to_label if outgoing else link.from_label,
+            "other_number": getattr(other, "number", ""),
+            "other_state": getattr(other, "state", ""),
+            "other_url": other_kind.detail_url(other) if other_kind and other else "",
+            "note": link.note,
+        })
+    return out
+
+
+# --- due-date extensions ----------------------------------------------------------------------
+
+
+def extension_request(
+    record: QualityRecord, *, actor: Any, requested_due: dt.date, justification: str
+) -> DueDateExtension:
+    """Ask to move the due date; someone other than the requester approves it.
+
+    Side effects: audit entry `core.extension.request`.
+    """
+    kind = kind_of(record)
+    require(actor, kind.edit_action, record)
+    _writable(record)
+    justification = (justification or "").strip()
+    if not justification:
+        raise ValidationError({"justification": ["Say why more time is needed."]})
+    if record.due_date is not None and requested_due <= record.due_date:
+        raise ValidationError({"requested_due": [
+            f"The new due date must be after the current one ({record.due_date.isoformat()})."
+        ]})
+    check_due_date(requested_due, field="requested_due")
+    with transaction.atomic():
+        pending = DueDateExtension.objects.select_for_update().filter(
+            record_type=kind.type_name, record_id=str(record.pk), state=ExtensionState.PENDING
+        )
+        if pending.exists():
+            raise ValidationError({"__all__": ["An extension request is already pending."]})
+        ext = DueDateExtension.objects.create(
+            record_type=kind.type_name, record_id=str(record.pk), record_label=record.label,
+            current_due=record.due_date, requested_due=requested_due,
+            justification=justification[:2000], requested_by=actor,
+            requested_at=timezone.now(),
+        )
+        audit_record("core.extension.request", ext, actor=actor, created=True)
+    return ext
+
+
+def extension_decide(
+    ext: DueDateExtension, *, actor: Any, approve: bool, note: str = ""
+) -> DueDateExtension:
+    """Approve or reject a pending extension; approval moves the record's due date.
+
+    Side effects: audit entries `core.extension.approve|reject` and, when approved,
+    `<type>.due_date.extend` on the record with the justification as reason.
+    """
+    record = record_of(ext.record_type, ext.record_id)
+    kind = kind_of(record)
+    require(actor, kind.action("extension.approve"), record)
+    if ext.requested_by_id == actor.pk:
+        raise PermissionDenied("You asked for this extension; someone else must decide it.")
+    note = (note or "").strip()
+    if not approve and not note:
+        raise ValidationError({"note": ["Say why the extension is rejected."]})
+    with transaction.atomic():
+        ext = DueDateExtension.objects.select_for_update().get(pk=ext.pk)
+        if ext.state != ExtensionState.PENDING:
+            raise ValidationError({"__all__": [f"This request was already {ext.state}."]})
+        locked = _lock(record)
+        _writable(locked)
+        if approve:
+            check_due_date(ext.requested_due, field="requested_due")
+        before = snapshot(ext)
+        ext.state = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
+        ext.decided_by = actor
+        ext.decided_at = timezone.now()
+        ext.decision_note = note[:1000]
+        ext.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        audit_record(
+            f"core.extension.{'approve' if approve else 'reject'}", ext, actor=actor,
+            before=before, reason=note or None,
+        )
+        if approve:
+            record_before = snapshot(locked)
+            locked.due_date = ext.requested_due
+            locked.save(update_fields=["due_date", "updated_at"])
+            audit_record(
+                f"{kind.type_name}.due_date.extend", locked, actor=actor, before=record_before,
+                reason=f"Extension approved: {ext.justification}"[:1000],
+            )
+            record.due_date = locked.due_date
+    return ext
+
+
+def pending_extension(record: QualityRecord) -> DueDateExtension | None:
+    return DueDateExtension.objects.filter(
+        record_type=kind_of(record).type_name, record_id=str(record.pk),
+        state=ExtensionState.PENDING,
+    ).first()
+
+
+# --- logical deletion ---------------------------------------------------------------------
+
+
+def record_delete(record: QualityRecord, *, actor: Any, reason: str) -> QualityRecord:
+    """Withdraw a record entered in error: it stays stored, hidden from lists (AL-06).
+
+    Only while the record is still in a deletable state (draft by default).
+    Side effects: audit entry `<type>.delete` with the reason.
+    """
+    kind = kind_of(record)
+    require(actor, kind.action("delete"), record)
+    reason = _reason(reason)
+    with transaction.atomic():
+        locked = _lock(record)
+        if locked.is_deleted:
+            raise ValidationError({"__all__": [f"{locked.number} is already deleted."]})
+        if locked.state not in kind.deletable_states:
+            raise ValidationError({"__all__": [
+                f"{locked.number} is {locked.state}; only records in "
+                f"{', '.join(kind.deletable_states)} can be deleted."
+            ]})
+        before = snapshot(locked)
+        locked.is_deleted = True
+        locked.deleted_at = timezone.now()
+        locked.deleted_by = actor
+        locked.deleted_reason = reason
+        locked.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "deleted_reason",
+                                   "updated_at"])
+        audit_record(f"{kind.type_name}.delete", locked, actor=actor, before=before,
+                     reason=reason)
+    return locked
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["A reason is required."]})
+    return reason[:1000]
+
+
+def _may_view(actor: Any, record: QualityRecord) -> bool:
+    from cyberqms.platform.core.access import can
+
+    return can(actor, kind_of(record).view_action, record)
+
+
+def children_of(record_type: str, record_id: str) -> list[tuple[str, str]]:
+    """The audited children of a record, for its history tab."""
+    out: list[tuple[str, str]] = []
+    for model, type_name in (
+        (Attachment, "core.attachment"), (Comment, "core.comment"),
+        (DueDateExtension, "core.extension"),
+    ):
+        ids = model._default_manager.filter(
+            record_type=record_type, record_id=record_id
+        ).values_list("pk", flat=True)
+        out.extend((type_name, str(pk)) for pk in ids)
+    links = RecordLink.objects.filter(
+        models.Q(from_type=record_type, from_id=record_id)
+        | models.Q(to_type=record_type, to_id=record_id)
+    ).values_list("pk", flat=True)
+    out.extend(("core.link", str(pk)) for pk in links)
+    return out
+
+
+def lineage(
+    record: QualityRecord, actor: Any = None, *, depth: int = 4, limit: int = 60
+) -> list[dict[str, Any]]:
+    """Every record reachable through links from `record` (AL-10), breadth first, with
+    the chain that leads to it: complaint → deviation → CAPA → change …"""
+    start = (kind_of(record).type_name, str(record.pk))
+    seen = {start}
+    frontier = [(start, [record.number])]
+    out: list[dict[str, Any]] = []
+    for level in range(1, depth + 1):
+        following = []
+        for (type_name, pk), chain in frontier:
+            rows = RecordLink.objects.filter(removed_at__isnull=True).filter(
+                models.Q(from_type=type_name, from_id=pk) | models.Q(to_type=type_name, to_id=pk)
+            )
+            for link in rows:
+                outgoing = (link.from_type, link.from_id) == (type_name, pk)
+                other = (link.to_type, link.to_id) if outgoing else (link.from_type, link.from_id)
+                if other in seen:
+                    continue
+                seen.add(other)
+                try:
+                    other_kind = kind_by_type(other[0])
+                    found = other_kind.model._default_manager.filter(pk=other[1]).first()
+                except LookupError:
+                    other_kind, found = None, None
+                if actor is not None and (found is None or not _may_view(actor, found)):
+                    continue
+                label = link.to_label if outgoing else link.from_label
+                number = getattr(found, "number", label)
+                out.append({
+                    "level": level, "number": number, "label": label,
+                    "state": getattr(found, "state", ""),
+                    "url": other_kind.detail_url(found) if other_kind and found else "",
+                    "relation": LINK_RELATIONS.get(link.relation, link.relation),
+                    "chain": " → ".join([*chain, number]),
+                })
+                following.append((other, [*chain, number]))
+                if len(out) >= limit:
+                    return out
+        frontier = following
+        if not frontier:
+            break
+    return out

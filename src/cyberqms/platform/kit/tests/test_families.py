@@ -1,0 +1,220 @@
+"""Invariants of every record family on the kit, run for each registered family by itself:
+every (state, action) pair of its workflow table, the list page and API list at the same
+exact query count for 1 and 5 rows, the same filters on page and API, create and edit
+through the pages, CSV export (P11-06 copies, P11-11 sequencing, A11-16 change control of
+records)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cyberqms.platform.kit.record_services import record_create
+from cyberqms.platform.kit.records import RecordKind, kind_by_slug
+from cyberqms.platform.kit.workflow import TransitionNotAllowed
+
+from .kit import kit_families, maker, record_in_state, samples, taker
+
+pytestmark = pytest.mark.django_db
+
+FAMILIES = [kind.slug for kind in kit_families()]
+PAIRS = [
+    (kind.slug, state, action)
+    for kind in kit_families()
+    for state in kind.workflow.states()
+    for action in dict.fromkeys(t.action for t in kind.workflow.transitions)
+]
+
+
+def _noun(kind: RecordKind) -> str:
+    return kind.type_name.rsplit(".", 1)[-1]
+
+
+def _drafts(kind: RecordKind, people: dict[str, Any], site: Any, count: int) -> list[Any]:
+    author = maker(kind, people)
+    values = {**samples(kind).CREATE, "owner": author}
+    return [record_create(kind, actor=author, site=site,
+                          values={**values, "title": f"{values['title']} {i}"})
+            for i in range(count)]
+
+
+@pytest.fixture
+def site() -> Any:
+    from cyberqms.platform.accounts.tests.factories import SiteFactory
+
+    return SiteFactory.create(code="MUC", name="Site MUC")
+
+
+@pytest.mark.parametrize(("slug", "state", "action"), PAIRS)
+def test_every_state_action_pair(slug: str, state: str, action: str,
+                                 personas: dict[str, Any]) -> None:
+    """The table decides: a declared step moves the record to its target; any other
+    answers 409 naming the steps allowed from there."""
+    kind = kind_by_slug(slug)
+    record = record_in_state(kind, state, personas)
+    t = kind.workflow.transition(action, state)
+    if t is None:
+        with pytest.raises(TransitionNotAllowed) as refused:
+            kind.workflow.run(record, action, actor=personas["qa_manager"], reason="kit")
+        assert (refused.value.state, list(refused.value.allowed)) == (
+            state, [u.action for u in kind.workflow.actions_from(state)])
+        return
+    from .kit import ready, ready_to_sign, signature
+
+    ready(kind, record, action, personas)
+    actor = ready_to_sign(taker(kind, record, t, personas), personas["admin"])
+    kind.workflow.run(record, action, actor=actor, reason="kit" if t.reason else "",
+                      signature=signature(actor) if t.sign else None)
+    record.refresh_from_db()
+    assert record.state == t.target
+
+
+def _page_queries(client: Any, url: str) -> tuple[int, int]:
+    client.get(url)  # the session's first request loads what later ones find cached
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return response.status_code, len(queries)
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_list_page_costs_the_same_queries_for_1_and_5_rows(
+        slug: str, personas: dict[str, Any], login: Any, site: Any) -> None:
+    kind = kind_by_slug(slug)
+    client = login(personas["qa_approver"])
+    _drafts(kind, personas, site, 1)
+    one = _page_queries(client, reverse(f"{slug}:list"))
+    _drafts(kind, personas, site, 4)
+    five = _page_queries(client, reverse(f"{slug}:list"))
+    wanted = samples(kind).QUERIES["page"]
+    assert (one, five) == ((200, wanted), (200, wanted))
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_api_list_costs_the_same_queries_for_1_and_5_rows(
+        slug: str, personas: dict[str, Any], login: Any, site: Any) -> None:
+    kind = kind_by_slug(slug)
+    client = login(personas["qa_approver"])
+    url = reverse(f"api:{_noun(kind)}_list")
+    _drafts(kind, personas, site, 1)
+    one = _page_queries(client, url)
+    _drafts(kind, personas, site, 4)
+    five = _page_queries(client, url)
+    wanted = samples(kind).QUERIES["api"]
+    assert (one, five) == ((200, wanted), (200, wanted))
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_page_and_api_filter_alike(slug: str, personas: dict[str, Any], login: Any,
+                                   site: Any, make_user: Any) -> None:
+    kind = kind_by_slug(slug)
+    mine, theirs = _drafts(kind, personas, site, 2)
+    from cyberqms.conftest import PERSONAS
+    from cyberqms.platform.kit.record_services import record_update
+
+    author = maker(kind, personas)
+    colleague = make_user("colleague", PERSONAS[author.username])
+    record_update(theirs, actor=author, changes={"owner": colleague})
+    client = login(author)
+    page = client.get(reverse(f"{slug}:list"), {"mine": "true"})
+    api = client.get(reverse(f"api:{_noun(kind)}_list"), {"mine": "true"})
+    assert [r.number for r, _cells, _badges in page.context["rows"]] == [mine.number]
+    assert [r["number"] for r in api.json()["results"]] == [mine.number]
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_a_filter_value_outside_the_vocabulary_is_refused_naming_the_filter(
+        slug: str, personas: dict[str, Any], login: Any) -> None:
+    kind = kind_by_slug(slug)
+    client = login(maker(kind, personas))
+    page = client.get(reverse(f"{slug}:list"), {"mine": "yes"})
+    api = client.get(reverse(f"api:{_noun(kind)}_list"), {"mine": "yes"})
+    assert (page.status_code, list(page.context["filters"].errors)) == (422, ["mine"])
+    assert (api.status_code, api["Content-Type"],
+            [e["field"] for e in api.json()["errors"]]) == (
+        422, "application/problem+json", ["mine"])
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_the_list_exports_as_csv_in_words(slug: str, personas: dict[str, Any], login: Any,
+                                          site: Any) -> None:
+    kind = kind_by_slug(slug)
+    (record,) = _drafts(kind, personas, site, 1)
+    response = login(personas["auditor"]).get(reverse(f"{slug}:list"), {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response["Content-Disposition"] == f'attachment; filename="{slug}.csv"'
+    assert rows[0] == [c.heading for c in kind.columns]
+    assert rows[1][:2] == [record.number, record.title]
+    assert rows[1][[c.name for c in kind.columns].index("state")] == \
+        record.get_state_display()
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_a_record_is_created_from_its_page(slug: str, personas: dict[str, Any], login: Any,
+                                           site: Any) -> None:
+    kind = kind_by_slug(slug)
+    values = samples(kind).CREATE
+    form = {name: (value.strftime("%Y-%m-%dT%H:%M") if hasattr(value, "hour") else value)
+            for name, value in values.items()}
+    author = maker(kind, personas)
+    form.update(site=site.code, owner=author.pk)
+    response = login(author).post(reverse(f"{slug}:create"), form)
+    record = kind.model._default_manager.get()
+    assert (response.status_code, response["Location"], record.state, record.title) == (
+        302, kind.detail_url(record), kind.initial_state, values["title"])
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_an_edit_after_the_first_state_needs_a_reason(
+        slug: str, personas: dict[str, Any], login: Any) -> None:
+    kind = kind_by_slug(slug)
+    path = [t for t in kind.workflow.actions_from(kind.initial_state) if t.action != "cancel"]
+    record = record_in_state(kind, path[0].target, personas)
+    client = login(record.owner)
+    shown = client.get(kind.detail_url(record)).context["edit_form"]
+    unchanged = {name: value for name, value in shown.initial.items()
+                 if value not in (None, False)}
+    response = client.post(reverse(f"{slug}:edit", args=[record.pk]), unchanged)
+    assert (response.status_code, list(response.context["edit_form"].errors)) == (
+        422, ["reason"])
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_an_edit_of_a_version_changed_meanwhile_is_refused_409(
+        slug: str, personas: dict[str, Any], login: Any, site: Any) -> None:
+    """Two people edit the same draft: the second save, made on the version both saw, is
+    refused rather than silently undoing the first."""
+    kind = kind_by_slug(slug)
+    (record,) = _drafts(kind, personas, site, 1)
+    author = maker(kind, personas)
+    client = login(author)
+    shown = client.get(kind.detail_url(record)).context["edit_form"]
+    stale = {name: value for name, value in shown.initial.items() if value not in (None, False)}
+    from cyberqms.platform.kit.record_services import record_update
+
+    record_update(record, actor=author, changes={"title": "Changed meanwhile"})
+    response = client.post(reverse(f"{slug}:edit", args=[record.pk]),
+                           {**stale, "title": "My stale edit"})
+    record.refresh_from_db()
+    assert (response.status_code, record.title) == (302, "Changed meanwhile")
+    assert [str(m) for m in response.wsgi_request._messages] == [
+        f"{record.number} was changed by someone else while you were editing it; reload it "
+        "and decide again."]
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_an_impossible_date_in_the_api_is_422_naming_the_field(
+        slug: str, personas: dict[str, Any], login: Any, site: Any) -> None:
+    kind = kind_by_slug(slug)
+    (record,) = _drafts(kind, personas, site, 1)
+    response = login(maker(kind, personas)).post(
+        reverse(f"api:{_noun(kind)}_update", args=[record.pk]),
+        {"changes": {"event_at": "2026-02-30T10:00:00Z"}}, content_type="application/json")
+    assert (response.status_code, response.json()["errors"]) == (422, [
+        {"field": "event_at", "message": "A date and time with its zone "
+                                         "(e.g. 2026-03-01T10:00:00Z)."}])

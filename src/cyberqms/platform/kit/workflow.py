@@ -1,0 +1,320 @@
+"""The workflow engine: declared transition tables, one way to change a record's state.
+
+A record family declares its table once::
+
+    S = CapaState
+    CAPA_WORKFLOW = Workflow(Capa, "capa.capa", [
+        Transition("submit", S.DRAFT, S.OPEN, "capa.submit"),
+        Transition("close", S.VERIFYING, S.CLOSED, "capa.approve", sign="Closed",
+                   reason=True, guards=(effectiveness_passed,), not_by=("owner",)),
+    ])
+
+`Workflow.run` is the only code that changes `state`: it checks the transition exists
+from the current state (else 409 with the allowed actions, P11-10), authorizes through the
+access gate, applies segregation of duties (the users named by `not_by` fields may not
+take the action, P11-11) and the guards, re-authenticates the signer for signed
+transitions (outside the transaction, so failure records survive), then in one
+transaction locks the row, re-checks all of that against the locked row, saves the
+changed fields, writes the signature (hash of the signed content) and the audit entry,
+and queues side effects with `transaction.on_commit`. There is no force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+
+from cyberqms.platform.core.access import can, require
+from cyberqms.platform.trail.canonical import canonical_json
+from cyberqms.platform.trail.record import audit_record, snapshot
+from cyberqms.platform.trail.registry import audited
+
+from .signatures import (
+    SignatureRequest,
+    SigningError,
+    mark_signing_session,
+    record_signature,
+    verify_signer,
+)
+
+M = TypeVar("M", bound=models.Model)
+Guard = Callable[[Any, Any], str | None]  # (record, actor) -> refusal message or None
+SideEffect = Callable[[Any, Any], None]  # (record, actor), run after commit
+Updates = Callable[[Any, Any], dict[str, Any]]  # (record, actor) -> fields set with the state
+
+
+class TransitionNotAllowed(Exception):
+    """The action does not exist from the record's current state (answered 409)."""
+
+    def __init__(self, action: str, state: str, allowed: Sequence[str]) -> None:
+        super().__init__(f"'{action}' is not possible while the record is {state}.")
+        self.action = action
+        self.state = state
+        self.allowed = list(allowed)
+
+
+class GuardFailed(ValidationError):
+    """A guard or input check refused the transition (answered 422, naming the field)."""
+
+    def __init__(self, message: str, *, field: str = "__all__") -> None:
+        super().__init__({field: [message]})
+        self.field = field
+        self.text = message
+
+
+class SegregationOfDuties(PermissionDenied):
+    """The actor is barred from this action on this record (P11-11), answered 403."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.text = message
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: str | tuple[str, ...]
+    target: str
+    permission: str
+    sign: str | None = None  # the signature meaning ("Approved"); None: no signature
+    reason: bool = False
+    guards: tuple[Guard, ...] = ()
+    not_by: tuple[str, ...] = ()  # fields naming users who may not take this action
+    effects: tuple[SideEffect, ...] = ()
+    label: str = ""
+    updates: Updates | None = None  # e.g. closed_at on closure, inside the transaction
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.source if isinstance(self.source, tuple) else (self.source,)
+
+    @property
+    def title(self) -> str:
+        return self.label or self.action.replace("_", " ").capitalize()
+
+
+@dataclass
+class Workflow[M: models.Model]:
+    model: type[M]
+    type_name: str
+    transitions: list[Transition]
+    state_field: str = "state"
+    # Fields whose change does not alter what a signature vouched for.
+    unsigned_fields: tuple[str, ...] = ("state", "updated_at", "closed_at")
+    _by_action: dict[str, list[Transition]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_action = {}
+        for t in self.transitions:
+            self._by_action.setdefault(t.action, []).append(t)
+        for t in self.transitions:
+            for s in t.sources:
+                duplicates = [u for u in self._by_action[t.action] if s in u.sources]
+                if len(duplicates) > 1:
+                    raise ValueError(f"{self.type_name}: '{t.action}' declared twice from {s}")
+
+    # --- reading the table -------------------------------------------------------------
+
+    def state_of(self, record: M) -> str:
+        return str(getattr(record, self.state_field))
+
+    def transition(self, action: str, state: str) -> Transition | None:
+        return next((t for t in self._by_action.get(action, ()) if state in t.sources), None)
+
+    def actions_from(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions if state in t.sources]
+
+    def states(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for t in self.transitions:
+            for s in (*t.sources, t.target):
+                seen.setdefault(str(s), None)
+        return list(seen)
+
+    def barred(self, record: M, actor: Any, t: Transition) -> str | None:
+        """Segregation of duties: why `actor` may not take `t` on `record`, or None."""
+        for name in t.not_by:
+            holder = getattr(record, f"{name}_id", None)
+            if holder is None:
+                holder = getattr(getattr(record, name, None), "pk", None)
+            if holder is not None and holder == actor.pk:
+                label = getattr(record._meta.get_field(name), "verbose_name", name)
+                return (
+                    f"You are the {label} of this record; someone else must "
+                    f"{t.title.lower()} it."
+                )
+        return None
+
+    def refusal(self, record: M, actor: Any, t: Transition) -> str | None:
+        """Why `actor` cannot take `t` now (without recording a decision), or None."""
+        if not can(actor, t.permission, record):
+            return "You do not have the right to do this."
+        barred = self.barred(record, actor, t)
+        if barred:
+            return barred
+        for guard in t.guards:
+            problem = guard(record, actor)
+            if problem:
+                return problem
+        return None
+
+    def available(self, record: M, actor: Any) -> list[tuple[Transition, str | None]]:
+        """Actions from the current state with, for each, why it is refused (None: can)."""
+        current = self.state_of(record)
+        return [(t, self.refusal(record, actor, t)) for t in self.actions_from(current)]
+
+    # --- hashing what is signed ------------------------------------------------------------
+
+    def content_hash(self, record: M) -> str:
+        state = snapshot(record)
+        content = {k: v for k, v in state.items() if k not in self.unsigned_fields}
+        return hashlib.sha256(canonical_json(content)).hexdigest()
+
+    def hash_for(self, record: M, action: str) -> str:
+        """The hash a signature for `action` binds (and is later compared with, P11-20).
+
+        By default the whole signed content; a family whose later steps fill fields that
+        an earlier signature did not vouch for (a CAPA's effectiveness result after the
+        plan approval) narrows it per action."""
+        return self.content_hash(record)
+
+    # --- running -------------------------------------------------------------------------
+
+    def _check(self, record: M, action: str, actor: Any) -> Transition:
+        state = self.state_of(record)
+        t = self.transition(action, state)
+        if t is None:
+            raise TransitionNotAllowed(action, state, [u.action for u in self.actions_from(state)])
+        require(actor, t.permission, record)
+        barred = self.barred(record, actor, t)
+        if barred:
+            raise SegregationOfDuties(barred)
+        for guard in t.guards:
+            problem = guard(record, actor)
+            if problem:
+                raise GuardFailed(problem)
+        return t
+
+    def run(
+        self,
+        record: M,
+        action: str,
+        *,
+        actor: Any,
+        reason: str = "",
+        signature: SignatureRequest | None = None,
+        changes: dict[str, Any] | None = None,
+        effects: Iterable[SideEffect] = (),
+        expected_hash: str = "",
+    ) -> M:
+        """Take `action` on `record`; returns the saved record.
+
+        `changes` are field values set together with the state (e.g. a closure date).
+        `expected_hash` is the `content_hash` of the version the user saw: when another
+        request changed the record since, nothing is signed (what you see is what you sign).
+        :raises TransitionNotAllowed: / AccessDenied / SegregationOfDuties / GuardFailed /
+            SigningError: nothing is changed.
+        """
+        reason = (reason or "").strip()
+        # Decide on the stored row, not on a possibly stale instance of the caller's.
+        current = type(record)._default_manager.get(pk=record.pk)
+        t = self._check(current, action, actor)
+        if t.reason and not reason:
+            raise GuardFailed("A reason is required.", field="reason")
+        verified = verify_signer(actor, signature) if t.sign else None
+        with transaction.atomic():
+            locked = type(record)._default_manager.select_for_update().get(pk=record.pk)
+            decided = t
+            t = self._check(locked, action, actor)
+            if t is not decided:
+                # The record moved on since the signer looked: what was checked (reason,
+                # signature) may not be what this transition needs. Start again.
+                raise TransitionNotAllowed(
+                    action, self.state_of(locked),
+                    [u.action for u in self.actions_from(self.state_of(locked))],
+                )
+            if expected_hash and expected_hash != self.content_hash(locked):
+                raise TransitionNotAllowed(
+                    action, f"{self.state_of(locked)} (changed since you opened it)",
+                    [u.action for u in self.actions_from(self.state_of(locked))],
+                )
+            before = snapshot(locked)
+            updated = [self.state_field]
+            setattr(locked, self.state_field, t.target)
+            computed = t.updates(locked, actor) if t.updates else {}
+            for name, value in {**computed, **(changes or {})}.items():
+                setattr(locked, name, value)
+                updated.append(name)
+            if any(f.name == "updated_at" for f in locked._meta.concrete_fields):
+                updated.append("updated_at")
+            locked.save(update_fields=list(dict.fromkeys(updated)))
+            signature_row = None
+            if verified is not None and t.sign:
+                spec = audited(locked)
+                signature_row = record_signature(
+                    verified,
+                    record_type=spec.type_name,
+                    record_id=locked.pk,
+                    record_label=spec.label(locked),
+                    record_hash=self.hash_for(locked, f"{self.type_name}.{t.action}"),
+                    action=f"{self.type_name}.{t.action}",
+                    meaning=t.sign,
+                    reason=reason,
+                )
+            audit_record(
+                f"{self.type_name}.{t.action}",
+                locked,
+                actor=actor,
+                before=before,
+                reason=reason or None,
+                signature_id=signature_row.pk if signature_row else None,
+            )
+            if signature is not None and signature_row is not None:
+                # Session continuity starts with a signature that exists, not an attempt.
+                transaction.on_commit(partial(mark_signing_session, signature))
+            for effect in (*t.effects, *effects):
+                transaction.on_commit(_bind(effect, locked, actor))
+        for f in locked._meta.concrete_fields:
+            setattr(record, f.attname, getattr(locked, f.attname))
+        return locked
+
+
+def _bind(effect: SideEffect, record: Any, actor: Any) -> Callable[[], None]:
+    def run() -> None:
+        effect(record, actor)
+
+    return run
+
+
+def mermaid(workflow: Workflow[Any]) -> str:
+    """A Mermaid state diagram of the table (docs/workflows/ is generated from this)."""
+    lines = ["stateDiagram-v2"]
+    for t in workflow.transitions:
+        for s in t.sources:
+            extras = []
+            if t.sign:
+                extras.append(f"signed: {t.sign}")
+            if t.reason:
+                extras.append("reason")
+            if t.not_by:
+                extras.append("not by " + ", ".join(t.not_by))
+            note = f" ({'; '.join(extras)})" if extras else ""
+            lines.append(f"    {s} --> {t.target}: {t.action} [{t.permission}]{note}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "GuardFailed",
+    "SegregationOfDuties",
+    "SigningError",
+    "Transition",
+    "TransitionNotAllowed",
+    "Workflow",
+    "mermaid",
+]

@@ -1,0 +1,5 @@
+from cyberqms.platform.kit.records import QualityRecord
+
+
+class Widget(QualityRecord):
+    """A quality record with nothing of its own."""

@@ -1,0 +1,54 @@
+"""Inbox pages: the list, opening one notification (marks it read), marking all read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from cyberqms.platform.core.pages import gated
+
+from . import actions, queries, services
+from .forms import InboxFilterForm
+
+PER_PAGE = 25
+
+
+@gated(actions.INBOX_VIEW)
+def inbox(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    unread = queries.unread_count(request.user)
+    if not form.is_valid():
+        return render(request, "notifications/inbox.html", {
+            "form": form, "page": None, "unread": unread, "unread_notifications": unread,
+        }, status=400)
+    rows = queries.inbox(request.user, **form.filters())
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "notifications/inbox.html", {
+        # The top bar's badge shows the same count: no second query for it.
+        "form": form, "page": page, "unread": unread, "unread_notifications": unread,
+    })
+
+
+@require_POST
+@gated(actions.INBOX_MARK)
+def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark the notification read and go to its record (or back to the inbox)."""
+    notification = queries.access_notification(request.user, notification_id)
+    services.notification_mark_read(notification)
+    if notification.url and url_has_allowed_host_and_scheme(
+        notification.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(notification.url)
+    return redirect("notifications:inbox")
+
+
+@require_POST
+@gated(actions.INBOX_MARK)
+def read_all(request: HttpRequest) -> HttpResponse:
+    marked = services.notifications_mark_all_read(request.user)
+    messages.success(request, f"{marked} notification{'' if marked == 1 else 's'} marked read.")
+    return redirect("notifications:inbox")

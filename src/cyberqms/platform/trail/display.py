@@ -1,0 +1,190 @@
+"""How an audit entry reads on a page: always from its hashed body, never from the columns.
+
+The filter columns of `AuditEntry` are copies made for indexing; if someone altered them
+outside the application, a page built from them would show the forgery. Everything here
+reads `AuditEntry.data`, the canonical JSON whose hash the checkpoints sign.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import timezone
+
+from cyberqms.platform.trail.models import AuditEntry
+from cyberqms.platform.trail.registry import REDACTED_PREFIX, is_audited
+
+EMPTY = "—"
+REDACTED = "(changed)"
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: str
+    new: str
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    seq: int
+    at: datetime | None
+    at_local: datetime | None
+    actor_name: str
+    actor_username: str
+    actor_id: int | None
+    action: str
+    object_type: str
+    object_id: str
+    object_label: str
+    reason: str
+    changes: list[Change]
+    created: bool  # no field had a value before: show the values, not "— → value"
+    signature: str
+    channel: str
+    source: str
+    correlation: str
+    has_history: bool
+    altered: bool
+
+
+def viewer_zone(user: Any) -> tzinfo:
+    """The local time zone of the person looking: their site's, else the server's."""
+    site = getattr(user, "site", None)
+    name = getattr(site, "time_zone", "") if site is not None else ""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone.get_current_timezone()
+
+
+def parse_at(text: Any) -> datetime | None:
+    """The entry's UTC timestamp (``2025-01-31T09:15:00.123456Z``) as an aware datetime."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def show_value(value: Any) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str) and _ISO_UTC.match(value):
+        # 2026-11-22T02:21:36.605011Z → 2026-11-22 02:21:36 UTC (the body keeps the full value)
+        return f"{value[:10]} {value[11:19]} UTC"
+    return str(value)
+
+
+_ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def is_redacted(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(REDACTED_PREFIX)
+
+
+# Fields that name a person by id: shown with the person's printed name.
+PERSON_FIELDS = ("_by_id", "owner_id", "originator_id", "author_id", "signer_id", "user_id")
+NOISE = frozenset({"updated_at"})  # changes with every save; the entry's time says it
+
+
+def changes_of(data: dict[str, Any]) -> list[Change]:
+    raw = data.get("changes") or {}
+    if len(raw) > 1:
+        raw = {k: v for k, v in raw.items() if k not in NOISE}
+    out = []
+    for name, pair in raw.items():
+        old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+        redacted = is_redacted(old) or is_redacted(new)
+        out.append(Change(
+            field=str(name),
+            old=REDACTED if redacted else show_value(old),
+            new=REDACTED if redacted else show_value(new),
+            redacted=redacted,
+        ))
+    return out
+
+
+def entry_row(entry: AuditEntry, zone: tzinfo, altered: bool = False) -> EntryRow:
+    data = entry.data
+    actor = data.get("actor") or {}
+    subject = data.get("object") or {}
+    context = data.get("context") or {}
+    at = parse_at(data.get("at"))
+    object_type = str(subject.get("type") or "")
+    actor_id = actor.get("id")
+    raw_changes = data.get("changes") or {}
+    created = bool(raw_changes) and all(
+        isinstance(pair, list) and pair and pair[0] is None for pair in raw_changes.values()
+    )
+    return EntryRow(
+        seq=int(data.get("seq") or entry.seq),
+        at=at,
+        at_local=at.astimezone(zone) if at is not None else None,
+        actor_name=str(actor.get("name") or ""),
+        actor_username=str(actor.get("username") or ""),
+        actor_id=actor_id if isinstance(actor_id, int) else None,
+        action=str(data.get("action") or ""),
+        object_type=object_type,
+        object_id=str(subject.get("id") or ""),
+        object_label=str(subject.get("label") or ""),
+        reason=str(data.get("reason") or ""),
+        changes=changes_of(data),
+        created=created,
+        signature=str(data.get("signature") or ""),
+        channel=str(context.get("channel") or ""),
+        source=str(context.get("source") or ""),
+        correlation=str(data.get("correlation") or ""),
+        has_history=is_audited(object_type),
+        altered=altered,
+    )
+
+
+def entry_rows(entries: Any, zone: tzinfo, altered: set[int] | None = None) -> list[EntryRow]:
+    altered = altered or set()
+    rows = [entry_row(e, zone, e.seq in altered) for e in entries]
+    _name_people(rows)
+    return rows
+
+
+def _name_people(rows: list[EntryRow]) -> None:
+    """Show `owner_id: 3 → 5` as `owner: Ana Silva → Jonas Weber` (one query per page)."""
+    from django.contrib.auth import get_user_model
+
+    wanted: set[int] = set()
+    for row in rows:
+        for c in row.changes:
+            if c.field.endswith(PERSON_FIELDS) and not c.redacted:
+                wanted.update(int(v) for v in (c.old, c.new) if v.isdigit())
+    if not wanted:
+        return
+    names = {
+        pk: (full_name or username)
+        for pk, full_name, username in get_user_model()._default_manager.filter(
+            pk__in=wanted
+        ).values_list("pk", "full_name", "username")
+    }
+    for row in rows:
+        for i, c in enumerate(row.changes):
+            if c.field.endswith(PERSON_FIELDS) and not c.redacted:
+                row.changes[i] = Change(
+                    field=c.field.removesuffix("_id"),
+                    old=names.get(int(c.old), c.old) if c.old.isdigit() else c.old,
+                    new=names.get(int(c.new), c.new) if c.new.isdigit() else c.new,
+                    redacted=False,
+                )

@@ -1,0 +1,450 @@
+"""Verification of the stored trail and reconciliation of live records against it.
+
+`check_trail` reads only; `cyberqms.platform.trail.services.trail_verify` runs it and records the
+outcome. What is checked, in one pass over the entries in sequence order:
+
+* every checkpoint's Ed25519 signature, with the verifier keys from the key file's
+  ``.pub`` (never from the database), and that its size/root columns match the note;
+* sequence numbers are consecutive (a gap is a deletion);
+* each body hashes to its recorded leaf hash (an edit of the entry);
+* each body names its own seq (entries moved or swapped) and agrees with the filter
+  columns (a column edited to hide an entry from searches);
+* the Merkle root after each checkpoint's size equals the signed root (edits that also
+  forged the leaf hash, insertions, reorderings), located between the last good and the
+  first bad checkpoint;
+* the log head names the latest checkpoint; no checkpoint claims more entries than exist;
+* every live audited record's state hash equals the state hash of its latest entry; on a
+  mismatch the record's entries are replayed to name the fields that differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from cyberqms.platform.trail import keys
+from cyberqms.platform.trail.log import as_bytes
+from cyberqms.platform.trail.merkle import CompactRange
+from cyberqms.platform.trail.models import Checkpoint, LogHead, Verification, VerificationResult
+from cyberqms.platform.trail.note import NoteError, open_checkpoint
+from cyberqms.platform.trail.registry import AuditedModel, Value, all_audited, by_type, state_hash
+
+MAX_PROBLEMS = 200
+_FETCH = 20_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # "entry", "checkpoint", "head", "record"
+    message: str
+    seq: int | None = None
+    size: int | None = None
+    object_type: str = ""
+    object_id: str = ""
+    fields: tuple[str, ...] = ()
+    fingerprint: str = ""
+
+    @property
+    def key(self) -> str:
+        if self.kind == "entry":
+            return f"entry:{self.seq}"
+        if self.kind == "checkpoint":
+            return f"checkpoint:{self.size}"
+        if self.kind == "record":
+            return f"record:{self.object_type}:{self.object_id}:{self.fingerprint}"
+        return f"{self.kind}:{self.fingerprint or self.message[:100]}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "seq": self.seq,
+            "size": self.size,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "fields": list(self.fields),
+        }
+
+
+@dataclass
+class Report:
+    mode: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    from_seq: int = 1
+    to_seq: int = 0
+    entries: int = 0
+    checkpoints: int = 0
+    records: int = 0
+    unsealed: int = 0
+    checkpoint_size: int = 0
+    checkpoint_nodes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    dropped: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def add(self, problem: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.dropped += 1
+
+
+def _at_normalizer() -> Callable[[Any], str]:
+    """Turn the `at` column as the driver returns it into the body's text form."""
+    if connection.vendor == "sqlite":
+
+        def from_sqlite(value: Any) -> str:
+            text = str(value)
+            if "." not in text:
+                text += ".000000"
+            return text[:10] + "T" + text[11:26] + "Z"
+
+        return from_sqlite
+
+    def from_datetime(value: Any) -> str:
+        return str(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+    return from_datetime
+
+
+def _signed_checkpoints(report: Report, after_size: int) -> dict[int, bytes]:
+    """Signed roots by size for checkpoints above `after_size`; bad ones become problems."""
+    trusted = keys.parsed_verifier_keys()
+    origin = keys.origin()
+    roots: dict[int, bytes] = {}
+    for cp in Checkpoint.objects.filter(size__gt=after_size).order_by("size").iterator():
+        report.checkpoints += 1
+        try:
+            parsed, _ = open_checkpoint(cp.note, trusted, origin)
+        except NoteError as exc:
+            report.add(Problem("checkpoint", f"checkpoint {cp.size}: {exc}", size=cp.size))
+            continue
+        if parsed.size != cp.size or parsed.root_hash != as_bytes(cp.root):
+            report.add(
+                Problem(
+                    "checkpoint",
+                    f"checkpoint {cp.size}: stored size/root differ from its signed note",
+                    size=cp.size,
+                )
+            )
+            continue
+        roots[parsed.size] = parsed.root_hash
+    return roots
+
+
+def _start_point(report: Report, since_checkpoint: bool) -> CompactRange:
+    """Where an incremental run starts: the last passed run's checkpoint, re-authenticated."""
+    if not since_checkpoint:
+        return CompactRange()
+    previous = (
+        Verification.objects.filter(result=VerificationResult.PASSED, checkpoint_size__gt=0)
+        .order_by("-checkpoint_size")
+        .first()
+    )
+    if previous is None:
+        report.mode = "full"
+        return CompactRange()
+    size = previous.checkpoint_size
+    checkpoint = Checkpoint.objects.filter(size=size).first()
+    try:
+        nodes = [bytes.fromhex(h) for h in previous.checkpoint_nodes]
+        compact = CompactRange.from_nodes(size, nodes)
+        if checkpoint is None:
+            raise ValueError("checkpoint missing")
+        parsed, _ = open_checkpoint(checkpoint.note, keys.parsed_verifier_keys(), keys.origin())
+        if parsed.size != size or parsed.root_hash != compact.root():
+            raise ValueError("start state does not match the signed checkpoint")
+    except (ValueError, NoteError):
+        # The saved start state cannot be trusted: fall back to checking everything.
+        report.mode = "full"
+        return CompactRange()
+    return compact
+
+
+def _entry_rows(after_seq: int) -> Iterator[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT seq, leaf_hash, body, at, actor_id, action, object_type, object_id, "
+            "state_hash, correlation_id FROM trail_auditentry WHERE seq > %s ORDER BY seq",
+            [after_seq],
+        )
+        while True:
+            rows = cursor.fetchmany(_FETCH)
+            if not rows:
+                return
+            yield from rows
+
+
+def _column_mismatch(data: dict[str, Any], row: tuple[Any, ...], at_text: str) -> str | None:
+    obj = data["object"]
+    checks = (
+        ("at", data["at"], at_text),
+        ("actor_id", data["actor"]["id"], row[4]),
+        ("action", data["action"], row[5]),
+        ("object_type", obj["type"], row[6]),
+        ("object_id", obj["id"], row[7]),
+        ("state_hash", data["state"] or "", row[8]),
+        ("correlation_id", data["correlation"], row[9]),
+    )
+    for name, expected, stored in checks:
+        if expected != stored:
+            return name
+    return None
+
+
+def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes]) -> None:
+    sha = hashlib.sha256
+    loads = json.loads
+    normalize_at = _at_normalizer()
+    expected = compact.size + 1
+    last_good = compact.size
+    root_failed = False
+    sizes = sorted(roots)
+    next_index = 0
+    append = compact.append
+    for row in _entry_rows(compact.size):
+        seq = row[0]
+        if seq != expected:
+            report.add(
+                Problem(
+                    "entry",
+                    f"entries {expected}..{seq - 1} are missing (deleted from the trail)"
+                    if seq > expected
+                    else f"entry {seq} is out of order",
+                    seq=expected,
+                )
+            )
+            # Continue from here; the Merkle check below reports the broken root.
+            while compact.size < seq - 1:
+                append(b"\x00" * 32)
+            expected = seq
+        body = row[2]
+        computed = sha(b"\x00" + body.encode("utf-8")).digest()
+        if computed != as_bytes(row[1]):
+            report.add(
+                Problem("entry", f"entry {seq}: content altered (hash does not match)", seq=seq)
+            )
+        else:
+            try:
+                data = loads(body)
+                if data["seq"] != seq:
+                    report.add(
+                        Problem(
+                            "entry",
+                            f"entry {seq}: holds the entry recorded as {data['seq']} "
+                            "(entries moved or swapped)",
+                            seq=seq,
+                        )
+                    )
+                else:
+                    column = _column_mismatch(data, row, normalize_at(row[3]))
+                    if column is not None:
+                        report.add(
+                            Problem(
+                                "entry",
+                                f"entry {seq}: column {column} altered (differs from the "
+                                "hashed entry)",
+                                seq=seq,
+                                fields=(column,),
+                            )
+                        )
+            except (ValueError, KeyError, TypeError):
+                report.add(Problem("entry", f"entry {seq}: body is not a valid entry", seq=seq))
+        append(computed)
+        report.entries += 1
+        expected = seq + 1
+        while next_index < len(sizes) and sizes[next_index] < seq:
+            next_index += 1
+        if next_index < len(sizes) and sizes[next_index] == seq:
+            next_index += 1
+            if root_failed:
+                continue
+            if compact.root() != roots[seq]:
+                root_failed = True
+                report.add(
+                    Problem(
+                        "checkpoint",
+                        f"checkpoint {seq}: entries {last_good + 1}..{seq} do not hash to the "
+                        "signed root (altered, inserted, removed or reordered)",
+                        size=seq,
+                        seq=last_good + 1,
+                    )
+                )
+            else:
+                last_good = seq
+                report.checkpoint_size = seq
+                report.checkpoint_nodes = [n.hex() for n in compact.nodes()]
+    report.to_seq = expected - 1
+    beyond = [s for s in sizes if s > report.to_seq]
+    if beyond:
+        report.add(
+            Problem(
+                "checkpoint",
+                f"checkpoint {beyond[-1]} covers entries up to {beyond[-1]} but the trail ends "
+                f"at {report.to_seq}: entries {report.to_seq + 1}..{beyond[-1]} were deleted",
+                size=beyond[-1],
+                seq=report.to_seq + 1,
+            )
+        )
+    report.unsealed = max(0, report.to_seq - (max(sizes) if sizes else report.checkpoint_size))
+
+
+def _check_witness(report: Report) -> None:
+    """Compare the database with the newest checkpoint kept outside it (keys.py)."""
+    note = keys.read_witness()
+    if not note:
+        return
+    try:
+        parsed, _ = open_checkpoint(note, keys.parsed_verifier_keys(), keys.origin())
+    except NoteError as exc:
+        report.add(Problem("head", f"the witness checkpoint next to the key is invalid: {exc}",
+                           fingerprint="witness-invalid"))
+        return
+    stored = Checkpoint.objects.filter(size=parsed.size).first()
+    if stored is not None and as_bytes(stored.root) == parsed.root_hash:
+        return
+    latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
+    if stored is None and latest < parsed.size:
+        message = (
+            f"the trail was cut back: the witness checkpoint signed {parsed.size} entries, "
+            f"the database's latest checkpoint covers {latest} (entries and checkpoints "
+            "deleted)"
+        )
+    else:
+        message = (
+            f"checkpoint {parsed.size} in the database differs from the witness kept outside "
+            "it (history rewritten)"
+        )
+    report.add(Problem("checkpoint", message, size=parsed.size, seq=latest + 1,
+                       fingerprint=f"witness-{parsed.size}"))
+
+
+def _check_head(report: Report) -> None:
+    current = LogHead.objects.filter(pk=1).first()
+    latest = Checkpoint.objects.order_by("-size").first()
+    if latest is None:
+        return
+    if current is None or current.size != latest.size or as_bytes(current.root) != as_bytes(
+        latest.root
+    ):
+        report.add(
+            Problem(
+                "head",
+                f"log head does not name the latest checkpoint ({latest.size})",
+                fingerprint=f"{latest.size}",
+            )
+        )
+
+
+def replay(type_name: str, object_id: str) -> dict[str, Value]:
+    """A record's state as its audit entries describe it (creation plus every change)."""
+    state: dict[str, Value] = {}
+    names = set(by_type(type_name).names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT body FROM trail_auditentry WHERE object_type = %s AND object_id = %s "
+            "ORDER BY seq",
+            [type_name, object_id],
+        )
+        for (body,) in cursor.fetchall():
+            for name, pair in (json.loads(body).get("changes") or {}).items():
+                if name in names and isinstance(pair, list) and len(pair) == 2:
+                    state[name] = pair[1]
+    return state
+
+
+def _latest_states(type_name: str) -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.object_id, e.state_hash FROM trail_auditentry e JOIN ("
+            " SELECT object_id, MAX(seq) AS last FROM trail_auditentry"
+            " WHERE object_type = %s AND state_hash <> '' GROUP BY object_id) l"
+            " ON e.seq = l.last",
+            [type_name],
+        )
+        return {str(object_id): digest for object_id, digest in cursor.fetchall()}
+
+
+def _reconcile_model(report: Report, spec: AuditedModel) -> None:
+    latest = _latest_states(spec.type_name)
+    for obj in spec.model._default_manager.all().order_by("pk").iterator(chunk_size=2000):
+        report.records += 1
+        ident = str(obj.pk)
+        live = spec.state(obj)
+        digest = state_hash(live)
+        recorded = latest.pop(ident, None)
+        label = spec.label(obj)
+        if recorded is None:
+            report.add(
+                Problem(
+                    "record",
+                    f"{spec.type_name} {ident} ({label}) has no audit entry: created outside "
+                    "cyberqms",
+                    object_type=spec.type_name,
+                    object_id=ident,
+                    fingerprint=digest[:16],
+                )
+            )
+        elif recorded != digest:
+            replayed = replay(spec.type_name, ident)
+            fields = tuple(
+                sorted(k for k in live if k not in replayed or replayed[k] != live[k])
+            )
+            what = ", ".join(fields) if fields else "state"
+            report.add(
+                Problem(
+                    "record",
+                    f"{spec.type_name} {ident} ({label}) was changed outside cyberqms: "
+                    f"{what} {'differs' if len(fields) == 1 else 'differ'} from the audit "
+                    "trail",
+                    object_type=spec.type_name,
+                    object_id=ident,
+                    fields=fields,
+                    fingerprint=digest[:16],
+                )
+            )
+    for ident, recorded in latest.items():
+        if recorded != "deleted":
+            report.add(
+                Problem(
+                    "record",
+                    f"{spec.type_name} {ident} is in the audit trail but missing from the "
+                    "database: deleted outside cyberqms",
+                    object_type=spec.type_name,
+                    object_id=ident,
+                    fingerprint="deleted",
+                )
+            )
+
+
+def check_trail(*, since_checkpoint: bool = False, reconcile: bool = True) -> Report:
+    """Verify the trail (fully, or from the last passed checkpoint) and reconcile records."""
+    report = Report(mode="incremental" if since_checkpoint else "full", started_at=timezone.now())
+    compact = _start_point(report, since_checkpoint)
+    report.from_seq = compact.size + 1
+    report.checkpoint_size = compact.size
+    report.checkpoint_nodes = [n.hex() for n in compact.nodes()]
+    roots = _signed_checkpoints(report, compact.size)
+    _check_entries(report, compact, roots)
+    _check_head(report)
+    _check_witness(report)
+    if reconcile:
+        for spec in all_audited():
+            _reconcile_model(report, spec)
+    report.finished_at = timezone.now()
+    return report

@@ -1,0 +1,73 @@
+"""The deviation record: an unplanned departure from an approved procedure or standard."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from cyberqms.platform.kit.records import QualityRecord
+
+from .enums import Classification, DeviationState, RootCauseCategory
+
+
+class Deviation(QualityRecord):
+    STATES = DeviationState
+
+    classification = models.CharField(
+        max_length=10, choices=Classification.choices, blank=True,
+        help_text="Set at the latest when QA triages the deviation.",
+    )
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", verbose_name="department",
+    )
+    area = models.CharField("area / process", max_length=200, blank=True)
+    product_reference = models.CharField("product / batch", max_length=200, blank=True)
+    gxp_impact = models.BooleanField("GxP impact", default=False)
+    gxp_impact_text = models.TextField("GxP impact assessment", max_length=5000, blank=True)
+    data_integrity_impact = models.BooleanField("data-integrity impact", default=False)
+    data_integrity_impact_text = models.TextField(
+        "data-integrity impact assessment", max_length=5000, blank=True
+    )
+    cyber_related = models.BooleanField("cyber-related", default=False)
+    security_reference = models.CharField(
+        "security alert / incident", max_length=100, blank=True,
+        help_text="The linked security alert or incident, e.g. ALERT-2026-0042.",
+    )
+    immediate_actions = models.TextField(max_length=10000, blank=True)
+    investigation_summary = models.TextField(max_length=10000, blank=True)
+    root_cause_category = models.CharField(
+        max_length=20, choices=RootCauseCategory.choices, blank=True
+    )
+    root_cause = models.TextField(max_length=10000, blank=True)
+    capa_required = models.BooleanField("CAPA required", default=False)
+    qa_comments = models.TextField("QA comments", max_length=10000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["site", "state"], name="deviation_site_state"),
+            models.Index(fields=["due_date"], name="deviation_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=DeviationState.values),
+                name="deviation_state_valid",
+            ),
+        ]
+
+    def clean(self) -> None:
+        """Rules across fields (run by the kit's `full_clean()` on every write)."""
+        self.security_reference = (self.security_reference or "").strip().upper()
+        if self.security_reference and not self.cyber_related:
+            raise ValidationError({"security_reference": [
+                "A security alert or incident is named: mark the deviation cyber-related, or "
+                "clear the reference."
+            ]})
+        if self.department_id is not None and self.department is not None \
+                and self.department.site_id != self.site_id:
+            raise ValidationError({"department": ["The department belongs to another site."]})
+
+    @property
+    def classification_label(self) -> str:
+        return self.get_classification_display() if self.classification else "Unclassified"

@@ -1,0 +1,270 @@
+"""Security incidents: escalation from an alert, the impact assessment, the deviation it
+opens, and the workflow steps. Every write goes through here (pages, API, tasks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cyberqms.platform.accounts.queries import holders_of
+from cyberqms.platform.core.access import Actor, capable, require
+from cyberqms.platform.kit.record_parts import link_create, links_of
+from cyberqms.platform.kit.record_services import record_update
+from cyberqms.platform.kit.records import check_due_date, next_number
+from cyberqms.platform.trail.record import audit_record
+
+from .enums import IncidentState
+from .models import Incident
+from .workflow import TYPE
+
+logger = logging.getLogger("cyberqms.security.incidents")
+S = IncidentState
+
+
+def _check_owner(owner: Any, incident: Incident) -> None:
+    if owner is None or not capable(owner, "incidents.work", incident):
+        raise ValidationError({"owner": [
+            f"{owner} cannot work on security incidents at {incident.site}: choose someone who can."
+        ]})
+
+
+def _distinct(values: Any, limit: int = 20) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        text = " ".join(str(value or "").split())
+        if text and text not in out:
+            out.append(text)
+    if len(out) > limit:
+        out = [*out[:limit], f"… and {len(out) - limit} more"]
+    return out
+
+
+def prefill_from_alert(alert: Any, *, events: int = 500) -> dict[str, Any]:
+    """What an alert tells an incident's data-integrity assessment before anyone looks:
+    the time window, the systems, batches and record types named in its events (OCSF
+    `gxp.*`), and the accounts and addresses involved (CYB-05)."""
+    rows = list(alert.events.order_by("-received_at", "-id")
+                .values_list("actor", "src_ip", "event")[:events])
+    gxp = [(row[2] or {}).get("gxp") or {} for row in rows]
+    systems = _distinct([alert.source.system if alert.source_id else "",
+                         *(g.get("system") for g in gxp), *(g.get("equipment") for g in gxp)])
+    accounts = _distinct(row[0] for row in rows)
+    addresses = _distinct(row[1] for row in rows)
+    involved = []
+    if accounts:
+        involved.append("Accounts: " + ", ".join(accounts))
+    if addresses:
+        involved.append("From: " + ", ".join(addresses))
+    return {
+        "window_start": alert.first_seen, "window_end": alert.last_seen,
+        "event_at": alert.first_seen,
+        "affected_systems": "\n".join(systems)[:2000],
+        "affected_batches": "\n".join(_distinct(g.get("batch") for g in gxp))[:2000],
+        "affected_records": "\n".join(
+            f"Record type: {t}" for t in _distinct(g.get("record_type") for g in gxp))[:4000],
+        "involved_accounts": "\n".join(involved)[:2000],
+    }
+
+
+def _locked_unescalated(alert: Any) -> Any:
+    """The alert row, locked, or a ValidationError naming the incident it already has
+    (one alert is escalated once, however many people or tasks try at the same time)."""
+    from cyberqms.security.monitoring.models import Alert
+
+    # Lock the alert row only: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+    locked = (Alert.objects.select_for_update(of=("self",)).select_related("source", "site")
+              .get(pk=alert.pk))
+    already = locked.incidents.order_by("pk").first()
+    if already is not None:
+        raise ValidationError({"alert": [
+            f"{locked.number} is already escalated to {already.number}."
+        ]})
+    return locked
+
+
+def _title_of(alert: Any) -> str:
+    """The rule's title and what the alert is grouped on, as people read it:
+    "Brute force against one account: qc_analyst, 10.20.0.7"."""
+    values = [part.split("=", 1)[-1] for part in (alert.group_key or "").split("|") if part]
+    return f"{alert.title}: {', '.join(values)}" if values else f"{alert.title} ({alert.number})"
+
+
+def _incident_for(alert: Any, *, site: Any, owner: Any, originator: Any, title: str,
+                  due_date: dt.date | None) -> Incident:
+    return Incident(
+        site=site, owner=owner, originator=originator, state=S.OPEN,
+        title=(title or _title_of(alert))[:200],
+        description=f"Escalated from {alert.number}: {alert.summary}".strip()[:10000],
+        due_date=due_date or timezone.localdate() + dt.timedelta(days=14),
+        **prefill_from_alert(alert),
+    )
+
+
+def incident_from_alert(
+    alert: Any, *, actor: Any, owner: Any = None, site: Any = None, title: str = "",
+    due_date: dt.date | None = None,
+) -> Incident:
+    """Escalate a security alert to an incident (CYB-05): the window, the systems, the
+    accounts involved and the events come from the alert, which moves to investigating.
+
+    :raises ValidationError: the alert names no site, or is already escalated (`alert`).
+    Side effects: audit entries `incidents.incident.create` and, for the alert,
+    `monitoring.alert.investigate`.
+    """
+    from cyberqms.security.monitoring.enums import AlertState
+    from cyberqms.security.monitoring.workflow import ALERT_WORKFLOW
+
+    site = site or alert.site or (alert.source.site if alert.source_id else None)
+    if site is None:
+        raise ValidationError({"site": ["The alert names no site: choose the site."]})
+    incident = _incident_for(alert, site=site, owner=owner or actor, originator=actor,
+                             title=title, due_date=due_date)
+    require(actor, "incidents.create", incident)
+    _check_owner(incident.owner, incident)
+    check_due_date(incident.due_date)
+    with transaction.atomic():
+        alert = _locked_unescalated(alert)
+        incident.number = next_number("SEC")
+        incident.created_at = timezone.now()
+        incident.save()
+        incident.alerts.add(alert)
+        audit_record(f"{TYPE}.create", incident, actor=actor, created=True,
+                     changes={"alerts": [None, [alert.number]]})
+        if alert.state in (AlertState.NEW, AlertState.ACKNOWLEDGED):
+            ALERT_WORKFLOW.run(alert, "investigate", actor=actor,
+                               reason=f"Escalated to {incident.number}")
+    return incident
+
+
+def escalates_automatically(level: str) -> bool:
+    """Whether a new alert of `level` opens an incident by itself
+    (CYBERQMS_AUTO_ESCALATE_LEVEL; empty: never)."""
+    from cyberqms.security.monitoring.enums import LEVEL_ORDER
+
+    threshold = settings.CYBERQMS_AUTO_ESCALATE_LEVEL
+    if not threshold:
+        return False
+    return LEVEL_ORDER.get(level, -1) >= LEVEL_ORDER[threshold]
+
+
+def duty_officer(site: Any) -> Any:
+    """Who an automatically opened incident is assigned to: the first person (by account
+    age) the gate lets work on incidents at `site`, or None."""
+    return next(iter(sorted(holders_of("incidents.work", site.pk), key=lambda u: u.pk)), None)
+
+
+def incident_auto_escalate(alert: Any) -> Incident | None:
+    """Open the incident for a new alert at or above CYBERQMS_AUTO_ESCALATE_LEVEL, as the
+    system (CYB-05). Idempotent: an alert already escalated (by a person or an earlier
+    run) is left alone. The alert keeps its state: a person still acknowledges it (the
+    time to respond stays a human figure). The incident is assigned to the site's IT
+    security officer (`duty_officer`), who is told.
+
+    Returns the incident, or None when nothing was opened (below the level, already
+    escalated, closed by a person meanwhile, no site, nobody to assign it to — the last two
+    are logged).
+    Side effects: audit entry `incidents.incident.create` by the system, with the reason;
+    inbox entries for the owner (assignment) and the site's QA managers (info) on commit.
+    """
+    from cyberqms.platform.notifications.services import notify
+    from cyberqms.security.monitoring.enums import OPEN_ALERT_STATES
+
+    if not escalates_automatically(alert.level) or alert.state not in OPEN_ALERT_STATES:
+        return None
+    site = alert.site or (alert.source.site if alert.source_id else None)
+    if site is None:
+        logger.warning("%s: not escalated automatically, the alert names no site",
+                       alert.number)
+        return None
+    owner = duty_officer(site)
+    if owner is None:
+        logger.warning("%s: not escalated automatically, nobody holds IT security at %s",
+                       alert.number, site.code)
+        return None
+    with transaction.atomic():
+        try:
+            alert = _locked_unescalated(alert)
+        except ValidationError:
+            return None
+        if alert.state not in OPEN_ALERT_STATES:
+            return None  # closed by a person (false positive, resolved) before the worker ran
+        incident = _incident_for(alert, site=site, owner=owner, originator=owner, title="",
+                                 due_date=None)
+        incident.auto_escalated = True
+        incident.number = next_number("SEC")
+        incident.created_at = timezone.now()
+        incident.save()
+        incident.alerts.add(alert)
+        audit_record(
+            f"{TYPE}.create", incident, actor=None, created=True,
+            changes={"alerts": [None, [alert.number]]},
+            reason=(f"Opened automatically: {alert.number} is {alert.level}, at or above "
+                    f"CYBERQMS_AUTO_ESCALATE_LEVEL ({settings.CYBERQMS_AUTO_ESCALATE_LEVEL})"),
+        )
+        url = reverse("incidents:detail", args=[incident.pk])
+        notify([owner], kind="assignment",
+               subject=f"{incident.number} opened automatically from {alert.number}: "
+                       f"{incident.title}",
+               body="The alert's level calls for an incident: contain, then assess the "
+                    "data-integrity impact.",
+               url=url, record_type=TYPE, record_id=incident.pk,
+               record_number=incident.number)
+        notify(holders_of("incidents.close", site.pk), kind="info",
+               subject=f"{incident.number} opened automatically from {alert.number} "
+                       f"({alert.level})", exclude=owner,
+               url=url, record_type=TYPE, record_id=incident.pk,
+               record_number=incident.number)
+    return incident
+
+
+def incident_update(
+    incident: Incident, *, actor: Actor, changes: dict[str, Any], reason: str = ""
+) -> Incident:
+    """Change the fields open in the incident's state (the kit's `record_update`): while
+    open without a reason (`incidents.incident.edit`), later with one (`.update`)."""
+    return record_update(incident, actor=actor, changes=changes, reason=reason)
+
+
+def incident_open_deviation(
+    incident: Incident, *, actor: Any, owner: Any, title: str = ""
+) -> Any:
+    """Open the deviation for an incident with GxP or data-integrity impact, cyber-related
+    and linked both ways (CYB-05). Side effects: the deviation's own entries and a link."""
+    from cyberqms.quality.deviations.services import deviation_create
+
+    if any(link["other_type"] == "deviations.deviation" for link in links_of(incident)):
+        raise ValidationError({"__all__": [f"{incident.number} already has its deviation."]})
+    impact = []
+    if incident.gxp_impact:
+        impact.append("GxP impact")
+    if incident.data_integrity_impact:
+        impact.append("data-integrity impact")
+    with transaction.atomic():
+        deviation = deviation_create(
+            actor=actor, site=incident.site, owner=owner,
+            title=(title or f"{incident.title} — quality impact")[:200],
+            description=(f"Security incident {incident.number}: {incident.description}\n\n"
+                         f"Impact assessment: {incident.impact_assessment or 'pending'}"),
+            event_at=incident.event_at, cyber_related=True,
+            security_reference=incident.number,
+            gxp_impact=incident.gxp_impact,
+            gxp_impact_text=incident.impact_assessment if incident.gxp_impact else "",
+            data_integrity_impact=incident.data_integrity_impact,
+            data_integrity_impact_text=(incident.impact_assessment
+                                        if incident.data_integrity_impact else ""),
+            late_entry_reason=f"Opened from security incident {incident.number}.",
+            immediate_actions=incident.containment,
+        )
+        linked = any(link["other_type"] == "deviations.deviation"
+                     for link in links_of(incident))
+        if not linked:
+            link_create(incident, deviation, actor=actor, relation="spawned",
+                        note=", ".join(impact) or "opened from the incident")
+    return deviation

@@ -1,0 +1,34 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "cyberqms.security.monitoring"
+    label = "monitoring"
+    verbose_name = "Security monitoring"
+
+    def ready(self) -> None:
+        from django.urls import reverse
+
+        from cyberqms.platform.core.access import declare
+        from cyberqms.platform.trail.registry import register
+
+        from .models import Alert, EventSource
+
+        declare("monitoring.event.view", "See received security events and the quarantine")
+        declare("monitoring.alert.view", "See security alerts")
+        declare("monitoring.alert.triage", "Acknowledge, investigate and close security alerts")
+        declare("monitoring.source.manage", "Register security event sources")
+        declare("monitoring.ingest", "Send security events (source tokens)")
+        from cyberqms.platform.core.events import add_event_sink
+
+        from .own_events import forward
+
+        add_event_sink(forward)
+        register(EventSource, "monitoring.source", view_action="monitoring.event.view",
+                 label=lambda s: f"Event source {s.name}")
+        # Counts and times of an open alert grow with every matching event; they are
+        # operational, not part of its audited state.
+        register(Alert, "monitoring.alert", view_action="monitoring.alert.view",
+                 exclude=("count", "last_seen", "summary", "updated_at"),
+                 label=lambda a: f"{a.number} {a.title}",
+                 detail_url=lambda a: reverse("monitoring:alert", args=[a.pk]))

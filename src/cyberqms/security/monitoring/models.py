@@ -1,0 +1,116 @@
+"""Event sources, the raw events they send (accepted or quarantined), and alerts.
+
+Every raw event is kept with its SHA-256 and receive time, whether it parsed or not
+(A11-10: nothing is dropped silently). Alerts group the matches of one rule on one key
+(user, address …) while they are open, and move through a declared, audited lifecycle.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from cyberqms.platform.accounts.enums import IntegrationKind
+
+from .enums import AlertState, EventFormat, RawStatus
+
+
+class EventSource(models.Model):
+    """A registered sender of security events (P11-12): a plant system, a firewall, a
+    directory, or cyberqms itself. HTTP senders authenticate with their integration's API
+    token; syslog senders are recognised by address."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=12, choices=IntegrationKind.choices)
+    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT)
+    system = models.CharField(max_length=200)
+    format = models.CharField(max_length=10, choices=EventFormat.choices)
+    integration = models.OneToOneField(
+        "accounts.Integration", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="event_source",
+    )
+    addresses = models.JSONField(
+        default=list, blank=True, help_text="Syslog sender addresses or CIDR ranges."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RawEvent(models.Model):
+    """One received message, as received, with what became of it."""
+
+    source = models.ForeignKey(EventSource, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+    channel = models.CharField(max_length=10)  # http, syslog-udp, syslog-tcp, file, qms
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    payload = models.BinaryField()
+    status = models.CharField(max_length=12, choices=RawStatus.choices)
+    reason = models.CharField(max_length=40, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    # The normalized (OCSF) event and a few columns to search it by.
+    event = models.JSONField(null=True, blank=True)
+    event_time = models.DateTimeField(null=True, blank=True)
+    class_uid = models.PositiveIntegerField(null=True, blank=True)
+    actor = models.CharField(max_length=150, blank=True)
+    src_ip = models.CharField(max_length=45, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        # Every row pays for each index at ingest: one on time (lists, periods, metrics)
+        # and one on the quarantine alone (a small fraction of the rows).
+        indexes = [
+            models.Index(fields=["received_at"], name="rawevent_time"),
+            models.Index(fields=["received_at"], name="rawevent_quarantined",
+                         condition=models.Q(status="quarantined")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.received_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class Alert(models.Model):
+    """The matches of one detection rule on one key while the alert is open (A11D-04)."""
+
+    number = models.CharField(max_length=32, unique=True)
+    rule_id = models.CharField(max_length=64)
+    title = models.CharField(max_length=300)
+    level = models.CharField(max_length=15)
+    techniques = models.JSONField(default=list, blank=True)
+    requirements = models.JSONField(default=list, blank=True)
+    group_key = models.CharField(max_length=300, blank=True)
+    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT)
+    source = models.ForeignKey(EventSource, null=True, blank=True, on_delete=models.PROTECT)
+    state = models.CharField(max_length=15, choices=AlertState.choices, default=AlertState.NEW)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    count = models.PositiveIntegerField(default=1)
+    summary = models.CharField(max_length=500, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolution = models.TextField(max_length=2000, blank=True)
+    # Why it fired beyond the rule: correlation window, anomaly features (top contributors).
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()  # when it was detected (time to detect ends here)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)  # first human response
+    closed_at = models.DateTimeField(null=True, blank=True)  # resolved or false positive
+    updated_at = models.DateTimeField(auto_now=True)
+    events = models.ManyToManyField(RawEvent, related_name="alerts", blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        indexes = [
+            models.Index(fields=["rule_id", "group_key", "state"], name="alert_dedupe"),
+            models.Index(fields=["state", "last_seen"], name="alert_state_seen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"

@@ -1,0 +1,29 @@
+"""Authorization-matrix rows for the monitoring app's URLs (collected by core's matrix test).
+
+Object URLs name an alert that does not exist: those the gate lets through get 404 (the
+same answer as for one they may not see), the others 403. POST-only pages answer 405 to
+the matrix's GET once the gate let the request through.
+"""
+
+from __future__ import annotations
+
+from cyberqms.platform.core.tests.matrix import NOBODY, Expect
+
+ALERT_VIEWERS = frozenset({"qa_manager", "it_security", "auditor"})
+ALERT_TRIAGERS = frozenset({"qa_manager", "it_security"})
+EVENT_VIEWERS = frozenset({"it_security", "auditor"})
+MISSING = {"pk": 999999}
+
+EXPECTATIONS: dict[str, Expect] = {
+    "monitoring:overview": Expect(ALERT_VIEWERS),
+    "api:monitoring_metrics": Expect(ALERT_VIEWERS, anonymous=401),
+    "monitoring:alerts": Expect(ALERT_VIEWERS),
+    "monitoring:alert": Expect(ALERT_VIEWERS, ok=404, kwargs=MISSING),
+    "monitoring:alert_transition": Expect(ALERT_TRIAGERS, ok=405, kwargs=MISSING),
+    "monitoring:banner": Expect(ALERT_VIEWERS),
+    "monitoring:events": Expect(EVENT_VIEWERS),
+    "monitoring:sources": Expect(EVENT_VIEWERS),
+    # Senders only: the gate refuses every person's session (no role holds
+    # monitoring.ingest; integration tokens carry it as a scope).
+    "api:monitoring_ingest": Expect(NOBODY, anonymous=401, method="post", body={}),
+}
