@@ -147,8 +147,11 @@ def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
     if with_site:
         form.fields["site"] = forms.ModelChoiceField(
             site_model()._default_manager.filter(is_active=True), to_field_name="code")
+    shared = {f.name for f in QualityRecord._meta.get_fields()}
     for name, field in fields.items():
         if field is not None:
+            if name in kind.labels and name in shared:
+                field.help_text = ""  # the kit's generic help; the family's label says it
             field.label = kind.labels.get(name, field.label)
             form.fields[name] = field
     if editing:
@@ -158,7 +161,7 @@ def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
     if needs_reason:
         form.fields["reason"] = forms.CharField(
             max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
-            label="Reason for the change",
+            label="Reason for this edit",
             error_messages={"required": f"Say why the {kind.noun} record is updated."},
         )
     return form
@@ -298,7 +301,8 @@ def create_view(kind: RecordKind) -> Callable[..., HttpResponse]:
             except ValidationError as exc:
                 form_errors(form, exc)
             else:
-                messages.success(request, f"{record.number} recorded as a draft.")
+                messages.success(request, f"{record.number} recorded: "
+                                          f"{kind.initial_label.lower()}.")
                 return redirect(kind.detail_url(record))
         return render(request, kind.create_template, {"kind": kind, "form": form},
                       status=422 if request.method == "POST" else 200)

@@ -210,6 +210,14 @@ class RecordKind:
     def type_name(self) -> str:
         return self.workflow.type_name
 
+    @property
+    def initial_label(self) -> str:
+        """The first state as people read it ("Draft", "Open")."""
+        states = self.model.STATES
+        if states is not None and self.initial_state in states.values:
+            return str(states(self.initial_state).label)
+        return self.initial_state.replace("_", " ").capitalize()
+
     def action(self, name: str) -> str:
         return f"{self.action_prefix}.{name}"
 

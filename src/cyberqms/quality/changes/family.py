@@ -107,6 +107,9 @@ CHANGES = RecordKind(
              Column("due_date", "Due", "due")),
     create_fields=(*DRAFT_FIELDS, "event_at", "late_entry_reason"), editable=EDITABLE,
     labels={"event_at": "When the need arose", "late_entry_reason": "Reason for late entry",
+            **{name: f"Cybersecurity: {question[0].lower()}{question[1:]}"
+               for name, question in CYBER_QUESTIONS},
+            "post_implementation_review": "Post-implementation review",
             "owner": "Change owner", "scope": "Scope / affected systems",
             "planned_implementation_date": "Planned implementation",
             "severity": "Severity (1 negligible – 5 critical)",

@@ -89,7 +89,7 @@ INCIDENTS = RecordKind(
     label="Security incident", plural="Security incidents", action_prefix="incidents",
     closed_states=(S.CLOSED, S.CANCELLED), initial_state=S.OPEN, deletable_states=(S.OPEN,),
     summary="Security events with possible GxP impact: containment, the data-integrity "
-            "assessment, the deviation they open, and QA's signed closure (CYB-05).",
+            "assessment, the deviation they open, and QA's signed closure.",
     nav_section="Security", nav_icon="siren", nav_order=10,
     filterset=IncidentFilter, row_badges=impact_badges,
     columns=(Column("number", "Number", "number"), Column("title", "Title", "title"),

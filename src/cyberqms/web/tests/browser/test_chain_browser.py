@@ -152,6 +152,7 @@ def test_logger_to_alert_to_incident_deviation_capa_and_the_chain_cyb_05(
 
     # 3. The data-integrity impact assessment, then the deviation it opens.
     form = security.get_by_test_id("incident-edit")
+    form.locator("summary").click()
     form.locator("#id_containment").fill("qc_analyst locked; 10.20.0.7 blocked at the firewall.")
     form.locator("#id_affected_records").fill("LIMS results entered by qc_analyst in the window")
     form.locator("#id_affected_batches").fill("B-2026-117, B-2026-118")
@@ -190,10 +191,11 @@ def test_logger_to_alert_to_incident_deviation_capa_and_the_chain_cyb_05(
     take(author, "submit", reason="Raised from the security incident.")
     reviewer = as_("qa_approver", deviation_path)
     edit = reviewer.get_by_test_id("edit-form")
+    edit.locator("summary").click()
     edit.locator("#id_classification").select_option("major")
     edit.locator("#id_reason").fill("Triage: GxP account under attack is major.")
     with reviewer.expect_navigation():
-        reviewer.get_by_test_id("save-deviation").click()
+        reviewer.get_by_test_id("save-record").click()
     take(reviewer, "triage", reason="Investigate with IT security.")
     expect(reviewer.get_by_test_id("record-state")).to_have_text("Investigation")
 

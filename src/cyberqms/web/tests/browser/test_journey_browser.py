@@ -205,7 +205,7 @@ def test_cyber_deviation_to_closed_capa(
     deviation = Deviation.objects.get(title=J.TITLE)
     dev_path = f"/deviations/{deviation.pk}/"
     expect(page).to_have_url(at(dev_path))
-    expect(flash(page)).to_contain_text(f"{deviation.number} recorded as a draft.")
+    expect(flash(page)).to_contain_text(f"{deviation.number} recorded: draft.")
     state_is(page, D.DRAFT)
     expect(page.get_by_test_id("cyber-badge")).to_have_text(
         f"cyber-related · {J.SECURITY_REFERENCE}")
@@ -220,10 +220,11 @@ def test_cyber_deviation_to_closed_capa(
     expect(page.locator('.action-card[data-action="triage"]')).to_contain_text(
         "Classify the deviation")
     edit = page.get_by_test_id("edit-form")
+    edit.locator("summary").click()
     edit.locator("#id_classification").select_option("major")
     edit.locator("#id_reason").fill("Triage: unauthorised access to a GxP system is major.")
     with page.expect_navigation():
-        page.get_by_test_id("save-deviation").click()
+        page.get_by_test_id("save-record").click()
     expect(page.get_by_test_id("classification")).to_have_text("Major")
     take(page, "triage", reason="Investigate with IT security.")
     state_is(page, D.INVESTIGATION)
@@ -232,13 +233,14 @@ def test_cyber_deviation_to_closed_capa(
     page = journey.as_("author", dev_path)
     state_is(page, D.INVESTIGATION)
     edit = page.get_by_test_id("edit-form")
+    edit.locator("summary").click()
     edit.locator("#id_investigation_summary").fill(J.INVESTIGATION_SUMMARY)
     edit.locator("#id_root_cause_category").select_option("cybersecurity")
     edit.locator("#id_root_cause").fill(J.ROOT_CAUSE)
     edit.locator("#id_capa_required").check()
     edit.locator("#id_reason").fill("Investigation written up.")
     with page.expect_navigation():
-        page.get_by_test_id("save-deviation").click()
+        page.get_by_test_id("save-record").click()
     expect(flash(page)).to_contain_text(f"{deviation.number} saved.")
     take(page, "complete_investigation")
     state_is(page, D.QA_REVIEW)
@@ -288,6 +290,7 @@ def test_cyber_deviation_to_closed_capa(
     page = journey.as_("process_owner", capa_path)
     state_is(page, C.DRAFT)
     edit = page.get_by_test_id("capa-edit")
+    edit.locator("summary").click()
     edit.locator("#id_effectiveness_criteria").fill(J.CRITERIA)
     edit.locator("#id_effectiveness_due").fill((today + dt.timedelta(days=90)).isoformat())
     with page.expect_navigation():
