@@ -30,8 +30,7 @@ from typing import Any, Final
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from detect_quality import PARSER_FORMAT, plant_enricher, plant_sources
-
+from cyberqms.demo.detection_quality import PARSER_FORMAT, plant_enricher, plant_sources
 from cyberqms.demo.plant import build_plant, generate
 from cyberqms.security.detect.baseline import BaselineConfig, Baselines
 from cyberqms.security.detect.ocsf import normalize
@@ -82,7 +81,7 @@ def _memory(lines: list[tuple[int, str, Any, Any]], learning_days: float) -> flo
     tracemalloc.stop()
     held = sum(
         stat.size_diff for stat in after.compare_to(before, "filename")
-        if "/security/detect/baseline.py" in stat.traceback[0].filename
+        if "/security/detect/baseline/" in stat.traceback[0].filename
         or "/river/" in stat.traceback[0].filename
     )
     return held / 2**20

@@ -21,10 +21,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from cyberqms.platform.core.access import AccessDenied
-from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.core.context import current_context, set_context
 from cyberqms.platform.core.problems import problem_response
-from cyberqms.platform.kit.api_gate import api_record
 from cyberqms.platform.kit.attachments import AttachmentIntegrityError
 from cyberqms.platform.kit.signatures import SigningError
 from cyberqms.platform.kit.workflow import SegregationOfDuties, TransitionNotAllowed
@@ -237,4 +235,4 @@ def _register_routers() -> None:
 
 _register_routers()
 
-__all__ = ["api", "api_actor", "api_record", "gate"]
+__all__ = ["api"]

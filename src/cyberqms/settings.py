@@ -450,7 +450,7 @@ CYBERQMS_SIEM_HOSTNAME = env("CYBERQMS_SIEM_HOSTNAME")
 CYBERQMS_MONITOR_OWN_EVENTS = env_bool("CYBERQMS_MONITOR_OWN_EVENTS", default=True)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.
 CYBERQMS_SIGMA_RULES_DIR = env("CYBERQMS_SIGMA_RULES_DIR") or None
-# Behaviour baselines (security/detect/baseline.py, docs/baselines.md): per-user and per-system
+# Behaviour baselines (security/detect/baseline/, docs/baselines.md): per-user and per-system
 # anomaly alerts, thresholds tuned to about this many alerts a day; a subject alerts only
 # after its learning period; at first use a process warms them from the stored events.
 CYBERQMS_BASELINE_ENABLED = env_bool("CYBERQMS_BASELINE_ENABLED", default=True)

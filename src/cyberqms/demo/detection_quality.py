@@ -35,7 +35,7 @@ START: Final = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 PARSER_FORMAT: Final[dict[str, Format]] = {
     "rfc5424": "syslog", "rfc3164": "syslog", "cef": "cef", "leef": "leef", "jsonl": "jsonl",
 }  # fmt: skip
-# Rule id of the shipped pack → detection family (synthetic_scenarios.DETECTIONS).
+# Rule id of the shipped pack → detection family (cyberqms.demo.scenarios.DETECTIONS).
 RULE_FAMILY: Final = {
     "24722c4b-87d8-4a98-ae99-f451f98aa1c9": "brute_force",
     "48c05ee1-9997-4084-9ee7-bfa28a7fd63a": "password_spraying",

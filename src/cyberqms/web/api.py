@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 import cyberqms
-from cyberqms.api import gate
+from cyberqms.platform.core.api_gate import gate
 
 from .views import database_status
 

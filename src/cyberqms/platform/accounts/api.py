@@ -9,9 +9,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
-from cyberqms.api import gate
 from cyberqms.platform.core.access import ACTIONS, can
-from cyberqms.platform.core.api_gate import api_actor
+from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.core.context import current_context
 from cyberqms.platform.core.models import AccessDecision, SecurityEvent
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from cyberqms.api import gate
+from cyberqms.platform.core.api_gate import gate
 
 from . import actions, queries, services
 from .enums import NotificationKind

@@ -9,9 +9,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
 
-from cyberqms.api import gate
 from cyberqms.platform.core.access import AccessDenied, require
-from cyberqms.platform.core.api_gate import api_actor
+from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.trail import actions, keys, queries
 from cyberqms.platform.trail.export import ExportError, prepare_export
 from cyberqms.platform.trail.log import (

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cyberqms.platform.core.access import can
@@ -15,15 +15,6 @@ from .enums import ActionState, CapaState
 from .models import Capa, CapaAction
 
 CLOSED_STATES = (CapaState.CLOSED, CapaState.CANCELLED)
-
-SORTS = {
-    "number": "number", "-number": "-number",
-    "title": "title", "-title": "-title",
-    "state": "state", "-state": "-state",
-    "due": "due_date", "-due": "-due_date",
-    "created": "created_at", "-created": "-created_at",
-}
-
 
 def _today(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
@@ -39,66 +30,6 @@ def overdue_actions(today: dt.date | None = None) -> QuerySet[CapaAction]:
     ).exclude(capa__state__in=CLOSED_STATES).select_related(
         "capa", "capa__site", "owner"
     ).order_by("due_date", "pk")
-
-
-def overdue_capas(today: dt.date | None = None) -> QuerySet[Capa]:
-    """CAPAs in progress past their own due date."""
-    return Capa.objects.filter(is_deleted=False, due_date__lt=_today(today)).exclude(
-        state__in=CLOSED_STATES
-    )
-
-
-def _overdue_q(today: dt.date) -> Any:
-    late_action = CapaAction.objects.filter(
-        capa=OuterRef("pk"), state=ActionState.OPEN, due_date__lt=today
-    )
-    return ~Q(state__in=CLOSED_STATES) & (Q(due_date__lt=today) | Exists(late_action))
-
-
-def capas_filtered(
-    actor: Any, *, q: str = "", state: str = "", source: str = "", site: str = "",
-    overdue: bool = False, cyber: bool = False, mine: bool = False, sort: str = "-created",
-    today: dt.date | None = None,
-) -> QuerySet[Capa]:
-    """CAPAs `actor` may see (their roles' sites), filtered and sorted for the list."""
-    today = _today(today)
-    late_action = CapaAction.objects.filter(
-        capa=OuterRef("pk"), state=ActionState.OPEN, due_date__lt=today
-    )
-    rows = Capa.objects.filter(is_deleted=False).select_related("site", "owner").annotate(
-        has_late_action=Exists(late_action)
-    )
-    rows = rows.filter(site_id__in=visible_site_ids(actor)) if not _all_sites(actor) else rows
-    if q:
-        rows = rows.filter(
-            Q(number__icontains=q) | Q(title__icontains=q) | Q(source_reference__icontains=q)
-        )
-    if state in CapaState.values:
-        rows = rows.filter(state=state)
-    elif state == "active":
-        rows = rows.exclude(state__in=CLOSED_STATES)
-    if source:
-        rows = rows.filter(source=source)
-    if site:
-        rows = rows.filter(site__code=site)
-    if overdue:
-        rows = rows.filter(_overdue_q(today))
-    if cyber:
-        rows = rows.filter(cyber_related=True)
-    if mine:
-        mine_q = Q(owner=actor) | Q(actions__owner=actor, actions__state=ActionState.OPEN)
-        rows = rows.filter(mine_q).distinct()
-    return rows.order_by(SORTS.get(sort, "-created_at"), "-pk")
-
-
-def _all_sites(actor: Any) -> bool:
-    return any(g.site_id is None and g.covers("capa.view", None)
-               for g in actor.access_profile().grants)
-
-
-def visible_site_ids(actor: Any) -> list[int]:
-    return sorted({g.site_id for g in actor.access_profile().grants
-                   if g.site_id is not None and g.covers("capa.view", g.site_id)})
 
 
 def capa_is_overdue(capa: Capa, today: dt.date | None = None) -> bool:

@@ -69,7 +69,7 @@ def capa_create(*, actor: Actor, site: Any, **values: Any) -> Capa:
     return capa
 
 
-def editable_fields(capa: Capa, actor: Any = None) -> tuple[str, ...]:
+def editable_fields(capa: Capa, actor: Actor | None = None) -> tuple[str, ...]:
     """The fields the state lets change (sorted), for the API and the pages."""
     if capa.is_deleted:
         return ()
@@ -83,7 +83,7 @@ def capa_update(capa: Capa, *, actor: Actor, changes: dict[str, Any], reason: st
 
 
 def capa_effectiveness_plan(
-    capa: Capa, *, actor: Any, criteria: str, due: dt.date | None, reason: str = ""
+    capa: Capa, *, actor: Actor, criteria: str, due: dt.date | None, reason: str = ""
 ) -> Capa:
     """Set what the effectiveness check verifies and when (part of the plan QA approves).
 
@@ -98,61 +98,10 @@ def _refresh(target: Capa, source: Capa) -> None:
         setattr(target, f.attname, getattr(source, f.attname))
 
 
-# --- transitions (one per row of the table) --------------------------------------------------
-
-
-def capa_submit(capa: Capa, *, actor: Any) -> Capa:
-    """Send the plan to QA. Side effects: audit `capa.capa.submit`; QA reviewers of the
-    site get an "approval_due" notification on commit."""
-    return CAPA_WORKFLOW.run(capa, "submit", actor=actor)
-
-
-def capa_approve_plan(
-    capa: Capa, *, actor: Any, signature: SignatureRequest, reason: str = "",
-    expected_hash: str = "",
-) -> Capa:
-    """QA approves the plan (signed "Approved"; never by the owner or originator).
-    Side effects: audit `capa.capa.approve_plan`, e-signature."""
-    return CAPA_WORKFLOW.run(capa, "approve_plan", actor=actor, signature=signature,
-                             reason=reason, expected_hash=expected_hash)
-
-
-def capa_return_plan(capa: Capa, *, actor: Any, reason: str) -> Capa:
-    """QA sends the plan back to draft. Side effects: audit `capa.capa.return_plan`."""
-    return CAPA_WORKFLOW.run(capa, "return_plan", actor=actor, reason=reason)
-
-
-def capa_complete_implementation(capa: Capa, *, actor: Any) -> Capa:
-    """All actions done or cancelled (at least one done): on to the effectiveness check.
-    Side effects: audit `capa.capa.complete_implementation`."""
-    return CAPA_WORKFLOW.run(capa, "complete_implementation", actor=actor)
-
-
-def capa_close(
-    capa: Capa, *, actor: Any, signature: SignatureRequest, reason: str = "",
-    expected_hash: str = "",
-) -> Capa:
-    """Close a CAPA whose effectiveness check passed (signed "Closed"; not by the owner).
-    Side effects: audit `capa.capa.close` with closed_at, e-signature."""
-    return CAPA_WORKFLOW.run(capa, "close", actor=actor, signature=signature, reason=reason,
-                             expected_hash=expected_hash)
-
-
-def capa_reopen(capa: Capa, *, actor: Any, reason: str) -> Capa:
-    """After a failed effectiveness check, back to implementation for more actions; the
-    check starts again (result pending). Side effects: audit `capa.capa.reopen`."""
-    return CAPA_WORKFLOW.run(capa, "reopen", actor=actor, reason=reason)
-
-
-def capa_cancel(capa: Capa, *, actor: Any, reason: str) -> Capa:
-    """Cancel a CAPA in draft or plan review. Side effects: audit `capa.capa.cancel`."""
-    return CAPA_WORKFLOW.run(capa, "cancel", actor=actor, reason=reason)
-
-
 # --- effectiveness check ----------------------------------------------------------------------
 
 
-def effectiveness_refusal(capa: Capa, actor: Any) -> str | None:
+def effectiveness_refusal(capa: Capa, actor: Actor) -> str | None:
     """Why `actor` cannot record the effectiveness result now (None: they can)."""
     if capa.state != S.EFFECTIVENESS_CHECK:
         return "The effectiveness check is recorded once the implementation is complete."
@@ -166,7 +115,7 @@ def effectiveness_refusal(capa: Capa, actor: Any) -> str | None:
 
 
 def capa_effectiveness_record(
-    capa: Capa, *, actor: Any, result: str, evidence: str, signature: SignatureRequest | None,
+    capa: Capa, *, actor: Actor, result: str, evidence: str, signature: SignatureRequest | None,
 ) -> Capa:
     """Record the effectiveness check: passed or failed, with the evidence, signed
     "Verified" by someone with capa.verify who is not the CAPA owner (P11-11).
@@ -193,7 +142,7 @@ def capa_effectiveness_record(
         before = snapshot(locked)
         locked.effectiveness_result = result
         locked.effectiveness_evidence = evidence
-        locked.effectiveness_checked_by = actor
+        locked.effectiveness_checked_by_id = actor.pk
         locked.effectiveness_checked_at = timezone.now()
         locked.save()
         row = record_signature(
@@ -209,7 +158,7 @@ def capa_effectiveness_record(
     return locked
 
 
-def _check_verify(capa: Capa, actor: Any) -> None:
+def _check_verify(capa: Capa, actor: Actor) -> None:
     if capa.state != S.EFFECTIVENESS_CHECK:
         allowed = [t.action for t in CAPA_WORKFLOW.actions_from(capa.state)]
         raise TransitionNotAllowed("verify", capa.state, allowed)
@@ -236,7 +185,7 @@ def _lock_for_actions(capa: Capa, what: str) -> Capa:
 
 
 def capa_action_add(
-    capa: Capa, *, actor: Any, kind: str, description: str, owner: Any, due_date: dt.date | None,
+    capa: Capa, *, actor: Actor, kind: str, description: str, owner: Any, due_date: dt.date | None,
 ) -> CapaAction:
     """Add a corrective or preventive action (draft, plan review or implementation).
 
@@ -260,7 +209,7 @@ def capa_action_add(
         locked = _lock_for_actions(capa, "added")
         action = CapaAction.objects.create(
             capa=locked, kind=kind, description=description, owner=owner, due_date=due_date,
-            created_by=actor, created_at=timezone.now(),
+            created_by_id=actor.pk, created_at=timezone.now(),
         )
         audit_record(f"{ACTION_TYPE}.add", action, actor=actor, created=True)
         notices.action_assigned(action, actor)
@@ -271,7 +220,7 @@ ACTION_EDITABLE = ("kind", "description", "owner", "due_date")
 
 
 def capa_action_update(
-    action: CapaAction, *, actor: Any, changes: dict[str, Any], reason: str = ""
+    action: CapaAction, *, actor: Actor, changes: dict[str, Any], reason: str = ""
 ) -> CapaAction:
     """Change an open action (kind, description, owner, due date). In a draft CAPA no
     reason is needed (audit `capa.action.edit`), later one is (`capa.action.update`).
@@ -321,7 +270,7 @@ def capa_action_update(
     return locked
 
 
-def may_complete(action: CapaAction, actor: Any) -> bool:
+def may_complete(action: CapaAction, actor: Actor) -> bool:
     capa = action.capa
     return (
         action.state == ActionState.OPEN and capa.state == S.IMPLEMENTATION
@@ -331,7 +280,7 @@ def may_complete(action: CapaAction, actor: Any) -> bool:
 
 
 def capa_action_complete(
-    action: CapaAction, *, actor: Any, evidence: str, note: str = ""
+    action: CapaAction, *, actor: Actor, evidence: str, note: str = ""
 ) -> CapaAction:
     """Mark an action done, with its evidence, during implementation. Only the action's
     owner or the CAPA's owner completes it.
@@ -362,13 +311,13 @@ def capa_action_complete(
         locked.evidence = evidence
         locked.completion_note = (note or "").strip()[:5000]
         locked.completed_at = timezone.now()
-        locked.completed_by = actor
+        locked.completed_by_id = actor.pk
         locked.save()
         audit_record(f"{ACTION_TYPE}.complete", locked, actor=actor, before=before)
     return locked
 
 
-def capa_action_cancel(action: CapaAction, *, actor: Any, reason: str) -> CapaAction:
+def capa_action_cancel(action: CapaAction, *, actor: Actor, reason: str) -> CapaAction:
     """Cancel an open action, with a reason (it stays on the CAPA, struck through).
 
     Side effects: audit `capa.action.cancel` with the reason.

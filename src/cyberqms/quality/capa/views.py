@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import AccessDenied, can
 from cyberqms.platform.core.pages import gated
-from cyberqms.platform.kit.family_pages import detail_page
+from cyberqms.platform.kit.family_pages import detail_page, page_actor
 from cyberqms.platform.kit.record_parts import RecordNotFound, get_record
 from cyberqms.platform.kit.records import kind_by_slug
 from cyberqms.platform.kit.signatures import (
@@ -80,7 +80,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _action_row(request: HttpRequest, action: CapaAction, error: str = "") -> dict[str, Any]:
-    user = request.user
+    user = page_actor(request)
     capa = action.capa
     return {
         "action": action,
@@ -101,7 +101,7 @@ def detail_context(request: HttpRequest, capa: Capa, **forms: Any) -> dict[str, 
     can_plan = can_edit and capa.state in services.PLANNING_STATES
     if can_plan and "action_form" not in forms:
         forms["action_form"] = ActionForm()
-    refusal = services.effectiveness_refusal(capa, request.user)
+    refusal = services.effectiveness_refusal(capa, page_actor(request))
     if "effectiveness_form" not in forms:
         forms["effectiveness_form"] = EffectivenessForm()
     rows = [_action_row(request, a) for a in actions_of(capa)]
@@ -135,7 +135,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.capa_action_add(
-                capa, actor=request.user, kind=data["kind"], description=data["description"],
+                capa, actor=page_actor(request), kind=data["kind"], description=data["description"],
                 owner=data["owner"], due_date=data["due_date"],
             )
         except ValidationError as exc:
@@ -180,7 +180,7 @@ def action_complete(request: HttpRequest, pk: int, action_id: int) -> HttpRespon
     action = _action(request, pk, action_id)
     error = ""
     try:
-        services.capa_action_complete(action, actor=request.user,
+        services.capa_action_complete(action, actor=page_actor(request),
                                       evidence=request.POST.get("evidence", ""),
                                       note=request.POST.get("note", ""))
     except AccessDenied:
@@ -196,7 +196,7 @@ def action_cancel(request: HttpRequest, pk: int, action_id: int) -> HttpResponse
     action = _action(request, pk, action_id)
     error = ""
     try:
-        services.capa_action_cancel(action, actor=request.user,
+        services.capa_action_cancel(action, actor=page_actor(request),
                                     reason=request.POST.get("reason", ""))
     except AccessDenied:
         error = "You do not have the right to do this on this CAPA."
@@ -221,7 +221,7 @@ def effectiveness_record(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                 commitment_accept(request.user, source_ip=request.META.get("REMOTE_ADDR"))
             services.capa_effectiveness_record(
-                capa, actor=request.user, result=data["result"], evidence=data["evidence"],
+                capa, actor=page_actor(request), result=data["result"], evidence=data["evidence"],
                 signature=SignatureRequest(password=data["password"], otp=data["otp"],
                                            request=request),
             )

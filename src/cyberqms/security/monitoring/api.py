@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
-from cyberqms.api import api_actor, gate
 from cyberqms.platform.accounts.models import Integration
+from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
 from cyberqms.platform.core.problems import problem_response

@@ -310,13 +310,24 @@ def test_review_of_a_non_numeric_record_id_names_the_field(
     assert far.json()["errors"][0]["field"] == "date_to"
 
 
-@pytest.mark.parametrize(
-    "url",
-    ["/trail/?date_to=9999-12-31", "/trail/?user=%C2%B2", "/trail/export.csv?date_to=9999-12-31",
-     "/trail/reviews/new/?scope=range&date_from=2026-01-01&date_to=9999-12-31"],
-)
-def test_pages_answer_bad_filters_without_a_500(
-    trail: dict[str, Any], login: Login, url: str
+@pytest.mark.parametrize(("url", "error"), [
+    ("/trail/?date_to=9999-12-31", "Enter a date before 9999."),
+    ("/trail/?user=%C2%B2", "No user has this user ID."),
+    ("/trail/export.csv?date_to=9999-12-31", "Enter a date before 9999."),
+])
+def test_pages_answer_bad_filters_400_naming_the_error(
+    trail: dict[str, Any], login: Login, url: str, error: str
 ) -> None:
     response = login(trail["personas"]["qa_manager"]).get(url)
-    assert response.status_code in (200, 400)
+    assert (response.status_code, response["Content-Type"]) == (400, "text/html; charset=utf-8")
+    assert f"<li>{error}</li>" in response.content.decode()
+
+
+def test_a_review_prefilled_with_an_impossible_range_shows_no_preview(
+    trail: dict[str, Any], login: Login
+) -> None:
+    response = login(trail["personas"]["qa_manager"]).get(
+        "/trail/reviews/new/", {"scope": "range", "date_from": "2026-01-01",
+                                "date_to": "9999-12-31"})
+    assert (response.status_code, response.context["spec"],
+            response.context["form"].initial["date_to"]) == (200, None, "9999-12-31")

@@ -23,6 +23,7 @@ from django.utils import timezone
 from cyberqms.conftest import PASSWORD, TOTP_SECRET
 from cyberqms.platform.accounts.tests.factories import SiteFactory
 from cyberqms.platform.kit.signatures import SignatureRequest, commitment_accept, has_commitment
+from cyberqms.quality.capa.workflow import CAPA_WORKFLOW
 
 from .. import services
 from ..enums import ActionKind, CapaSource, CapaState, EffectivenessResult
@@ -111,19 +112,19 @@ def capa_in_state(
     if state == CapaState.DRAFT:
         return capa
     if state == CapaState.CANCELLED:
-        return services.capa_cancel(capa, actor=people["qa_manager"], reason="Raised twice")
+        return CAPA_WORKFLOW.run(capa, "cancel", actor=people["qa_manager"], reason="Raised twice")
     add_plan(capa, people)
-    capa = services.capa_submit(capa, actor=people["author"])
+    capa = CAPA_WORKFLOW.run(capa, "submit", actor=people["author"])
     if state == CapaState.OPEN:
         return capa
-    capa = services.capa_approve_plan(capa, actor=people["qa_approver"],
+    capa = CAPA_WORKFLOW.run(capa, "approve_plan", actor=people["qa_approver"],
                                       signature=sign(people["qa_approver"]))
     if state == CapaState.IMPLEMENTATION:
         return capa
     for action in capa.actions.all():
         services.capa_action_complete(action, actor=capa.owner,
                                       evidence=f"Done: work order WO-{action.pk}")
-    capa = services.capa_complete_implementation(capa, actor=capa.owner)
+    capa = CAPA_WORKFLOW.run(capa, "complete_implementation", actor=capa.owner)
     if state == CapaState.CLOSED:
         result = EffectivenessResult.PASSED
     if result:
@@ -134,5 +135,5 @@ def capa_in_state(
         )
     if state == CapaState.EFFECTIVENESS_CHECK:
         return capa
-    return services.capa_close(capa, actor=people["qa_manager"],
+    return CAPA_WORKFLOW.run(capa, "close", actor=people["qa_manager"],
                                signature=sign(people["qa_manager"]))

@@ -4,19 +4,24 @@ state, actions with owners and evidence, overdue tracking, notifications, KPI fi
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cyberqms.platform.core.models import RecordLink
+from cyberqms.platform.kit.family_pages import visible_records
 from cyberqms.platform.kit.workflow import GuardFailed, SegregationOfDuties
 from cyberqms.platform.notifications.models import Notification
 from cyberqms.platform.trail.queries import record_history
 from cyberqms.quality.capa import services
 from cyberqms.quality.capa.enums import ActionState, CapaState
-from cyberqms.quality.capa.queries import capas_filtered, closure_days, overdue_actions
+from cyberqms.quality.capa.family import CAPA, CapaFilter
+from cyberqms.quality.capa.queries import closure_days, overdue_actions
+from cyberqms.quality.capa.workflow import CAPA_WORKFLOW
 
 from .factories import capa_in_state, make_capa, prepare_signers, site
 
@@ -100,7 +105,7 @@ def test_unknown_record_number_is_refused_other_identifiers_kept(people: dict[st
 def test_draft_edits_need_no_reason_later_ones_do(people: dict[str, Any]) -> None:
     capa = make_capa(people)
     services.capa_update(capa, actor=people["author"], changes={"root_cause": "Worn seal"})
-    capa = services.capa_submit(capa, actor=people["author"])
+    capa = CAPA_WORKFLOW.run(capa, "submit", actor=people["author"])
     with pytest.raises(ValidationError) as refused:
         services.capa_update(capa, actor=people["author"], changes={"root_cause": "Seal"})
     assert list(_errors(refused)) == ["reason"]
@@ -148,7 +153,7 @@ def test_submitting_tells_qa_approvers(
 ) -> None:
     capa = make_capa(people)
     with django_capture_on_commit_callbacks(execute=True):
-        services.capa_submit(capa, actor=people["author"])
+        CAPA_WORKFLOW.run(capa, "submit", actor=people["author"])
     told = sorted(Notification.objects.filter(kind="approval_due")
                   .values_list("recipient__username", flat=True))
     assert told == ["qa_approver", "qa_manager"]
@@ -213,6 +218,14 @@ def test_action_due_date_cannot_be_in_the_past(people: dict[str, Any]) -> None:
 # --- overdue and KPI ---------------------------------------------------------------------------
 
 
+def listed(actor: Any, **filters: str) -> list[int]:
+    """The CAPA list's rows as `actor` sees them with `filters` (the page's and API's
+    filters: the family's FilterSet on the kit's visible records)."""
+    found = CapaFilter(filters, visible_records(CAPA, actor), request=SimpleNamespace(user=actor))
+    assert not found.errors
+    return [c.pk for c in found.qs]
+
+
 def test_overdue_actions_and_capas(people: dict[str, Any]) -> None:
     capa = capa_in_state(S.IMPLEMENTATION, people)
     later = TODAY() + dt.timedelta(days=21)  # past the actions' due date (20 days)
@@ -223,9 +236,9 @@ def test_overdue_actions_and_capas(people: dict[str, Any]) -> None:
     assert first is not None
     services.capa_action_complete(first, actor=people["author"], evidence="WO")
     assert len(overdue_actions(today=later)) == 1
-    listed = capas_filtered(people["qa_manager"], overdue=True, today=later)
-    assert [c.number for c in listed] == [capa.number]
-    assert list(capas_filtered(people["qa_manager"], overdue=True)) == []
+    assert listed(people["qa_manager"], overdue="true") == []
+    with time_machine.travel(later, tick=False):
+        assert listed(people["qa_manager"], overdue="true") == [capa.pk]
     closed = capa_in_state(S.CLOSED, people)
     assert closed.pk not in {a.capa_id for a in overdue_actions(today=later)}
 
@@ -235,12 +248,13 @@ def test_list_filters(people: dict[str, Any]) -> None:
                       title="Ransomware on LIMS", owner=people["process_owner"])
     plain = make_capa(people, source="complaint")
     qa = people["qa_manager"]
-    assert [c.pk for c in capas_filtered(qa, cyber=True)] == [cyber.pk]
-    assert [c.pk for c in capas_filtered(qa, source="complaint")] == [plain.pk]
-    assert [c.pk for c in capas_filtered(qa, q="ransom")] == [cyber.pk]
-    assert [c.pk for c in capas_filtered(people["process_owner"], mine=True)] == [cyber.pk]
-    assert [c.pk for c in capas_filtered(qa, sort="number")] == [cyber.pk, plain.pk]
-    assert [c.pk for c in capas_filtered(qa, state="open")] == []
+    assert listed(qa, cyber_related="true") == [cyber.pk]
+    assert listed(qa, source="complaint") == [plain.pk]
+    assert listed(qa, q="ransom") == [cyber.pk]
+    assert listed(people["process_owner"], mine="true") == [cyber.pk]
+    assert listed(qa, sort="number") == [cyber.pk, plain.pk]
+    assert listed(qa, state="open") == []
+    assert listed(qa, state="active", sort="number") == [cyber.pk, plain.pk]
 
 
 def test_closure_days(people: dict[str, Any]) -> None:

@@ -35,23 +35,23 @@ def people(personas: dict[str, Any]) -> dict[str, Any]:
 def _take(capa: Capa, action: str, people: dict[str, Any]) -> Capa:
     """Take `action` as the persona the table means for it."""
     if action == "submit":
-        return services.capa_submit(capa, actor=people["author"])
+        return CAPA_WORKFLOW.run(capa, "submit", actor=people["author"])
     if action == "approve_plan":
-        return services.capa_approve_plan(capa, actor=people["qa_approver"],
+        return CAPA_WORKFLOW.run(capa, "approve_plan", actor=people["qa_approver"],
                                           signature=sign(people["qa_approver"]))
     if action == "return_plan":
-        return services.capa_return_plan(capa, actor=people["qa_approver"], reason="Vague")
+        return CAPA_WORKFLOW.run(capa, "return_plan", actor=people["qa_approver"], reason="Vague")
     if action == "complete_implementation":
         for open_action in capa.actions.filter(state="open", capa__state=S.IMPLEMENTATION):
             services.capa_action_complete(open_action, actor=people["author"], evidence="WO")
-        return services.capa_complete_implementation(capa, actor=people["author"])
+        return CAPA_WORKFLOW.run(capa, "complete_implementation", actor=people["author"])
     if action == "close":
-        return services.capa_close(capa, actor=people["qa_manager"],
+        return CAPA_WORKFLOW.run(capa, "close", actor=people["qa_manager"],
                                    signature=sign(people["qa_manager"]))
     if action == "reopen":
-        return services.capa_reopen(capa, actor=people["qa_manager"], reason="Check failed")
+        return CAPA_WORKFLOW.run(capa, "reopen", actor=people["qa_manager"], reason="Check failed")
     assert action == "cancel"
-    return services.capa_cancel(capa, actor=people["qa_manager"], reason="Duplicate")
+    return CAPA_WORKFLOW.run(capa, "cancel", actor=people["qa_manager"], reason="Duplicate")
 
 
 def test_table_is_as_documented() -> None:
@@ -140,13 +140,13 @@ def test_owner_never_approves_the_plan_p11_11(people: dict[str, Any]) -> None:
     approver = people["qa_approver"]
     capa = make_capa(people, owner=approver)
     add_plan(capa, people)
-    services.capa_submit(capa, actor=people["author"])
+    CAPA_WORKFLOW.run(capa, "submit", actor=people["author"])
     refusals = {t.action: why for t, why in CAPA_WORKFLOW.available(capa, approver)}
     assert refusals["approve_plan"] == (
         "You are the owner of this record; someone else must approve plan it."
     )
     with pytest.raises(SegregationOfDuties):
-        services.capa_approve_plan(capa, actor=approver, signature=sign(approver))
+        CAPA_WORKFLOW.run(capa, "approve_plan", actor=approver, signature=sign(approver))
     assert Signature.objects.count() == 0
     capa.refresh_from_db()
     assert capa.state == S.OPEN
@@ -156,9 +156,9 @@ def test_originator_never_approves_the_plan_p11_11(people: dict[str, Any]) -> No
     manager = people["qa_manager"]
     capa = make_capa(people, actor=manager, owner=people["author"])
     add_plan(capa, people)
-    services.capa_submit(capa, actor=people["author"])
+    CAPA_WORKFLOW.run(capa, "submit", actor=people["author"])
     with pytest.raises(SegregationOfDuties) as barred:
-        services.capa_approve_plan(capa, actor=manager, signature=sign(manager))
+        CAPA_WORKFLOW.run(capa, "approve_plan", actor=manager, signature=sign(manager))
     assert "originator" in barred.value.text
 
 
@@ -172,7 +172,7 @@ def test_owner_never_verifies_effectiveness_p11_11(people: dict[str, Any]) -> No
                          reason="detail")
     Capa.objects.filter(pk=capa.pk).update(owner=approver)  # as if reassigned
     capa.refresh_from_db()
-    services.capa_complete_implementation(capa, actor=approver)
+    CAPA_WORKFLOW.run(capa, "complete_implementation", actor=approver)
     assert services.effectiveness_refusal(capa, approver) == (
         "You are the owner of this CAPA; someone else must verify its effectiveness."
     )
@@ -190,7 +190,7 @@ def test_owner_never_closes_p11_11(people: dict[str, Any]) -> None:
     refusals = {t.action: why for t, why in CAPA_WORKFLOW.available(capa, manager)}
     assert refusals["close"] == "You are the owner of this record; someone else must close it."
     with pytest.raises(SegregationOfDuties):
-        services.capa_close(capa, actor=manager, signature=sign(manager))
+        CAPA_WORKFLOW.run(capa, "close", actor=manager, signature=sign(manager))
 
 
 # --- guards --------------------------------------------------------------------------------
@@ -198,16 +198,16 @@ def test_owner_never_closes_p11_11(people: dict[str, Any]) -> None:
 
 def test_plan_needs_actions_and_effectiveness_criteria(people: dict[str, Any]) -> None:
     capa = make_capa(people)
-    services.capa_submit(capa, actor=people["author"])
+    CAPA_WORKFLOW.run(capa, "submit", actor=people["author"])
     with pytest.raises(GuardFailed) as refused:
-        services.capa_approve_plan(capa, actor=people["qa_approver"],
+        CAPA_WORKFLOW.run(capa, "approve_plan", actor=people["qa_approver"],
                                    signature=sign(people["qa_approver"]))
     assert refused.value.text == "Add at least one corrective or preventive action first."
     services.capa_action_add(capa, actor=people["author"], kind="corrective",
                              description="Fix", owner=people["author"],
                              due_date=timezone.localdate())
     with pytest.raises(GuardFailed) as refused:
-        services.capa_approve_plan(capa, actor=people["qa_approver"],
+        CAPA_WORKFLOW.run(capa, "approve_plan", actor=people["qa_approver"],
                                    signature=sign(people["qa_approver"]))
     assert refused.value.text == "Set the effectiveness criteria first."
 
@@ -216,14 +216,14 @@ def test_no_closure_before_the_effectiveness_check_passes(people: dict[str, Any]
     capa = capa_in_state(S.EFFECTIVENESS_CHECK, people)
     message = "The effectiveness check has not passed: a CAPA closes only after it passes."
     with pytest.raises(GuardFailed) as refused:
-        services.capa_close(capa, actor=people["qa_manager"],
+        CAPA_WORKFLOW.run(capa, "close", actor=people["qa_manager"],
                             signature=sign(people["qa_manager"]))
     assert refused.value.text == message
     services.capa_effectiveness_record(capa, actor=people["qa_approver"], result="failed",
                                        evidence="Two excursions in June",
                                        signature=sign(people["qa_approver"]))
     with pytest.raises(GuardFailed) as refused:
-        services.capa_close(capa, actor=people["qa_manager"],
+        CAPA_WORKFLOW.run(capa, "close", actor=people["qa_manager"],
                             signature=sign(people["qa_manager"]))
     assert refused.value.text == message
     capa.refresh_from_db()
@@ -233,21 +233,21 @@ def test_no_closure_before_the_effectiveness_check_passes(people: dict[str, Any]
 def test_failed_check_reopens_for_new_actions(people: dict[str, Any]) -> None:
     capa = capa_in_state(S.EFFECTIVENESS_CHECK, people, result="passed")
     with pytest.raises(GuardFailed) as refused:
-        services.capa_reopen(capa, actor=people["qa_manager"], reason="why")
+        CAPA_WORKFLOW.run(capa, "reopen", actor=people["qa_manager"], reason="why")
     assert refused.value.text == "Only a failed effectiveness check reopens the implementation."
     capa = capa_in_state(S.EFFECTIVENESS_CHECK, people, result="failed")
-    capa = services.capa_reopen(capa, actor=people["qa_manager"], reason="Excursions again")
+    capa = CAPA_WORKFLOW.run(capa, "reopen", actor=people["qa_manager"], reason="Excursions again")
     assert (capa.state, capa.effectiveness_result, capa.effectiveness_checked_by) == (
         S.IMPLEMENTATION, EffectivenessResult.PENDING, None)
     action = services.capa_action_add(capa, actor=people["author"], kind="corrective",
                                       description="Replace the compressor",
                                       owner=people["author"], due_date=timezone.localdate())
     services.capa_action_complete(action, actor=people["author"], evidence="WO-77")
-    capa = services.capa_complete_implementation(capa, actor=people["author"])
+    capa = CAPA_WORKFLOW.run(capa, "complete_implementation", actor=people["author"])
     capa = services.capa_effectiveness_record(capa, actor=people["qa_approver"],
                                               result="passed", evidence="No excursion",
                                               signature=sign(people["qa_approver"]))
-    capa = services.capa_close(capa, actor=people["qa_manager"],
+    capa = CAPA_WORKFLOW.run(capa, "close", actor=people["qa_manager"],
                                signature=sign(people["qa_manager"]))
     assert capa.state == S.CLOSED
 
@@ -256,12 +256,12 @@ def test_implementation_completes_only_with_actions_finished(people: dict[str, A
     capa = capa_in_state(S.IMPLEMENTATION, people)
     first, second = list(capa.actions.all())
     with pytest.raises(GuardFailed) as refused:
-        services.capa_complete_implementation(capa, actor=people["author"])
+        CAPA_WORKFLOW.run(capa, "complete_implementation", actor=people["author"])
     assert refused.value.text == "Complete or cancel every open action first."
     services.capa_action_cancel(first, actor=people["author"], reason="Not needed")
     services.capa_action_cancel(second, actor=people["author"], reason="Not needed")
     with pytest.raises(GuardFailed) as refused:
-        services.capa_complete_implementation(capa, actor=people["author"])
+        CAPA_WORKFLOW.run(capa, "complete_implementation", actor=people["author"])
     assert refused.value.text == "At least one action must be done."
 
 

@@ -111,9 +111,6 @@ def sidebar_labels(page: Page) -> set[str]:
     ))
 
 
-# Chromium asks every site for /favicon.ico on its own; the product declares no icon, so
-# that 404 is the browser's habit, not a page's request.
-_FAVICON = re.compile(r"\[https?://[^/\]]+/favicon\.ico\]$")
 _CSP_OR_SCRIPT = re.compile(r"Content Security Policy|CSP violation|: uncaught ")
 
 
@@ -123,7 +120,7 @@ def _console_errors(page: Page) -> list[str]:
 
 def assert_no_console_errors(page: Page) -> None:
     """Strict: no CSP violation, no script error, no failed load of anything a page uses."""
-    errors = [e for e in _console_errors(page) if not _FAVICON.search(e)]
+    errors = list(_console_errors(page))
     assert errors == [], "console errors or CSP violations:\n" + "\n".join(errors)
 
 
