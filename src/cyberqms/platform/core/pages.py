@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.http import HttpRequest
+
+from .access import Actor
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -25,3 +29,10 @@ def polled[V: Callable[..., Any]](view: V) -> V:
     does not record its allowed decisions for those polls (refusals are recorded)."""
     view.cyberqms_poll = True  # type: ignore[attr-defined]
     return view
+
+
+def page_actor(request: HttpRequest) -> Actor:
+    """The signed-in person a gated page acts for."""
+    user = request.user
+    assert isinstance(user, Actor), "gated pages are reached signed in"
+    return user

@@ -28,8 +28,8 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_POST
 
-from cyberqms.platform.core.access import Actor, can, sites_for
-from cyberqms.platform.core.pages import gated
+from cyberqms.platform.core.access import can, sites_for
+from cyberqms.platform.core.pages import gated, page_actor
 
 from .record_pages import record_context
 from .record_parts import RecordNotFound, get_record
@@ -196,13 +196,6 @@ def _changes(kind: RecordKind, form: forms.Form, record: QualityRecord) -> dict[
 
 
 # --- views ---------------------------------------------------------------------------------
-
-
-def page_actor(request: HttpRequest) -> Actor:
-    """The signed-in person a gated page acts for."""
-    user = request.user
-    assert isinstance(user, Actor), "gated pages are reached signed in"
-    return user
 
 
 def load_record(kind: RecordKind, request: HttpRequest, pk: int, for_: str = "view") -> Any:

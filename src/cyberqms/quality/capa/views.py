@@ -16,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import AccessDenied, can
-from cyberqms.platform.core.pages import gated
-from cyberqms.platform.kit.family_pages import detail_page, page_actor
+from cyberqms.platform.core.pages import gated, page_actor
+from cyberqms.platform.kit.family_pages import detail_page
 from cyberqms.platform.kit.record_parts import RecordNotFound, get_record
 from cyberqms.platform.kit.records import kind_by_slug
 from cyberqms.platform.kit.signatures import (

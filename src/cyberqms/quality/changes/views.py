@@ -13,8 +13,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import AccessDenied
-from cyberqms.platform.core.pages import gated
-from cyberqms.platform.kit.family_pages import detail_page, form_errors, load_record, page_actor
+from cyberqms.platform.core.pages import gated, page_actor
+from cyberqms.platform.kit.family_pages import detail_page, form_errors, load_record
 from cyberqms.platform.kit.records import kind_of
 
 from . import services

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from cyberqms.platform.kit.records import QualityRecord
+from cyberqms.platform.kit.records import QualityRecord, state_constraint
 
 from .enums import Category, Channel, Complainant, ComplaintState, Severity
 
@@ -43,10 +43,7 @@ class Complaint(QualityRecord):
             models.Index(fields=["due_date"], name="complaint_due"),
             models.Index(fields=["-created_at", "-id"], name="complaint_created"),
         ]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(state__in=ComplaintState.values),
-                                   name="complaint_state_valid"),
-        ]
+        constraints = [state_constraint(ComplaintState, "complaint_state_valid")]
 
     def clean(self) -> None:
         if self.reportable and not self.reportable_reason.strip():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from cyberqms.platform.kit.records import QualityRecord
+from cyberqms.platform.kit.records import QualityRecord, state_constraint
 
 from .enums import Classification, DeviationState, RootCauseCategory
 
@@ -49,12 +49,7 @@ class Deviation(QualityRecord):
             models.Index(fields=["site", "state"], name="deviation_site_state"),
             models.Index(fields=["due_date"], name="deviation_due"),
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(state__in=DeviationState.values),
-                name="deviation_state_valid",
-            ),
-        ]
+        constraints = [state_constraint(DeviationState, "deviation_state_valid")]
 
     def clean(self) -> None:
         """Rules across fields (run by the kit's `full_clean()` on every write)."""

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from cyberqms.platform.core.pages import gated
-from cyberqms.platform.kit.family_pages import detail_page, form_errors, load_record, page_actor
+from cyberqms.platform.core.pages import gated, page_actor
+from cyberqms.platform.kit.family_pages import detail_page, form_errors, load_record
 from cyberqms.platform.kit.records import kind_by_slug
 
 from . import services

@@ -108,7 +108,7 @@ def _incident_for(alert: Any, *, site: Any, owner: Any, originator: Any, title: 
 
 
 def incident_from_alert(
-    alert: Any, *, actor: Any, owner: Any = None, site: Any = None, title: str = "",
+    alert: Any, *, actor: Actor, owner: Any = None, site: Any = None, title: str = "",
     due_date: dt.date | None = None,
 ) -> Incident:
     """Escalate a security alert to an incident (CYB-05): the window, the systems, the
@@ -233,7 +233,7 @@ def incident_update(
 
 
 def incident_open_deviation(
-    incident: Incident, *, actor: Any, owner: Any, title: str = ""
+    incident: Incident, *, actor: Actor, owner: Any, title: str = ""
 ) -> Any:
     """Open the deviation for an incident with GxP or data-integrity impact, cyber-related
     and linked both ways (CYB-05). Side effects: the deviation's own entries and a link."""

@@ -16,8 +16,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import AccessDenied, require
-from cyberqms.platform.core.pages import gated
-from cyberqms.platform.kit.family_pages import page_actor
+from cyberqms.platform.core.pages import gated, page_actor
 from cyberqms.platform.kit.record_parts import RecordNotFound, get_record
 from cyberqms.platform.kit.records import kind_by_slug
 

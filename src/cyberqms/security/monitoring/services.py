@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cyberqms.platform.core.access import require
+from cyberqms.platform.core.access import Actor, require
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
 from cyberqms.platform.kit.records import next_number
@@ -532,7 +532,7 @@ def _summary(match: Match) -> str:
 
 
 def source_create(
-    *, actor: Any, name: str, kind: str, system: str, format: str, site: Any = None,
+    *, actor: Actor, name: str, kind: str, system: str, format: str, site: Any = None,
     integration: Any = None, addresses: list[str] | None = None,
 ) -> EventSource:
     """Register an event source (P11-12). Side effects: audit `monitoring.source.create`."""
@@ -554,7 +554,7 @@ def source_create(
 # --- alert lifecycle --------------------------------------------------------------------------
 
 
-def alert_transition(alert: Alert, action: str, *, actor: Any, reason: str = "") -> Alert:
+def alert_transition(alert: Alert, action: str, *, actor: Actor, reason: str = "") -> Alert:
     """Move an alert through its lifecycle (acknowledge, investigate, resolve,
     false_positive, reopen). Side effects: audit `monitoring.alert.<action>`."""
     return ALERT_WORKFLOW.run(alert, action, actor=actor, reason=reason)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from cyberqms.platform.accounts.models import Site
 from cyberqms.platform.core.access import AccessDenied, can, require
-from cyberqms.platform.core.pages import gated, polled
+from cyberqms.platform.core.pages import gated, page_actor, polled
 from cyberqms.platform.kit.workflow import TransitionNotAllowed
 from cyberqms.security.detect import ocsf
 
@@ -121,7 +121,7 @@ def alert_transition(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")[:30]
     reason = request.POST.get("reason", "").strip()[:2000]
     try:
-        services.alert_transition(alert, action, actor=request.user, reason=reason)
+        services.alert_transition(alert, action, actor=page_actor(request), reason=reason)
     except TransitionNotAllowed:
         messages.error(request, f"{alert.number} is {AlertState(alert.state).label.lower()}: "
                                 f"that step is not open any more.")
