@@ -72,7 +72,12 @@ def test_every_state_action_pair(slug: str, state: str, action: str,
     kind.workflow.run(record, action, actor=actor, reason="kit" if t.reason else "",
                       signature=signature(actor) if t.sign else None)
     record.refresh_from_db()
-    assert record.state == t.target
+    from cyberqms.platform.trail.models import AuditEntry
+
+    last = AuditEntry.objects.filter(object_type=kind.type_name,
+                                     object_id=str(record.pk)).order_by("-seq").first()
+    assert (record.state, last.action if last else None) == (
+        t.target, f"{kind.type_name}.{action}")
 
 
 def _page_queries(client: Any, url: str) -> tuple[int, int]:
