@@ -6,8 +6,39 @@ drift detection and zero-trust reporting (CYB-01), security events for detection
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
+
+
+class DeletionRefused(Exception):
+    """A GxP record, signature or record part was to be deleted: they are never deleted
+    (21 CFR 11.10(c), 11.10(e); Annex 11 §7.1). Records are withdrawn logically, with a
+    reason, and stay readable with their history."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is kept: GxP records, signatures and record parts are never "
+                         "deleted; withdraw it logically, with a reason.")
+
+
+class KeptQuerySet(models.QuerySet[Any]):
+    def delete(self) -> NoReturn:
+        raise DeletionRefused(f"{self.model._meta.verbose_name_plural}")
+
+
+class KeptForever(models.Model):
+    """A row that is never deleted: `delete()` on the row and on its querysets refuse, and
+    the database refuses DELETE on its table (`core.guards`, installed after every migrate
+    for every model that inherits this)."""
+
+    objects = KeptQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise DeletionRefused(f"{self._meta.verbose_name} {self.pk}")
 
 
 class Severity(models.TextChoices):
@@ -67,7 +98,7 @@ class SecurityEvent(models.Model):
         return f"{self.kind} ({self.severity}): {self.message}"
 
 
-class SignatureCommitment(models.Model):
+class SignatureCommitment(KeptForever):
     """A user's acknowledgement of the signature-accountability statement (P11-14).
 
     21 CFR 11.100(c): before a first electronic signature the signer certifies that it is
@@ -92,7 +123,7 @@ class SignatureCommitment(models.Model):
         return f"signature commitment v{self.version} of user {self.user_id}"
 
 
-class Signature(models.Model):
+class Signature(KeptForever):
     """One electronic signature: who signed which exact record version, when, meaning what.
 
     Append-only. `record_hash` is the hash of the record's signed content; when the record's
@@ -148,7 +179,7 @@ class NumberSequence(models.Model):
         return f"{self.prefix}-{self.year}: {self.last}"
 
 
-class Attachment(models.Model):
+class Attachment(KeptForever):
     """A file attached to a record: hashed at upload, stored encrypted (AES-256-GCM).
 
     Never deleted: removal is logical, with a reason (AL-06). `sha256` is the digest of the
@@ -184,7 +215,7 @@ class Attachment(models.Model):
         return self.filename
 
 
-class Comment(models.Model):
+class Comment(KeptForever):
     """A remark on a record. Append-only: a correction is a new comment."""
 
     record_type = models.CharField(max_length=64)
@@ -201,7 +232,7 @@ class Comment(models.Model):
         return f"Comment {self.pk} on {self.record_type}:{self.record_id}"
 
 
-class RecordLink(models.Model):
+class RecordLink(KeptForever):
     """A link between two records, seen from both ends (AL-10). Removal is logical."""
 
     from_type = models.CharField(max_length=64)
@@ -236,7 +267,7 @@ class ExtensionState(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
-class DueDateExtension(models.Model):
+class DueDateExtension(KeptForever):
     """A request to move a record's due date; takes effect only when someone else approves."""
 
     record_type = models.CharField(max_length=64)

@@ -10,7 +10,7 @@ in one place. Pages, the API, the CLI and the demo loader call these functions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -184,8 +184,8 @@ def record_update[R: QualityRecord](
         })
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked: R = type(record)._default_manager.select_for_update().select_related(
-            "site", "owner").get(pk=record.pk)
+        locked = cast(R, type(record)._default_manager.select_for_update().select_related(
+            "site", "owner").get(pk=record.pk))
         if locked.state != record.state or locked.is_deleted:
             raise RecordChanged(locked)
         if expected_hash and expected_hash != kind.workflow.content_hash(locked):

@@ -31,14 +31,14 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from cyberqms.platform.core.models import NumberSequence
+from cyberqms.platform.core.models import KeptForever, NumberSequence
 
 if TYPE_CHECKING:
     from .workflow import Workflow
 
 
-class QualityRecord(models.Model):
-    """The common fields of every quality record."""
+class QualityRecord(KeptForever):
+    """The common fields of every quality record; never deleted (KeptForever)."""
 
     number = models.CharField(max_length=32, unique=True, editable=False)
     title = models.CharField(max_length=200)

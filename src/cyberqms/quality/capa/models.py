@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from cyberqms.platform.core.models import KeptForever
 from cyberqms.platform.kit.records import QualityRecord, state_constraint
 
 from .enums import ActionKind, ActionState, CapaSource, CapaState, EffectivenessResult
@@ -86,7 +87,7 @@ class Capa(QualityRecord):
         return self.state_label
 
 
-class CapaAction(models.Model):
+class CapaAction(KeptForever):
     """One corrective or preventive action of a CAPA, with its owner and due date."""
 
     capa = models.ForeignKey(Capa, on_delete=models.PROTECT, related_name="actions")

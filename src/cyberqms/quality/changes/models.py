@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from cyberqms.platform.core.models import KeptForever
 from cyberqms.platform.kit.records import QualityRecord, state_constraint
 
 from .enums import ChangeState, ChangeType, PirOutcome, RiskLevel, TaskState, risk_level_of
@@ -129,7 +130,7 @@ class Change(QualityRecord):
         return [(name, label, bool(getattr(self, name))) for name, label in CYBER_QUESTIONS]
 
 
-class ChangeTask(models.Model):
+class ChangeTask(KeptForever):
     change = models.ForeignKey(Change, on_delete=models.PROTECT, related_name="tasks")
     description = models.TextField(max_length=2000)
     owner = models.ForeignKey(

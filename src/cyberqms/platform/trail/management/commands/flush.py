@@ -3,7 +3,8 @@
 Django's `flush` empties every table. In production that would destroy the audit trail
 (and the triggers reject it anyway), so it is refused with an explanation. The test
 suite (CYBERQMS_ALLOW_FLUSH) needs it between transactional tests: the append-only
-guards are lifted for the flush and restored straight after.
+guards of the trail and the deletion guards of GxP records (core.guards) are lifted for
+the flush and restored straight after.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands.flush import Command as DjangoFlush
 from django.db import connections
 
+from cyberqms.platform.core import guards as kept
 from cyberqms.platform.trail import guards
 
 
@@ -29,7 +31,9 @@ class Command(DjangoFlush):
             )
         connection = connections[options["database"]]
         guards.remove(connection)
+        kept.remove(connection)
         try:
             super().handle(**options)
         finally:
             guards.install(connection)
+            kept.install(connection)
