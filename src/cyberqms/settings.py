@@ -100,6 +100,9 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = secret("CYBERQMS_SECRET_KEY", generate_into=DATA_DIR / "secret_key")
 DEBUG = env_bool("CYBERQMS_DEBUG", default=False)
+if DEBUG and PRODUCTION:
+    # Debug pages show settings, SQL and tracebacks to whoever triggers an error.
+    raise ImproperlyConfigured("CYBERQMS_DEBUG=true is refused with CYBERQMS_ENV=production")
 ALLOWED_HOSTS = env_list(
     "CYBERQMS_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
 )

@@ -38,7 +38,8 @@ from .services import ServiceError
 router = Router(tags=["accounts"])
 
 Limit = Query(50, ge=1, le=200, description="Page size, 1 to 200")
-Offset = Query(0, ge=0, description="Rows to skip")
+# Bounded so the database never sees a number it cannot hold (a 2^63 offset was a 500).
+Offset = Query(0, ge=0, le=1_000_000, description="Rows to skip, 0 to 1,000,000")
 
 
 def _site(code: str | None) -> Site | None:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -170,7 +171,7 @@ def attachment_download_op(
     except RecordNotFound:
         raise Http404 from None
     response = HttpResponse(attachment_read(attachment), content_type=attachment.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{attachment.filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{attachment.filename}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -259,7 +260,7 @@ def record_pdf(request: HttpRequest, slug: str, record_id: int) -> HttpResponse:
     _kind, record = _load(request, slug, record_id)
     response = HttpResponse(render_pdf(record_document(record, _actor(request))),
                             content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{record.number}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{record.number}.pdf")
     return response
 
 

@@ -26,6 +26,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import can, sites_for
@@ -268,7 +269,7 @@ def _csv(kind: RecordKind, rows: QuerySet[Any]) -> StreamingHttpResponse:
             yield writer.writerow([_csv_safe(display(record, n)) for n in names])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind.slug}.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{kind.slug}.csv")
     return response
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.dateparse import parse_date
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from cyberqms.platform.core.access import AccessDenied, declare
@@ -151,7 +152,7 @@ def attachment_download(request: HttpRequest, slug: str, pk: int, attachment_id:
         return HttpResponse(f"Integrity failure: {exc}.", status=500,
                             content_type="text/plain; charset=utf-8")
     response = HttpResponse(data, content_type=attachment.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{attachment.filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{attachment.filename}")
     response["X-Content-Type-Options"] = "nosniff"
     response["Digest"] = f"sha-256={attachment.sha256}"
     return response
@@ -257,7 +258,7 @@ def pdf(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     _kind, record = _load(request, slug, pk)
     document = record_document(record, request.user)
     response = HttpResponse(render_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{record.number}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{record.number}.pdf")
     return response
 
 
@@ -272,5 +273,5 @@ def json_export(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         json.dumps(document.as_json(), indent=2, ensure_ascii=False),
         content_type="application/json",
     )
-    response["Content-Disposition"] = f'attachment; filename="{record.number}.json"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{record.number}.json")
     return response

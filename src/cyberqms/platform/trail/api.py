@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from ninja import Query, Router, Status
 
 from cyberqms.platform.core.access import AccessDenied, require
@@ -283,9 +284,8 @@ def trail_export(
         entries=summary.entries, seq_range=(summary.from_seq, summary.to_seq),
     )
     response = StreamingHttpResponse(prepared.lines(), content_type="application/x-ndjson")
-    response["Content-Disposition"] = (
-        f'attachment; filename="trail-{summary.from_seq}-{summary.to_seq}.jsonl"'
-    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"trail-{summary.from_seq}-{summary.to_seq}.jsonl")
     return response
 
 

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import AccessDenied, can, require
@@ -152,7 +153,8 @@ def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
         response = StreamingHttpResponse(
             json_chunks(entries), content_type="application/json; charset=utf-8"
         )
-    response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.{kind}"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"audit-trail-{stamp}.{kind}")
     return response
 
 

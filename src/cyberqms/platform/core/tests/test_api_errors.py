@@ -52,6 +52,14 @@ def test_invalid_query_parameter(admin_api: Any) -> None:
     assert sorted(e["field"] for e in problem(response)["errors"]) == ["limit", "status"]
 
 
+@pytest.mark.parametrize("url", ["/api/v1/users", "/api/v1/security-events",
+                                 "/api/v1/access-decisions"])
+def test_an_offset_past_any_database_integer_is_422_naming_it(admin_api: Any, url: str) -> None:
+    response = admin_api.get(url, {"offset": 2**63})
+    assert (response.status_code, [e["field"] for e in problem(response)["errors"]]) == (
+        422, ["offset"])
+
+
 def test_service_refusal_names_the_field(admin_api: Any) -> None:
     response = admin_api.post("/api/v1/tokens", data={
         "name": "t", "scopes": ["no.such.scope"], "days": 2,

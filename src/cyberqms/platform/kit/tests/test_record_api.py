@@ -261,6 +261,21 @@ def test_attachment_upload_list_and_download(people: dict[str, Any], site: Any) 
     )
 
 
+def test_a_non_latin_attachment_name_downloads_under_its_own_name(
+        people: dict[str, Any], site: Any) -> None:
+    """RFC 6266/5987: the name travels as UTF-8 (filename*), not mangled or refused."""
+    d = deviation_in_state(people, "draft", site=site)
+    api = Api(people["author"])
+    data = b"%PDF-1.7\nsmall\n%%EOF\n"
+    api.post(f"{d.pk}/attachments", data={
+        "file": SimpleUploadedFile("Prüfbericht – Charge 7.pdf", data,
+                                   content_type="application/pdf")})
+    att = Attachment.objects.get()
+    download = api.get(f"{d.pk}/attachments/{att.pk}")
+    assert (download.status_code, download["Content-Disposition"]) == (
+        200, "attachment; filename*=utf-8''Pr%C3%BCfbericht%20%E2%80%93%20Charge%207.pdf")
+
+
 @pytest.mark.parametrize(("filename", "data", "message"), [
     ("script.sh", b"#!/bin/sh\n", "Files of type '.sh' are not accepted; allowed: "
      "csv, docx, jpeg, jpg, json, log, pdf, png, txt, xlsx, xml, zip."),
