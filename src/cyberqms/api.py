@@ -35,14 +35,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class TokenAuth(HttpBearer):
-    """Bearer tokens: the holder becomes the actor, limited to the token's scopes."""
+    """Bearer tokens: the holder becomes the actor, limited to the token's scopes.
+
+    A request that presents credentials in `Authorization` is judged on them alone: an
+    unknown, expired or malformed token is a 401 on every method, never a fall-through to
+    the session (where a POST would be refused as a CSRF failure instead)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        presented = request.headers.get(self.header)
+        if presented is None:
+            return None
+        scheme, _, token = presented.strip().partition(" ")
+        if scheme.lower() != self.openapi_scheme or not token.strip():
+            raise AuthenticationError(401, "malformed Authorization header")
+        return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from cyberqms.platform.accounts.services import token_authenticate
 
         api_token = token_authenticate(token, request.META.get("REMOTE_ADDR", ""))
         if api_token is None:
-            return None
+            raise AuthenticationError(401, "unknown or expired token")
         set_context(current_context().with_token(api_token.pk, frozenset(api_token.scopes)))
         holder = api_token.holder
         request.user = holder  # type: ignore[assignment]  # integrations act as the user

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -85,6 +86,25 @@ def test_unauthenticated_api_gets_401_problem() -> None:
     assert problem(response)["detail"] == (
         "Authentication required: a session or a valid bearer token."
     )
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("authorization", ["Bearer cqt_not_a_real_token", "Bearer ",
+                                           "Basic YWRtaW46cGFzcw==", "Bearer"])
+def test_unknown_or_malformed_credentials_are_401_on_every_method(
+        method: str, authorization: str) -> None:
+    response = getattr(Client(), method)("/api/v1/users", HTTP_AUTHORIZATION=authorization,
+                                         content_type="application/json")
+    assert (response.status_code, response["Content-Type"], response["WWW-Authenticate"],
+            problem(response)["detail"]) == (
+        401, "application/problem+json", 'Bearer realm="cyberqms"',
+        "Authentication required: a session or a valid bearer token.")
+
+
+def test_a_signed_in_session_with_a_bad_token_is_still_refused(admin_api: Any) -> None:
+    """Credentials presented are judged alone: a bad token does not borrow the session."""
+    response = admin_api.get("/api/v1/users", HTTP_AUTHORIZATION="Bearer cqt_forged")
+    assert response.status_code == 401
 
 
 def test_openapi_lists_the_endpoints() -> None:
