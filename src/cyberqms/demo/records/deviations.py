@@ -81,7 +81,9 @@ class DeviationScripts(CapaScripts):
                 "Planned event covered by an approved change control; no deviation.",
             ]))
             return
-        d = DEVIATION_WORKFLOW.run(d, "triage", actor=c.qa_reviewer)
+        # QA triages, never the person who raised it (segregation of duties).
+        triager = c.qa_manager if originator == c.qa_reviewer else c.qa_reviewer
+        d = DEVIATION_WORKFLOW.run(d, "triage", actor=triager)
         span = {"minor": (6, 18), "major": (10, 30), "critical": (14, 40)}[classification]
         investigation_days = rng.uniform(*span)
         for who, text in t.comments:

@@ -147,7 +147,7 @@ class Workflow[M: models.Model]:
                 label = getattr(record._meta.get_field(name), "verbose_name", name)
                 return (
                     f"You are the {label} of this record; someone else must "
-                    f"{t.title.lower()} it."
+                    f"{t.title.split(':')[0].lower()} it."
                 )
         return None
 

@@ -39,7 +39,7 @@ def test_table_is_as_documented() -> None:
         (S.OPEN, "return_plan", S.DRAFT, "capa.review", None, ("owner",)),
         (S.IMPLEMENTATION, "complete_implementation", S.EFFECTIVENESS_CHECK, "capa.work",
          None, ()),
-        (S.EFFECTIVENESS_CHECK, "close", S.CLOSED, "capa.close", "Closed", ("owner",)),
+        (S.EFFECTIVENESS_CHECK, "close", S.CLOSED, "capa.close", "Closed", ("owner", "originator")),
         (S.EFFECTIVENESS_CHECK, "reopen", S.IMPLEMENTATION, "capa.review", None, ()),
         (S.DRAFT, "cancel", S.CANCELLED, "capa.cancel", None, ()),
         (S.OPEN, "cancel", S.CANCELLED, "capa.cancel", None, ()),

@@ -98,6 +98,28 @@ def test_originator_is_barred_from_approval_p11_11(people: dict[str, Any], site:
     )
 
 
+def test_a_qa_manager_never_triages_what_she_raised_p11_11(
+        people: dict[str, Any], site: Any) -> None:
+    manager, author = people["qa_manager"], people["author"]
+    d = services.deviation_create(actor=manager, site=site, owner=author,
+                                  classification="minor", title="Label mix-up",
+                                  description="Wrong labels", event_at=_recent())
+    FLOW.run(d, "submit", actor=manager)
+    with pytest.raises(SegregationOfDuties) as barred:
+        FLOW.run(d, "triage", actor=manager)
+    assert barred.value.text == (
+        "You are the originator of this record; someone else must triage it.")
+
+
+def test_the_originator_never_closes(people: dict[str, Any]) -> None:
+    manager = people["qa_manager"]
+    d = deviation_in_state(people, "approved")
+    Deviation.objects.filter(pk=d.pk).update(originator=manager)
+    d.refresh_from_db()
+    with pytest.raises(SegregationOfDuties):
+        FLOW.run(d, "close", actor=manager, signature=signature(manager))
+
+
 def test_owner_never_closes(people: dict[str, Any]) -> None:
     manager = people["qa_manager"]
     d = deviation_in_state(people, "approved")
