@@ -190,6 +190,11 @@ class Workflow[M: models.Model]:
         state = self.state_of(record)
         t = self.transition(action, state)
         if t is None:
+            # Authorization first: someone who may never take this step learns nothing of
+            # the record's state from the answer (403, not 409).
+            named = [u for u in self.transitions if u.action == action]
+            if named and not any(can(actor, u.permission, record) for u in named):
+                require(actor, named[0].permission, record)
             raise TransitionNotAllowed(action, state, [u.action for u in self.actions_from(state)])
         require(actor, t.permission, record)
         barred = self.barred(record, actor, t)

@@ -137,11 +137,13 @@ def test_update_by_state_and_reason(people: dict[str, Any], login: Any) -> None:
 
 def test_transition_through_the_generic_api_and_409(people: dict[str, Any], login: Any) -> None:
     d = deviation_in_state(people, "draft")
-    client = login(people["author"])
-    refused = client.post(f"/api/v1/records/deviations/{d.pk}/transitions/approve", {},
-                          content_type="application/json")
-    assert refused.status_code == 409
-    assert refused.json()["allowed_actions"] == ["submit", "cancel"]
+    url = f"/api/v1/records/deviations/{d.pk}/transitions/approve"
+    refused = login(people["qa_approver"]).post(url, {}, content_type="application/json")
+    assert (refused.status_code, refused.json()["allowed_actions"]) == (
+        409, ["submit", "cancel"])
+    # the author may never approve: refused before anything about the state is said
+    forbidden = login(people["author"]).post(url, {}, content_type="application/json")
+    assert (forbidden.status_code, "allowed_actions" in forbidden.json()) == (403, False)
 
 
 def test_spawn_capa(people: dict[str, Any], login: Any) -> None:
