@@ -9,7 +9,13 @@ class KitConfig(AppConfig):
     verbose_name = "Record kit"
 
     def ready(self) -> None:
-        from cyberqms.platform.core.models import Attachment, Comment, DueDateExtension, RecordLink
+        from cyberqms.platform.core.models import (
+            Attachment,
+            Comment,
+            DueDateExtension,
+            RecordLink,
+            Signature,
+        )
         from cyberqms.platform.kit.record_parts import children_of
         from cyberqms.platform.trail.queries import add_child_provider
         from cyberqms.platform.trail.registry import register
@@ -34,4 +40,10 @@ class KitConfig(AppConfig):
                                     f"{link.to_label.split(' ', 1)[0]}")
         register(DueDateExtension, "core.extension", view_action="trail.entry.view",
                  label=lambda e: f"Due-date extension for {e.record_label}")
+        # Signatures are audited rows of their own (their full content in the trail), so
+        # verification reconciles each one: an edit, a deletion or a row added in SQL is
+        # named with the record it signs.
+        register(Signature, "core.signature", view_action="trail.entry.view",
+                 label=lambda sig: f"Signature “{sig.meaning}” by {sig.username} on "
+                                   f"{sig.record_label}")
         add_child_provider(children_of)

@@ -208,10 +208,15 @@ def record_signature(
     meaning: str,
     reason: str = "",
 ) -> Signature:
-    """Write the immutable signature row (inside the caller's transaction)."""
+    """Write the immutable signature row (inside the caller's transaction), and its own
+    audit entry `core.signature.create` with its full content: the signature is inside the
+    trail's proof, and verification reconciles every signature row against it (an edited,
+    deleted or added row is reported, naming the signature and its record)."""
+    from cyberqms.platform.trail.record import audit_record
+
     ctx = current_context()
     user = signer.user
-    return Signature.objects.create(
+    row = Signature.objects.create(
         record_type=record_type,
         record_id=str(record_id),
         record_label=record_label[:200],
@@ -228,6 +233,8 @@ def record_signature(
         source_ip=ctx.source_ip or None,
         correlation_id=ctx.correlation_id,
     )
+    audit_record("core.signature.create", row, actor=user, created=True)
+    return row
 
 
 def manifestation(signature: Signature, *, current_hash: str | None = None) -> dict[str, Any]:
