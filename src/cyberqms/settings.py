@@ -403,6 +403,12 @@ CYBERQMS_ORGANIZATION = env("CYBERQMS_ORGANIZATION", "cyberqms")
 CYBERQMS_TRAIL_KEY_FILE = Path(
     env("CYBERQMS_TRAIL_KEY_FILE", str(DATA_DIR / "trail-signing.key"))
 ).resolve()
+# The key that authenticates every audit entry as written by cyberqms (HMAC, trail/mac.py),
+# also outside the database and generated on first use. Whoever can read it can forge
+# entries: keep it with the signing key, readable only by the application's user.
+CYBERQMS_TRAIL_MAC_KEY_FILE = Path(
+    env("CYBERQMS_TRAIL_MAC_KEY_FILE", str(DATA_DIR / "trail-authenticator.key"))
+).resolve()
 # The log's name in its signed checkpoints (C2SP "origin"); set it to your domain once,
 # before the first entry: it can never change afterwards.
 CYBERQMS_TRAIL_ORIGIN = env("CYBERQMS_TRAIL_ORIGIN", "cyberqms.local/trail")
@@ -410,6 +416,20 @@ CYBERQMS_TRAIL_ORIGIN = env("CYBERQMS_TRAIL_ORIGIN", "cyberqms.local/trail")
 CYBERQMS_TRAIL_SEAL_INTERVAL = float(env("CYBERQMS_TRAIL_SEAL_INTERVAL", "1"))
 CYBERQMS_TRAIL_VERIFY_INTERVAL = float(env("CYBERQMS_TRAIL_VERIFY_INTERVAL", "3600"))
 CYBERQMS_TRAIL_FULL_VERIFY_INTERVAL = float(env("CYBERQMS_TRAIL_FULL_VERIFY_INTERVAL", "86400"))
+# Witnesses: where each signed checkpoint is also kept, outside the database, so that a
+# database restored from an older copy (or cut back) is noticed (docs/audit-trail.md).
+# Directories (comma-separated; a remote mount, a WORM share) get the newest checkpoint as
+# a file; the local one next to the key is always kept. HTTP witnesses speak C2SP
+# tlog-witness: comma-separated "<submission URL> <witness cosignature key>" items.
+CYBERQMS_TRAIL_WITNESS_DIRS = [
+    Path(d.strip()).resolve() for d in env("CYBERQMS_TRAIL_WITNESS_DIRS").split(",")
+    if d.strip()
+]
+CYBERQMS_TRAIL_WITNESSES = [
+    w.strip() for w in env("CYBERQMS_TRAIL_WITNESSES").split(",") if w.strip()
+]
+# Seconds between publications of the newest checkpoint to the witnesses and the SIEM.
+CYBERQMS_TRAIL_WITNESS_INTERVAL = float(env("CYBERQMS_TRAIL_WITNESS_INTERVAL", "60"))
 # Audit actions (shell-style patterns) whose entries must carry a reason.
 CYBERQMS_TRAIL_REASON_REQUIRED = [
     p.strip()

@@ -13,6 +13,7 @@ from ninja import Query, Router, Status
 from cyberqms.platform.core.access import AccessDenied, require
 from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.trail import actions, keys, queries
+from cyberqms.platform.trail.display import unverified_seqs
 from cyberqms.platform.trail.export import ExportError, prepare_export
 from cyberqms.platform.trail.log import (
     latest_checkpoint,
@@ -62,11 +63,13 @@ Offset = Query(0, ge=0, le=10**9, description="Rows to skip")
 
 def _entries_out(entries: list[AuditEntry]) -> list[dict[str, Any]]:
     flagged = queries.flagged_seqs([e.seq for e in entries])
+    hidden = unverified_seqs(entries)
     return [
         {
             "seq": e.seq,
             "leaf_hash": bytes(e.leaf_hash).hex(),
-            "entry": e.data,
+            "entry": None if e.seq in hidden else e.data,
+            "verified": e.seq not in hidden,
             "integrity_failure": e.seq in flagged,
         }
         for e in entries
@@ -172,7 +175,8 @@ def trail_checkpoints(
 
 
 @router.get(
-    "/trail/checkpoints/latest", response=CheckpointOut, operation_id="trail_checkpoint_latest"
+    "/trail/checkpoints/latest", response=CheckpointOut, operation_id="trail_checkpoint_latest",
+    openapi_extra={"responses": {404: {"description": "No checkpoint has been sealed yet."}}},
 )
 @gate(actions.PROOF_VIEW)
 def trail_checkpoint_latest(request: HttpRequest) -> dict[str, Any]:

@@ -16,6 +16,8 @@ class TrailConfig(AppConfig):
 
         scheduler.every("trail.seal", tasks.seal_interval, tasks.seal_now,
                         "sign a checkpoint when there are new audit entries")
+        scheduler.every("trail.witness", tasks.witness_interval, tasks.enqueue_publish,
+                        "publish the newest checkpoint to the witnesses and the SIEM (task)")
         scheduler.every("trail.verify.incremental", tasks.verify_interval,
                         tasks.enqueue_incremental_verify,
                         "verify entries since the last verified checkpoint (task)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
+from cyberqms.platform.trail.log import head
+from cyberqms.platform.trail.mac import Verdict, leaf_of, mac_keys
 from cyberqms.platform.trail.models import AuditEntry
 from cyberqms.platform.trail.registry import REDACTED_PREFIX, is_audited
 
@@ -52,6 +55,7 @@ class EntryRow:
     correlation: str
     has_history: bool
     altered: bool
+    verified: bool = True  # False: shown without its content, see `unverified_seqs`
 
 
 def viewer_zone(user: Any) -> tzinfo:
@@ -155,9 +159,55 @@ def entry_row(entry: AuditEntry, zone: tzinfo, altered: bool = False) -> EntryRo
     )
 
 
+class Voucher:
+    """Says which entries cyberqms vouches for: pages, exports and the API never show the
+    content of the others.
+
+    An entry is vouched for when its sequence number is 1 or more and its authenticator
+    (trail/mac.py) matches its body as it is now; entries from before authenticators
+    existed, when a signed checkpoint covers them. So an entry appended in SQL, or edited
+    after it was written, is never displayed as if the application had recorded it.
+    """
+
+    def __init__(self) -> None:
+        self.keys = mac_keys()
+        self._sealed: int | None = None
+
+    def vouches(self, entry: AuditEntry) -> bool:
+        if entry.seq < 1:
+            return False
+        verdict = self.keys.verdict(leaf_of(entry.body), entry.mac)
+        if verdict is Verdict.MISSING:
+            if self._sealed is None:
+                self._sealed = head().size
+            return entry.seq <= self._sealed
+        return verdict is Verdict.VALID
+
+
+def unverified_seqs(entries: Iterable[AuditEntry]) -> set[int]:
+    """The entries among `entries` that cyberqms does not vouch for (see `Voucher`)."""
+    voucher = Voucher()
+    return {entry.seq for entry in entries if not voucher.vouches(entry)}
+
+
+def hidden_row(entry: AuditEntry, altered: bool = False) -> EntryRow:
+    """What a page shows for an entry that did not verify: its number, nothing it claims."""
+    return EntryRow(
+        seq=entry.seq, at=None, at_local=None, actor_name="", actor_username="",
+        actor_id=None, action="", object_type="", object_id="", object_label="", reason="",
+        changes=[], created=False, signature="", channel="", source="", correlation="",
+        has_history=False, altered=altered, verified=False,
+    )
+
+
 def entry_rows(entries: Any, zone: tzinfo, altered: set[int] | None = None) -> list[EntryRow]:
     altered = altered or set()
-    rows = [entry_row(e, zone, e.seq in altered) for e in entries]
+    entries = list(entries)
+    hidden = unverified_seqs(entries)
+    rows = [
+        hidden_row(e, e.seq in altered) if e.seq in hidden else entry_row(e, zone, e.seq in altered)
+        for e in entries
+    ]
     _name_people(rows)
     return rows
 

@@ -19,6 +19,7 @@ from django.db import connection
 
 from cyberqms.platform.trail import keys
 from cyberqms.platform.trail.canonical import loads_strict
+from cyberqms.platform.trail.display import Voucher
 from cyberqms.platform.trail.log import latest_checkpoint, max_seq, trail_seal, tree_hasher
 from cyberqms.platform.trail.merkle import subtree_decomposition
 from cyberqms.platform.trail.models import AuditEntry, Checkpoint
@@ -145,6 +146,8 @@ def write_export(
 
 # --- flat exports for reading (the auditor's viewer) -----------------------------------------
 
+# What an export says in place of the action of an entry cyberqms does not vouch for.
+UNVERIFIED_ACTION = "(did not verify: content withheld)"
 FLAT_COLUMNS = (
     "seq", "at", "actor_id", "actor", "action", "object_type", "object_id", "object_label",
     "changes", "reason", "signature", "correlation", "channel", "source", "state_hash",
@@ -152,7 +155,13 @@ FLAT_COLUMNS = (
 )
 
 
-def flat_row(entry: AuditEntry) -> dict[str, Any]:
+def flat_row(entry: AuditEntry, voucher: Voucher | None = None) -> dict[str, Any]:
+    """The entry as one flat row; for an entry cyberqms does not vouch for, only its
+    number and a note saying so."""
+    if voucher is not None and not voucher.vouches(entry):
+        row: dict[str, Any] = dict.fromkeys(FLAT_COLUMNS)
+        row.update(seq=entry.seq, action=UNVERIFIED_ACTION, changes={})
+        return row
     data = entry.data
     context = data.get("context") or {}
     return {
@@ -188,8 +197,9 @@ def csv_chunks(entries: Iterable[AuditEntry]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FLAT_COLUMNS)
     writer.writeheader()
+    voucher = Voucher()
     for number, entry in enumerate(entries, 1):
-        writer.writerow({k: _csv_cell(v) for k, v in flat_row(entry).items()})
+        writer.writerow({k: _csv_cell(v) for k, v in flat_row(entry, voucher).items()})
         if number % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -199,6 +209,7 @@ def csv_chunks(entries: Iterable[AuditEntry]) -> Iterator[str]:
 
 def json_chunks(entries: Iterable[AuditEntry]) -> Iterator[str]:
     yield "["
+    voucher = Voucher()
     for number, entry in enumerate(entries):
-        yield ("," if number else "") + json.dumps(flat_row(entry), ensure_ascii=False)
+        yield ("," if number else "") + json.dumps(flat_row(entry, voucher), ensure_ascii=False)
     yield "]\n"

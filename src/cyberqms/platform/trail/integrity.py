@@ -5,14 +5,20 @@ outcome. What is checked, in one pass over the entries in sequence order:
 
 * every checkpoint's Ed25519 signature, with the verifier keys from the key file's
   ``.pub`` (never from the database), and that its size/root columns match the note;
-* sequence numbers are consecutive (a gap is a deletion);
+* sequence numbers start at 1 and are consecutive (a gap is a deletion);
 * each body hashes to its recorded leaf hash (an edit of the entry);
+* each entry's authenticator (trail/mac.py) matches: an entry the application did not
+  write, appended at the tail before the next seal, is found here (entries from before
+  authenticators existed have none and are accepted where a signed checkpoint covers them);
 * each body names its own seq (entries moved or swapped) and agrees with the filter
   columns (a column edited to hide an entry from searches);
 * the Merkle root after each checkpoint's size equals the signed root (edits that also
   forged the leaf hash, insertions, reorderings), located between the last good and the
   first bad checkpoint;
 * the log head names the latest checkpoint; no checkpoint claims more entries than exist;
+* every checkpoint kept outside the database (the witness directories, a file given with
+  ``--against``) is consistent with the database's newest checkpoint, by a consistency
+  proof; one larger than the database's trail reports the missing entries (rollback);
 * every live audited record's state hash equals the state hash of its latest entry; on a
   mismatch the record's entries are replayed to name the fields that differ.
 """
@@ -29,9 +35,10 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from cyberqms.platform.trail import keys
-from cyberqms.platform.trail.log import as_bytes
-from cyberqms.platform.trail.merkle import CompactRange
+from cyberqms.platform.trail import keys, witness
+from cyberqms.platform.trail.log import as_bytes, max_seq, prove_consistency
+from cyberqms.platform.trail.mac import Verdict, mac_keys
+from cyberqms.platform.trail.merkle import EMPTY_ROOT, CompactRange, ProofError, check_consistency
 from cyberqms.platform.trail.models import Checkpoint, LogHead, Verification, VerificationResult
 from cyberqms.platform.trail.note import NoteError, open_checkpoint
 from cyberqms.platform.trail.registry import AuditedModel, Value, all_audited, by_type, state_hash
@@ -88,6 +95,14 @@ class Report:
     checkpoint_nodes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     dropped: int = 0
+    # The newest checkpoint read outside the database (None: there was none to compare).
+    witness_size: int | None = None
+    witness_source: str = ""
+    witness_unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def witnessed(self) -> bool:
+        return self.witness_size is not None
 
     @property
     def ok(self) -> bool:
@@ -180,7 +195,7 @@ def _entry_rows(after_seq: int) -> Iterator[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT seq, leaf_hash, body, at, actor_id, action, object_type, object_id, "
-            "state_hash, correlation_id FROM trail_auditentry WHERE seq > %s ORDER BY seq",
+            "state_hash, correlation_id, mac FROM trail_auditentry WHERE seq > %s ORDER BY seq",
             [after_seq],
         )
         while True:
@@ -207,6 +222,26 @@ def _column_mismatch(data: dict[str, Any], row: tuple[Any, ...], at_text: str) -
     return None
 
 
+_FORGED = {
+    Verdict.MISSING: "entry {seq}: not written by cyberqms (it carries no authenticator)",
+    Verdict.UNKNOWN_KEY: "entry {seq}: not written by cyberqms (authenticator made with a key "
+    "this trail never had)",
+    Verdict.INVALID: "entry {seq}: not written by cyberqms (authenticator does not match)",
+}
+
+
+def _check_numbering(report: Report) -> None:
+    """Sequence numbers start at 1: anything below was put there outside cyberqms."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM trail_auditentry WHERE seq < 1 ORDER BY seq")
+        for (seq,) in cursor.fetchall():
+            report.add(Problem(
+                "entry",
+                f"entry {seq}: not written by cyberqms (sequence numbers start at 1)",
+                seq=seq,
+            ))
+
+
 def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes]) -> None:
     sha = hashlib.sha256
     loads = json.loads
@@ -217,6 +252,10 @@ def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes
     sizes = sorted(roots)
     next_index = 0
     append = compact.append
+    authenticators = mac_keys()
+    # Entries written before authenticators existed have none; a signed checkpoint covering
+    # them is their proof. Every entry beyond the signed trees must carry a valid one.
+    signed_up_to = max([compact.size, *sizes])
     for row in _entry_rows(compact.size):
         seq = row[0]
         if seq != expected:
@@ -242,6 +281,7 @@ def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes
         else:
             try:
                 data = loads(body)
+                verdict = authenticators.verdict(computed, row[10])
                 if data["seq"] != seq:
                     report.add(
                         Problem(
@@ -251,6 +291,10 @@ def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes
                             seq=seq,
                         )
                     )
+                elif verdict is not Verdict.VALID and (
+                    verdict is not Verdict.MISSING or seq > signed_up_to
+                ):
+                    report.add(Problem("entry", _FORGED[verdict].format(seq=seq), seq=seq))
                 else:
                     column = _column_mismatch(data, row, normalize_at(row[3]))
                     if column is not None:
@@ -304,34 +348,78 @@ def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes
     report.unsealed = max(0, report.to_seq - (max(sizes) if sizes else report.checkpoint_size))
 
 
-def _check_witness(report: Report) -> None:
-    """Compare the database with the newest checkpoint kept outside it (keys.py)."""
-    note = keys.read_witness()
-    if not note:
+@dataclass(frozen=True)
+class Witnessed:
+    """A checkpoint kept outside the database, and where it was read."""
+
+    source: str
+    note: str
+
+
+def _witnessed(report: Report, against: Witnessed | None) -> list[Witnessed]:
+    found = [] if against is None else [against]
+    for directory in witness.directory_witnesses():
+        try:
+            text = directory.read()
+        except OSError as exc:
+            report.witness_unreadable.append(f"{directory.describe()}: {exc.strerror or exc}")
+            continue
+        if text:
+            found.append(Witnessed(directory.describe(), text))
+    return found
+
+
+def _check_witness(report: Report, against: Witnessed | None = None) -> None:
+    """Compare the database with every checkpoint kept outside it (trail/witness.py).
+
+    Each is checked by a consistency proof from its size to the database's newest signed
+    checkpoint; one larger than the database's trail means entries are missing (a restored
+    older copy, or entries cut back with their checkpoints). The newest one read is named
+    in the report; none at all is said plainly (`Report.witness_size` stays None).
+    """
+    trusted = keys.parsed_verifier_keys()
+    valid: list[tuple[Witnessed, int, bytes]] = []
+    for item in _witnessed(report, against):
+        try:
+            parsed, _ = open_checkpoint(item.note, trusted, keys.origin())
+        except NoteError as exc:
+            report.add(Problem("head", f"the checkpoint in {item.source} is invalid: {exc}",
+                               fingerprint=f"witness-invalid:{item.source}"[:100]))
+            continue
+        valid.append((item, parsed.size, parsed.root_hash))
+    if not valid:
         return
-    try:
-        parsed, _ = open_checkpoint(note, keys.parsed_verifier_keys(), keys.origin())
-    except NoteError as exc:
-        report.add(Problem("head", f"the witness checkpoint next to the key is invalid: {exc}",
-                           fingerprint="witness-invalid"))
-        return
-    stored = Checkpoint.objects.filter(size=parsed.size).first()
-    if stored is not None and as_bytes(stored.root) == parsed.root_hash:
-        return
-    latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
-    if stored is None and latest < parsed.size:
-        message = (
-            f"the trail was cut back: the witness checkpoint signed {parsed.size} entries, "
-            f"the database's latest checkpoint covers {latest} (entries and checkpoints "
-            "deleted)"
-        )
-    else:
-        message = (
-            f"checkpoint {parsed.size} in the database differs from the witness kept outside "
-            "it (history rewritten)"
-        )
-    report.add(Problem("checkpoint", message, size=parsed.size, seq=latest + 1,
-                       fingerprint=f"witness-{parsed.size}"))
+    latest = Checkpoint.objects.order_by("-size").first()
+    db_size = latest.size if latest is not None else 0
+    db_root = as_bytes(latest.root) if latest is not None else EMPTY_ROOT
+    entries = max_seq()
+    for item, size, root in valid:
+        if size > db_size:
+            missing = size - entries
+            message = (
+                f"the database is behind the checkpoint in {item.source}: it signed {size} "
+                f"entries, the database's trail holds {entries}: {missing} entries are "
+                "missing (database restored from an older copy, or entries and checkpoints "
+                "deleted)"
+                if missing > 0
+                else f"the checkpoint in {item.source} signed {size} entries but the "
+                f"database's newest checkpoint covers {db_size}: checkpoints were deleted"
+            )
+            report.add(Problem("checkpoint", message, size=size, seq=min(entries, db_size) + 1,
+                               fingerprint=f"witness-{size}"))
+            continue
+        try:
+            check_consistency(size, db_size, root, db_root, prove_consistency(size, db_size))
+        except (ProofError, LookupError):
+            report.add(Problem(
+                "checkpoint",
+                f"the database's trail is not an extension of the checkpoint of {size} "
+                f"entries in {item.source} (history rewritten)",
+                size=size, seq=1, fingerprint=f"witness-{size}",
+            ))
+    newest, size, _root = max(valid, key=lambda v: v[1])
+    report.witness_size = size
+    report.witness_source = newest.source
 
 
 def _check_head(report: Report) -> None:
@@ -432,17 +520,21 @@ def _reconcile_model(report: Report, spec: AuditedModel) -> None:
             )
 
 
-def check_trail(*, since_checkpoint: bool = False, reconcile: bool = True) -> Report:
-    """Verify the trail (fully, or from the last passed checkpoint) and reconcile records."""
+def check_trail(
+    *, since_checkpoint: bool = False, reconcile: bool = True, against: Witnessed | None = None
+) -> Report:
+    """Verify the trail (fully, or from the last passed checkpoint), compare it with the
+    witnessed checkpoints (and `against`, one kept anywhere) and reconcile records."""
     report = Report(mode="incremental" if since_checkpoint else "full", started_at=timezone.now())
     compact = _start_point(report, since_checkpoint)
     report.from_seq = compact.size + 1
     report.checkpoint_size = compact.size
     report.checkpoint_nodes = [n.hex() for n in compact.nodes()]
     roots = _signed_checkpoints(report, compact.size)
+    _check_numbering(report)
     _check_entries(report, compact, roots)
     _check_head(report)
-    _check_witness(report)
+    _check_witness(report, against)
     if reconcile:
         for spec in all_audited():
             _reconcile_model(report, spec)

@@ -5,7 +5,8 @@ perfect-subtree hashes it completed (`TreeNode`, levels >= 8) and advances the s
 `LogHead` row by compare-and-swap on its size. Two sealers racing therefore cannot fork
 the log: the loser's UPDATE matches no row, its transaction rolls back, and it retries
 on top of the winner's checkpoint. Before signing, the sealer re-hashes every new entry's
-body: it never signs a leaf hash that does not match its entry.
+body and checks its authenticator (trail/mac.py): it never signs a leaf hash that does not
+match its entry, nor an entry that cyberqms did not write.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils import timezone
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
 from cyberqms.platform.trail import keys
+from cyberqms.platform.trail.mac import Verdict, mac_keys
 from cyberqms.platform.trail.merkle import (
     CompactRange,
     TreeHasher,
@@ -34,6 +36,7 @@ from cyberqms.platform.trail.merkle import (
 )
 from cyberqms.platform.trail.models import Checkpoint, LeafBlock, LogHead, TreeNode
 from cyberqms.platform.trail.note import SignerKey, format_checkpoint, sign_note, time_extension
+from cyberqms.platform.trail.witness import local_witness
 
 logger = logging.getLogger("cyberqms.platform.trail")
 
@@ -104,7 +107,8 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
         old_size = current.size
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT seq, leaf_hash, body FROM trail_auditentry WHERE seq > %s ORDER BY seq",
+                "SELECT seq, leaf_hash, body, mac FROM trail_auditentry WHERE seq > %s "
+                "ORDER BY seq",
                 [old_size],
             )
             rows = cursor.fetchall()
@@ -112,12 +116,18 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
             return SealResult(None, 0)
         leaves: list[bytes] = []
         expected = old_size + 1
-        for seq, stored, body in rows:
+        authenticators = mac_keys()
+        for seq, stored, body, mac in rows:
             if seq != expected:
                 raise SealRefusedError(expected, f"entry {expected} is missing; not sealing")
             computed = hashlib.sha256(b"\x00" + body.encode("utf-8")).digest()
             if computed != as_bytes(stored):
                 raise SealRefusedError(seq, f"entry {seq} does not match its leaf hash")
+            verdict = authenticators.verdict(computed, mac)
+            if verdict is not Verdict.VALID:
+                raise SealRefusedError(
+                    seq, f"entry {seq} was not written by cyberqms (authenticator {verdict.value})"
+                )
             leaves.append(computed)
             expected += 1
         compact = CompactRange.from_nodes(old_size, [bytes.fromhex(h) for h in current.nodes])
@@ -149,7 +159,7 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
             raise SealConflictError("log head moved while sealing")
         checkpoint = Checkpoint.objects.get(size=size)
         # Only once the checkpoint is durable in the database does the witness move on.
-        transaction.on_commit(partial(keys.write_witness, size, note))
+        transaction.on_commit(partial(local_witness().write, size, note))
     return SealResult(checkpoint, size - old_size)
 
 

@@ -44,6 +44,9 @@ class AuditEntry(models.Model):
     correlation_id = models.CharField(max_length=32)
     leaf_hash = models.BinaryField(max_length=32)
     body = models.TextField()
+    # key id + HMAC of the leaf hash, made with a key outside the database (trail/mac.py).
+    # Nullable only so that adding it did not rebuild the table on SQLite; always written.
+    mac = models.BinaryField(max_length=36, null=True)
 
     class Meta:
         ordering = ["seq"]
@@ -178,6 +181,10 @@ class Verification(models.Model):
     problems = models.JSONField(default=list)
     triggered_by = models.CharField(max_length=150, blank=True)
     channel = models.CharField(max_length=10)
+    # The newest checkpoint read outside the database and compared (None: there was none,
+    # so a database restored from an older copy could not have been noticed).
+    witness_size = models.BigIntegerField(null=True, blank=True)
+    witness_source = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]

@@ -7,8 +7,10 @@ the moment one allocates a number until it commits (a rolled-back number is reus
 next writer); SQLite transactions here are IMMEDIATE, which serializes writers already.
 
 The entry is serialized once to canonical JSON (RFC 8785, see docs/audit-trail.md); that
-text is stored verbatim in `body` and its RFC 9162 leaf hash in `leaf_hash`. The other
-columns are copies of body fields, for filtering; verification checks they agree.
+text is stored verbatim in `body`, its RFC 9162 leaf hash in `leaf_hash` and, in `mac`,
+an authenticator of that hash made with a key kept outside the database (trail/mac.py),
+so an entry written by anything but this function is detected. The other columns are
+copies of body fields, for filtering; verification checks they agree.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.utils import timezone
 
 from cyberqms.platform.core.context import current_context
 from cyberqms.platform.trail.canonical import canonical_json_prevalidated, check_canonical_domain
+from cyberqms.platform.trail.mac import mac_keys
 from cyberqms.platform.trail.models import AuditEntry
 from cyberqms.platform.trail.registry import Value, audited, diff, state_hash
 
@@ -37,14 +40,15 @@ SYSTEM_ACTOR_NAME = "cyberqms (system)"
 _ADVISORY_LOCK_KEY = 0x6371_6D73_7472_6C01  # "cqmstrl\x01"
 _INSERT = (
     "INSERT INTO trail_auditentry (seq, at, actor_id, action, object_type, object_id, "
-    "state_hash, correlation_id, leaf_hash, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "state_hash, correlation_id, leaf_hash, body, mac) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _INSERT_QMARK = _INSERT.replace("%s", "?")  # the sqlite3 module's parameter style
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM trail_auditentry"
 # The columns of `_INSERT`, in its order.
 _COLUMNS = (
     "seq", "at", "actor_id", "action", "object_type", "object_id", "state_hash",
-    "correlation_id", "leaf_hash", "body",
+    "correlation_id", "leaf_hash", "body", "mac",
 )
 
 
@@ -229,7 +233,7 @@ def audit_record(
     text = body.decode("utf-8")
     row = [
         seq, at, actor_fields["id"], action, type_name, ident, digest, ctx.correlation_id,
-        leaf, text,
+        leaf, text, mac_keys().authenticator(leaf),
     ]
     params = list(row)
     if db.vendor == "sqlite":

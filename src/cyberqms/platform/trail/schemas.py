@@ -16,7 +16,13 @@ class StrictIn(Schema):
 class EntryOut(Schema):
     seq: int
     leaf_hash: str = Field(description="RFC 9162 leaf hash: SHA-256(0x00 || entry)")
-    entry: dict[str, Any] = Field(description="The hashed entry (canonical JSON, parsed)")
+    entry: dict[str, Any] | None = Field(
+        description="The hashed entry (canonical JSON, parsed); null when it did not verify"
+    )
+    verified: bool = Field(
+        description="cyberqms wrote this entry as it reads now (its authenticator matches); "
+        "when false, its content is withheld"
+    )
     integrity_failure: bool = Field(description="Verification flagged this entry as altered")
 
 

@@ -19,8 +19,8 @@ from cyberqms.platform.core.access import require
 from cyberqms.platform.core.context import current_context
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
-from cyberqms.platform.trail import actions, keys
-from cyberqms.platform.trail.integrity import Problem, Report, check_trail
+from cyberqms.platform.trail import actions, keys, mac
+from cyberqms.platform.trail.integrity import Problem, Report, Witnessed, check_trail
 from cyberqms.platform.trail.log import SealResult, trail_seal
 from cyberqms.platform.trail.models import (
     AuditEntry,
@@ -91,7 +91,8 @@ def _flag(problem: Problem, verification: Verification, now: datetime) -> Integr
 
 
 def trail_verify(
-    *, actor: Any | None = None, since_checkpoint: bool = False, reconcile: bool = True
+    *, actor: Any | None = None, since_checkpoint: bool = False, reconcile: bool = True,
+    against: Witnessed | None = None,
 ) -> tuple[Verification, Report]:
     """Verify the trail and reconcile records; record, audit and alert on the outcome.
 
@@ -100,7 +101,8 @@ def trail_verify(
     `trail.integrity.failure` naming the first problem.
     """
     _authorize(actor, actions.VERIFY)
-    report = check_trail(since_checkpoint=since_checkpoint, reconcile=reconcile)
+    report = check_trail(since_checkpoint=since_checkpoint, reconcile=reconcile,
+                         against=against)
     finished = report.finished_at or timezone.now()
     new_flags: list[IntegrityFlag] = []
     with transaction.atomic():
@@ -120,6 +122,8 @@ def trail_verify(
             problems=[p.as_dict() for p in report.problems],
             triggered_by=actor.get_username() if actor is not None else "",
             channel=current_context().channel,
+            witness_size=report.witness_size,
+            witness_source=report.witness_source[:300],
         )
         for problem in report.problems:
             flag = _flag(problem, verification, finished)
@@ -136,6 +140,7 @@ def trail_verify(
                 "entries_checked": [None, report.entries],
                 "records_checked": [None, report.records],
                 "problems": [None, len(report.problems)],
+                "witnessed_size": [None, report.witness_size],
             },
         )
     if not report.ok:
@@ -310,21 +315,28 @@ def reviewed_through(object_type: str, object_id: str) -> TrailReview | None:
 
 
 def key_rotate(*, actor: Any | None = None, reason: str) -> tuple[str, str]:
-    """Replace the signing key; old checkpoints stay verifiable with the old public key.
+    """Replace the signing key and the entry authenticator key; old checkpoints and entries
+    stay verifiable with the old keys, which are kept.
 
-    Side effects: audit entry `trail.key.rotate` naming both keys, then a checkpoint signed
-    by the old and the new key, so the hand-over itself is provable.
+    Side effects: audit entry `trail.key.rotate` naming both pairs of keys (public key,
+    authenticator key id), then a checkpoint signed by the old and the new key, so the
+    hand-over itself is provable.
     """
     _authorize(actor, actions.VERIFY)
     reason = (reason or "").strip()
     if not reason:
         raise TrailError("A reason is required.", field="reason")
+    old_mac = mac.mac_keys().current
     old, new = keys.rotate()
+    new_mac = mac.rotate().current
     with transaction.atomic():
         audit_record(
             "trail.key.rotate", actor=actor, reason=reason,
             object_type="trail.key", object_id=new.key_id.hex(), label="checkpoint signing key",
-            changes={"verifier_key": [old.verifier().encode(), new.verifier().encode()]},
+            changes={
+                "verifier_key": [old.verifier().encode(), new.verifier().encode()],
+                "authenticator_key_id": [old_mac.hex(), new_mac.hex()],
+            },
         )
     trail_seal(extra_signers=[old])
     emit_security_event(

@@ -9,6 +9,7 @@ from django.tasks import task
 
 from cyberqms.platform.core.context import RequestContext, acting_context
 from cyberqms.platform.trail.log import SealRefusedError
+from cyberqms.platform.trail.publish import checkpoint_publish
 from cyberqms.platform.trail.services import trail_checkpoint, trail_verify
 
 
@@ -23,6 +24,23 @@ def verify_trail(since_checkpoint: bool = True) -> dict[str, Any]:
         "entries": report.entries,
         "problems": len(report.problems),
     }
+
+
+@task
+def publish_checkpoint() -> dict[str, Any]:
+    """Send the newest checkpoint to the witnesses and the SIEM (trail/publish.py)."""
+    with acting_context(RequestContext(channel="task")):
+        report = checkpoint_publish()
+    return {"size": report.size, "written": report.written, "failed": report.failed,
+            "ahead": report.ahead}
+
+
+def enqueue_publish() -> None:
+    publish_checkpoint.enqueue()
+
+
+def witness_interval() -> float:
+    return float(settings.CYBERQMS_TRAIL_WITNESS_INTERVAL)
 
 
 def seal_now() -> None:

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from cyberqms.platform.trail import keys
+from cyberqms.platform.trail.mac import mac_path
 from cyberqms.platform.trail.models import AuditEntry, Checkpoint
 from cyberqms.platform.trail.tests.tampering import body, set_body, sql
 from cyberqms.platform.trail.verify import verify_export_file
@@ -40,15 +41,20 @@ def test_verify_intact_exits_zero_and_reports() -> None:
         r"full verification: 45 entries \(seq 1\.\.45\), 3 checkpoints, 0 live records in "
         r"\d+\.\d\d s \([\d,]+ entries/s\)", lines[0]
     )
-    assert lines[1:] == ["5 newest entries are not sealed yet.",
-                         "INTACT: the audit trail verifies."]
+    assert lines[1:] == [
+        "5 newest entries are not sealed yet.",
+        "No witnessed checkpoint was available: a database restored from an older copy, or "
+        "cut back with its checkpoints, would not be noticed. Give one with --against FILE "
+        "or configure CYBERQMS_TRAIL_WITNESS_DIRS (docs/audit-trail.md).",
+        "INTACT as far as the database shows; not compared with a witnessed checkpoint.",
+    ]
 
 
 def test_verify_json() -> None:
     out, _ = trail("verify", "--json", "--no-reconcile")
     assert json.loads(out) == {
         "result": "passed", "mode": "full", "from_seq": 1, "to_seq": 45, "entries": 45,
-        "checkpoints": 3, "records": 0, "unsealed": 5, "problems": [],
+        "checkpoints": 3, "records": 0, "unsealed": 5, "witness": None, "problems": [],
     }
 
 
@@ -183,10 +189,11 @@ def test_checkpoint_public_key_status_and_rotation() -> None:
     assert out == (
         f"Retired: {first}\nCurrent: {second}\n"
         "Checkpoints signed by the retired key stay verifiable with it.\n"
+        "New entries are authenticated with a new key; earlier entries keep theirs.\n"
     )
     assert trail("public-key")[0] == f"{first}   # retired\n{second}\n"
     status = trail("status")[0].splitlines()
     assert status[:3] == ["origin:      cyberqms.local/trail", "entries:     46",
                           "log head:    46"]
     assert status[3].startswith("checkpoint:  46 at ")
-    assert status[4] == f"key file:    {keys.key_path()}"
+    assert status[4:] == [f"key file:    {keys.key_path()}", f"entry key:   {mac_path()}"]

@@ -55,6 +55,12 @@ def _altered(seq: int) -> Problem:
     return Problem("entry", f"entry {seq}: content altered (hash does not match)", seq=seq)
 
 
+def _forged(seq: int) -> Problem:
+    return Problem(
+        "entry", f"entry {seq}: not written by cyberqms (authenticator does not match)", seq=seq
+    )
+
+
 def _signer_name() -> str:
     signer = keys.signer()
     return f"{signer.name}+{signer.key_id.hex()}"
@@ -81,18 +87,19 @@ def test_body_edit_of_an_unsealed_entry_is_located() -> None:
 
 
 def test_body_and_leaf_hash_edited_consistently_breaks_the_checkpoint_around_it() -> None:
-    """CYB-02: forging the leaf hash too is caught by the signed root covering the entry."""
+    """CYB-02: forging the leaf hash too is caught by the entry's authenticator and by the
+    signed root covering the entry."""
     set_body(17, body(17).replace('"thing 6"', '"thing 9"'), rehash=True)
     problems = _check().problems
-    assert problems == [_root_mismatch(11, 25)]
-    assert problems[0].seq is not None
-    assert problems[0].size is not None
-    assert problems[0].seq <= 17 <= problems[0].size
+    assert problems == [_forged(17), _root_mismatch(11, 25)]
+    assert problems[1].seq is not None
+    assert problems[1].size is not None
+    assert problems[1].seq <= 17 <= problems[1].size
 
 
 def test_consistent_edit_in_the_first_checkpoint() -> None:
     set_body(3, body(3).replace('"reason":null', '"reason":"backdated"'), rehash=True)
-    assert _check().problems == [_root_mismatch(1, 10)]
+    assert _check().problems == [_forged(3), _root_mismatch(1, 10)]
 
 
 def test_deleted_middle_entry_is_a_named_gap() -> None:

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cyberqms.platform.core.models import SecurityEvent
-from cyberqms.platform.trail import keys
+from cyberqms.platform.trail import keys, mac
 from cyberqms.platform.trail.export import ExportError, write_export
 from cyberqms.platform.trail.integrity import check_trail
 from cyberqms.platform.trail.log import prove_consistency, prove_inclusion, trail_seal
@@ -274,8 +274,11 @@ def test_key_rotation_keeps_old_checkpoints_verifiable(
         key_rotate(reason=" ")
     assert refused.value.text == "A reason is required."
 
+    old_mac = mac.mac_keys().current.hex()
     old, new = key_rotate(reason="Annual rotation")
+    new_mac = mac.mac_keys().current.hex()
     assert old == old_verifier
+    assert old_mac != new_mac
     assert new != old
     assert keys.read_verifier_keys() == [old, new]
     assert keys.signer().verifier().encode() == new
@@ -283,7 +286,8 @@ def test_key_rotation_keeps_old_checkpoints_verifiable(
 
     entry = AuditEntry.objects.get(action="trail.key.rotate")
     assert (entry.seq, entry.reason, entry.object_id, entry.changes) == (
-        46, "Annual rotation", new_id, {"verifier_key": [old, new]}
+        46, "Annual rotation", new_id,
+        {"verifier_key": [old, new], "authenticator_key_id": [old_mac, new_mac]},
     )
     handover = Checkpoint.objects.get(size=46)
     assert handover.key_ids == f"{new_id},{old_id}"

@@ -169,6 +169,7 @@ def test_passed_verification_is_recorded_and_audited(records: Records) -> None:
         "entries_checked": [None, entries],
         "records_checked": [None, 5],
         "problems": [None, 0],
+        "witnessed_size": [None, None],
     }
     assert IntegrityFlag.objects.count() == 0
     assert SecurityEvent.objects.filter(kind__startswith="trail.").count() == 0
@@ -297,6 +298,11 @@ def test_incremental_verification_finds_tampering_after_its_start(records: Recor
     _, report = trail_verify(since_checkpoint=True, reconcile=False)
     assert (report.mode, report.from_seq) == ("incremental", covered + 1)
     assert report.problems == [
+        Problem(
+            "entry",
+            f"entry {created.seq}: not written by cyberqms (authenticator does not match)",
+            seq=created.seq,
+        ),
         Problem(
             "checkpoint",
             f"checkpoint {sealed.size}: entries {covered + 1}..{sealed.size} do not hash to "

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from cyberqms.platform.core.context import RequestContext, acting_context
 from cyberqms.platform.trail import keys
 from cyberqms.platform.trail.export import ExportError, write_export
+from cyberqms.platform.trail.integrity import Report, Witnessed
 from cyberqms.platform.trail.log import (
     SealRefusedError,
     head,
@@ -26,10 +27,13 @@ from cyberqms.platform.trail.log import (
     prove_consistency,
     prove_inclusion,
 )
+from cyberqms.platform.trail.mac import MacKeyError, mac_path
 from cyberqms.platform.trail.merkle import leaf_hash as merkle_leaf_hash
 from cyberqms.platform.trail.merkle import verify_consistency, verify_inclusion
 from cyberqms.platform.trail.models import AuditEntry, Checkpoint
+from cyberqms.platform.trail.publish import checkpoint_publish
 from cyberqms.platform.trail.services import key_rotate, trail_checkpoint, trail_verify
+from cyberqms.platform.trail.witness import WitnessConfigError
 
 
 class UsageError(CommandError):
@@ -37,6 +41,20 @@ class UsageError(CommandError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, returncode=2)
+
+
+def witness_line(report: Report) -> str:
+    """What the verification compared with outside the database, said plainly."""
+    if report.witnessed:
+        return (
+            f"Compared with the witnessed checkpoint of {report.witness_size} entries "
+            f"({report.witness_source})."
+        )
+    return (
+        "No witnessed checkpoint was available: a database restored from an older copy, or "
+        "cut back with its checkpoints, would not be noticed. Give one with --against FILE "
+        "or configure CYBERQMS_TRAIL_WITNESS_DIRS (docs/audit-trail.md)."
+    )
 
 
 class Command(BaseCommand):
@@ -50,6 +68,11 @@ class Command(BaseCommand):
         verify.add_argument("--no-reconcile", action="store_true",
                             help="skip comparing live records with their latest entries")
         verify.add_argument("--json", action="store_true", help="print the report as JSON")
+        verify.add_argument(
+            "--against", metavar="FILE",
+            help="also check the database against this signed checkpoint, kept anywhere "
+            "(a witness copy, a SIEM export, a printout typed back)",
+        )
         prove = sub.add_parser("prove", help="inclusion proof of entry SEQ")
         prove.add_argument("seq", type=int)
         prove.add_argument("--size", type=int, help="tree size (default: latest checkpoint)")
@@ -57,12 +80,17 @@ class Command(BaseCommand):
         consistency.add_argument("old", type=int)
         consistency.add_argument("new", type=int, nargs="?")
         sub.add_parser("checkpoint", help="seal a signed checkpoint now")
+        sub.add_parser(
+            "witness", help="publish the newest checkpoint to the witnesses and the SIEM now"
+        )
         export = sub.add_parser("export", help="export entries with checkpoints and proofs")
         export.add_argument("file", help="output file (JSON lines), - for standard output")
         export.add_argument("--from", dest="from_seq", type=int)
         export.add_argument("--to", dest="to_seq", type=int)
         sub.add_parser("public-key", help="print the verifier keys (current and retired)")
-        rotate = sub.add_parser("rotate-key", help="replace the checkpoint signing key")
+        rotate = sub.add_parser(
+            "rotate-key", help="replace the checkpoint signing key and the entry authenticator key"
+        )
         rotate.add_argument("--reason", required=True)
         sub.add_parser("status", help="entries, log head, latest checkpoint")
 
@@ -71,7 +99,9 @@ class Command(BaseCommand):
             handler = getattr(self, "do_" + options["subcommand"].replace("-", "_"))
             try:
                 handler(options)
-            except (ValidationError, ExportError, LookupError, keys.KeyFileError) as exc:
+            except (
+                ValidationError, ExportError, LookupError, keys.KeyFileError, MacKeyError
+            ) as exc:
                 text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
                 raise UsageError(text) from None
             except SealRefusedError as exc:
@@ -80,8 +110,16 @@ class Command(BaseCommand):
     # --- subcommands ----------------------------------------------------------------------
 
     def do_verify(self, options: dict[str, Any]) -> None:
+        against = None
+        if options["against"]:
+            path = Path(options["against"])
+            try:
+                against = Witnessed(f"file {path}", path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"cannot read the checkpoint {path}: {exc}") from None
         verification, report = trail_verify(
-            since_checkpoint=options["since_checkpoint"], reconcile=not options["no_reconcile"]
+            since_checkpoint=options["since_checkpoint"], reconcile=not options["no_reconcile"],
+            against=against,
         )
         seconds = max((verification.finished_at - verification.started_at).total_seconds(), 1e-9)
         if options["json"]:
@@ -94,6 +132,8 @@ class Command(BaseCommand):
                 "checkpoints": report.checkpoints,
                 "records": report.records,
                 "unsealed": report.unsealed,
+                "witness": {"size": report.witness_size, "source": report.witness_source}
+                if report.witnessed else None,
                 "problems": [p.as_dict() for p in report.problems],
             }, indent=2))
         else:
@@ -105,9 +145,17 @@ class Command(BaseCommand):
             )
             if report.unsealed:
                 self.stdout.write(f"{report.unsealed} newest entries are not sealed yet.")
+            for unreadable in report.witness_unreadable:
+                self.stdout.write(self.style.WARNING(f"Could not read the {unreadable}"))
+            self.stdout.write(witness_line(report))
         if report.ok:
             if not options["json"]:  # standard output stays one JSON document
-                self.stdout.write(self.style.SUCCESS("INTACT: the audit trail verifies."))
+                self.stdout.write(self.style.SUCCESS(
+                    "INTACT: the audit trail verifies."
+                    if report.witnessed else
+                    "INTACT as far as the database shows; not compared with a witnessed "
+                    "checkpoint."
+                ))
             return
         first = report.first
         assert first is not None
@@ -214,6 +262,24 @@ class Command(BaseCommand):
             f"  python -m cyberqms.platform.trail.verify {target} {keys_text}"
         )
 
+    def do_witness(self, options: dict[str, Any]) -> None:
+        try:
+            report = checkpoint_publish()
+        except WitnessConfigError as exc:
+            raise UsageError(str(exc)) from None
+        if not report.size:
+            self.stdout.write("No checkpoint yet: nothing to publish.")
+            return
+        self.stdout.write(f"Checkpoint of {report.size} entries:")
+        for name in report.written:
+            self.stdout.write(f"  held by the {name}")
+        for problem in report.ahead:
+            self.stderr.write(self.style.ERROR(f"  ROLLBACK: {problem}"))
+        for problem in report.failed:
+            self.stderr.write(self.style.WARNING(f"  not witnessed: {problem}"))
+        if not report.ok:
+            sys.exit(1)
+
     def do_public_key(self, options: dict[str, Any]) -> None:
         for info in keys.key_infos():
             suffix = "" if info.current else "   # retired"
@@ -223,6 +289,9 @@ class Command(BaseCommand):
         old, new = key_rotate(reason=options["reason"])
         self.stdout.write(f"Retired: {old}\nCurrent: {new}")
         self.stdout.write("Checkpoints signed by the retired key stay verifiable with it.")
+        self.stdout.write(
+            "New entries are authenticated with a new key; earlier entries keep theirs."
+        )
 
     def do_status(self, options: dict[str, Any]) -> None:
         current = head()
@@ -233,3 +302,4 @@ class Command(BaseCommand):
         if latest is not None:
             self.stdout.write(f"checkpoint:  {latest.size} at {latest.signed_at.isoformat()}")
         self.stdout.write(f"key file:    {keys.key_path()}")
+        self.stdout.write(f"entry key:   {mac_path()}")
