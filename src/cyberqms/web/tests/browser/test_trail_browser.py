@@ -98,7 +98,7 @@ def test_it_security_verifies_the_trail_now(page: Page, make_user: Callable[...,
     expect(page).to_have_url(at("/trail/status/"))
     expect(page.locator("ul.messages")).to_contain_text("Verification passed:")
     first = page.get_by_test_id("verifications").locator("tbody tr").first
-    expect(first.locator(".badge")).to_have_text("Passed")
+    expect(first.get_by_test_id("result")).to_have_text("Passed")
     expect(page.get_by_test_id("kpi-last")).to_have_text("Passed")
     expect(page.get_by_test_id("kpi-flags")).to_have_text("0")
     assert_no_console_errors(page)
