@@ -469,6 +469,11 @@ if CYBERQMS_SIEM_PROTOCOL not in {"udp", "tcp", "tls"}:
     )
 CYBERQMS_SIEM_CA_FILE = env("CYBERQMS_SIEM_CA_FILE")
 CYBERQMS_SIEM_HOSTNAME = env("CYBERQMS_SIEM_HOSTNAME")
+# Detection's clock (docs/detection.md): an event dated more than MAX_SKEW seconds ahead of
+# its receipt is processed on its receive time (and its source flagged); one older than
+# MAX_LATENESS seconds is processed on its receive time and counted as late.
+CYBERQMS_DETECT_MAX_SKEW = env_int("CYBERQMS_DETECT_MAX_SKEW", 300)
+CYBERQMS_DETECT_MAX_LATENESS = env_int("CYBERQMS_DETECT_MAX_LATENESS", 86_400)
 # cyberqms's own security events feed the monitoring pipeline (through the worker).
 CYBERQMS_MONITOR_OWN_EVENTS = env_bool("CYBERQMS_MONITOR_OWN_EVENTS", default=True)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.

@@ -13,6 +13,16 @@ class RawStatus(models.TextChoices):
     QUARANTINED = "quarantined", "Quarantined"
 
 
+class EventTiming(models.TextChoices):
+    """How an event's claimed time compared with its receipt (values of
+    ``security.detect.detection.timing``)."""
+
+    ON_TIME = "", "On time"
+    DELAYED = "delayed", "Delayed (own time windows)"
+    LATE = "late", "Late (processed on receive time)"
+    AHEAD = "ahead", "Clock ahead (processed on receive time)"
+
+
 class AlertState(models.TextChoices):
     NEW = "new", "New"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"

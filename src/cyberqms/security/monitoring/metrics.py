@@ -14,7 +14,9 @@ PostgreSQL. The figures of a period cover:
   as false positives; false-positive rate = false positives / closed alerts;
 - events *received* in the period (`RawEvent.received_at`), accepted and quarantined;
   events per second now (the last minute before `now`), on average over the period and
-  at the busiest minute;
+  at the busiest minute; accepted events whose claimed time detection did not use as it
+  was (`RawEvent.timing`: late and ahead ones ran on their receive time, delayed ones in
+  their own windows), in all and per source;
 - open alerts by state: now, whatever the period.
 
 Sites: an actor sees the figures of the sites where it holds the view action
@@ -57,7 +59,7 @@ from django.utils import timezone
 from cyberqms.platform.accounts.models import Site
 
 from . import queries
-from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, AlertState, RawStatus
+from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, AlertState, EventTiming, RawStatus
 from .models import Alert, EventSource, RawEvent
 
 PERIODS: dict[str, tuple[str, timedelta]] = {
@@ -188,6 +190,17 @@ class ReasonCount:
 
 
 @dataclass(frozen=True)
+class SourceTiming:
+    """A source's accepted events of the period that detection ran on their receive time
+    (late, ahead) or in their own windows (delayed)."""
+
+    source: str
+    delayed: int
+    late: int
+    ahead: int
+
+
+@dataclass(frozen=True)
 class EventMetrics:
     accepted: int
     quarantined: int
@@ -198,6 +211,10 @@ class EventMetrics:
     peak_minute: datetime | None
     bucket_seconds: int
     series: list[RatePoint] = field(default_factory=list)  # every bucket, oldest first
+    delayed: int = 0  # accepted events older than the skew: correlated in their own windows
+    late: int = 0  # older than the lateness bound: processed on their receive time
+    ahead: int = 0  # claimed a time ahead of their receipt: processed on their receive time
+    timing_by_source: list[SourceTiming] = field(default_factory=list)  # most first
 
     @property
     def total(self) -> int:
@@ -484,6 +501,14 @@ def event_metrics(scope: Scope, *, now: datetime | None = None) -> EventMetrics:
         accepted=Count("pk", filter=Q(status=RawStatus.ACCEPTED)),
         quarantined=Count("pk", filter=Q(status=RawStatus.QUARANTINED)),
     )
+    timing_by_source = [
+        SourceTiming(name, delayed, late, ahead) for name, delayed, late, ahead in
+        rows.exclude(timing=EventTiming.ON_TIME).values_list("source__name")
+        .annotate(delayed=Count("pk", filter=Q(timing=EventTiming.DELAYED)),
+                  late=Count("pk", filter=Q(timing=EventTiming.LATE)),
+                  ahead=Count("pk", filter=Q(timing=EventTiming.AHEAD)))
+        .order_by("-late", "-ahead", "-delayed", "source__name")
+    ]
     reasons = [
         ReasonCount(reason, n) for reason, n in
         rows.filter(status=RawStatus.QUARANTINED).values_list("reason")
@@ -496,7 +521,9 @@ def event_metrics(scope: Scope, *, now: datetime | None = None) -> EventMetrics:
         quarantined_by_reason=reasons, current_per_second=current,
         average_per_second=total / scope.seconds if scope.seconds > 0 else 0.0,
         peak_per_second=peak, peak_minute=peak_minute, bucket_seconds=bucket_seconds,
-        series=series,
+        series=series, delayed=sum(t.delayed for t in timing_by_source),
+        late=sum(t.late for t in timing_by_source),
+        ahead=sum(t.ahead for t in timing_by_source), timing_by_source=timing_by_source,
     )
 
 

@@ -12,7 +12,7 @@ from django.db import models
 
 from cyberqms.platform.accounts.enums import IntegrationKind
 
-from .enums import AlertState, EventFormat, RawStatus
+from .enums import AlertState, EventFormat, EventTiming, RawStatus
 
 
 class EventSource(models.Model):
@@ -60,6 +60,9 @@ class RawEvent(models.Model):
     class_uid = models.PositiveIntegerField(null=True, blank=True)
     actor = models.CharField(max_length=150, blank=True)
     src_ip = models.CharField(max_length=45, blank=True)
+    # Whether detection used the claimed event time: late and ahead events were processed
+    # on `received_at` (docs/monitoring.md, "Event time").
+    timing = models.CharField(max_length=8, blank=True, default="", choices=EventTiming.choices)
 
     class Meta:
         ordering = ["-received_at", "-id"]

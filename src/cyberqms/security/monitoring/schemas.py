@@ -56,6 +56,13 @@ class ReasonOut(Schema):
     count: int
 
 
+class SourceTimingOut(Schema):
+    source: str
+    delayed: int
+    late: int
+    ahead: int
+
+
 class EventMetricsOut(Schema):
     accepted: int
     quarantined: int
@@ -66,6 +73,10 @@ class EventMetricsOut(Schema):
     peak_minute: datetime | None
     bucket_seconds: int
     series: list[RatePointOut]
+    delayed: int  # older than the skew allowance: correlated in their own time windows
+    late: int  # older than the lateness bound: detection used the receive time
+    ahead: int  # claimed a time ahead of their receipt: detection used the receive time
+    timing_by_source: list[SourceTimingOut]
 
 
 class PeriodOut(Schema):

@@ -5,6 +5,13 @@ batch, syslog listener, file import, cyberqms's own events): each payload is has
 kept; it is parsed and normalized to OCSF or quarantined with the reason; accepted events
 are evaluated by the Sigma engine; matches raise or extend alerts. One batch is one
 transaction.
+
+Detection runs on a time the sender cannot move forward (``detection.timing``): an event
+claiming a time more than ``CYBERQMS_DETECT_MAX_SKEW`` seconds after its receipt is kept as
+claimed, processed on its receive time and flagged (``monitoring.clock_skew``, once per
+source an hour); one older than ``CYBERQMS_DETECT_MAX_LATENESS`` seconds is processed on its
+receive time and counted as late (``RawEvent.timing``); one in between keeps its time and
+is correlated in its own key's windows.
 """
 
 from __future__ import annotations
@@ -26,11 +33,15 @@ from django.utils import timezone
 
 from cyberqms.platform.core.access import Actor, require
 from cyberqms.platform.core.events import emit_security_event
-from cyberqms.platform.core.models import Severity
+from cyberqms.platform.core.models import SecurityEvent, Severity
 from cyberqms.platform.kit.records import next_number
 from cyberqms.platform.trail.record import audit_record
 from cyberqms.security.detect import ocsf
 from cyberqms.security.detect.detection import Engine, Match
+from cyberqms.security.detect.detection.timing import (
+    AHEAD,
+    TimePolicy,
+)
 from cyberqms.security.detect.enrich import Enricher
 from cyberqms.security.detect.parsers import Format, parse_line
 from cyberqms.security.detect.parsers.errors import ParseError
@@ -57,6 +68,8 @@ class IngestResult:
     quarantined: int = 0
     refused: int = 0  # items of inactive sources (not stored; `ingest_received` only)
     reasons: Counter[str] = field(default_factory=Counter)
+    # Accepted events whose claimed time was not used as it is: delayed, late, ahead.
+    timing: Counter[str] = field(default_factory=Counter)
     alerts: list[Alert] = field(default_factory=list)  # raised or extended by this batch
 
 
@@ -121,6 +134,15 @@ def event_enricher() -> Enricher:
 
 
 SOURCE_QMS = "cyberqms"
+SKEW_REPORT_EVERY = timedelta(hours=1)  # one monitoring.clock_skew per source at most
+
+
+def time_policy() -> TimePolicy:
+    """How far an event's claimed time may be from its receipt (``CYBERQMS_DETECT_MAX_SKEW``,
+    ``CYBERQMS_DETECT_MAX_LATENESS``, seconds) before detection uses the receive time."""
+    return TimePolicy.from_seconds(
+        settings.CYBERQMS_DETECT_MAX_SKEW, settings.CYBERQMS_DETECT_MAX_LATENESS
+    )
 
 
 # --- ingestion --------------------------------------------------------------------------------
@@ -149,7 +171,8 @@ class _Ref:
 _EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = _EPOCH_AWARE.replace(tzinfo=None)  # SQLite columns hold naive UTC
 _COLUMNS = ("id", "source_id", "received_at", "channel", "sha256", "size", "payload", "status",
-            "reason", "detail", "event", "event_time", "class_uid", "actor", "src_ip")
+            "reason", "detail", "event", "event_time", "class_uid", "actor", "src_ip",
+            "timing")
 # Table and column names come from the model, never from input.
 _INSERT = (f"INSERT INTO {RawEvent._meta.db_table} "  # noqa: S608  # names from the model
            f"({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})")
@@ -249,7 +272,9 @@ def ingest(
     others it can be derived again from the kept payload.
 
     Side effects: alerts raised or extended (`monitoring.alert.create` audited); a
-    `monitoring.quarantine` security event when part of the batch was quarantined.
+    `monitoring.quarantine` security event when part of the batch was quarantined; a
+    `monitoring.clock_skew` security event when events claimed times ahead of their receipt
+    (at most once an hour per source).
     :raises SourceRefused: the source is inactive (nothing is stored).
     """
     if not source.is_active:
@@ -270,6 +295,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
     engine = detection_engine()
     enricher = event_enricher()
     baselines = behaviour_baselines()
+    place = time_policy().place
     result = IngestResult()
     naive = connection.vendor == "sqlite"
     times = _Times(naive)
@@ -280,6 +306,8 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
     evidence: dict[int, dict[str, Any]] = {}
     matches: list[tuple[Match, int]] = []
     quarantined: dict[int, Counter[str]] = {}
+    ahead: dict[int, tuple[int, int]] = {}  # source → (events, furthest claimed time, ms)
+    ahead_at: dict[int, datetime] = {}  # row index → the receive time it was processed on
     # Per source object of the batch (by identity: the pk is a property worth skipping).
     known_sources: dict[int, tuple[EventSource, ocsf.SourceInfo, Format, int, bool]] = {}
     sources: dict[int, EventSource] = {}
@@ -320,16 +348,24 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 quarantined.setdefault(source_pk, Counter())[reason] += 1
                 rows.append([None, source_pk, when_db, channel, sha256(data).hexdigest(),
                              size, data[:MAX_PAYLOAD_BYTES], _QUARANTINED, reason,
-                             _storable(str(exc)[:300]), None, None, None, "", ""])
+                             _storable(str(exc)[:300]), None, None, None, "", "", ""])
                 row_sources.append(source)
                 continue
             enricher.enrich(event)
             index = len(rows)
+            claimed: Any = event.get("time")
+            at, timing = place(claimed, when_ms)  # the time detection runs on
+            if timing:
+                result.timing[timing] += 1
+                if timing == AHEAD:  # only a number can be ahead
+                    count, furthest = ahead.get(source_pk, (0, claimed))
+                    ahead[source_pk] = (count + 1, max(furthest, claimed))
+                    ahead_at[index] = when
             ref = _Ref(index, event)
-            found = engine.evaluate(event, ref)
+            found = engine.evaluate(event, ref, at=at)
             if engine.fed:  # the ref sits in a correlation window: it needs its row id
                 refs.append(ref)
-            anomalies = baselines.observe(event)  # behaviour baselines (baseline.py)
+            anomalies = baselines.observe(event, at=at)  # behaviour baselines (baseline.py)
             if anomalies:
                 found = [*found, *anomalies]
             if found:
@@ -350,7 +386,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                 _ACCEPTED, "", "", None, times.column(event.get("time")),
                 uid if uid.__class__ is int and uid >= 0 else None,
                 _storable(name[:150]) if name.__class__ is str else "",
-                _storable(ip[:45]) if ip.__class__ is str else "",
+                _storable(ip[:45]) if ip.__class__ is str else "", timing,
             ])
             row_sources.append(source)
     for counts in quarantined.values():
@@ -379,7 +415,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
             for ref in refs:
                 ref.id, ref.event = ids[ref.index], None
             if matches:
-                result.alerts = _raise_alerts(matches, ids, rows, row_sources)
+                result.alerts = _raise_alerts(matches, ids, rows, row_sources, ahead_at)
     for source_pk, counts in quarantined.items():
         source = sources[source_pk]
         total = sum(1 for s in row_sources if s.pk == source_pk)
@@ -389,7 +425,28 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                     f"quarantined: " + ", ".join(f"{r} ×{n}" for r, n in sorted(counts.items())),
             data={"source": source.name, "reasons": dict(counts)},
         )
+    for source_pk, (count, furthest) in ahead.items():
+        _report_clock_skew(sources[source_pk], count, furthest)
     return result
+
+
+def _report_clock_skew(source: EventSource, count: int, furthest_ms: int) -> None:
+    """A `monitoring.clock_skew` security event for events of `source` that claimed times
+    ahead of their receipt, unless one was raised for the source within the last hour
+    (the counts stay on the rows: `RawEvent.timing`)."""
+    now = timezone.now()
+    if SecurityEvent.objects.filter(kind="monitoring.clock_skew", data__source=source.name,
+                                    created_at__gte=now - SKEW_REPORT_EVERY).exists():
+        return
+    # The normalizers accept times below 10^14 ms (year 5138): within datetime's range.
+    claimed = (_EPOCH_AWARE + timedelta(milliseconds=furthest_ms)).isoformat()
+    claimed = claimed.replace("+00:00", "Z")
+    emit_security_event(
+        "monitoring.clock_skew", severity=Severity.MEDIUM,
+        message=f"{count} event(s) from {source.name} claimed times ahead of their receipt "
+                f"(up to {claimed}); detection used the receive time",
+        data={"source": source.name, "count": count, "claimed": claimed},
+    )
 
 
 def _group_key(match: Match) -> str:
@@ -405,10 +462,12 @@ def _group_key(match: Match) -> str:
 
 def _raise_alerts(
     matches: list[tuple[Match, int]], ids: list[int], rows: list[list[Any]],
-    row_sources: list[EventSource],
+    row_sources: list[EventSource], ahead_at: dict[int, datetime],
 ) -> list[Alert]:
     """Raise or extend one alert per (rule, group key) of this batch's matches and link
     the events behind each: the matching ones and, for a correlation, its window's.
+    An alert's first and last seen are its events' times, the receive time for an event
+    that claimed a time ahead of it (`ahead_at`, by row index).
     A batch costs one query for the open alerts, one for the extended ones, one insert per
     new alert and one for the links."""
     grouped: dict[tuple[str, str], list[tuple[Match, int]]] = {}
@@ -435,7 +494,8 @@ def _raise_alerts(
     for (rule_id, key), found in grouped.items():
         first, last = found[0][0], found[-1][0]
         received_at = _seen(rows[found[0][1]][2], None)
-        times = [_seen(rows[index][11], received_at) for _, index in found]
+        times = [ahead_at.get(index) or _seen(rows[index][11], received_at)
+                 for _, index in found]
         count = sum(match.count or 1 for match, _ in found)
         source = row_sources[found[0][1]]
         site = sites.get(ocsf.get(first.event, "gxp.site") or "") or source.site

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +25,7 @@ from cyberqms.platform.kit.workflow import TransitionNotAllowed
 from cyberqms.security.detect import ocsf
 
 from . import charts, metrics, queries, services
-from .enums import OPEN_ALERT_STATES, AlertState, RawStatus
+from .enums import OPEN_ALERT_STATES, AlertState, EventTiming, RawStatus
 from .forms import MetricsFilterForm
 from .models import Alert, RawEvent
 from .workflow import ALERT_WORKFLOW
@@ -181,15 +181,21 @@ def event_list(request: HttpRequest) -> HttpResponse:
 def source_list(request: HttpRequest) -> HttpResponse:
     sources = list(queries.sources_with_counts(request.user))
     tallies: dict[int, dict[str, Any]] = {}
+    empty = {"accepted": 0, "quarantined": 0, "last": None, "late": 0, "ahead": 0}
     for row in (RawEvent.objects.filter(source__in=sources).order_by()
-                .values("source_id", "status").annotate(n=Count("id"), last=Max("received_at"))):
-        tally = tallies.setdefault(row["source_id"], {"accepted": 0, "quarantined": 0,
-                                                      "last": None})
+                .values("source_id", "status").annotate(
+                    n=Count("id"), last=Max("received_at"),
+                    # detected on their receive time (docs/monitoring.md, "Event time")
+                    late=Count("id", filter=Q(timing=EventTiming.LATE)),
+                    ahead=Count("id", filter=Q(timing=EventTiming.AHEAD)))):
+        tally = tallies.setdefault(row["source_id"], dict(empty))
         tally[row["status"]] = row["n"]
+        tally["late"] += row["late"]
+        tally["ahead"] += row["ahead"]
         if tally["last"] is None or row["last"] > tally["last"]:
             tally["last"] = row["last"]
     for source in sources:
-        tally = tallies.get(source.pk, {"accepted": 0, "quarantined": 0, "last": None})
+        tally = tallies.get(source.pk, empty)
         source.tally = tally  # type: ignore[attr-defined]  # for the template, not a field
     return render(request, "monitoring/source_list.html", {"sources": sources})
 

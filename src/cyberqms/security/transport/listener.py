@@ -14,6 +14,10 @@ security event. Datagrams the operating system dropped before the listener could
 the same way. The highest queue depth seen is kept in the stats. Unknown senders are not
 ingested: each address is reported as `monitoring.source.unknown` at most once a minute
 and counted.
+
+Each event is stamped with its receive time here (``ListenerConfig.clock``); detection runs
+on it instead of the claimed time when the claim is too far ahead or too late
+(``services.ingest_received``), and the stats count those events (``ahead``, ``late``).
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class ListenerConfig:
     refresh_interval: float = 15.0  # seconds between reloads of the source directory
     udp_buffer: int = 4 * 1024 * 1024  # receive buffer asked for (the kernel may cap it)
     drops_interval: float = 2.0  # seconds between reads of the UDP socket's drop counter
+    clock: Callable[[], datetime] = timezone.now  # stamps each event's receive time
 
 
 @dataclass
@@ -77,6 +82,8 @@ class ListenerStats:
     rejected: int = 0  # TCP frames refused by the framing (over the hard limit, truncated)
     failed: int = 0  # events whose batch could not be written
     dropped: int = 0  # UDP datagrams the operating system dropped (receive buffer full)
+    ahead: int = 0  # events that claimed a time ahead of their receipt (on receive time)
+    late: int = 0  # events older than the lateness bound (processed on receive time)
     peak: int = 0  # highest queue depth seen
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -85,7 +92,8 @@ class ListenerStats:
             f"received={self.received} accepted={self.accepted} "
             f"quarantined={self.quarantined} alerts={self.alerts} unknown={self.unknown} "
             f"overflow={self.overflow} dropped={self.dropped} rejected={self.rejected} "
-            f"failed={self.failed} queue={depth} peak={self.peak}"
+            f"failed={self.failed} ahead={self.ahead} late={self.late} queue={depth} "
+            f"peak={self.peak}"
         )
 
 
@@ -265,7 +273,7 @@ class SyslogListener:
         if not payload:
             return
         self.stats.received += 1
-        item = _Item(source_id, "syslog-udp", payload, timezone.now(), host)
+        item = _Item(source_id, "syslog-udp", payload, self.config.clock(), host)
         if not self._udp_waiting:
             try:
                 self._queue.put_nowait(item)
@@ -330,13 +338,13 @@ class SyslogListener:
                         self._report_later("monitoring.frame.rejected", host, frame.reason)
                         # Quarantined with its reason and what was received of it (A11-10).
                         await self._queue.put(
-                            _Item(source_id, "syslog-tcp", frame, timezone.now(), host))
+                            _Item(source_id, "syslog-tcp", frame, self.config.clock(), host))
                         continue
                     self.stats.received += 1
                     # Back-pressure: wait for room; meanwhile the socket buffer fills and
                     # TCP slows the sender down.
                     await self._queue.put(
-                        _Item(source_id, "syslog-tcp", frame, timezone.now(), host)
+                        _Item(source_id, "syslog-tcp", frame, self.config.clock(), host)
                     )
                     self._note_depth()
                 if not chunk:
@@ -416,6 +424,8 @@ class SyslogListener:
         self.stats.quarantined += result.quarantined
         self.stats.reasons.update(result.reasons)
         self.stats.alerts += len(result.alerts)
+        self.stats.ahead += result.timing["ahead"]
+        self.stats.late += result.timing["late"]
 
     # --- reporting ----------------------------------------------------------------------
 

@@ -31,11 +31,14 @@ class Baselines(_Scoring):
 
     # -- the per-event path -------------------------------------------------------------
 
-    def observe(self, event: Mapping[str, Any]) -> list[Match]:
+    def observe(self, event: Mapping[str, Any], at: int | None = None) -> list[Match]:
         """Learn from one event and return the Matches it raises (at most one per subject).
 
-        Never raises: an event whose parts have unexpected shapes is skipped (counted in
-        ``rejected``)."""
+        ``at``: the time to learn the event at (epoch ms, from ``detection.timing``: the
+        receive time for an event claiming a time too far ahead or too late), else its own
+        ``time``; the clock of hours and days follows it, so a line dated years ahead cannot
+        move it. Never raises: an event whose parts have unexpected shapes is skipped
+        (counted in ``rejected``)."""
         if not self._enabled:
             return []
         try:
@@ -67,7 +70,9 @@ class Baselines(_Scoring):
                 system = (event.get("device") or _EMPTY).get("hostname") or \
                     metadata.get("log_name")
         except (AttributeError, TypeError, KeyError, IndexError):
-            return self._observe_odd(event)
+            return self._observe_odd(event, at)
+        if at is not None:
+            ms = at
         if ms.__class__ is not int:
             ms = self._now
         elif ms > self._now:
@@ -197,7 +202,7 @@ class Baselines(_Scoring):
                     matches.append(match)
         return matches
 
-    def _observe_odd(self, event: Any) -> list[Match]:
+    def _observe_odd(self, event: Any, at: int | None = None) -> list[Match]:
         """An event whose parts have unexpected types: observed through a sanitized copy
         of the fields the baselines read, or skipped when even that fails."""
         try:
@@ -229,7 +234,7 @@ class Baselines(_Scoring):
         except (AttributeError, TypeError):
             self.rejected += 1
             return []
-        matches = self.observe(clean)
+        matches = self.observe(clean, at)
         # Explanations and alerts point at the event as received.
         return [replace(m, event=event) for m in matches]
 
@@ -248,9 +253,13 @@ class Baselines(_Scoring):
     def warm(self, events: Iterable[Mapping[str, Any]]) -> int:
         """Learn from past events (oldest first) without returning their matches; the
         calibration learns from them too. Returns how many were read."""
+        return self.warm_at((event, None) for event in events)
+
+    def warm_at(self, events: Iterable[tuple[Mapping[str, Any], int | None]]) -> int:
+        """``warm`` with each event's processing time (see ``observe``)."""
         n = 0
-        for event in events:
-            self.observe(event)
+        for event, at in events:
+            self.observe(event, at)
             n += 1
         return n
 

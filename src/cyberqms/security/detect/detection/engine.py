@@ -6,8 +6,13 @@
         for match in engine.evaluate(event):   # single-event and correlation matches
             ...
 
-An `Engine` keeps correlation state between calls: feed it one stream, in time order.
-It is not thread-safe; give each worker its own.
+An `Engine` keeps correlation state between calls: feed it one stream, roughly in time
+order. It is not thread-safe; give each worker its own.
+
+Correlations count on each event's processing time: `evaluate(event, at=…)` from a
+`timing.TimePolicy` placement (the claimed time, or the receipt's when it is too far ahead
+or too late), else the event's own `time`. Their windows are kept per group (see
+`correlation`). Failed authentications are counted once per attempt (see `attempts`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sigma.correlations import (
 )
 from sigma.rule import SigmaRule
 
+from .attempts import ATTEMPT_WINDOW_MS, AUTHENTICATION, Attempts
 from .correlation import (
     DEFAULT_MAX_GROUPS,
     CorrelationError,
@@ -161,10 +167,12 @@ class Engine:
         *,
         max_groups: int = DEFAULT_MAX_GROUPS,
         dispatch: bool = True,
+        attempt_window_ms: int = ATTEMPT_WINDOW_MS,
     ) -> None:
         """``dispatch``: evaluate only the rules whose condition can hold for the event's
         ``class_uid`` (derived from the conditions; off only to check that it changes
-        nothing)."""
+        nothing). ``attempt_window_ms``: how far apart the lines of one authentication
+        attempt may be (``attempts``)."""
         self._dispatch_on = dispatch
         if isinstance(rules, RuleSet):
             self.errors: list[RuleError] = list(rules.errors)
@@ -188,6 +196,7 @@ class Engine:
         for position, single in enumerate(self._singles):
             single.correlations = tuple(feeds.get(position, ()))
         self._now: float = 0
+        self._attempts = Attempts(attempt_window_ms)
         self.fed = False  # whether the last event entered a correlation window (kept its ref)
         # class_uid → the single rules that can match it, in rule order (built on demand).
         self._dispatch: dict[int, tuple[_Single, ...]] = {}
@@ -261,11 +270,14 @@ class Engine:
             if not rule.generate:
                 self._singles[single_position].emits = False
 
-    def evaluate(self, event: Event, ref: Any = None) -> list[Match]:
+    def evaluate(self, event: Event, ref: Any = None, *, at: float | None = None
+                 ) -> list[Match]:
         """Matches of every rule for one event, correlations included (in rule order).
 
         ``ref``: the caller's reference to this event (e.g. its stored row), kept in the
-        correlation windows it enters and returned in ``Match.related`` when one fires."""
+        correlation windows it enters and returned in ``Match.related`` when one fires.
+        ``at``: the time to count the event at in correlations (epoch ms; see ``timing``);
+        without it the event's own ``time``, else the newest time seen."""
         matches: list[Match] = []
         fed: set[int] | None = None
         self.fed = False
@@ -287,19 +299,35 @@ class Engine:
                     fed = set()
                 fed.update(single.correlations)
         if fed:
-            self.fed = True
-            ts = _event_time(event)
+            ts = _event_time(event) if at is None else at
             if ts is None:
                 ts = self._now
             elif ts > self._now:
                 self._now = ts
+            clock = self._now
+            attempt = self._attempts.of(event, ts, clock) if uid == AUTHENTICATION else None
             for position in sorted(fed):
                 correlation = self._correlations[position]
-                fired = correlation.window.observe(event, ts, ref)
+                window = correlation.window
+                key = window.group_of(event)
+                if key is None:  # no account or address to group by: never grouped as None
+                    continue
+                if attempt is not None:
+                    if position in attempt.counted:  # another line of an attempt it counted
+                        continue
+                    attempt.counted.add(position)
+                self.fed = True
+                fired = window.observe_group(key, event, ts, ref, clock)
                 if fired is not None:
                     matches.append(Match(correlation.info, event, fired.group, fired.count,
                                          related=fired.refs))
         return matches
+
+    @property
+    def late(self) -> int:
+        """Events counted at their group's newest time because they were older than its
+        window (see ``correlation``), over every correlation."""
+        return sum(c.window.late for c in self._correlations)
 
     def _candidates(self, uid: int) -> tuple[_Single, ...]:
         found = tuple(s for s in self._singles if s.classes is None or uid in s.classes)

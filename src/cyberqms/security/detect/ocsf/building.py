@@ -141,6 +141,12 @@ def _apply_classification(
     _set_user(event, user or fields.get("user"), target=fields.get("target"))
     _put2(event, "src_endpoint", "ip", ip or fields.get("ip"))
     if found is not None:
+        if fields.get("host"):
+            _put2(event, "src_endpoint", "hostname", fields["host"])
+        if fields.get("port"):
+            port = int(fields["port"])
+            if port <= 65535:
+                _put2(event, "src_endpoint", "port", port)
         if found.record_type and not event["gxp"]["record_type"]:
             event["gxp"]["record_type"] = found.record_type
         if fields.get("equipment") and not event["gxp"]["equipment"]:

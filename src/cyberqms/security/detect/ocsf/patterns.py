@@ -7,6 +7,7 @@ action names such as ``batch_record.update`` mapped to an OCSF class and activit
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,17 +58,20 @@ def _p(
 
 
 _IP = r"(?P<ip>[0-9A-Fa-f.:]{3,45})"
+_PORT = r"(?: port (?P<port>\d{1,5})\b)?"  # sshd names the client's source port
 # First match wins; keep specific patterns before generic ones. Documented in
 # docs/monitoring-formats.md — change both together.
 MESSAGE_PATTERNS: Final = (
     _p("sshd_failed", ("failed ",), r"Failed (?:password|publickey|keyboard-interactive\S*|none) "
-       rf"for (?:invalid user )?(?P<user>\S+) from {_IP}", AUTHENTICATION, 1, STATUS_FAILURE),
-    _p("sshd_invalid_user", ("invalid user",), rf"Invalid user (?P<user>\S*) from {_IP}",
-       AUTHENTICATION, 1, STATUS_FAILURE),
-    _p("sshd_accepted", ("accepted ",), rf"Accepted \S+ for (?P<user>\S+) from {_IP}",
+       rf"for (?:invalid user )?(?P<user>\S+) from {_IP}{_PORT}", AUTHENTICATION, 1,
+       STATUS_FAILURE),
+    _p("sshd_invalid_user", ("invalid user",),
+       rf"Invalid user (?P<user>\S*) from {_IP}{_PORT}", AUTHENTICATION, 1, STATUS_FAILURE),
+    _p("sshd_accepted", ("accepted ",), rf"Accepted \S+ for (?P<user>\S+) from {_IP}{_PORT}",
        AUTHENTICATION, 1, STATUS_SUCCESS),
+    # rhost is an address or a host name (reverse DNS): `_classify` sorts it out.
     _p("pam_auth_failure", ("authentication failure",),
-       r"authentication failure;(?:.*?\brhost=(?P<ip>[0-9A-Fa-f.:]*))?(?:.*?\buser=(?P<user>\S+))?",
+       r"authentication failure;(?:.*?\brhost=(?P<rhost>\S*))?(?:.*?\buser=(?P<user>\S+))?",
        AUTHENTICATION, 1, STATUS_FAILURE),
     _p("windows_4625", ("4625",), r"\b4625\b", AUTHENTICATION, 1, STATUS_FAILURE),
     _p("windows_logon_failed", ("failed to log on",), r"(?i)account failed to log on",
@@ -158,6 +162,9 @@ def _classify(text: str) -> Classification | None:
         if m is None:
             continue
         fields = {k: v for k, v in m.groupdict().items() if v}
+        rhost = fields.pop("rhost", None)
+        if rhost is not None:
+            fields["ip" if _is_address(rhost) else "host"] = rhost
         if "user" not in fields and "target" not in fields:
             for extractor in _USER_EXTRACTORS:
                 u = extractor.search(text)
@@ -183,6 +190,14 @@ def _classify(text: str) -> Classification | None:
             pattern.name,
         )
     return None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def key_values(text: str) -> dict[str, str]:

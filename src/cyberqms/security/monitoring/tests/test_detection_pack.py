@@ -26,7 +26,7 @@ def test_pack_loads_without_errors() -> None:
     engine = Engine(PACK)
     assert [str(e) for e in PACK.errors] == []
     assert [str(e) for e in engine.errors] == []
-    assert len(engine.rules) == 12
+    assert len(engine.rules) == 14
 
 
 @pytest.mark.parametrize("path", rule_files(SHIPPED_RULES_DIR), ids=lambda p: p.name)
@@ -65,6 +65,12 @@ def failed_logon(user: str, ip: str, minute: float) -> dict[str, Any]:
         actor__user__name=user,
         src_endpoint__ip=ip,
     )
+
+
+def failed_logon_from_host(user: str, host: str, minute: float) -> dict[str, Any]:
+    """A failed logon whose source is named, not addressed (PAM's rhost after reverse DNS)."""
+    return ev(class_uid=3002, activity_id=1, status="Failure", time=int(minute * MINUTE),
+              actor__user__name=user, src_endpoint__hostname=host)
 
 
 def record_change(user: str, minute: float, activity: int = 4) -> dict[str, Any]:
@@ -135,6 +141,14 @@ SCENARIOS: dict[str, tuple[Scenario, Scenario]] = {
         # nine within five minutes, the tenth after the first left the window
         lambda: [failed_logon("ana", "10.9.9.9", m * 0.5) for m in range(9)]
         + [failed_logon("ana", "10.9.9.9", 5.1)],
+    ),
+    "Brute force against one account from a named host": (
+        lambda: [failed_logon_from_host("root", "dsl-1.example.net", m * 0.5) for m in range(10)],
+        # nine by name; the tenth gives the address too: the address rule's
+        lambda: [failed_logon_from_host("root", "dsl-1.example.net", m * 0.5) for m in range(9)]
+        + [ev(class_uid=3002, activity_id=1, status="Failure", time=int(4.5 * MINUTE),
+              actor__user__name="root", src_endpoint__hostname="dsl-1.example.net",
+              src_endpoint__ip="10.9.9.7")],
     ),
     "Password spraying from one source": (
         lambda: [failed_logon(f"user{i}", "10.9.9.8", i) for i in range(10)],

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # "now" of the fixture
 WEEK = (T0 - timedelta(days=7), T0)
-OVERVIEW_QUERIES = 16  # whatever the number of alerts and events
+OVERVIEW_QUERIES = 17  # whatever the number of alerts and events
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:

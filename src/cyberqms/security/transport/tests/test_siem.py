@@ -525,13 +525,16 @@ def test_cyberqms_reads_its_own_siem_output(
 ) -> None:
     """The syslog listener, as a SIEM would: the CEF inside RFC 5424 is accepted and
     normalized (actor and source address searchable)."""
+    from django.utils.timezone import now
+
     from cyberqms.security.transport.tests.test_transport import RunningListener
 
     services.reload_rules()
     source = services.source_create(
         actor=personas["it_security"], name="QMS relay", kind="siem", system="cyberqms",
         format="syslog", addresses=["127.0.0.1"])
-    with RunningListener(udp_port=None) as run:
+    # The event is stamped with the wall clock when emitted: so is its receipt.
+    with RunningListener(udp_port=None, clock=now) as run:
         siem_to(f"127.0.0.1:{run.listener.tcp_port}", "tcp")
         emit_committed(django_capture_on_commit_callbacks, **LOCKOUT)
         run.wait_for(lambda: run.listener.stats.accepted == 1)

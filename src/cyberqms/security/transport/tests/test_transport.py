@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,12 @@ def octet(line: str | bytes) -> bytes:
 
 
 class RunningListener:
-    """The listener on its own event loop in a thread, on ephemeral loopback ports."""
+    """The listener on its own event loop in a thread, on ephemeral loopback ports; it
+    stamps every event as received at T0 unless given another clock."""
 
     def __init__(self, **config: Any) -> None:
         config = {"host": "127.0.0.1", "udp_port": 0, "tcp_port": 0, "stats_interval": 0,
-                  "batch_ms": 20, **config}
+                  "batch_ms": 20, "clock": lambda: T0, **config}
         self.lines: list[str] = []
         self.listener = SyslogListener(ListenerConfig(**config), report=self.lines.append)
         self._started = threading.Event()
@@ -156,7 +157,7 @@ def test_udp_datagrams_become_raw_events_a11_10(lims: EventSource, running: Any)
     assert 1 <= peak <= 3
     assert run.lines == [
         "stopped: received=3 accepted=3 quarantined=0 alerts=0 unknown=0 overflow=0 "
-        f"dropped=0 rejected=0 failed=0 queue=0 peak={peak}"
+        f"dropped=0 rejected=0 failed=0 ahead=0 late=0 queue=0 peak={peak}"
     ]
 
 
@@ -281,6 +282,72 @@ def test_a_burst_over_tcp_arrives_without_loss(lims: EventSource, running: Any) 
     assert RawEvent.objects.filter(status="accepted").count() == n
     print(f"\nsyslog TCP burst: {n} events received, parsed and stored in {elapsed:.2f} s "
           f"= {n / elapsed:,.0f} events/s")
+
+
+# --- event time: a sender's clock cannot steer or silence detection (issue 12 item 5) ---------
+
+FUTURE = "<14>1 2030-01-01T00:00:00Z lims01 labware 77 - - sample S-000001 viewed by qc_analyst"
+
+
+def sshd_replay(n: int, *, ip: str = "112.95.230.3") -> list[str]:
+    """``n`` failed root logins as sshd and PAM log them (RFC 3164: no year), dated in
+    January: ten months before the listener's clock (T0), so dated back in the past."""
+    lines = []
+    for i in range(n):
+        at = datetime(2026, 1, 10, 7, 27, 50, tzinfo=UTC) + timedelta(seconds=3 * i)
+        head = f"<38>{at:%b} {at.day:2d} {at:%H:%M:%S} LabSZ sshd[{24235 + 2 * i}]:"
+        lines += [
+            f"{head} pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 "
+            f"tty=ssh ruser= rhost={ip}  user=root",
+            f"{head} Failed password for root from {ip} port {45378 + i} ssh2",
+            f"{head} Received disconnect from {ip}: 11: Bye Bye [preauth]",
+        ]
+    return lines
+
+
+@pytest.mark.django_db(transaction=True)
+def test_brute_force_after_a_future_dated_line_raises_the_alert_cyb_04(
+    lims: EventSource, running: Any,
+) -> None:
+    run = running()
+    with run.tcp() as sock:
+        sock.sendall(octet(FUTURE))
+    run.wait_for(lambda: run.listener.stats.accepted == 1)
+    with run.tcp() as sock:
+        sock.sendall(b"".join(octet(line) for line in failed_logins(10)))
+    run.wait_for(lambda: run.listener.stats.accepted == 11)
+    run.stop()
+    assert list(Alert.objects.values_list("title", "count")) == [
+        ("Brute force against one account", 10)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_year_less_replay_after_current_events_raises_the_alert_cyb_04(
+    lims: EventSource, running: Any,
+) -> None:
+    run = running()
+    with run.tcp() as sock:
+        sock.sendall(b"".join(octet(line) for line in benign(3)))
+    run.wait_for(lambda: run.listener.stats.accepted == 3)
+    with run.tcp() as sock:
+        sock.sendall(b"".join(octet(line) for line in sshd_replay(10)))
+    run.wait_for(lambda: run.listener.stats.accepted == 33)
+    run.stop()
+    assert list(Alert.objects.values_list("title", "count", "group_key")) == [
+        ("Brute force against one account", 10,
+         "actor.user.name=root|src_endpoint.ip=112.95.230.3")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_listener_counts_late_and_ahead_events_a11_10(
+    lims: EventSource, running: Any,
+) -> None:
+    run = running()
+    with run.tcp() as sock:
+        sock.sendall(b"".join(octet(line) for line in [FUTURE, *sshd_replay(2)]))
+    run.wait_for(lambda: run.listener.stats.accepted == 7)
+    run.stop()
+    assert (run.listener.stats.ahead, run.listener.stats.late) == (1, 6)
 
 
 @pytest.mark.django_db(transaction=True)
