@@ -77,12 +77,15 @@ class DirectoryWitness:
 
     directory: Path
     name: str = FILE_NAME
+    local: bool = False  # the copy next to the signing key
 
     @property
     def path(self) -> Path:
         return self.directory / self.name
 
     def describe(self) -> str:
+        if self.local:
+            return f"local witness {self.path}"
         return f"witness directory {self.directory}"
 
     def read(self) -> str | None:
@@ -139,7 +142,7 @@ def _signature_count(note: str) -> int:
 def local_witness() -> DirectoryWitness:
     """The witness next to the signing key: always kept, whatever else is configured."""
     path = keys.key_path()
-    return DirectoryWitness(path.parent, path.name + ".checkpoint")
+    return DirectoryWitness(path.parent, path.name + ".checkpoint", local=True)
 
 
 def directory_witnesses() -> list[DirectoryWitness]:
