@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from cyberqms.platform.core.models import SecurityEvent
 from cyberqms.platform.trail import keys
 from cyberqms.platform.trail.log import head, latest_checkpoint, max_seq
 from cyberqms.platform.trail.models import (
@@ -127,6 +128,7 @@ class TrailStatus:
     checkpoint: Checkpoint | None
     verifications: list[Verification]
     open_flags: list[IntegrityFlag]
+    seal_refused: str = ""  # why sealing stopped after the latest checkpoint, if it did
 
     @property
     def sealed(self) -> int:
@@ -141,13 +143,24 @@ class TrailStatus:
         return self.verifications[0] if self.verifications else None
 
 
+def seal_refusal(checkpoint: Checkpoint | None) -> str:
+    """The sealer's latest refusal since `checkpoint` was signed ("" when sealing runs)."""
+    refused = SecurityEvent.objects.filter(kind="trail.seal.refused")
+    if checkpoint is not None:
+        refused = refused.filter(created_at__gt=checkpoint.signed_at)
+    found = refused.order_by("-created_at", "-id").values_list("message", flat=True).first()
+    return str(found or "")
+
+
 def trail_status(verifications: int = 20) -> TrailStatus:
+    checkpoint = latest_checkpoint()
     return TrailStatus(
         entries=max_seq(),  # sequence numbers are gap-free: the last one is the count
         head=head(),
-        checkpoint=latest_checkpoint(),
+        checkpoint=checkpoint,
         verifications=list(Verification.objects.order_by("-id")[:verifications]),
         open_flags=list(open_flags_all()),
+        seal_refused=seal_refusal(checkpoint),
     )
 
 

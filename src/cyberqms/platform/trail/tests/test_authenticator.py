@@ -227,3 +227,30 @@ def test_the_json_export_withholds_a_forged_entry(
         "signature": None, "correlation": None, "channel": None, "source": None,
         "state_hash": None, "leaf_hash": None,
     }]
+
+
+def test_the_status_page_says_sealing_stopped_and_why(
+    personas: dict[str, Any], login: Login
+) -> None:
+    seq = _forge_at_tail()
+    with pytest.raises(SealRefusedError):
+        trail_seal()
+    html = login(personas["auditor"]).get("/trail/status/").content.decode()
+    start = html.index('data-testid="seal-refused">')
+    assert html[start : html.index("</div>", start)] == (
+        'data-testid="seal-refused"><span class="badge bad">sealing stopped</span> '
+        f"Audit trail not sealed: entry {seq} was not written by cyberqms (authenticator "
+        "missing)"
+    )
+
+
+def test_the_status_page_says_nothing_of_a_refusal_once_sealing_runs_again(
+    personas: dict[str, Any], login: Login
+) -> None:
+    SecurityEvent.objects.create(
+        kind="trail.seal.refused", severity="critical", message="an old refusal",
+        created_at=Checkpoint.objects.get(size=40).signed_at,
+    )
+    trail_seal()
+    html = login(personas["auditor"]).get("/trail/status/").content.decode()
+    assert 'data-testid="seal-refused"' not in html
