@@ -143,7 +143,11 @@ def test_concurrent_writers_and_sealers_on_postgresql(settings: Any, tmp_path: P
     key = tmp_path / "trail.key"
     settings.CYBERQMS_TRAIL_KEY_FILE = key
     keys.signer()
+    # No authenticator key yet: the five processes starting together must agree on one.
+    mac_key = tmp_path / "trail-authenticator.key"
+    settings.CYBERQMS_TRAIL_MAC_KEY_FILE = mac_key
     env = {**os.environ, "DATABASE_URL": _database_url(), "CYBERQMS_TRAIL_KEY_FILE": str(key),
+           "CYBERQMS_TRAIL_MAC_KEY_FILE": str(mac_key),
            "CYBERQMS_DATA_DIR": str(tmp_path), "PYTHONPATH": str(SRC),
            "DJANGO_SETTINGS_MODULE": "cyberqms.settings_test", **_SECRET}
     go = tmp_path / "go"
