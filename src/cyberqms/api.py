@@ -1,8 +1,10 @@
 """The REST API under /api/v1/: authentication, the gate decorator and problem+json errors.
 
 Operations authenticate with a session (browser, CSRF-checked) or a bearer token, and
-each passes the access gate through `@gate(action)` before its body runs. A test walks
-every operation and fails when one lacks a declared action.
+each passes the access gate for the action declared with `@gate(action)` as soon as the
+caller is authenticated, before its input is parsed (a caller without the right gets
+403, never a 400 or 422 about the body). A test walks every operation and fails when one
+lacks a declared action.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from cyberqms.platform.core.access import AccessDenied
+from cyberqms.platform.core.access import AccessDenied, RateLimited
+from cyberqms.platform.core.api_gate import authorize_declared
+from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.context import current_context, set_context
 from cyberqms.platform.core.problems import problem_response
 from cyberqms.platform.kit.attachments import AttachmentIntegrityError
@@ -53,12 +57,13 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from cyberqms.platform.accounts.services import token_authenticate
 
-        api_token = token_authenticate(token, request.META.get("REMOTE_ADDR", ""))
+        api_token = token_authenticate(token, request_client_address(request))
         if api_token is None:
             raise AuthenticationError(401, "unknown or expired token")
         set_context(current_context().with_token(api_token.pk, frozenset(api_token.scopes)))
         holder = api_token.holder
         request.user = holder  # type: ignore[assignment]  # integrations act as the user
+        authorize_declared(request, holder)
         return holder
 
 
@@ -66,6 +71,7 @@ class ActiveSessionAuth(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
         if user.is_authenticated and user.is_active:
+            authorize_declared(request, user)
             return user
         return None
 
@@ -123,6 +129,14 @@ def _authentication_problem(request: HttpRequest, exc: AuthenticationError) -> H
 def _access_problem(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
     return problem_response(
         403, f"Not allowed: {exc.decision.reason}.", action=exc.decision.action
+    )
+
+
+@api.exception_handler(RateLimited)
+def _rate_problem(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    return problem_response(
+        429, exc.detail, headers={"Retry-After": str(exc.retry_after)},
+        retry_after=exc.retry_after,
     )
 
 

@@ -7,6 +7,7 @@ run into files readable by the owner only, HTTPS-only cookies in production.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -107,6 +108,18 @@ ALLOWED_HOSTS = env_list(
     "CYBERQMS_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
 )
 CSRF_TRUSTED_ORIGINS = env_list("CYBERQMS_CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies whose X-Forwarded-For is believed (core.client_address): their networks
+# (CIDR), and/or how many stand in front of the application. Neither (the default): the
+# client is the peer, and the header, which anyone can write, is never read.
+CYBERQMS_TRUSTED_PROXIES = env_list("CYBERQMS_TRUSTED_PROXIES", [])
+for _proxy in CYBERQMS_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CYBERQMS_TRUSTED_PROXIES: {_proxy!r} is not an address or network (CIDR)"
+        ) from None
+CYBERQMS_PROXY_HOPS = env_int("CYBERQMS_PROXY_HOPS", 0)
 
 def _family_apps(layer: str) -> list[str]:
     """Record families are found, not listed: every package under cyberqms/<layer>/ with
@@ -266,16 +279,30 @@ _cooloff = env_int("CYBERQMS_LOCKOUT_COOLOFF_MINUTES", 0)
 # 0 means "until an administrator unlocks the account" (Part 11 §11.300(d)).
 AXES_COOLOFF_TIME = (_cooloff / 60) if _cooloff else None
 AXES_LOCKOUT_PARAMETERS = ["username"]
-# Lockout is per account (21 CFR 11.300(d)). Locking per source address too would let one
-# attacker lock out a whole plant behind a NAT gateway; spraying from one address is a
-# detection rule's job instead, so axes' advice to add ip_address is declined on purpose.
+# Lockout is per account (21 CFR 11.300(d)). Locking per source address in axes too would
+# lock a whole plant behind a NAT gateway for good (axes has one limit and one cool-off
+# for every parameter); sign-ins from one address are rate-limited for a while instead
+# (CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS below), so axes' advice to add ip_address is
+# declined on purpose.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_CALLABLE = "cyberqms.platform.accounts.lockout.client_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cyberqms.platform.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
-AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # also the per-address count of failed sign-ins
+# The client address derived once per request, behind trusted proxies too (see below).
+AXES_CLIENT_IP_CALLABLE = "cyberqms.platform.core.client_address.request_client_address"
+
+# Rate limits per client address, in one window: failed sign-ins across all usernames (then
+# sign-in from that address answers 429 until enough failures age out of the window), and
+# rejected API tokens (then every bearer request from it answers 429 until the window that
+# the first rejection opened ends). Rejections in a window are one security event with a
+# count, not one each (docs/configuration.md).
+CYBERQMS_RATE_LIMIT_WINDOW_MINUTES = env_int("CYBERQMS_RATE_LIMIT_WINDOW_MINUTES", 15, minimum=1)
+CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS = env_int(
+    "CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS", 20, minimum=1
+)
+CYBERQMS_TOKEN_FAILURES_PER_ADDRESS = env_int("CYBERQMS_TOKEN_FAILURES_PER_ADDRESS", 20, minimum=1)
 
 SESSION_IDLE_SECONDS = env_int("CYBERQMS_SESSION_IDLE_MINUTES", 15, minimum=1) * 60
 SESSION_COOKIE_AGE = env_int("CYBERQMS_SESSION_MAX_HOURS", 12, minimum=1) * 3600

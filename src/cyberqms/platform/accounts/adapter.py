@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
+
+from cyberqms.platform.core.access import RateLimited
+from cyberqms.platform.core.client_address import request_client_address
+
+from .lockout import rate_limited_response
+from .services import signin_admit
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -20,6 +27,20 @@ class AccountAdapter(DefaultAccountAdapter):
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         # Counting and lockout belong to django-axes; security events to our signals.
         return None
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Before the password is checked: refuse an address over the sign-in rate limit
+        (429 page), whichever username it tries next."""
+        super().pre_authenticate(request, **credentials)
+        try:
+            signin_admit(request_client_address(request))
+        except RateLimited as refused:
+            raise ImmediateHttpResponse(rate_limited_response(request, refused)) from None
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # The one client address of the request (trusted proxies honoured), for allauth's
+        # own records and e-mails.
+        return request_client_address(request)
 
 
 class MFAAdapter(DefaultMFAAdapter):

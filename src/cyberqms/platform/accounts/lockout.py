@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from cyberqms.platform.core.access import RateLimited
 from cyberqms.platform.core.problems import problem_response
 
 
@@ -36,3 +37,12 @@ def lockout_response(
     if request.path.startswith("/api/"):
         return problem_response(429, message, title="Locked out")
     return render(request, "account/lockout.html", {"message": message}, status=429)
+
+
+def rate_limited_response(request: HttpRequest, refused: RateLimited) -> HttpResponse:
+    """Sign-in refused for the client address (too many failures from it, any usernames):
+    the same answer whether or not the account exists, with Retry-After."""
+    response = render(request, "account/rate_limited.html", {"message": refused.detail},
+                      status=429)
+    response["Retry-After"] = str(refused.retry_after)
+    return response

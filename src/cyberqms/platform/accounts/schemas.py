@@ -7,6 +7,8 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from cyberqms.platform.core.models import SecurityEvent
+
 
 class StrictInput(Schema):
     model_config = ConfigDict(extra="forbid")
@@ -123,6 +125,13 @@ class SecurityEventOut(Schema):
     source_ip: str | None
     channel: str
     message: str
+    count: int = Field(
+        1, description="Occurrences the event stands for: repeated rejections from one "
+        "address within the rate-limit window are one event (docs/configuration.md).")
+
+    @staticmethod
+    def resolve_count(obj: SecurityEvent) -> int:
+        return int((obj.data or {}).get("count", 1))
 
 
 class AccessDecisionOut(Schema):

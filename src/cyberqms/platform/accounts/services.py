@@ -10,18 +10,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from axes.models import AccessFailureLog
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cyberqms.platform.core.access import ACTIONS, require, scope_covers
-from cyberqms.platform.core.events import emit_security_event
+from cyberqms.platform.core.access import ACTIONS, RateLimited, require, scope_covers
+from cyberqms.platform.core.events import (
+    emit_repeated_security_event,
+    emit_security_event,
+    open_security_event,
+    repeat_count,
+)
 from cyberqms.platform.core.models import Severity
 from cyberqms.platform.trail.integrity import replay
 from cyberqms.platform.trail.record import audit_record, snapshot
@@ -565,12 +572,35 @@ def _revoke(token: ApiToken, *, actor: User, reason: str, now: datetime) -> None
     audit_record("accounts.token.revoke", token, actor=actor, before=before, reason=reason)
 
 
+TOKEN_REJECTED = "auth.token.rejected"  # noqa: S105  (an event kind, not a secret)
+
+
+def rate_limit_window() -> timedelta:
+    """The window of the per-address rate limits (sign-in failures, rejected tokens)."""
+    return timedelta(minutes=settings.CYBERQMS_RATE_LIMIT_WINDOW_MINUTES)
+
+
 def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:
     """Find the live token for ``secret``; None for anything unknown, expired or revoked.
 
-    Side effects: `auth.token.rejected` security event for a well-formed but refused
-    token; `last_used_*` updated on success.
+    Raises `RateLimited`, without looking the token up, while ``source_ip`` has had
+    CYBERQMS_TOKEN_FAILURES_PER_ADDRESS rejections in the window its first rejection
+    opened (CYBERQMS_RATE_LIMIT_WINDOW_MINUTES); the answer says when that window ends.
+
+    Side effects: a well-formed but refused token, and a request refused by the rate
+    limit, count in the address's `auth.token.rejected` security event: the window's
+    first rejection writes it, later ones raise its count (`emit_repeated_security_event`);
+    `last_used_*` updated on success.
     """
+    window = rate_limit_window()
+    opened = open_security_event(TOKEN_REJECTED, source_ip, window)
+    if opened is not None and repeat_count(opened) >= settings.CYBERQMS_TOKEN_FAILURES_PER_ADDRESS:
+        retry_after = math.ceil((opened.created_at + window - timezone.now()).total_seconds())
+        _token_rejected(source_ip, "API token refused: too many rejected tokens from the address")
+        raise RateLimited(
+            f"Too many rejected API tokens from this address; try again in {retry_after} s.",
+            retry_after=retry_after,
+        )
     if not secret.startswith(TOKEN_PREFIX) or secret.count("_") < 2:
         return None
     prefix = secret[len(TOKEN_PREFIX):].split("_", 1)[0]
@@ -578,11 +608,7 @@ def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:
         ApiToken.objects.select_related("owner", "integration").filter(prefix=prefix).first()
     )
     if token is None or not hmac.compare_digest(token.token_hash, _hash_token(secret)):
-        emit_security_event(
-            "auth.token.rejected", severity=Severity.MEDIUM,
-            message="Unknown API token presented", source_ip=source_ip or None,
-            data={"prefix": prefix[:12]},
-        )
+        _token_rejected(source_ip, "Unknown API token presented", data={"prefix": prefix[:12]})
         return None
     problem = ""
     holder_active = token.holder.is_active
@@ -595,16 +621,63 @@ def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:
     ):
         problem = "API token presented from an address outside the integration's allow-list"
     if problem:
-        emit_security_event(
-            "auth.token.rejected", severity=Severity.MEDIUM, message=problem,
-            actor_id=token.owner_id, username=token.owner.username if token.owner else "",
-            source_ip=source_ip or None, data={"prefix": token.prefix},
-        )
+        _token_rejected(source_ip, problem, actor_id=token.owner_id,
+                        username=token.owner.username if token.owner else "",
+                        data={"prefix": token.prefix})
         return None
     ApiToken.objects.filter(pk=token.pk).update(
         last_used_at=timezone.now(), last_used_ip=source_ip or None
     )
     return token
+
+
+SIGNIN_RATE_LIMITED = "auth.login.rate_limited"
+
+
+def signin_admit(source_ip: str) -> None:
+    """Refuse a sign-in attempt from ``source_ip`` (raises `RateLimited`) while the
+    address has CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS failed sign-ins, whatever the
+    usernames, within the last CYBERQMS_RATE_LIMIT_WINDOW_MINUTES; the answer says when
+    enough of them will have aged out. The per-account lockout is django-axes' own.
+
+    The failures counted are django-axes' failure log, one row per failed sign-in with
+    its client address, so every process sees the same count.
+
+    Side effects: each refusal counts in the address's `auth.login.rate_limited` security
+    event (one per window: `emit_repeated_security_event`).
+    """
+    if not source_ip:
+        return
+    window, limit = rate_limit_window(), settings.CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS
+    now = timezone.now()
+    recent = list(
+        AccessFailureLog.objects.filter(ip_address=source_ip, attempt_time__gt=now - window)
+        .order_by("-attempt_time").values_list("attempt_time", flat=True)[:limit]
+    )
+    if len(recent) < limit:
+        return
+    retry_after = math.ceil((recent[-1] + window - now).total_seconds())
+    emit_repeated_security_event(
+        SIGNIN_RATE_LIMITED, source_ip=source_ip, window=window, severity=Severity.MEDIUM,
+        message=f"Sign-in from {source_ip} refused: {limit} failed sign-ins within "
+                f"{settings.CYBERQMS_RATE_LIMIT_WINDOW_MINUTES} minutes",
+        data={"limit": limit},
+    )
+    minutes = math.ceil(retry_after / 60)
+    raise RateLimited(
+        "Too many failed sign-ins from your network address. "
+        f"Try again in {minutes} minute{'' if minutes == 1 else 's'}.",
+        retry_after=retry_after,
+    )
+
+
+def _token_rejected(source_ip: str, message: str, *, actor_id: int | None = None,
+                    username: str = "", data: dict[str, str] | None = None) -> None:
+    emit_repeated_security_event(
+        TOKEN_REJECTED, source_ip=source_ip, window=rate_limit_window(),
+        severity=Severity.MEDIUM, message=message, actor_id=actor_id, username=username,
+        data=data,
+    )
 
 
 def _address_allowed(allowed: list[str], source_ip: str) -> bool:

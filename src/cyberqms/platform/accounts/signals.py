@@ -11,6 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
 
@@ -21,7 +22,7 @@ from .services import user_email_changed, user_password_changed
 def _ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return request_client_address(request) or None
 
 
 @receiver(user_logged_in)

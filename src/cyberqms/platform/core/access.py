@@ -129,6 +129,16 @@ class AccessDenied(PermissionDenied):
         self.decision = decision
 
 
+class RateLimited(Exception):
+    """Refused for a while: too many failures from one client address. The API answers
+    429 with ``retry_after`` (seconds) in the Retry-After header."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = max(1, retry_after)
+
+
 def scope_covers(scopes: Iterable[str], action: str) -> bool:
     return any(Grant(scope).covers(action, None) for scope in scopes)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -58,3 +59,55 @@ def emit_security_event(
     for sink in _SINKS:
         transaction.on_commit(partial(sink, event))
     return event
+
+
+def open_security_event(kind: str, source_ip: str, window: timedelta) -> SecurityEvent | None:
+    """The event of ``kind`` from ``source_ip`` whose window is still open: written less
+    than ``window`` ago (see `emit_repeated_security_event`)."""
+    return (
+        SecurityEvent.objects.filter(kind=kind, source_ip=source_ip or None,
+                                     created_at__gt=timezone.now() - window)
+        .order_by("-created_at", "-id").first()
+    )
+
+
+def repeat_count(event: SecurityEvent) -> int:
+    """How many occurrences a coalesced event stands for (1 for any other event)."""
+    return int(event.data.get("count", 1))
+
+
+def emit_repeated_security_event(
+    kind: str,
+    *,
+    source_ip: str,
+    window: timedelta,
+    severity: Severity | str,
+    message: str,
+    actor_id: int | None = None,
+    username: str = "",
+    data: dict[str, Any] | None = None,
+) -> SecurityEvent:
+    """Record one more occurrence of ``kind`` from ``source_ip``, one event per window.
+
+    The first occurrence writes the event as `emit_security_event` does, and it reaches
+    the sinks (monitoring, the SIEM) like any other. Later occurrences less than
+    ``window`` after it only set its `data.count` (absent: 1) and `data.last_at`: one
+    UPDATE, no new event, task or raw event. The first occurrence after the window writes
+    a new event. Two first occurrences in the same instant may both write one.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        event = (
+            SecurityEvent.objects.select_for_update()
+            .filter(kind=kind, source_ip=source_ip or None, created_at__gt=now - window)
+            .order_by("-created_at", "-id").first()
+        )
+        if event is not None:
+            event.data = {**event.data, "count": repeat_count(event) + 1,
+                          "last_at": now.isoformat()}
+            event.save(update_fields=["data"])
+            return event
+        return emit_security_event(
+            kind, severity=severity, message=message, actor_id=actor_id, username=username,
+            source_ip=source_ip or None, data=data,
+        )

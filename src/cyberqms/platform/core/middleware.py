@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .access import ACTIONS, authorize, session_ref
+from .client_address import request_client_address
 from .context import RequestContext, acting_context, current_context, set_context
 from .events import emit_security_event
 from .models import Severity
@@ -33,7 +34,10 @@ def is_api(request: HttpRequest) -> bool:
 
 
 class RequestContextMiddleware:
-    """Open the acting context (channel, source address, correlation id) for a request."""
+    """Open the acting context (channel, client address, correlation id) for a request.
+
+    The client address is derived here once (behind trusted proxies, the forwarded one)
+    and everything downstream reads it from the context or the request."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
@@ -43,7 +47,7 @@ class RequestContextMiddleware:
         correlation = supplied.lower() if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         ctx = RequestContext(
             channel="api" if is_api(request) else "web",
-            source_ip=request.META.get("REMOTE_ADDR", ""),
+            source_ip=request_client_address(request),
             user_agent=request.headers.get("User-Agent", "")[:200],
             correlation_id=correlation,
         )

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from cyberqms.platform.core.api_gate import api_actor as _actor
 from cyberqms.platform.core.api_gate import gate
+from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.models import DueDateExtension, RecordLink
 from cyberqms.platform.kit.api_gate import api_record
 
@@ -119,7 +120,7 @@ def record_transition(
                     "Acknowledge the accountability statement (accept_statement: true) "
                     "before your first signature.", field="accept_statement",
                 )
-            commitment_accept(_actor(request), source_ip=request.META.get("REMOTE_ADDR"))
+            commitment_accept(_actor(request), source_ip=request_client_address(request) or None)
         signature = SignatureRequest(password=payload.password, otp=payload.otp, request=request)
     record = kind.workflow.run(
         record, action, actor=_actor(request), reason=payload.reason, signature=signature,

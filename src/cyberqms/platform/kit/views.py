@@ -21,6 +21,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from cyberqms.platform.core.access import AccessDenied, declare
+from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.models import DueDateExtension, RecordLink
 from cyberqms.platform.core.pages import gated
 
@@ -101,7 +102,7 @@ def transition(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRes
                         "Tick the accountability statement to sign for the first time.",
                         field="statement",
                     )
-                commitment_accept(request.user, source_ip=request.META.get("REMOTE_ADDR"))
+                commitment_accept(request.user, source_ip=request_client_address(request) or None)
             signature = SignatureRequest(
                 password=post.get("password", ""), otp=post.get("otp", ""), request=request
             )

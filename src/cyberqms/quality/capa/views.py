@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import AccessDenied, can
+from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.pages import gated, page_actor
 from cyberqms.platform.kit.family_pages import detail_page
 from cyberqms.platform.kit.record_parts import RecordNotFound, get_record
@@ -219,7 +220,8 @@ def effectiveness_record(request: HttpRequest, pk: int) -> HttpResponse:
                         "Tick the accountability statement to sign for the first time.",
                         field="accept_statement",
                     )
-                commitment_accept(request.user, source_ip=request.META.get("REMOTE_ADDR"))
+                commitment_accept(request.user,
+                                  source_ip=request_client_address(request) or None)
             services.capa_effectiveness_record(
                 capa, actor=page_actor(request), result=data["result"], evidence=data["evidence"],
                 signature=SignatureRequest(password=data["password"], otp=data["otp"],

@@ -201,10 +201,9 @@ EXPECTATIONS: dict[str, Expect] = {
             ("record_export", "get", {}, None),
         )
     },
-    # multipart only: the JSON body of the matrix fails validation before the gate, for
-    # everyone signed in (revealing nothing)
+    # multipart only: the JSON body of the matrix fails validation, after the gate
     "api:attachment_create": Expect(
-        RECORD_USERS, ok=422, denied=422, anonymous=401, method="post",
+        RECORD_USERS, ok=422, anonymous=401, method="post",
         kwargs={"slug": "deviations", "record_id": 999999}, body={},
     ),
 }
@@ -321,3 +320,54 @@ def test_matrix_cell(name: str, role: str, matrix_client: Any) -> None:
         assert response["Content-Type"] == "application/problem+json"
     if role == "anonymous" and wanted == 302 and name != "account_logout":
         assert response["Location"].startswith("/accounts/login/")
+
+
+def _wanted(expect: Expect, role: str) -> int:
+    if role in expect.overrides:
+        return expect.overrides[role]
+    return expect.ok if role in expect.allowed else expect.denied
+
+
+def _first_refused(expect: Expect) -> str | None:
+    """A signed-in persona the gate refuses (403) for the operation, if any."""
+    return next((role for role in ROLES[:-1] if _wanted(expect, role) == 403), None)
+
+
+# Every API operation, with one persona the gate refuses: it must hear 403 whatever the
+# input, never a 400 or 422 that describes what the operation expects (issue 12, item 7).
+REFUSED_API_CELLS = [
+    (name, role)
+    for name in sorted({*EXPECTATIONS, *SHARED_PATH_OPERATIONS})
+    if name.startswith("api:")
+    and (EXPECTATIONS.get(name) or SHARED_PATH_OPERATIONS[name]).anonymous == 401
+    and (role := _first_refused(EXPECTATIONS.get(name) or SHARED_PATH_OPERATIONS[name]))
+]
+INVALID_QUERY = {"limit": "x", "offset": "-x", "page": "x", "page_size": "x", "seq": "x"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), REFUSED_API_CELLS)
+def test_the_gate_refuses_before_the_input_is_validated(name: str, role: str,
+                                                        matrix_client: Any) -> None:
+    expect = EXPECTATIONS.get(name) or SHARED_PATH_OPERATIONS[name]
+    client, user = matrix_client(role)
+    url = _url(name, expect, user)
+    if expect.method == "post":
+        response = client.post(url, data="[]", content_type="application/json")
+    else:
+        response = client.get(url, INVALID_QUERY)
+    assert (name, response.status_code, response["Content-Type"]) == (
+        name, 403, "application/problem+json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), [
+    (name, role) for name, role in REFUSED_API_CELLS
+    if (EXPECTATIONS.get(name) or SHARED_PATH_OPERATIONS[name]).method == "post"])
+def test_the_gate_refuses_before_the_body_is_parsed(name: str, role: str,
+                                                    matrix_client: Any) -> None:
+    expect = EXPECTATIONS.get(name) or SHARED_PATH_OPERATIONS[name]
+    client, user = matrix_client(role)
+    response = client.post(_url(name, expect, user), data="{not json",
+                           content_type="application/json")
+    assert (name, response.status_code) == (name, 403)
