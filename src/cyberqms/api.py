@@ -20,13 +20,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
 
 from cyberqms.platform.core.access import AccessDenied, RateLimited
 from cyberqms.platform.core.api_gate import authorize_declared
 from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.context import current_context, set_context
-from cyberqms.platform.core.problems import problem_response
+from cyberqms.platform.core.problems import document_problems, problem_response
 from cyberqms.platform.kit.attachments import AttachmentIntegrityError
 from cyberqms.platform.kit.signatures import SigningError
 from cyberqms.platform.kit.workflow import SegregationOfDuties, TransitionNotAllowed
@@ -76,7 +77,20 @@ class ActiveSessionAuth(SessionAuth):
         return None
 
 
-api = NinjaAPI(
+class ProblemDocumentedAPI(NinjaAPI):
+    """The API whose schema documents every error an operation can answer, as the one
+    `Problem` shape (core.problems.document_problems), so clients and the schemathesis run
+    over the whole API (core/tests/test_api_fuzz.py) know every status to expect."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_problems(schema)
+        return schema
+
+
+api = ProblemDocumentedAPI(
     title="cyberqms API",
     version="1",
     description=(

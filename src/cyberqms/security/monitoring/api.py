@@ -52,6 +52,11 @@ def _lines(body: bytes) -> list[bytes]:
 @router.post(
     "/monitoring/events", response={202: IngestOut}, operation_id="monitoring_ingest",
     summary="Send a batch of events, one per line",
+    openapi_extra={"responses": {
+        413: {"description": "The batch is too large."},
+        415: {"description": "The body is not one of the line formats."},
+        422: {"description": "The body holds no events."},
+    }},
     description=(
         "The body holds one event per line in the source's registered format: JSON lines "
         "(`application/x-ndjson`) or syslog, CEF or LEEF lines (`text/plain`). The bearer "
@@ -99,6 +104,7 @@ def monitoring_ingest(request: HttpRequest) -> Status | HttpResponse:
 @router.get(
     "/monitoring/metrics", response={200: MetricsOut}, operation_id="monitoring_metrics",
     summary="Detection and response metrics over a period",
+    openapi_extra={"responses": {400: {"description": "A filter that does not validate."}}},
     description=(
         "The figures of the monitoring page: alerts created in the period per day, level "
         "and rule; median and mean time to detect (creation − first event), to acknowledge "
