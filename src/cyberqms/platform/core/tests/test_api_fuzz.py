@@ -48,7 +48,7 @@ OPERATIONS = sorted(
 )
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-# Requests per operation: about 75 operations × 20 requests keep the module near a minute
+# Requests per operation: about 75 operations × 15 requests keep the module near a minute
 # on two cores. A PDF takes a second or more to render, and its input is record_export's.
 EXAMPLES = 15
 FEWER_EXAMPLES = {"record_pdf": 6}
