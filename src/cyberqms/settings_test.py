@@ -38,3 +38,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.platform.notifications.tests.sample
 CYBERQMS_MONITOR_OWN_EVENTS = False
 # Critical alerts raised by other apps' tests stay alerts; the escalation tests turn it on.
 CYBERQMS_AUTO_ESCALATE_LEVEL = ""
+# The suite signs in and fails sign-ins from 127.0.0.1 all day: the per-address rate limits
+# stay out of the way except in the tests of those limits (accounts/tests/test_rate_limits.py
+# sets them low explicitly).
+CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS = 10_000
+CYBERQMS_TOKEN_FAILURES_PER_ADDRESS = 10_000

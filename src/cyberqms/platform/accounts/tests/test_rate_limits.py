@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from axes.models import AccessFailureLog
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from cyberqms.conftest import PASSWORD
@@ -24,9 +24,15 @@ T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 ATTACKER = {"REMOTE_ADDR": "192.0.2.44"}
 NEIGHBOUR = {"REMOTE_ADDR": "192.0.2.45"}
 BAD_TOKEN = {"HTTP_AUTHORIZATION": "Bearer cqms_abcdefgh_not-the-secret"}
-LIMITS = override_settings(CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS=3,
-                           CYBERQMS_TOKEN_FAILURES_PER_ADDRESS=3,
-                           CYBERQMS_RATE_LIMIT_WINDOW_MINUTES=15)
+
+
+@pytest.fixture(autouse=True)
+def limits(settings: Any) -> None:
+    """Low limits for every test here (pytest-django's `settings` restores them after; a
+    shared `override_settings` decorator leaked its values into later tests)."""
+    settings.CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS = 3
+    settings.CYBERQMS_TOKEN_FAILURES_PER_ADDRESS = 3
+    settings.CYBERQMS_RATE_LIMIT_WINDOW_MINUTES = 15
 
 
 def sign_in(username: str, password: str, at: dt.datetime, address: dict[str, str]) -> Any:
@@ -45,7 +51,6 @@ def bad_token(at: dt.datetime, address: dict[str, str] = ATTACKER) -> Any:
         return Client().get("/api/v1/me", **address, **BAD_TOKEN)
 
 
-@LIMITS
 def test_sign_in_is_refused_from_an_address_after_failures_across_usernames(
         personas: dict[str, Any]) -> None:
     spray(["author", "auditor", "qa_manager"])
@@ -53,7 +58,6 @@ def test_sign_in_is_refused_from_an_address_after_failures_across_usernames(
     assert (response.status_code, response["Retry-After"]) == (429, "900")
 
 
-@LIMITS
 def test_the_refusal_says_when_the_oldest_counted_failure_ages_out(
         personas: dict[str, Any]) -> None:
     spray(["author"], T0)
@@ -63,7 +67,6 @@ def test_the_refusal_says_when_the_oldest_counted_failure_ages_out(
     assert (response.status_code, response["Retry-After"]) == (429, "240")
 
 
-@LIMITS
 def test_the_refusal_page_says_when_to_try_again(personas: dict[str, Any]) -> None:
     spray(["author", "auditor", "qa_manager"])
     response = sign_in("process_owner", PASSWORD, T0, ATTACKER)
@@ -71,14 +74,12 @@ def test_the_refusal_page_says_when_to_try_again(personas: dict[str, Any]) -> No
         "Too many failed sign-ins from your network address. Try again in 15 minutes.")
 
 
-@LIMITS
 def test_another_address_still_signs_in(personas: dict[str, Any]) -> None:
     spray(["author", "auditor", "qa_manager"])
     response = sign_in("process_owner", PASSWORD, T0, NEIGHBOUR)
     assert (response.status_code, response["Location"]) == (302, "/")
 
 
-@LIMITS
 def test_the_address_signs_in_again_once_its_failures_age_out(
         personas: dict[str, Any]) -> None:
     spray(["author", "auditor", "qa_manager"])
@@ -87,7 +88,6 @@ def test_the_address_signs_in_again_once_its_failures_age_out(
     assert (response.status_code, response["Location"]) == (302, "/")
 
 
-@LIMITS
 def test_refused_sign_ins_are_one_event_with_a_count_and_no_failure_rows(
         personas: dict[str, Any]) -> None:
     spray(["author", "auditor", "qa_manager"])
@@ -101,7 +101,6 @@ def test_refused_sign_ins_are_one_event_with_a_count_and_no_failure_rows(
         3, 3)
 
 
-@LIMITS
 def test_rejected_tokens_are_one_event_with_a_count() -> None:
     for second in range(3):
         bad_token(T0 + dt.timedelta(seconds=second))
@@ -112,7 +111,6 @@ def test_rejected_tokens_are_one_event_with_a_count() -> None:
                         "last_at": "2026-11-20T09:00:02+00:00"})]
 
 
-@LIMITS
 def test_tokens_are_refused_with_429_once_over_the_limit() -> None:
     for _ in range(3):
         bad_token(T0)
@@ -123,7 +121,6 @@ def test_tokens_are_refused_with_429_once_over_the_limit() -> None:
         "Too many rejected API tokens from this address; try again in 300 s.")
 
 
-@LIMITS
 def test_a_valid_token_from_a_limited_address_is_refused_too(personas: dict[str, Any]) -> None:
     from cyberqms.platform.accounts.services import token_create
 
@@ -138,7 +135,6 @@ def test_a_valid_token_from_a_limited_address_is_refused_too(personas: dict[str,
     assert response.status_code == 429
 
 
-@LIMITS
 def test_refusals_over_the_limit_are_counted_in_the_same_event() -> None:
     for _ in range(5):
         bad_token(T0)
@@ -146,14 +142,12 @@ def test_refusals_over_the_limit_are_counted_in_the_same_event() -> None:
                 .values_list("data__count", flat=True)) == [5]
 
 
-@LIMITS
 def test_the_token_limit_is_per_address() -> None:
     for _ in range(3):
         bad_token(T0)
     assert bad_token(T0, NEIGHBOUR).status_code == 401
 
 
-@LIMITS
 def test_a_new_window_opens_a_new_event() -> None:
     for _ in range(3):
         bad_token(T0)
@@ -163,7 +157,6 @@ def test_a_new_window_opens_a_new_event() -> None:
     assert (response.status_code, counts) == (401, [3, 1])
 
 
-@LIMITS
 def test_coalesced_rejections_reach_monitoring_once(settings: Any,
                                                     django_capture_on_commit_callbacks: Any) -> None:
     from cyberqms.security.monitoring.models import RawEvent
@@ -176,7 +169,6 @@ def test_coalesced_rejections_reach_monitoring_once(settings: Any,
 
 
 
-@LIMITS
 def test_the_events_api_gives_the_count(personas: dict[str, Any], login: Any) -> None:
     for _ in range(3):
         bad_token(T0)
@@ -185,7 +177,6 @@ def test_the_events_api_gives_the_count(personas: dict[str, Any], login: Any) ->
     assert [(e["source_ip"], e["count"]) for e in response.json()] == [("192.0.2.44", 3)]
 
 
-@LIMITS
 def test_the_events_page_shows_the_count(personas: dict[str, Any], login: Any) -> None:
     for _ in range(3):
         bad_token(T0)

@@ -48,6 +48,9 @@ class Day(dt.date):
     pass
 
 
+# hypothesis takes naive bounds for aware datetimes (its API), a day inside Python's range.
+NAIVE_MIN = dt.datetime(1, 1, 2)  # noqa: DTZ001  (a naive bound, as hypothesis requires)
+NAIVE_MAX = dt.datetime(9999, 12, 30)  # noqa: DTZ001  (a naive bound, as hypothesis requires)
 _VALUES = st.one_of(
     st.none(),
     st.booleans(),
@@ -56,7 +59,10 @@ _VALUES = st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False),
     st.dates(),
     st.datetimes(),
-    st.datetimes(timezones=st.sampled_from([dt.UTC, ZoneInfo("Europe/Zurich")])),
+    # Aware times a day inside the range: converting 0001-01-01 00:00 Zurich time to UTC
+    # falls before year 1, which no clock produces and Python cannot represent.
+    st.datetimes(min_value=NAIVE_MIN, max_value=NAIVE_MAX,
+                 timezones=st.sampled_from([dt.UTC, ZoneInfo("Europe/Zurich")])),
     st.times(),
     st.timedeltas(),
     st.uuids(),
