@@ -32,6 +32,7 @@ groups (least recently updated go first).
 
 from __future__ import annotations
 
+import abc
 import bisect
 import itertools
 from collections import OrderedDict
@@ -83,7 +84,7 @@ class _Group:
         self.touched = touched
 
 
-class _Window:
+class _Window(abc.ABC):
     """Shared bookkeeping: groups in least-recently-updated order, window span, clock."""
 
     def __init__(
@@ -130,9 +131,10 @@ class _Window:
             return None
         return self.observe_group(key, event, ts, ref)
 
+    @abc.abstractmethod
     def observe_group(self, key: GroupKey, event: Event, ts: float, ref: Any = None,
                       clock: float | None = None) -> Fired | None:
-        raise NotImplementedError
+        """Count one event of group `key` at `ts` (each window kind counts its own way)."""
 
     def _group(self, key: GroupKey, ts: float, clock: float | None,
                empty: Callable[[], Any]) -> tuple[GroupKey, _Group, float]:
