@@ -33,6 +33,7 @@ from cyberqms.platform.kit.signatures import SigningError
 from cyberqms.platform.kit.workflow import SegregationOfDuties, TransitionNotAllowed
 from cyberqms.platform.trail.keys import KeyFileError
 from cyberqms.platform.trail.log import SealRefusedError
+from cyberqms.web.api_docs import ShellDocs
 
 logger = logging.getLogger("cyberqms.api")
 
@@ -100,6 +101,7 @@ api = ProblemDocumentedAPI(
     ),
     urls_namespace="api",
     auth=[TokenAuth(), ActiveSessionAuth()],
+    docs=ShellDocs(),  # in the app shell, under the strict CSP (web/api_docs.py)
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
@@ -164,9 +166,13 @@ def _conflict_problem(request: HttpRequest, exc: TransitionNotAllowed) -> HttpRe
 
 @api.exception_handler(SigningError)
 def _signing_problem(request: HttpRequest, exc: SigningError) -> HttpResponse:
+    # `attempts_left`: failed attempts before the lockout, where this one counted (P11-33).
+    extra: dict[str, Any] = (
+        {} if exc.attempts_left is None else {"attempts_left": exc.attempts_left}
+    )
     return problem_response(
         403, exc.text, title="Signature refused",
-        errors=[{"field": exc.field, "message": exc.text}],
+        errors=[{"field": exc.field, "message": exc.text}], **extra,
     )
 
 

@@ -166,6 +166,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages in the signed-in person's time zone (the API and exports stay in UTC).
+    "cyberqms.platform.accounts.time_zones.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cyberqms.platform.core.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -267,6 +269,10 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 # Re-authentication proves the person at the keyboard (Part 11 §11.200): the password, or the
 # authenticator for enrolled users. A code e-mailed to the mailbox proves only mailbox access.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+# A password typed within this window counts as recent: the forced change right after the
+# sign-in with a one-time password does not ask for it again (accounts/first_sign_in.py).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_FORMS = {"change_password": "cyberqms.platform.accounts.forms.ChangePasswordForm"}
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
 ACCOUNT_RATE_LIMITS = False  # django-axes owns lockout; two limiters would disagree.
 MFA_ADAPTER = "cyberqms.platform.accounts.adapter.MFAAdapter"

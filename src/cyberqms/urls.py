@@ -3,9 +3,11 @@ from django.urls import include, path
 from cyberqms.api import api
 from cyberqms.platform.kit.family_urls import family_urls
 from cyberqms.web import views as web_views
+from cyberqms.web.favicon import favicon
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("trail/", include("cyberqms.platform.trail.urls")),

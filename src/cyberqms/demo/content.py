@@ -2,7 +2,8 @@
 company (Basel drug substance, Dublin fill & finish), a quarter of them cyber-related.
 
 Plain data, read by `demo_records`. Placeholders in the texts: {batch}, {room}, {line},
-{ref} (the security reference), {n}; they are filled per record.
+{ref} (the number of the security incident a cyber-related deviation names), {n}; they
+are filled per record.
 """
 
 from __future__ import annotations
@@ -22,6 +23,20 @@ class CapaPlan:
 
 
 @dataclass(frozen=True)
+class SecurityIncident:
+    """The security incident behind a cyber-related deviation: IT security opens it at the
+    deviation's site when the event is found, and the deviation names it. Its impact flags
+    and assessment are the deviation's (GxP, data integrity); its containment is the
+    deviation's immediate actions."""
+
+    title: str
+    description: str
+    systems: str  # affected systems, one a line
+    accounts: str = ""  # accounts and addresses involved
+    records: str = ""  # GxP records possibly touched
+
+
+@dataclass(frozen=True)
 class DeviationTemplate:
     title: str
     description: str
@@ -34,7 +49,7 @@ class DeviationTemplate:
     category: str
     root_cause: str
     product: str = ""
-    cyber: str = ""  # "" or the security-reference prefix (ALERT, INC)
+    cyber: SecurityIncident | None = None  # the incident it names, when cyber-related
     gxp: str = ""  # the GxP impact text, if any
     di: str = ""  # the data-integrity impact text, if any
     capa: CapaPlan | None = None
@@ -274,9 +289,8 @@ DEVIATIONS: list[DeviationTemplate] = [
     # --- cyber-related ---------------------------------------------------------------------
     DeviationTemplate(
         "Shared LIMS account used for result entry in QC",
-        "The security monitoring alert {ref} showed the account 'qc_lab' signed in to "
-        "LabWare LIMS from three workstations at once; results of 18 samples were entered "
-        "under it.",
+        "Security incident {ref}: the SIEM showed the account 'qc_lab' signed in to LabWare "
+        "LIMS from three workstations at once; results of 18 samples were entered under it.",
         "BSL", "QC", "QC laboratory, LabWare LIMS", ("major", "critical"),
         "Account disabled; the 18 results attributed through the instrument logs and "
         "re-entered under named accounts with second-person verification.",
@@ -284,7 +298,12 @@ DEVIATIONS: list[DeviationTemplate] = [
         "disabled and its password was known in the lab.",
         "cybersecurity", "Generic account left active after commissioning; no periodic "
         "account review of the LIMS.",
-        cyber="ALERT",
+        cyber=SecurityIncident(
+            "Concurrent sign-ins of the generic LIMS account qc_lab",
+            "The SIEM rule for concurrent sessions fired: the account 'qc_lab' was signed in "
+            "to LabWare LIMS from three QC workstations at once.",
+            "LabWare LIMS (Basel QC)", accounts="qc_lab",
+            records="QC result entries made under qc_lab"),
         di="Results not attributable to a named person (ALCOA+ 'attributable').",
         gxp="Release results entered without attribution.",
         capa=CapaPlan(
@@ -297,20 +316,25 @@ DEVIATIONS: list[DeviationTemplate] = [
             "Two consecutive access reviews without generic or orphan accounts.",
         ),
         evidence=("lims-session-report-{ref}.csv", "sessions"),
-        comments=(("security", "The SIEM rule {ref} fired within 4 minutes; we should "
-                                "keep it."),),
+        comments=(("security", "The SIEM rule behind {ref} fired within 4 minutes; we "
+                                "should keep it."),),
     ),
     DeviationTemplate(
         "Audit trail disabled on HPLC chromatography data system",
         "A periodic review found the audit trail of HPLC-{room} in the chromatography data "
-        "system switched off for 11 days after a service visit ({ref}).",
+        "system switched off for 11 days after a service visit (security incident {ref}).",
         "BSL", "QC", "QC laboratory, HPLC-{room}", ("critical",),
         "Audit trail re-enabled; all injections of the 11 days identified and reviewed.",
         "The service engineer used a local administrator account to apply a patch, which "
         "resets the audit-trail setting; no post-service configuration check existed.",
         "data_integrity", "Vendor patch reset the audit-trail setting; no configuration "
         "check after service.",
-        cyber="INC",
+        cyber=SecurityIncident(
+            "Audit trail of HPLC-{room} switched off in the chromatography data system",
+            "A periodic configuration review found the audit trail of HPLC-{room} disabled "
+            "since a vendor service visit 11 days earlier.",
+            "Empower CDS\nHPLC-{room}", accounts="Vendor service engineer (local administrator)",
+            records="Injections and result sets of HPLC-{room} during the 11 days"),
         di="Changes to chromatograms during 11 days cannot be reconstructed from the trail.",
         gxp="Results of 9 batches rely on the affected injections.",
         capa=CapaPlan(
@@ -334,7 +358,11 @@ DEVIATIONS: list[DeviationTemplate] = [
         "A phishing e-mail opened on the workstation, which had internet access although "
         "it sits in the OT zone.",
         "cybersecurity", "Engineering workstation with internet access in the OT zone.",
-        cyber="INC",
+        cyber=SecurityIncident(
+            "Ransomware quarantined on engineering workstation ENG-WS-{n}",
+            "Endpoint protection quarantined ransomware on ENG-WS-{n} in the utilities OT "
+            "zone after a phishing e-mail was opened on it.",
+            "ENG-WS-{n}\nWFI system PLC programs"),
         gxp="WFI control programs potentially exposed.",
         capa=CapaPlan(
             "Internet access from the OT zone",
@@ -350,13 +378,18 @@ DEVIATIONS: list[DeviationTemplate] = [
     DeviationTemplate(
         "USB malware detected on SCADA HMI of filling line {line}",
         "The SCADA HMI of filling line {line} reported a USB device with autorun malware "
-        "(alert {ref}). An operator had plugged in a USB stick to copy a shift report.",
+        "(security incident {ref}). An operator had plugged in a USB stick to copy a shift "
+        "report.",
         "DUB", "ENG", "Filling line {line}, SCADA HMI", ("major",),
         "HMI taken offline, scanned and restored from the validated image; line restarted "
         "after verification.",
         "USB ports on the HMI were not disabled; the SOP allowed USB use for reports.",
         "cybersecurity", "Open USB ports on HMIs.",
-        cyber="ALERT",
+        cyber=SecurityIncident(
+            "Autorun malware from a USB stick on the SCADA HMI of filling line {line}",
+            "The SCADA HMI of filling line {line} reported a USB device with autorun malware; "
+            "the HMI was taken off the network.",
+            "SCADA HMI, filling line {line}"),
         capa=CapaPlan(
             "Removable media on OT systems",
             "Removable media could be used on HMIs and SCADA clients.",
@@ -368,14 +401,19 @@ DEVIATIONS: list[DeviationTemplate] = [
     DeviationTemplate(
         "Unauthorized recipe change in MES for {product}",
         "The MES audit trail shows the fill-volume set point of the {product} recipe "
-        "changed from 1.05 to 1.08 mL without a change control ({ref}).",
+        "changed from 1.05 to 1.08 mL without a change control (security incident {ref}).",
         "DUB", "PACK", "Werum MES, recipe management", ("major", "critical"),
         "Recipe restored to the approved version; batches filled with the changed recipe "
         "identified (2) and their fill weights reviewed: within limits.",
         "A supervisor used the recipe-edit right granted for a validation exercise and "
         "never removed.",
         "data_integrity", "Temporary recipe-edit rights not revoked.",
-        cyber="ALERT",
+        cyber=SecurityIncident(
+            "Recipe set point changed in the MES outside change control",
+            "The MES audit trail shows a recipe set point of {product} changed by a "
+            "supervisor account without a change control.",
+            "Werum PAS-X MES, recipe management", accounts="Supervisor account of the "
+            "packaging area", records="Recipe {product}; batch records filled with it"),
         di="A GMP recipe was changed outside change control.",
         gxp="Two batches filled with an unapproved set point.",
         capa=CapaPlan(
@@ -389,14 +427,18 @@ DEVIATIONS: list[DeviationTemplate] = [
     ),
     DeviationTemplate(
         "Nightly backup of the LIMS database failed for 6 days",
-        "Backup monitoring ({ref}) showed the LIMS database backup failing since Monday; "
-        "nobody had acknowledged the e-mail alerts.",
+        "Backup monitoring (security incident {ref}) showed the LIMS database backup "
+        "failing since Monday; nobody had acknowledged the e-mail alerts.",
         "BSL", "IT", "Data centre, LIMS", ("major",),
         "Manual full backup taken and restore-tested the same day.",
         "The backup service account password expired; alert e-mails went to a former "
         "employee's mailbox.",
         "cybersecurity", "Expired service-account password and outdated alert recipients.",
-        cyber="ALERT",
+        cyber=SecurityIncident(
+            "Nightly backup of the LIMS database failing for 6 days",
+            "Backup monitoring shows every nightly backup of the LIMS database failing since "
+            "Monday; the alert e-mails were not acknowledged.",
+            "LabWare LIMS database\nBackup service", accounts="Backup service account"),
         di="Six days of LIMS data were not protected against loss.",
         capa=CapaPlan(
             "Backup monitoring of GxP systems",
@@ -409,24 +451,33 @@ DEVIATIONS: list[DeviationTemplate] = [
     ),
     DeviationTemplate(
         "Time source of the QC network drifted by 7 minutes",
-        "Alert {ref}: instrument PCs in QC showed timestamps 7 minutes ahead of the domain "
-        "time.",
+        "Security incident {ref}: instrument PCs in QC showed timestamps 7 minutes ahead "
+        "of the domain time.",
         "BSL", "IT", "QC network", ("minor",),
         "NTP configuration corrected; timestamps of the period annotated.",
         "A firewall change blocked NTP from the QC VLAN.",
         "cybersecurity", "Firewall rule removed NTP access.",
-        cyber="ALERT",
+        cyber=SecurityIncident(
+            "QC network clocks 7 minutes ahead of the domain time",
+            "Instrument PCs in the QC network no longer reach the time source; their clocks "
+            "drifted 7 minutes ahead.",
+            "QC instrument PCs\nNTP service of the QC network",
+            records="Instrument records time-stamped during the drift"),
         di="Event times in instrument records were inaccurate by 7 minutes.",
     ),
     DeviationTemplate(
         "Phishing credentials used to sign in to the QMS",
-        "Incident {ref}: a QA associate's credentials, entered on a phishing page, were used "
-        "from an unknown address; MFA blocked the sign-in.",
+        "Security incident {ref}: a QA associate's credentials, entered on a phishing page, "
+        "were used from an unknown address; MFA blocked the sign-in.",
         "BSL", "IT", "Identity provider", ("minor",),
         "Password reset, sessions revoked, the phishing domain blocked.",
         "Targeted phishing e-mail imitating the document-management system.",
         "cybersecurity", "Phishing; MFA prevented access.",
-        cyber="INC",
+        cyber=SecurityIncident(
+            "Phished QMS credentials used from an unknown address",
+            "A QA associate's credentials, entered on a page imitating the document-management "
+            "system, were used to sign in from an unknown address; MFA blocked the sign-in.",
+            "Identity provider\ncyberqms", accounts="A QA associate's account"),
     ),
 ]
 

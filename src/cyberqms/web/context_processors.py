@@ -32,7 +32,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         item for section in sections for item in section["items"]
         if (current == item["url"] if item["url"] == "/" else current.startswith(item["url"]))
     ]
+    crumb: dict[str, Any] | None = None
     if matches:
-        max(matches, key=lambda item: len(item["url"]))["active"] = True
+        active = max(matches, key=lambda item: len(item["url"]))
+        active["active"] = True
+        # The breadcrumb starts with the menu's words for where the page is: the two agree.
+        held = next(s for s in sections if any(i is active for i in s["items"]))
+        crumb = {"section": held["title"], "label": active["label"], "url": active["url"],
+                 "current": active["url"] == current}
     roles = [a.get_role_display() for a in user.active_roles()]
-    return {"nav_sections": sections, "user_roles": roles, "app_version": cyberqms.__version__}
+    return {"nav_sections": sections, "crumb": crumb, "user_roles": roles,
+            "app_version": cyberqms.__version__}

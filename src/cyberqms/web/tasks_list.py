@@ -24,6 +24,7 @@ class OpenTask:
     url: str
     priority: str  # "high", "medium", "low"
     due: Any = None
+    first: str = ""  # what must be done before the step can be taken, in words
 
 
 TaskProvider = Callable[[Any], list[OpenTask]]
@@ -110,6 +111,31 @@ def security_tasks(user: Any) -> list[OpenTask]:
 GATEKEEPING = frozenset({"review", "approve", "close", "security_approve", "verify"})
 
 
+def _steps(
+    workflow: Any, record: Any, user: Any, *, mine: bool
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The steps this user can take on `record` now, and those they could take once
+    something is done first (each with what). A step the user can never take (no right,
+    barred by segregation of duties) is not theirs; cancelling is never a task; the owner
+    and originator see their record's steps, others only the decisions that wait for them.
+    """
+    ready: list[str] = []
+    waiting: list[tuple[str, str]] = []
+    for t in workflow.actions_from(workflow.state_of(record)):
+        if t.permission.endswith(".cancel"):
+            continue
+        if not (mine or t.permission.rsplit(".", 1)[-1] in GATEKEEPING):
+            continue
+        if workflow.closed_to(record, user, t):
+            continue
+        first = workflow.pending_check(record, user, t)
+        if first is None:
+            ready.append(t.title)
+        else:
+            waiting.append((t.title, first))
+    return ready, waiting
+
+
 def quality_tasks(user: Any, *, per_kind: int = 150, limit: int = 25) -> list[OpenTask]:
     """Open quality records on which this user can take a step now (the same decision the
     record's page makes): the owner's and originator's next steps, and the review and
@@ -125,21 +151,19 @@ def quality_tasks(user: Any, *, per_kind: int = 150, limit: int = 25) -> list[Op
         records = kind.open_records().select_related("site").order_by("due_date", "pk")
         for record in records[:per_kind]:
             mine = user.pk in (record.owner_id, record.originator_id)
-            steps = [
-                t.title for t, refusal in kind.workflow.available(record, user)
-                if refusal is None and not t.permission.endswith(".cancel")
-                and (mine or t.permission.rsplit(".", 1)[-1] in GATEKEEPING)
-            ]
-            if not steps:
+            ready, waiting = _steps(kind.workflow, record, user, mine=mine)
+            if not ready and not waiting:
                 continue
             overdue = record.due_date is not None and record.due_date < today
+            titles = ready or [title for title, _ in waiting]
             tasks.append(OpenTask(
-                f"{record.number}: {', '.join(steps)}",
+                f"{record.number}: {', '.join(titles)}",
                 f"{kind.label} “{record.title}” ({record.site.code})"
                 + (" is overdue." if overdue else "."),
                 kind.detail_url(record),
                 "high" if overdue else "medium",
                 record.due_date,
+                first="" if ready else waiting[0][1],
             ))
         pending = DueDateExtension.objects.filter(
             record_type=kind.type_name, state=ExtensionState.PENDING

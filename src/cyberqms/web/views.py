@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 import cyberqms
@@ -14,6 +14,7 @@ from cyberqms.platform.core.models import SecurityEvent, Severity
 from cyberqms.platform.core.pages import gated
 from cyberqms.platform.trail.queries import status_summary
 
+from .search import SEARCH, record_numbered, search_problem, search_records
 from .tasks_list import open_tasks
 
 
@@ -36,6 +37,23 @@ def home(request: HttpRequest) -> HttpResponse:
     if can(user, "trail.status.view"):
         context["trail_summary"] = status_summary()
     return render(request, "web/home.html", context)
+
+
+@gated(SEARCH)
+def search(request: HttpRequest) -> HttpResponse:
+    """Records the person may see by number or title, by family; the exact number of one
+    they may see opens it."""
+    q = request.GET.get("q", "").strip()
+    problem = search_problem(q) if q else ""
+    if q and not problem:
+        numbered = record_numbered(request.user, q)
+        if numbered is not None:
+            kind, record = numbered
+            return redirect(kind.detail_url(record))
+    return render(request, "web/search.html", {
+        "q": q, "problem": problem,
+        "results": search_records(request.user, q) if q and not problem else [],
+    }, status=422 if problem else 200)
 
 
 def database_status() -> dict[str, object]:

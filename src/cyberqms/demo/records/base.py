@@ -87,7 +87,6 @@ class LoaderBase:
         self.rng = random.Random(SEED)  # noqa: S311  # reproducible demo data, not secrets
         self.timeline = Timeline(clock, end)
         self.made: Counter[str] = Counter()
-        self.refs: Counter[str] = Counter()
         self.capa_fates: Counter[str] = Counter()
         self._progress_at = 0
 
@@ -121,12 +120,6 @@ class LoaderBase:
         """The person's e-signature on the CLI channel: password (no authenticator yet)."""
         return SignatureRequest(password=_person_password(self.cast, user), otp="",
                                 request=None)
-
-    def security_reference(self, prefix: str) -> str:
-        year = self.clock.current.year
-        self.refs[f"{prefix}-{year}"] += 1
-        number = self.refs[f"{prefix}-{year}"] * 3 + self.rng.randint(0, 2)
-        return f"{prefix}-{year}-{number:04d}"
 
     # --- running ------------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """The deviation script: a deviation from its report to closure, with the CAPA it may
-spawn (or wherever its fate stops it)."""
+spawn (or wherever its fate stops it); a cyber-related one names the security incident
+opened for the same event."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from cyberqms.platform.core.access import can
 from cyberqms.platform.kit import record_parts as parts
 from cyberqms.quality.deviations import services as deviation_services
 from cyberqms.quality.deviations.workflow import DEVIATION_WORKFLOW
@@ -13,17 +15,16 @@ from .. import content
 from .capas import CapaScripts
 from .clock import Script
 from .evidence import evidence_file
+from .incidents import IncidentScripts
 
 
-class DeviationScripts(CapaScripts):
+class DeviationScripts(CapaScripts, IncidentScripts):
     """The deviation script of the loader (its CAPAs run as CAPA scripts)."""
 
     def deviation(self, i: int, n: int, t: content.DeviationTemplate) -> Script:
         rng, c = self.rng, self.cast
         svc = deviation_services
         values = self._values(t.site)
-        if t.cyber:
-            values["ref"] = self.security_reference(t.cyber)
         workers = self._workers(t.site, bool(t.cyber))
         originator = rng.choice([*workers, c.qa_reviewer] if t.dept == "QC" else workers)
         owner = rng.choice(workers)
@@ -49,6 +50,13 @@ class DeviationScripts(CapaScripts):
             event_at = now - dt.timedelta(days=rng.uniform(4, 9))
             late_reason = "Found during the periodic review of the records; raised at once."
         due = self.today() + dt.timedelta(days=20 if classification == "critical" else 30)
+        incident = None
+        if t.cyber is not None:
+            incident = self.security_incident(t, values, event_at, late_reason)
+            values["ref"] = incident.number
+        # The originator names the incident if they may see it; otherwise IT security, who
+        # opened it, names it on the draft straight away.
+        names = incident is not None and can(originator, "incidents.view", incident)
         d = svc.deviation_create(
             actor=originator, site=c.sites[t.site], owner=owner,
             title=self._fill(t.title, values), description=self._fill(t.description, values),
@@ -57,9 +65,12 @@ class DeviationScripts(CapaScripts):
             area=self._fill(t.area, values), product_reference=self._fill(t.product, values),
             gxp_impact=bool(t.gxp), gxp_impact_text=self._fill(t.gxp, values),
             data_integrity_impact=bool(t.di), data_integrity_impact_text=self._fill(t.di, values),
-            cyber_related=bool(t.cyber), security_reference=values["ref"],
+            cyber_related=bool(t.cyber), security_reference=values["ref"] if names else "",
             immediate_actions=self._fill(t.immediate, values),
         )
+        if incident is not None and not names:
+            d = svc.deviation_update(d, actor=c.it_security,
+                                     changes={"security_reference": incident.number})
         self.made["deviation"] += 1
         if fate == "draft":
             return  # the originator is still writing it

@@ -26,6 +26,7 @@ from cyberqms.platform.core.models import (
     RecordLink,
     Signature,
 )
+from cyberqms.platform.kit.record_parts import links_of
 from cyberqms.platform.notifications.models import Notification
 from cyberqms.platform.trail.integrity import check_trail
 from cyberqms.platform.trail.models import AuditEntry
@@ -78,12 +79,13 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
 
     deviations = Deviation.objects.filter(is_deleted=False)
     assert (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
-            Complaint.objects.count()) == (62, 32, 24, 12)
-    # 1,474 entries of the records' own steps, and one per signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (213, 1474 + 213)
+            Complaint.objects.count()) == (62, 31, 24, 12)
+    # 1,549 entries of the records' own steps, and one per signature (its content audited)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (231, 1549 + 231)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)
+    assert_security_references_are_true()
     assert Change.objects.filter(cyber_impact=True, state="closed").exists()
     assert Signature.objects.filter(meaning="Approved (IT security)").exists()
 
@@ -107,7 +109,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     spawned = RecordLink.objects.filter(from_type="deviations.deviation", to_type="capa.capa",
                                         relation="spawned")
     cyber_ids = {str(pk) for pk in cyber.values_list("pk", flat=True)}
-    assert sum(1 for link in spawned if link.from_id in cyber_ids) == 10
+    assert sum(1 for link in spawned if link.from_id in cyber_ids) == 9
     assert Capa.objects.filter(source="deviation", cyber_related=True).exists()
     assert set(Capa.objects.values_list("source", flat=True)) >= {
         "deviation", "audit_finding", "security_incident", "complaint"}
@@ -116,14 +118,14 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     open_capas = Capa.objects.exclude(state__in=("closed", "cancelled"))
     overdue_capas = open_capas.filter(due_date__lt=today).count()
     overdue_actions = CapaAction.objects.filter(state="open", due_date__lt=today).count()
-    assert (overdue_capas, overdue_actions) == (5, 13)
+    assert (overdue_capas, overdue_actions) == (5, 12)
     assert deviations.exclude(state__in=("closed", "cancelled")).filter(
-        due_date__lt=today).count() == 5
+        due_date__lt=today).count() == 4
 
     # Closed CAPAs passed their effectiveness check and carry a "Closed" signature; their
     # closure times vary like real ones.
     closed = list(Capa.objects.filter(state="closed"))
-    assert len(closed) == 18
+    assert len(closed) == 19
     closing_days = []
     for capa in closed:
         assert capa.effectiveness_result == "passed"
@@ -140,7 +142,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
         assert d.closed_at > d.created_at
 
     # The shared parts: comments, attachments, extensions approved and pending.
-    assert (Comment.objects.count(), Attachment.objects.count()) == (26, 10)
+    assert (Comment.objects.count(), Attachment.objects.count()) == (27, 7)
     assert set(DueDateExtension.objects.values_list("state", flat=True)) >= {
         "approved", "pending"}
 
@@ -172,6 +174,32 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert _counts() == before
     assert AuditEntry.objects.count() > entries  # the reissued passwords are audited
     assert check_trail().ok
+
+
+def assert_security_references_are_true() -> None:
+    """AL-10, CYB-05: every deviation's security reference names the incident the demo
+    opened for the same event (same site, same event time, opened first, the number in the
+    deviation's text), and the two are linked both ways. Part of the loaded demo's test,
+    which loads it once."""
+    from cyberqms.quality.deviations.queries import security_record
+    from cyberqms.security.incidents.models import Incident
+
+    named = Deviation.objects.exclude(security_reference="").order_by("number")
+    assert named.count() == Deviation.objects.filter(cyber_related=True).count() \
+        == Incident.objects.count()
+    for d in named:
+        found = security_record(d)
+        assert found is not None, d.number
+        incident = found.record
+        assert isinstance(incident, Incident)
+        assert (incident.site_id, incident.event_at) == (d.site_id, d.event_at), d.number
+        assert incident.created_at <= d.created_at < incident.created_at + dt.timedelta(
+            minutes=5), d.number
+        assert incident.number in d.description, d.number
+        assert [x["other_number"] for x in links_of(d)
+                if x["other_type"] == "incidents.incident"] == [incident.number]
+        assert [x["other_number"] for x in links_of(incident)
+                if x["other_type"] == "deviations.deviation"] == [d.number]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from cyberqms.platform.core.access import RateLimited
 from cyberqms.platform.core.client_address import request_client_address
 
+from .first_sign_in import destination, remember_destination
 from .lockout import rate_limited_response
 from .services import signin_admit
 
@@ -20,9 +21,17 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> Any:
+        # The gate sends a person with first steps pending (password change, MFA
+        # enrolment) to them: the page they were going to waits until those are done.
+        if user.access_profile().blocked:
+            remember_destination(request, kwargs.get("redirect_url"))
+        return super().post_login(request, user, **kwargs)
+
     def get_password_change_redirect_url(self, request: HttpRequest) -> str:
-        # On to the home page, where the gate sends a user with pending MFA enrolment on.
-        return "/"
+        # On to the page kept at sign-in (or home); the gate sends a user with pending MFA
+        # enrolment to it first.
+        return destination(request)
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         # Counting and lockout belong to django-axes; security events to our signals.

@@ -14,9 +14,12 @@ class AccountsConfig(AppConfig):
         from . import actions, signals  # noqa: F401  (declares actions, connects receivers)
         from .models import ApiToken, Department, Integration, RoleAssignment, Site, User
 
-        # last_login and token usage change on every sign-in or call: not GxP changes.
+        # last_login and token usage change on every sign-in or call: not GxP changes. A
+        # person's time zone is a display preference: its changes have entries of their own
+        # (services.user_time_zone_set), outside the user's audited state.
         register(User, "accounts.user", view_action=actions.USER_VIEW,
-                 exclude=["last_login"], redact=["password"], label=lambda u: u.username,
+                 exclude=["last_login", "time_zone"], redact=["password"],
+                 label=lambda u: u.username,
                  detail_url=lambda u: reverse("accounts:user_detail", args=[u.pk]))
         register(RoleAssignment, "accounts.role", view_action=actions.USER_VIEW,
                  label=lambda a: f"{a.role} for {a.user.username}",

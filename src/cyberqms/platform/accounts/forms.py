@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
+from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
 
 from cyberqms.platform.core.access import ACTIONS
 
 from .enums import AccountKind, IntegrationKind, Role, WorkPattern
+from .first_sign_in import password_entered_recently
 from .models import Department, Site
+from .time_zones import zone_choices
 
 
 class ReasonField(forms.CharField):
@@ -101,7 +105,37 @@ def scope_choices() -> list[tuple[str, str]]:
             if not spec.public]
 
 
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        choices=zone_choices, label="Time zone",
+        help_text="Pages show dates and times in this zone; hover over one to see it in UTC. "
+                  "Exports and the API stay in UTC.",
+    )
+
+
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100)
     scopes = forms.MultipleChoiceField(choices=scope_choices, widget=forms.CheckboxSelectMultiple)
     days = forms.IntegerField(min_value=1, max_value=settings.CYBERQMS_TOKEN_MAX_DAYS, initial=30)
+
+
+class ChangePasswordForm(AllauthChangePasswordForm):
+    """allauth's password change (ACCOUNT_FORMS), less the current password where a forced
+    change follows the sign-in with the one-time password moments ago: it was typed in
+    this session within the re-authentication window (first_sign_in). A change the person
+    chose, or one after that window, asks for it. The new password is never the current
+    one: a one-time password, which an administrator issued, cannot be kept (P11-28)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = allauth_context.request
+        user = self.user
+        if (user is not None and user.must_change_password and request is not None
+                and password_entered_recently(request, user)):
+            del self.fields["oldpassword"]
+
+    def clean_password1(self) -> str:
+        password: str = self.cleaned_data["password1"]
+        if self.user is not None and self.user.check_password(password):
+            raise forms.ValidationError("Choose a password other than your current one.")
+        return password

@@ -8,12 +8,13 @@ which rights on date X" is a query (`RoleAssignment.objects.held_on`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -68,6 +69,11 @@ class User(AbstractUser):
     )
     title = models.CharField(max_length=200, blank=True)
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
+    time_zone = models.CharField(
+        max_length=64, blank=True,
+        help_text="The zone pages show dates and times in (an IANA name, e.g. Europe/Zurich); "
+                  "empty: the installation's zone (CYBERQMS_TIME_ZONE, UTC by default).",
+    )
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
     must_change_password = models.BooleanField(default=False)
     password_changed_at = models.DateTimeField(null=True, blank=True)
@@ -91,6 +97,25 @@ class User(AbstractUser):
     @property
     def printed_name(self) -> str:
         return self.full_name or self.get_full_name() or self.username
+
+    @property
+    def initials(self) -> str:
+        """Two letters for the avatar, titles left out: "Dr. Helena Brandt" is "HB"."""
+        words = [w for w in self.printed_name.replace("-", " ").split()
+                 if not w.endswith(".") and w[:1].isalpha()]
+        letters = "".join(w[0] for w in (words[:1] + words[1:][-1:]))
+        return (letters or self.username[:1]).upper()
+
+    @classmethod
+    def able_to(cls, action: str, site_ids: Iterable[int | None]) -> QuerySet[User]:
+        """Named, active people whose roles grant `action` at one of `site_ids`, as the gate
+        decides: the people a picker may offer for a role in a record (an owner must be
+        able to do the work; an administrator or an inspector is not offered)."""
+        from .queries import holders_of
+
+        chosen = {p.pk for site_id in set(site_ids) for p in holders_of(action, site_id)}
+        return cls.objects.filter(pk__in=chosen, kind=AccountKind.PERSON).order_by(
+            "full_name", "username")
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise UndeletableError("Users are deactivated, never deleted (21 CFR 11.100(a)).")

@@ -37,6 +37,7 @@ from . import actions
 from .enums import AccountKind, Role, WorkPattern
 from .models import ApiToken, Department, Integration, RoleAssignment, Site, User
 from .roles import GXP_ROLES
+from .time_zones import zone_names
 
 TOKEN_PREFIX = "cqms_"  # noqa: S105  (a public marker, not a secret)
 
@@ -48,6 +49,14 @@ class ServiceError(ValidationError):
         super().__init__({field: [message]})
         self.field = field
         self.text = message
+
+
+def _time_zone(name: str) -> str:
+    name = (name or "").strip()
+    if name not in zone_names():
+        raise ServiceError(f"{name!r} is not a known time zone (e.g. Europe/Zurich).",
+                           field="time_zone")
+    return name
 
 
 def _reason(reason: str) -> str:
@@ -85,7 +94,8 @@ def user_create(
     department: Department | None = None,
     work_pattern: str = "",
 ) -> IssuedPassword:
-    """Create a user with a one-time password to be changed at first sign-in.
+    """Create a user with a one-time password to be changed at first sign-in; their time
+    zone is their site's (none: the installation's).
 
     Side effects: audit entry `accounts.user.create`, security event `account.created`.
     """
@@ -117,12 +127,14 @@ def user_create(
             work_pattern=work_pattern,
             title=title.strip(),
             site=site,
+            time_zone=site.time_zone if site is not None else "",
             department=department,
             must_change_password=True,
         )
         user.set_password(password)
         user.save()
-        audit_record("accounts.user.create", user, actor=actor, created=True, reason=reason)
+        audit_record("accounts.user.create", user, actor=actor, created=True, reason=reason,
+                     changes={"time_zone": [None, user.time_zone]} if user.time_zone else None)
     emit_security_event(
         "account.created",
         severity=Severity.INFO,
@@ -258,6 +270,30 @@ def user_email_changed(user: User) -> None:
         before = replay("accounts.user", str(locked.pk)) or None
         audit_record("accounts.user.email_change", locked, actor=locked, before=before,
                      created=before is None)
+
+
+def user_time_zone_set(user: User, *, actor: User, time_zone: str) -> User:
+    """Set the zone the person's pages show times in (self-service: one's own only).
+
+    Refused, naming the field `time_zone`, for a name the tz database does not know.
+    Side effects: audit entry `accounts.user.time_zone_change` with the old and the new zone.
+    """
+    require(actor, actions.SELF)
+    if user.pk != actor.pk:
+        raise ServiceError("People choose their own time zone.", field="time_zone")
+    name = _time_zone(time_zone)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        old = locked.time_zone
+        if name != old:
+            locked.time_zone = name
+            locked.save(update_fields=["time_zone"])
+            # A display preference, not GxP data: outside the record's audited state (so
+            # reconciliation ignores it), its change recorded here.
+            audit_record("accounts.user.time_zone_change", locked, actor=actor,
+                         changes={"time_zone": [old, name]})
+    user.time_zone = name
+    return user
 
 
 def user_unlock(username: str, *, actor: User, reason: str) -> int:
@@ -425,6 +461,7 @@ def site_create(*, actor: User, code: str, name: str, country: str = "",
         raise ServiceError("A code is required.", field="code")
     if Site.objects.filter(code=code).exists():
         raise ServiceError("A site with this code exists.", field="code")
+    time_zone = _time_zone(time_zone)
     with transaction.atomic():
         site = Site.objects.create(code=code, name=name.strip(), country=country.upper()[:2],
                                    time_zone=time_zone)

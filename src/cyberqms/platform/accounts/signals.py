@@ -15,6 +15,7 @@ from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
 
+from .first_sign_in import count_as_reauthentication
 from .lockout import client_username
 from .services import user_email_changed, user_password_changed
 
@@ -74,6 +75,17 @@ def on_password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: 
         message=f"{user.username} changed their password",
         actor_id=user.pk, username=user.username, source_ip=_ip(request),
     )
+
+
+@receiver(password_changed)
+def on_password_changed_in_session(
+    sender: Any, request: HttpRequest, user: Any, **kwargs: Any
+) -> None:
+    """A change made in this person's own session proved they know the password (the
+    current one, or the one they signed in with moments ago): it counts as a
+    re-authentication, so the MFA enrolment that follows does not ask for it again."""
+    if request is not None and getattr(request.user, "pk", None) == user.pk:
+        count_as_reauthentication(request, user)
 
 
 @receiver(mfa_signals.authenticator_added)

@@ -13,16 +13,26 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import can
+from cyberqms.platform.core.csv_export import csv_response, list_filters, wants_csv
+from cyberqms.platform.core.event_kinds import event_label
 from cyberqms.platform.core.models import AccessDecision, SecurityEvent, Severity
 from cyberqms.platform.core.pages import gated
 from cyberqms.platform.trail import actions as trail_actions
-from cyberqms.platform.trail.services import open_flags
+from cyberqms.platform.trail.services import list_export_record, open_flags
 
 from . import actions, services
+from .csv_columns import (
+    ACCESS_DECISION_COLUMNS,
+    INTEGRATION_COLUMNS,
+    SECURITY_EVENT_COLUMNS,
+    SITE_COLUMNS,
+    user_columns,
+)
 from .enums import Role
 from .forms import (
     DepartmentForm,
@@ -31,6 +41,7 @@ from .forms import (
     ReasonForm,
     RoleGrantForm,
     SiteForm,
+    TimeZoneForm,
     TokenForm,
     UserCreateForm,
 )
@@ -54,6 +65,11 @@ def _service_errors(form: Any, exc: ValidationError) -> None:
 
 @gated(actions.SELF)
 def profile(request: HttpRequest) -> HttpResponse:
+    return _profile_page(request)
+
+
+def _profile_page(request: HttpRequest, *, time_zone_form: TimeZoneForm | None = None,
+                  status: int = 200) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
     tokens = ApiToken.objects.filter(owner=user)
     return render(request, "accounts/profile.html", {
@@ -61,8 +77,28 @@ def profile(request: HttpRequest) -> HttpResponse:
         "roles": user.active_roles(),
         "tokens": tokens,
         "token_form": TokenForm(),
+        "time_zone_form": time_zone_form or TimeZoneForm(
+            initial={"time_zone": user.time_zone or settings.TIME_ZONE}),
         "idle_minutes": settings.SESSION_IDLE_SECONDS // 60,
-    })
+    }, status=status)
+
+
+@require_POST
+@gated(actions.SELF)
+def profile_time_zone(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
+    form = TimeZoneForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_time_zone_set(user, actor=user,
+                                        time_zone=form.cleaned_data["time_zone"])
+        except ValidationError as exc:
+            _service_errors(form, exc)
+        else:
+            messages.success(request, "Dates and times now show in "
+                                      f"{user.time_zone.replace('_', ' ')}.")
+            return redirect("accounts:profile")
+    return _profile_page(request, time_zone_form=form, status=422)
 
 
 @gated(actions.SELF)
@@ -102,7 +138,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 @gated(actions.USER_VIEW)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: HttpRequest) -> HttpResponseBase:
     filters = {
         "q": request.GET.get("q", "").strip()[:100],
         "role": request.GET.get("role", "") if request.GET.get("role") in Role.values else "",
@@ -111,8 +147,13 @@ def user_list(request: HttpRequest) -> HttpResponse:
             "active", "inactive") else "",
         "sort": request.GET.get("sort", "username"),
     }
-    page = paginate(request, users_filtered(**filters))
+    users = users_filtered(**filters)
     locked = set(locked_out().values_list("username", flat=True))
+    if wants_csv(request):
+        list_export_record(actor=request.user, name="accounts.users", label="users",
+                           filters=list_filters(request), rows=users.count())
+        return csv_response("users.csv", user_columns({n.lower() for n in locked}), users)
+    page = paginate(request, users)
     return render(request, "accounts/user_list.html", {
         "page": page, "filters": filters, "roles": Role.choices,
         "sites": Site.objects.all(), "locked": locked,
@@ -236,7 +277,12 @@ def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 
 @gated(actions.SITE_MANAGE)
-def site_list(request: HttpRequest) -> HttpResponse:
+def site_list(request: HttpRequest) -> HttpResponseBase:
+    if request.method == "GET" and wants_csv(request):
+        sites = Site.objects.prefetch_related("departments")
+        list_export_record(actor=request.user, name="accounts.sites", label="sites",
+                           filters=list_filters(request), rows=sites.count())
+        return csv_response("sites.csv", SITE_COLUMNS, sites)
     site_form = SiteForm(request.POST if request.POST.get("form") == "site" else None)
     department_form = DepartmentForm(
         request.POST if request.POST.get("form") == "department" else None
@@ -262,7 +308,13 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 
 @gated(actions.INTEGRATION_VIEW)
-def integration_list(request: HttpRequest) -> HttpResponse:
+def integration_list(request: HttpRequest) -> HttpResponseBase:
+    if request.method == "GET" and wants_csv(request):
+        integrations = Integration.objects.select_related("site").prefetch_related("tokens")
+        list_export_record(actor=request.user, name="accounts.integrations",
+                           label="integrations", filters=list_filters(request),
+                           rows=integrations.count())
+        return csv_response("integrations.csv", INTEGRATION_COLUMNS, integrations)
     actor: User = request.user  # type: ignore[assignment]  # gated: signed-in users only
     form = IntegrationForm(request.POST or None)
     issued = None
@@ -287,7 +339,7 @@ def integration_list(request: HttpRequest) -> HttpResponse:
 
 
 @gated(actions.EVENT_VIEW)
-def security_events(request: HttpRequest) -> HttpResponse:
+def security_events(request: HttpRequest) -> HttpResponseBase:
     events = SecurityEvent.objects.all()
     severity = request.GET.get("severity", "")
     kind = request.GET.get("kind", "")[:80]
@@ -299,15 +351,21 @@ def security_events(request: HttpRequest) -> HttpResponse:
         events = events.filter(kind__startswith=kind)
     if q:
         events = events.filter(username__icontains=q) | events.filter(message__icontains=q)
+    if wants_csv(request):
+        list_export_record(actor=request.user, name="security.events",
+                           label="security events", filters=list_filters(request),
+                           rows=events.count())
+        return csv_response("security-events.csv", SECURITY_EVENT_COLUMNS, events)
     kinds = SecurityEvent.objects.order_by("kind").values_list("kind", flat=True).distinct()
     return render(request, "accounts/security_events.html", {
         "page": paginate(request, events, 50), "severities": Severity.choices,
-        "kinds": list(kinds), "filters": {"severity": severity, "kind": kind, "q": q},
+        "kinds": [(k, event_label(k)) for k in kinds],
+        "filters": {"severity": severity, "kind": kind, "q": q},
     })
 
 
 @gated(actions.DECISION_VIEW)
-def access_decisions(request: HttpRequest) -> HttpResponse:
+def access_decisions(request: HttpRequest) -> HttpResponseBase:
     decisions = AccessDecision.objects.all()
     verdict = request.GET.get("verdict", "")
     actor = request.GET.get("actor", "")[:150]
@@ -318,6 +376,11 @@ def access_decisions(request: HttpRequest) -> HttpResponse:
         decisions = decisions.filter(actor_username__icontains=actor)
     if action:
         decisions = decisions.filter(action__startswith=action)
+    if wants_csv(request):
+        list_export_record(actor=request.user, name="access.decisions",
+                           label="access decisions", filters=list_filters(request),
+                           rows=decisions.count())
+        return csv_response("access-decisions.csv", ACCESS_DECISION_COLUMNS, decisions)
     return render(request, "accounts/access_decisions.html", {
         "page": paginate(request, decisions, 50),
         "filters": {"verdict": verdict, "actor": actor, "action": action},

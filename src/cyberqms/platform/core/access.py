@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .context import current_context
@@ -264,6 +265,16 @@ def capable(person: object, action: str, resource: object = None) -> bool:
     _type, _id, site_id = describe_resource(resource)
     with acting_context(RequestContext(channel="system")):
         return not _evaluate(person, ACTIONS.get(action), action, site_id)
+
+
+def people_able(action: str, site_ids: Iterable[int | None]) -> QuerySet[Any]:
+    """The people a picker offers for a role that needs `action` at one of `site_ids`
+    (an owner, an assignee): named, active people whose roles grant it there. The user
+    model answers (`able_to`): role assignments are the accounts app's."""
+    from django.contrib.auth import get_user_model
+
+    people: Any = get_user_model()  # accounts.User: `able_to` is its own, not Django's
+    return people.able_to(action, site_ids)
 
 
 def session_ref(session_key: str | None) -> str:

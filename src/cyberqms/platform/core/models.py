@@ -97,6 +97,13 @@ class SecurityEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} ({self.severity}): {self.message}"
 
+    @property
+    def kind_label(self) -> str:
+        """The kind in words, for pages ("Failed sign-in")."""
+        from .event_kinds import event_label
+
+        return event_label(self.kind)
+
 
 class SignatureCommitment(KeptForever):
     """A user's acknowledgement of the signature-accountability statement (P11-14).

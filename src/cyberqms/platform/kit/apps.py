@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -26,10 +28,10 @@ class KitConfig(AppConfig):
         register(
             Attachment, "core.attachment", view_action="trail.entry.view",
             exclude=("nonce", "ciphertext"),
-            label=lambda a: f"{a.filename} (attachment of {a.record_type} {a.record_id})",
+            label=lambda a: f"{a.filename} (attachment of {_number(a)})",
         )
         register(Comment, "core.comment", view_action="trail.entry.view",
-                 label=lambda c: f"Comment on {c.record_type} {c.record_id}")
+                 label=lambda c: f"Comment on {_number(c)}")
         # The labels (number and title) are a display cache of the two ends and stay out
         # of the trail: a link's entry shows in both records' histories, and the other
         # end's title may belong to a site the viewer cannot see. The ends themselves
@@ -47,3 +49,17 @@ class KitConfig(AppConfig):
                  label=lambda sig: f"Signature “{sig.meaning}” by {sig.username} on "
                                    f"{sig.record_label}")
         add_child_provider(children_of)
+
+
+def _number(part: Any) -> str:
+    """The number of the record an attachment or comment belongs to ("DEV-2026-0047"),
+    as a link's label names its ends: the number only, never the title."""
+    from .records import kind_by_type
+
+    try:
+        model = kind_by_type(part.record_type).model
+    except LookupError:
+        return f"{part.record_type} {part.record_id}"
+    number = model._default_manager.filter(pk=part.record_id).values_list(
+        "number", flat=True).first()
+    return str(number or f"{part.record_type} {part.record_id}")

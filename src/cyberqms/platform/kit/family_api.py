@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import capfirst
 from ninja import Query, Router, Schema, Status
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
@@ -73,7 +74,7 @@ def _in_type(f: models.Field[Any, Any]) -> tuple[Any, Any]:
 
 
 def _describe(f: models.Field[Any, Any]) -> str:
-    text = str(f.verbose_name).capitalize()
+    text = str(capfirst(str(f.verbose_name)))
     if f.choices:
         text += ". One of: " + ", ".join(str(value) for value, _label in f.flatchoices)
     if isinstance(f, models.ForeignKey):

@@ -1,5 +1,5 @@
 """The pages the kit serves for a declared record family: list (filter, sort, paginate,
-CSV export), create, detail (on the shared record frame) and edit.
+CSV export of the filtered rows, recorded), create, detail (on the shared record frame) and edit.
 
 Each view is made for one family by `family_urlpatterns(kind)`, gated by that family's
 actions; the family writes only its detail blocks (`RecordKind.sections` or its own
@@ -8,9 +8,8 @@ template) and the pages that are truly its own.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -22,23 +21,24 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms.models import fields_for_model
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from cyberqms.platform.core.access import can, sites_for
+from cyberqms.platform.core.access import can, people_able, sites_for
+from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
+from cyberqms.platform.core.moments import moment
 from cyberqms.platform.core.pages import gated, page_actor
+from cyberqms.platform.trail.services import list_export_record
 
 from .record_pages import record_context
 from .record_parts import RecordNotFound, get_record
 from .record_services import RecordChanged, editable_fields, record_create, record_update
-from .records import QualityRecord, RecordKind, model_field, site_model
+from .records import FormGroup, QualityRecord, RecordKind, model_field, site_model
 
 PAGE_SIZE = 25
-CSV_LIMIT = 10_000
 
 
 # --- reads ---------------------------------------------------------------------------------
@@ -73,9 +73,9 @@ def state_counts(kind: RecordKind, rows: QuerySet[Any]) -> list[dict[str, Any]]:
             for s in kind.workflow.states()]
 
 
-def display(record: QualityRecord, name: str, *, short: bool = False) -> str:
-    """A field's value as a person reads it (choices by label, people by name, dates; in a
-    list (`short`), a date and time by its date)."""
+def display(record: QualityRecord, name: str) -> str:
+    """A field's value as a person reads it on a page (choices by label, people by name,
+    dates; a date and time as a moment in the reader's zone, UTC on hover)."""
     value = getattr(record, name, None)
     getter = getattr(record, f"get_{name}_display", None)
     if callable(getter):
@@ -85,7 +85,7 @@ def display(record: QualityRecord, name: str, *, short: bool = False) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d" if short else "%Y-%m-%d %H:%M UTC")
+        return moment(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     printed = getattr(value, "printed_name", None)
@@ -137,17 +137,44 @@ def _form_field(f: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     return field
 
 
+class FamilyForm(forms.Form):
+    """A record form that knows its family's field groups (`RecordKind.form_groups`)."""
+
+    kind_groups: tuple[FormGroup, ...] = ()
+
+    def groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """(heading, note, visible fields) in the declared order; fields no group names
+        come first, under no heading; groups with no field in this form are left out."""
+        named = {n for g in self.kind_groups for n in g.fields}
+        visible = {f.name: f for f in self.visible_fields()}
+        out = [("", "", [f for n, f in visible.items() if n not in named])]
+        out += [(g.heading, g.note, [visible[n] for n in g.fields if n in visible])
+                for g in self.kind_groups]
+        return [group for group in out if group[2]]
+
+
 def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
-                with_site: bool = False, needs_reason: bool = False, editing: bool = False,
-                data: Any = None, initial: dict[str, Any] | None = None) -> forms.Form:
-    """A form of the model's own fields `names` (limits and choices from the model)."""
+                sites: Iterable[int] = (), with_site: bool = False,
+                needs_reason: bool = False, editing: bool = False,
+                data: Any = None, initial: dict[str, Any] | None = None) -> FamilyForm:
+    """A form of the model's own fields `names` (limits and choices from the model).
+
+    `sites` are where the record is (its site) or may be created: the site choice offers
+    only those, and the owner choice only people who can do the record's work there."""
     order = [n for n in (*kind.create_fields, *_all_fields(kind)) if n in names]
     fields = fields_for_model(kind.model, fields=list(dict.fromkeys(order)),
                               formfield_callback=_form_field)
-    form = forms.Form(data, initial=initial, label_suffix="")
+    form = FamilyForm(data, initial=initial, label_suffix="")
+    form.kind_groups = kind.form_groups or tuple(
+        FormGroup(heading, names) for heading, names in kind.sections)
+    sites = list(sites)
     if with_site:
         form.fields["site"] = forms.ModelChoiceField(
-            site_model()._default_manager.filter(is_active=True), to_field_name="code")
+            site_model()._default_manager.filter(is_active=True, pk__in=sites),
+            to_field_name="code")
+    owner = fields.get("owner")
+    if isinstance(owner, forms.ModelChoiceField):
+        owner.queryset = people_able(kind.action("work"), sites)
     shared = {f.name for f in QualityRecord._meta.get_fields()}
     for name, field in fields.items():
         if field is not None:
@@ -166,6 +193,15 @@ def family_form(kind: RecordKind, names: tuple[str, ...] | frozenset[str], *,
             error_messages={"required": f"Say why the {kind.noun} record is updated."},
         )
     return form
+
+
+def creation_sites(kind: RecordKind, user: Any) -> list[int]:
+    """The active sites where `user` may create a record of `kind`."""
+    held = sites_for(user, kind.action("create"))
+    active = site_model()._default_manager.filter(is_active=True)
+    if held is not None:
+        active = active.filter(pk__in=held)
+    return list(active.values_list("pk", flat=True))
 
 
 def _all_fields(kind: RecordKind) -> list[str]:
@@ -215,8 +251,10 @@ def list_view(kind: RecordKind) -> Callable[..., HttpResponseBase]:
         codes = kind.filterset.site_codes()
         filters = kind.filterset(request.GET or None, rows, request=request, site_codes=codes)
         filtered = filters.qs
-        if request.GET.get("format") == "csv" and not filters.errors:
-            return _csv(kind, filtered)
+        if wants_csv(request) and not filters.errors:
+            list_export_record(actor=request.user, name=kind.slug, label=kind.plural_label,
+                               filters=list_filters(request), rows=filtered.count())
+            return csv_response(f"{kind.slug}.csv", csv_columns(kind), filtered)
         counted = kind.filterset(
             {k: v for k, v in request.GET.items() if k != "state"} or None, rows,
             request=request, site_codes=codes)
@@ -227,7 +265,7 @@ def list_view(kind: RecordKind) -> Callable[..., HttpResponseBase]:
             "kind": kind, "page": page, "filters": filters, "sort": sort,
             "counts": state_counts(kind, counted.qs),
             "columns": kind.columns,
-            "rows": [(record, [(display(record, c.name, short=True), classes[c.name])
+            "rows": [(record, [(display(record, c.name), classes[c.name])
                                for c in kind.columns],
                       kind.row_badges(record) if kind.row_badges else [])
                      for record in page],
@@ -252,30 +290,27 @@ def _cell_class(kind: RecordKind, name: str) -> str:
     return "nowrap" if isinstance(f, models.DateField) else ""
 
 
-def _csv(kind: RecordKind, rows: QuerySet[Any]) -> StreamingHttpResponse:
-    """The filtered list as CSV: number, the columns, owner and dates, in words."""
+def csv_columns(kind: RecordKind) -> list[CsvColumn]:
+    """The list's columns, number first, as CSV columns: values in words (choices by
+    label, people by name, sites by code), dates and times as they are (the CSV writes
+    them in ISO 8601 UTC)."""
     names = ["number", *(c.name for c in kind.columns if c.name != "number")]
-
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
     heads = {c.name: c.heading for c in kind.columns}
-
-    def lines() -> Any:
-        yield writer.writerow([heads.get(n, n.replace("_", " ").capitalize()) for n in names])
-        for record in rows[:CSV_LIMIT]:
-            yield writer.writerow([_csv_safe(display(record, n)) for n in names])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"{kind.slug}.csv")
-    return response
+    return [_csv_column(heads.get(n, n.replace("_", " ").capitalize()), n) for n in names]
 
 
-def _csv_safe(text: str) -> str:
-    """Neutralize spreadsheet formulas (CSV injection): a leading =, +, - or @."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and text != "—" else text
+def _csv_column(heading: str, name: str) -> CsvColumn:
+    def value(record: QualityRecord) -> object:
+        getter = getattr(record, f"get_{name}_display", None)
+        if callable(getter):
+            return getter()
+        found = getattr(record, name, None)
+        if isinstance(found, models.Model):
+            return (getattr(found, "printed_name", None) or getattr(found, "code", None)
+                    or str(found))
+        return found
+
+    return CsvColumn(heading, value)
 
 
 def create_view(kind: RecordKind) -> Callable[..., HttpResponse]:
@@ -285,6 +320,7 @@ def create_view(kind: RecordKind) -> Callable[..., HttpResponse]:
         initial = {name: request.GET[name][:200] for name in kind.create_fields
                    if name in request.GET and name != "owner"}
         form = family_form(kind, kind.create_fields, with_site=True,
+                           sites=creation_sites(kind, request.user),
                            data=request.POST or None,
                            initial={"owner": request.user.pk, **initial})
         if request.method == "POST" and form.is_valid():
@@ -316,6 +352,7 @@ def detail_page(request: HttpRequest, kind: RecordKind, record: QualityRecord, *
                    for name in editable}
         initial["expected_hash"] = kind.workflow.content_hash(record)
         edit_form = family_form(kind, editable, initial=initial, editing=True,
+                                sites=[record.site_id],
                                 needs_reason=record.state != kind.initial_state)
     context = record_context(request, kind, record)
     context.update({
@@ -347,6 +384,7 @@ def edit_view(kind: RecordKind) -> Callable[..., HttpResponse]:
         record = load_record(kind, request, pk, for_="edit")
         editable = editable_fields(record, request.user)
         form = family_form(kind, editable, data=request.POST, editing=True,
+                           sites=[record.site_id],
                            needs_reason=record.state != kind.initial_state)
         if form.is_valid():
             try:

@@ -8,14 +8,12 @@ information for the API (embedded as ``"common"``) and the JSON export.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
 from cyberqms.platform.core.models import Attachment, Comment, DueDateExtension, Signature
-from cyberqms.platform.trail.record import snapshot
 
 from .record_parts import LINK_RELATIONS, lineage, links_of, pending_extension
 from .records import QualityRecord, RecordKind, kind_of
@@ -69,6 +67,9 @@ def available_actions(
             "target": t.target,
             "sign": t.sign or "",
             "reason_required": t.reason,
+            # A step that needs a reason and no signature sends the record back or cancels
+            # it: shown beside the way forward, not as it.
+            "secondary": t.reason and not t.sign,
             "refusal": refusal or "",
             "url": reverse("records:transition", args=[kind.slug, record.pk, t.action]),
         })
@@ -190,28 +191,3 @@ def record_json(
             for a in available_actions(record, actor)
         ]
     return data
-
-
-def record_fields(record: QualityRecord) -> list[tuple[str, str]]:
-    """Every field of the record as (label, display value), for the PDF and JSON export."""
-    out: list[tuple[str, str]] = []
-    state = snapshot(record)
-    for f in record._meta.concrete_fields:
-        if f.attname not in state or f.name in ("id",):
-            continue
-        value: Any = getattr(record, f.name, None)
-        display = getattr(record, f"get_{f.name}_display", None)
-        if callable(display) and getattr(f, "choices", None):
-            value = display()
-        if value is None or value == "":
-            text = "—"
-        elif isinstance(value, bool):
-            text = "Yes" if value else "No"
-        elif isinstance(value, dt.datetime):
-            text = value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        elif isinstance(value, dt.date):
-            text = value.isoformat()
-        else:
-            text = str(value)
-        out.append((str(getattr(f, "verbose_name", f.name)).capitalize(), text))
-    return out

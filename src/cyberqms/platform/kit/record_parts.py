@@ -284,6 +284,7 @@ def links_of(record: QualityRecord, actor: Any = None) -> list[dict[str, Any]]:
             "other_label": link.to_label if outgoing else link.from_label,
             "other_number": getattr(other, "number", ""),
             "other_state": getattr(other, "state", ""),
+            "other_state_label": _state_label(other),
             "other_url": other_kind.detail_url(other) if other_kind and other else "",
             "note": link.note,
         })
@@ -481,6 +482,7 @@ def lineage(
                 out.append({
                     "level": level, "number": number, "label": label,
                     "state": getattr(found, "state", ""),
+                    "state_label": _state_label(found),
                     "url": other_kind.detail_url(found) if other_kind and found else "",
                     "relation": LINK_RELATIONS.get(link.relation, link.relation),
                     "chain": " → ".join([*chain, number]),
@@ -492,3 +494,9 @@ def lineage(
         if not frontier:
             break
     return out
+
+
+def _state_label(record: Any) -> str:
+    """A linked record's state in words ("QA review"), "" when it has none."""
+    shown = getattr(record, "get_state_display", None)
+    return str(shown()) if callable(shown) else str(getattr(record, "state", "") or "")

@@ -106,6 +106,16 @@ class Column:
     sort: str = ""
 
 
+@dataclass(frozen=True)
+class FormGroup:
+    """A titled group of a record form's fields ("Risk"), with a sentence that explains
+    how to fill it in; the create and edit forms show the groups in order."""
+
+    heading: str
+    fields: tuple[str, ...]
+    note: str = ""
+
+
 @dataclass(frozen=True, kw_only=True)
 class RecordKind:
     """The declaration of a record family.
@@ -144,6 +154,8 @@ class RecordKind:
     restricted: Mapping[str, str] = field(default_factory=dict)
     # Detail page sections: (heading, fields); the family's template may replace them.
     sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # How the create and edit forms group their fields; without it, by `sections`.
+    form_groups: tuple[FormGroup, ...] = ()
     detail_template: str = "core/family_detail.html"
     create_template: str = "core/family_create.html"
     # Form labels where the model's verbose name is not what a person should read.

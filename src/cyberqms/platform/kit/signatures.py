@@ -9,7 +9,8 @@ sign-out, which both discard the session (P11-24, P11-25).
 Refused outright: integrations and generic accounts (P11-27), users whose identity was
 not verified (P11-22), users who have not acknowledged the accountability statement
 (P11-14), and anyone locked out. A wrong password or code counts toward the lockout like
-a failed sign-in, and raises an `esig.failure` security event (P11-33).
+a failed sign-in, in the same django-axes counter, and raises an `esig.failure` security
+event (P11-33); the refusal says how many attempts are left before that lockout.
 
 `verify_signer` checks credentials and changes nothing; `record_signature` writes the
 immutable `Signature` inside the caller's transaction. The workflow engine calls both.
@@ -21,6 +22,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -46,12 +48,18 @@ def statement_sha256() -> str:
 
 
 class SigningError(PermissionDenied):
-    """Signing refused; `field` names the input at fault (answered as 403)."""
+    """Signing refused; `field` names the input at fault (answered as 403).
 
-    def __init__(self, message: str, *, field: str = "password") -> None:
+    `attempts_left` is set where the refusal counted toward the lockout (or the account is
+    locked): the failed attempts the signer still has before it, 0 when locked."""
+
+    def __init__(
+        self, message: str, *, field: str = "password", attempts_left: int | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.text = message
+        self.attempts_left = attempts_left
 
 
 @dataclass
@@ -107,19 +115,42 @@ def _session(sig: SignatureRequest) -> Any:
     return getattr(request, "session", None)
 
 
+def attempts_left(request: HttpRequest, username: str) -> int:
+    """Failed sign-ins or signatures `username` may still make before the lockout: the
+    django-axes limit less the failures axes holds against the account (within the
+    cool-off window where one is set), read the way axes decides `is_locked`."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from axes.helpers import get_failure_limit
+
+    credentials = {"username": username}
+    limit = int(get_failure_limit(request, credentials))
+    return max(limit - int(AxesProxyHandler.get_failures(request, credentials)), 0)
+
+
+def _lockout_words(left: int) -> str:
+    if left == 0:
+        if settings.AXES_COOLOFF_TIME:
+            return "The account is now locked; try again later."
+        return "The account is now locked; ask an administrator to unlock it."
+    return f"{left} attempt{'s' if left != 1 else ''} left before the account is locked."
+
+
 def _fail(user: Any, sig: SignatureRequest, message: str, field: str) -> SigningError:
     username = user.get_username()
+    left = None
     if sig.request is not None:
         # django-axes counts this like a failed sign-in (lockout, P11-33).
         user_login_failed.send(
             sender=__name__, credentials={"username": username}, request=sig.request
         )
+        left = attempts_left(sig.request, username)
     emit_security_event(
         "esig.failure", severity=Severity.MEDIUM,
         message=f"Failed e-signature attempt by {username}: {message}",
         actor_id=user.pk, username=username,
     )
-    return SigningError(message, field=field)
+    text = f"Not signed: {message}." + ("" if left is None else f" {_lockout_words(left)}")
+    return SigningError(text, field=field, attempts_left=left)
 
 
 def _locked_out(user: Any, sig: SignatureRequest) -> bool:
@@ -153,7 +184,7 @@ def verify_signer(user: Any, sig: SignatureRequest | None) -> VerifiedSigner:
         raise SigningError("An API token cannot sign: supply your password (and code).")
     if getattr(user, "identity_verified_at", None) is None:
         raise SigningError(
-            "Your identity has not been verified yet; ask an administrator (P11-22).",
+            "Your identity has not been verified yet; ask an administrator.",
             field="signer",
         )
     if not has_commitment(user):
@@ -165,7 +196,8 @@ def verify_signer(user: Any, sig: SignatureRequest | None) -> VerifiedSigner:
         # Without the request, failures could not count toward the lockout.
         raise SigningError("Signing needs the request it is made in.", field="password")
     if _locked_out(user, sig):
-        raise SigningError("The account is locked after failed attempts.", field="password")
+        raise SigningError("The account is locked after failed attempts.", field="password",
+                           attempts_left=0)
     # check_password without a setter: signing never rewrites the stored hash.
     if not sig.password or not user.check_password(sig.password):
         raise _fail(user, sig, "wrong password", "password")

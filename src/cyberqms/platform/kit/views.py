@@ -23,10 +23,13 @@ from django.views.decorators.http import require_GET, require_POST
 from cyberqms.platform.core.access import AccessDenied, declare
 from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.models import DueDateExtension, RecordLink
+from cyberqms.platform.core.moments import in_utc
 from cyberqms.platform.core.pages import gated
 
 from .attachments import AttachmentIntegrityError
+from .family_pages import detail_page
 from .record_export import record_document, render_pdf
+from .record_pages import available_actions
 from .record_parts import (
     RecordNotFound,
     attachment_add,
@@ -43,6 +46,7 @@ from .record_parts import (
 )
 from .records import RecordKind, kind_by_slug
 from .signatures import SignatureRequest, SigningError, commitment_accept, has_commitment
+from .words import problem_text
 from .workflow import GuardFailed, SegregationOfDuties, TransitionNotAllowed
 
 USE = declare(
@@ -60,30 +64,26 @@ def _load(request: HttpRequest, slug: str, pk: Any) -> tuple[RecordKind, Any]:
         raise Http404 from None
 
 
-def _problem_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        parts: list[str] = []
-        for field, errors in exc.message_dict.items():
-            label = "" if field == "__all__" else f"{field.replace('_', ' ').capitalize()}: "
-            parts.extend(f"{label}{e}" for e in errors)
-        return " ".join(parts)
-    return str(getattr(exc, "text", "") or getattr(exc, "message", "") or exc)
-
-
 def _run(
-    request: HttpRequest, kind: RecordKind, record: Any, call: Callable[[], Any], done: str
+    request: HttpRequest, kind: RecordKind, record: Any, call: Callable[[], Any], done: str,
+    *, again: Callable[[SigningError | GuardFailed], HttpResponse] | None = None,
+    tab: str = "",
 ) -> HttpResponse:
-    """Run one service call and come back to the record's page with the outcome."""
+    """Run one service call and come back to the record's page with the outcome, on the
+    `tab` the form was on (attachments, comments, links); `again` answers a refusal of
+    what was typed in the form itself (a step's card)."""
     try:
         call()
     except AccessDenied:
         messages.error(request, "You do not have the right to do this on this record.")
     except (TransitionNotAllowed, SegregationOfDuties, SigningError, GuardFailed,
             ValidationError, PermissionDenied) as exc:
-        messages.error(request, _problem_text(exc))
+        if again is not None and isinstance(exc, SigningError | GuardFailed):
+            return again(exc)
+        messages.error(request, problem_text(exc, kind.model))
     else:
         messages.success(request, done)
-    return redirect(kind.detail_url(record))
+    return redirect(kind.detail_url(record) + (f"#{tab}" if tab else ""))
 
 
 @gated(USE)
@@ -113,7 +113,27 @@ def transition(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRes
 
     title = t.title if t else action
     signed = f" and signed ({t.sign})" if t and t.sign else ""
-    return _run(request, kind, record, call, f"{title}: done{signed}.")
+    return _run(request, kind, record, call, f"{title}: done{signed}.",
+                again=lambda exc: _step_again(request, kind, record, action, exc))
+
+
+# The inputs of a step's card a refusal can stand next to; any other (an identity not yet
+# verified, an unmet condition) heads the card.
+CARD_INPUTS = ("reason", "statement", "password", "otp")
+
+
+def _step_again(request: HttpRequest, kind: RecordKind, record: Any, action: str,
+                exc: SigningError | GuardFailed) -> HttpResponse:
+    """The record's page with the step's card open again after a refusal of what was typed:
+    the reason kept (never the password or code), the refusal next to its input, and for a
+    wrong password or code the attempts left before the lockout (P11-33)."""
+    failure = {"field": exc.field if exc.field in CARD_INPUTS else "", "message": exc.text,
+               "reason": request.POST.get("reason", "")[:1000]}
+    actions = [{**a, "failure": failure if a["action"] == action else None}
+               for a in available_actions(record, request.user, covered_only=True)]
+    if not any(a["failure"] for a in actions):
+        messages.error(request, problem_text(exc, kind.model))
+    return detail_page(request, kind, record, status=422, actions=actions)
 
 
 @gated(USE)
@@ -135,7 +155,8 @@ def attachment_upload(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         attachment_add(record, actor=request.user, filename=upload.name or "",
                        data=upload.read(), description=request.POST.get("description", ""))
 
-    return _run(request, kind, record, call, "File attached (encrypted at rest).")
+    return _run(request, kind, record, call, "File attached (encrypted at rest).",
+                tab="attachments")
 
 
 @gated(USE)
@@ -170,7 +191,7 @@ def attachment_withdraw(request: HttpRequest, slug: str, pk: int, attachment_id:
         raise Http404 from None
     return _run(request, kind, record, lambda: attachment_remove(
         attachment, actor=request.user, reason=request.POST.get("reason", "")
-    ), f"{attachment.filename} removed (kept in the trail).")
+    ), f"{attachment.filename} removed (kept in the trail).", tab="attachments")
 
 
 @gated(USE)
@@ -179,7 +200,7 @@ def comment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     kind, record = _load(request, slug, pk)
     return _run(request, kind, record, lambda: comment_add(
         record, actor=request.user, body=request.POST.get("body", "")
-    ), "Comment added.")
+    ), "Comment added.", tab="comments")
 
 
 @gated(USE)
@@ -190,7 +211,7 @@ def link(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return _run(request, kind, record, lambda: link_add(
         record, actor=request.user, target_number=post.get("target", ""),
         relation=post.get("relation", "related"), note=post.get("note", ""),
-    ), "Link added; it shows on both records.")
+    ), "Link added; it shows on both records.", tab="links")
 
 
 @gated(USE)
@@ -206,7 +227,7 @@ def unlink(request: HttpRequest, slug: str, pk: int, link_id: int) -> HttpRespon
         raise Http404
     return _run(request, kind, record, lambda: link_remove(
         found, actor=request.user, reason=request.POST.get("reason", ""), record=record
-    ), "Link removed (kept in the trail).")
+    ), "Link removed (kept in the trail).", tab="links")
 
 
 @gated(USE)
@@ -225,7 +246,8 @@ def extension(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         extension_request(record, actor=request.user, requested_due=due,
                           justification=request.POST.get("justification", ""))
 
-    return _run(request, kind, record, call, "Extension requested; someone else decides it.")
+    return _run(request, kind, record, call, "Extension requested; someone else decides it.",
+                tab="links")
 
 
 @gated(USE)
@@ -241,7 +263,8 @@ def extension_decision(request: HttpRequest, slug: str, pk: int, extension_id: i
     approve = request.POST.get("decision") == "approve"
     return _run(request, kind, record, lambda: extension_decide(
         ext, actor=request.user, approve=approve, note=request.POST.get("note", "")
-    ), "Extension approved; the due date moved." if approve else "Extension rejected.")
+    ), "Extension approved; the due date moved." if approve else "Extension rejected.",
+        tab="links")
 
 
 @gated(USE)
@@ -255,6 +278,7 @@ def delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @gated(USE)
 @require_GET
+@in_utc
 def pdf(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     _kind, record = _load(request, slug, pk)
     document = record_document(record, request.user)
@@ -265,6 +289,7 @@ def pdf(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @gated(USE)
 @require_GET
+@in_utc
 def json_export(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     import json
 

@@ -16,7 +16,8 @@ take the action, P11-11) and the guards, re-authenticates the signer for signed
 transitions (outside the transaction, so failure records survive), then in one
 transaction locks the row, re-checks all of that against the locked row, saves the
 changed fields, writes the signature (hash of the signed content) and the audit entry,
-and queues side effects with `transaction.on_commit`. There is no force.
+sends `state_changed` (in the transaction), and queues side effects with
+`transaction.on_commit`. There is no force.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.dispatch import Signal
 
 from cyberqms.platform.core.access import can, require
 from cyberqms.platform.trail.canonical import canonical_json
@@ -47,6 +49,11 @@ M = TypeVar("M", bound=models.Model)
 Guard = Callable[[Any, Any], str | None]  # (record, actor) -> refusal message or None
 SideEffect = Callable[[Any, Any], None]  # (record, actor), run after commit
 Updates = Callable[[Any, Any], dict[str, Any]]  # (record, actor) -> fields set with the state
+
+# Sent inside the transition's transaction, after its audit entry: what follows a record's
+# state commits or rolls back with the step (the inbox resolves the notices that awaited
+# the state left). Core knows no inbox.
+state_changed = Signal()  # sender: the model; record, type_name, source, target, actor
 
 
 class TransitionNotAllowed(Exception):
@@ -145,24 +152,28 @@ class Workflow[M: models.Model]:
                 holder = getattr(getattr(record, name, None), "pk", None)
             if holder is not None and holder == actor.pk:
                 label = getattr(record._meta.get_field(name), "verbose_name", name)
-                return (
-                    f"You are the {label} of this record; someone else must "
-                    f"{t.title.split(':')[0].lower()} it."
-                )
+                return (f"You are the {label} of this record: someone else must take the "
+                        f"step “{t.title}”.")
         return None
 
-    def refusal(self, record: M, actor: Any, t: Transition) -> str | None:
-        """Why `actor` cannot take `t` now (without recording a decision), or None."""
+    def closed_to(self, record: M, actor: Any, t: Transition) -> str | None:
+        """Why `actor` can never take `t` on this record as it stands (no right, or barred
+        by segregation of duties), or None: what the actor could resolve is not here."""
         if not can(actor, t.permission, record):
             return "You do not have the right to do this."
-        barred = self.barred(record, actor, t)
-        if barred:
-            return barred
+        return self.barred(record, actor, t)
+
+    def pending_check(self, record: M, actor: Any, t: Transition) -> str | None:
+        """What must be done before `t` can be taken (the first failing guard), or None."""
         for guard in t.guards:
             problem = guard(record, actor)
             if problem:
                 return problem
         return None
+
+    def refusal(self, record: M, actor: Any, t: Transition) -> str | None:
+        """Why `actor` cannot take `t` now (without recording a decision), or None."""
+        return self.closed_to(record, actor, t) or self.pending_check(record, actor, t)
 
     def available(self, record: M, actor: Any) -> list[tuple[Transition, str | None]]:
         """Actions from the current state with, for each, why it is refused (None: can)."""
@@ -250,6 +261,7 @@ class Workflow[M: models.Model]:
                     [u.action for u in self.actions_from(self.state_of(locked))],
                 )
             before = snapshot(locked)
+            source = self.state_of(locked)
             updated = [self.state_field]
             setattr(locked, self.state_field, t.target)
             computed = t.updates(locked, actor) if t.updates else {}
@@ -280,6 +292,8 @@ class Workflow[M: models.Model]:
                 reason=reason or None,
                 signature_id=signature_row.pk if signature_row else None,
             )
+            state_changed.send(type(locked), record=locked, type_name=self.type_name,
+                               source=source, target=t.target, actor=actor)
             if signature is not None and signature_row is not None:
                 # Session continuity starts with a signature that exists, not an attempt.
                 transaction.on_commit(partial(mark_signing_session, signature))
@@ -322,4 +336,5 @@ __all__ = [
     "TransitionNotAllowed",
     "Workflow",
     "mermaid",
+    "state_changed",
 ]

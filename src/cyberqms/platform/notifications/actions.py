@@ -1,7 +1,8 @@
 """Actions of the notification inbox, declared to the access gate.
 
-Both are self-service: everyone signed in has an inbox, and every query and service
-narrows to the actor's own notifications, so nobody can see or mark anyone else's.
+All are self-service: everyone signed in has an inbox and chooses what comes by e-mail,
+and every query and service narrows to the actor's own notifications and settings, so
+nobody can see, mark or choose for anyone else.
 """
 
 from cyberqms.platform.core.access import declare
@@ -11,4 +12,8 @@ INBOX_VIEW = declare(
 )
 INBOX_MARK = declare(
     "notifications.inbox.mark", "Mark one's own notifications read", self_service=True
+)
+EMAIL_CHOOSE = declare(
+    "notifications.email.choose", "Choose which of one's notifications come by e-mail",
+    self_service=True,
 )

@@ -26,12 +26,16 @@ def _caller(request: HttpRequest) -> Any:
 def notification_list(
     request: HttpRequest,
     unread: bool = Query(False, description="Only unread notifications"),
+    resolved: bool = Query(False, description="Those whose work is done, instead of the "
+                                              "current ones"),
     kind: NotificationKind | None = None,
     limit: int = Query(50, ge=1, le=500, description="Page size, 1 to 500"),
     offset: int = Query(0, ge=0, le=10**9, description="Rows to skip"),
 ) -> dict[str, Any]:
-    """The caller's notifications, unread first, then newest first."""
-    rows = queries.inbox(_caller(request), unread_only=unread, kind=kind.value if kind else "")
+    """The caller's current notifications (the work they ask for not done yet), unread
+    first, then latest first; or with `resolved` those whose work is done."""
+    rows = queries.inbox(_caller(request), unread_only=unread, resolved=resolved,
+                         kind=kind.value if kind else "")
     return {
         "count": rows.count(),
         "unread": queries.unread_count(_caller(request)),
@@ -53,5 +57,5 @@ def notification_read(request: HttpRequest, notification_id: int) -> Notificatio
 @router.post("/notifications/read-all", response=MarkedOut, operation_id="notification_read_all")
 @gate(actions.INBOX_MARK)
 def notification_read_all(request: HttpRequest) -> dict[str, int]:
-    """Mark every unread notification of the caller read."""
+    """Mark every unread, unresolved notification of the caller read."""
     return {"marked": services.notifications_mark_all_read(_caller(request))}

@@ -7,6 +7,8 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from .models import Notification
+
 
 class NotificationOut(Schema):
     id: int
@@ -17,14 +19,32 @@ class NotificationOut(Schema):
     record_type: str
     record_id: str
     record_number: str
-    created_at: datetime
+    created_at: datetime = Field(description="When it was first said")
+    latest_at: datetime = Field(description="When it was last said (a repeat updates it)")
+    occurrences: int = Field(description="How often it was said: repeats with the same "
+                                         "subject are one notification")
+    awaits: list[str] = Field(
+        description="The record's states in which the work asked for is still to do; "
+                    "empty when it asks nothing",
+    )
+    resolved: bool = Field(description="The work it asked for is done")
+    resolved_at: datetime | None
     read_at: datetime | None
     emailed_at: datetime | None
+
+    @staticmethod
+    def resolve_awaits(obj: Notification) -> list[str]:
+        return obj.awaited_states
+
+    @staticmethod
+    def resolve_resolved(obj: Notification) -> bool:
+        return obj.is_resolved
 
 
 class NotificationPage(Schema):
     count: int = Field(description="Notifications matching the filter")
-    unread: int = Field(description="Unread notifications of the caller, whatever the filter")
+    unread: int = Field(description="Unread, unresolved notifications of the caller, "
+                                    "whatever the filter")
     items: list[NotificationOut]
 
 

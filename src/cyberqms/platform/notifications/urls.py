@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:notification_id>/open/", views.open_notification, name="open"),
     path("read-all/", views.read_all, name="read_all"),
+    path("e-mail/", views.email_settings, name="email"),
 ]

@@ -13,6 +13,6 @@ PROOF_VIEW = declare("trail.proof.view", "Fetch checkpoints and inclusion/consis
 VERIFY = declare("trail.verify.run", "Run a trail verification or seal a checkpoint now")
 FLAG_RESOLVE = declare("trail.flag.resolve", "Resolve an integrity failure with a reason")
 REVIEW = declare(
-    "trail.review.create", "Review a record's audit trail or a date range (A11-16)",
+    "trail.review.create", "Review a record's audit trail or a date range",
     gxp_write=True,
 )

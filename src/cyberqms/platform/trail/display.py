@@ -7,20 +7,23 @@ reads `AuditEntry.data`, the canonical JSON whose hash the checkpoints sign.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.db.models import Field, Model
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from cyberqms.platform.trail.log import head
 from cyberqms.platform.trail.mac import Verdict, leaf_of, mac_keys
 from cyberqms.platform.trail.models import AuditEntry
-from cyberqms.platform.trail.registry import REDACTED_PREFIX, is_audited
+from cyberqms.platform.trail.registry import REDACTED_PREFIX, by_type, is_audited
 
 EMPTY = "—"
 REDACTED = "(changed)"
@@ -59,9 +62,9 @@ class EntryRow:
 
 
 def viewer_zone(user: Any) -> tzinfo:
-    """The local time zone of the person looking: their site's, else the server's."""
-    site = getattr(user, "site", None)
-    name = getattr(site, "time_zone", "") if site is not None else ""
+    """The local time zone of the person looking: their own (`User.time_zone`), else the
+    one in force (the installation's)."""
+    name = getattr(user, "time_zone", "")
     if name:
         try:
             return ZoneInfo(name)
@@ -209,6 +212,7 @@ def entry_rows(entries: Any, zone: tzinfo, altered: set[int] | None = None) -> l
         for e in entries
     ]
     _name_people(rows)
+    _describe_creations(rows, entries)
     return rows
 
 
@@ -238,3 +242,183 @@ def _name_people(rows: list[EntryRow]) -> None:
                     new=names.get(int(c.new), c.new) if c.new.isdigit() else c.new,
                     redacted=False,
                 )
+
+
+def _describe_creations(rows: list[EntryRow], entries: list[AuditEntry]) -> None:
+    """A creation lists the values the record started with in words (`changes_in_words`:
+    labels, decoded values, empty fields left out), not its raw columns; its row id says
+    nothing to a reader (the record's label names it) and is left out too."""
+    created = {row.seq for row in rows if row.created}
+    if not created:
+        return
+    worded = changes_in_words([e for e in entries if e.seq in created])
+    for row in rows:
+        if row.seq in worded:
+            model = _audited_model(row.object_type)
+            row_id = field_label(row.object_type, model._meta.pk.attname) if model else None
+            row.changes[:] = [c for c in worded[row.seq] if c.field != row_id]
+
+
+# --- changes in words: field labels and decoded values ------------------------------------
+
+
+def field_label(object_type: str, key: str, labels: Mapping[str, str] | None = None) -> str:
+    """A change's key as a person reads it: ``gxp_impact`` → "GxP impact", ``owner_id`` →
+    "Owner". `labels` (by field name, a record family's own) win over the model's verbose
+    name, which keeps its capitals ("GxP", "CAPA"); a key the model no longer has reads as
+    its words."""
+    model = _audited_model(object_type)
+    found = _fields_by_key(model).get(key) if model is not None else None
+    name = found.name if found is not None else key.removesuffix("_id")
+    if labels and name in labels:
+        return str(labels[name])
+    verbose = found.verbose_name if found is not None else name.replace("_", " ")
+    return str(capfirst(str(verbose)))
+
+
+# Keys that point at rows by id: the entry names its object, and the record a shared part
+# (comment, attachment, link) belongs to is named by the label kept beside the id.
+ROW_REFERENCES = frozenset({"record_type", "record_id", "from_type", "from_id", "to_type",
+                            "to_id"})
+
+# By object type, then field name: words the model's own field does not carry (a record's
+# state, whose words are its family's), as {field: {value: words}}.
+ValueWords = Mapping[str, Mapping[str, Mapping[Any, str]]]
+
+
+def entry_rows_in_words(
+    entries: Iterable[AuditEntry],
+    zone: tzinfo,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    values: ValueWords | None = None,
+    altered: set[int] | None = None,
+) -> list[EntryRow]:
+    """`entry_rows` with each change in words (`changes_in_words`); `labels` are field
+    labels by object type (a record family's own)."""
+    altered = altered or set()
+    entries = list(entries)
+    hidden = unverified_seqs(entries)
+    worded = changes_in_words([e for e in entries if e.seq not in hidden], labels,
+                              values=values)
+    return [
+        hidden_row(e, e.seq in altered) if e.seq in hidden
+        else replace(entry_row(e, zone, e.seq in altered), changes=worded[e.seq])
+        for e in entries
+    ]
+
+
+def changes_in_words(
+    entries: Iterable[AuditEntry],
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    values: ValueWords | None = None,
+) -> dict[int, list[Change]]:
+    """Each entry's changes (by sequence number) as a person reads them, from its hashed
+    body: the field's label (`field_label`), choices by their label (or by `values`),
+    yes/no, people by printed name, other related records by name, moments in UTC. Row
+    ids are left out (the object's own, `ROW_REFERENCES`); a creation lists the values it
+    set (empty fields are left out). Related names are read with one query per related
+    model, whatever the number of entries."""
+    pending: list[tuple[int, list[tuple[str, Field[Any, Any] | None, Any, Any,
+                                        Mapping[Any, str]]], bool]] = []
+    wanted: dict[type[Model], set[Any]] = {}
+    for entry in entries:
+        data = entry.data
+        object_type = str((data.get("object") or {}).get("type") or "")
+        model = _audited_model(object_type)
+        fields = _fields_by_key(model) if model is not None else {}
+        words = (values or {}).get(object_type) or {}
+        raw = data.get("changes") or {}
+        if len(raw) > 1:
+            raw = {k: v for k, v in raw.items() if k not in NOISE}
+        pairs = []
+        for key, pair in raw.items():
+            old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+            found = fields.get(str(key))
+            if key in ROW_REFERENCES or (found is not None and found.primary_key):
+                continue
+            related = _target_model(found)
+            if related is not None:
+                wanted.setdefault(related, set()).update(
+                    v for v in (old, new) if v is not None and not is_redacted(v))
+            label = field_label(object_type, str(key), (labels or {}).get(object_type))
+            own = words.get(found.name if found is not None else str(key)) or {}
+            pairs.append((label, found, old, new, own))
+        created = bool(raw) and all(
+            isinstance(pair, list) and pair and pair[0] is None for pair in raw.values())
+        pending.append((int(data.get("seq") or entry.seq), pairs, created))
+    names = {model: _named_rows(model, ids) for model, ids in wanted.items() if ids}
+    out: dict[int, list[Change]] = {}
+    for seq, pairs, created in pending:
+        changes = []
+        for label, found, old, new, own in pairs:
+            if created and (new is None or new == ""):
+                continue
+            redacted = is_redacted(old) or is_redacted(new)
+            changes.append(Change(
+                field=label,
+                old=REDACTED if redacted else _value_in_words(found, old, names, own),
+                new=REDACTED if redacted else _value_in_words(found, new, names, own),
+                redacted=redacted,
+            ))
+        out[seq] = changes
+    return out
+
+
+def _audited_model(object_type: str) -> type[Model] | None:
+    try:
+        return by_type(object_type).model
+    except LookupError:
+        return None
+
+
+@functools.cache
+def _fields_by_key(model: type[Model]) -> dict[str, Field[Any, Any]]:
+    """A model's concrete fields by the keys a change may use: attname and name."""
+    out: dict[str, Field[Any, Any]] = {}
+    for f in model._meta.concrete_fields:
+        out[f.name] = f
+        out[f.attname] = f
+    return out
+
+
+def _target_model(found: Field[Any, Any] | None) -> type[Model] | None:
+    if found is None or not found.is_relation or not (found.many_to_one or found.one_to_one):
+        return None
+    related = found.related_model
+    return related if isinstance(related, type) else None
+
+
+def _named_rows(model: type[Model], keys: set[Any]) -> dict[Any, str]:
+    """How the rows `keys` of `model` are named: people by printed name, others by their
+    own `str` (one query, their required foreign keys joined for it)."""
+    from django.contrib.auth import get_user_model
+
+    if issubclass(model, get_user_model()):
+        people = model._default_manager.filter(pk__in=keys).values_list(
+            "pk", "full_name", "username")
+        return {pk: str(full_name or username) for pk, full_name, username in people}
+    joined = [f.name for f in model._meta.concrete_fields
+              if f.is_relation and f.many_to_one and not f.null]
+    rows = model._default_manager.all()
+    found = (rows.select_related(*joined) if joined else rows).in_bulk(list(keys))
+    return {pk: str(obj) for pk, obj in found.items()}
+
+
+def _value_in_words(
+    found: Field[Any, Any] | None, value: Any, names: dict[type[Model], dict[Any, str]],
+    own: Mapping[Any, str],
+) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, (str, int)) and value in own:
+        return str(own[value])
+    related = _target_model(found)
+    if related is not None:
+        return names.get(related, {}).get(value, show_value(value))
+    if found is not None and found.choices:
+        return str(dict(found.flatchoices).get(value, show_value(value)))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return show_value(value)

@@ -8,8 +8,6 @@ verifies offline with ``python -m cyberqms.platform.trail.verify FILE --key KEY`
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -144,7 +142,7 @@ def write_export(
     return prepared.summary
 
 
-# --- flat exports for reading (the auditor's viewer) -----------------------------------------
+# --- flat exports for reading (the auditor's viewer; its CSV is core.csv_export's) -----------
 
 # What an export says in place of the action of an entry cyberqms does not vouch for.
 UNVERIFIED_ACTION = "(did not verify: content withheld)"
@@ -182,29 +180,6 @@ def flat_row(entry: AuditEntry, voucher: Voucher | None = None) -> dict[str, Any
         "state_hash": data.get("state"),
         "leaf_hash": bytes(entry.leaf_hash).hex(),
     }
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        # Spreadsheet formula injection: a cell must never be executed when opened.
-        return "'" + value
-    return value
-
-
-def csv_chunks(entries: Iterable[AuditEntry]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FLAT_COLUMNS)
-    writer.writeheader()
-    voucher = Voucher()
-    for number, entry in enumerate(entries, 1):
-        writer.writerow({k: _csv_cell(v) for k, v in flat_row(entry, voucher).items()})
-        if number % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 def json_chunks(entries: Iterable[AuditEntry]) -> Iterator[str]:

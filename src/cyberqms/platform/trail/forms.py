@@ -37,14 +37,19 @@ class PageForm(forms.Form):
 class EntryFilterForm(PageForm):
     """The auditor's search; every field optional, all of them combined with AND."""
 
+    q = forms.CharField(
+        max_length=100, required=False, label="Search",
+        widget=forms.TextInput(attrs={"type": "search",
+                                      "placeholder": "Record number or title, person, action"}),
+    )
     object_type = forms.RegexField(
         regex=TYPE_PATTERN, max_length=64, required=False, label="Record type",
         error_messages={"invalid": "A record type looks like accounts.user."},
         widget=forms.TextInput(attrs={"list": "record-types", "placeholder": "Any type"}),
     )
     object_id = forms.CharField(
-        max_length=64, required=False, label="Record ID",
-        widget=forms.TextInput(attrs={"placeholder": "Any"}),
+        max_length=64, required=False, label="Record",
+        widget=forms.TextInput(attrs={"placeholder": "Number (DEV-2026-0047) or ID"}),
     )
     user = forms.CharField(
         max_length=150, required=False, label="User",
@@ -93,6 +98,7 @@ class EntryFilterForm(PageForm):
             "object_id": data.get("object_id", "").strip(),
             "actor_id": getattr(self, "actor_id", None),
             "action": data.get("action", ""),
+            "q": data.get("q", "").strip(),
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
             "sort": data.get("sort") or "-seq",

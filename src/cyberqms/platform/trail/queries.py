@@ -6,12 +6,16 @@ Filtering uses the indexed columns; everything shown comes from the hashed body
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from cyberqms.platform.core.models import SecurityEvent
@@ -25,6 +29,7 @@ from cyberqms.platform.trail.models import (
     TrailReview,
     Verification,
 )
+from cyberqms.platform.trail.registry import AuditedModel, all_audited
 from cyberqms.platform.trail.services import ReviewScopeSpec, TrailError, review_entries
 
 ENTRY_SORTS = ("-seq", "seq")
@@ -41,25 +46,112 @@ def entries_filtered(
     object_id: str = "",
     actor_id: int | None = None,
     action: str = "",
+    q: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
     sort: str = "-seq",
 ) -> QuerySet[AuditEntry]:
-    """Entries matching every given filter; `action` matches as a prefix, dates inclusive."""
+    """Entries matching every given filter; `object_id` is a record's ID or its number
+    (`DEV-2026-0047`), `action` matches as a prefix, `q` as in `search_condition`, dates
+    inclusive."""
     qs = AuditEntry.objects.all()
     if object_type:
         qs = qs.filter(object_type=object_type)
     if object_id:
-        qs = qs.filter(object_id=object_id)
+        qs = qs.filter(record_condition(object_id))
     if actor_id is not None:
         qs = qs.filter(actor_id=actor_id)
     if action:
         qs = qs.filter(action__startswith=action)
+    if q.strip():
+        qs = qs.filter(search_condition(q))
     if date_from is not None:
         qs = qs.filter(at__gte=day_start(date_from))
     if date_to is not None and date_to < date.max:
         qs = qs.filter(at__lt=day_start(date_to + timedelta(days=1)))
     return qs.order_by(sort if sort in ENTRY_SORTS else "-seq")
+
+
+# How many records, and how many people, one search term may name: a term that names more
+# searches the entries of that many of them.
+SEARCH_LIMIT = 1000
+# The characters of action names (`deviations.deviation.close`): a term with others (a
+# space, a dash) is a number or a name, and is not looked for in the actions.
+_ACTION_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.")
+
+
+def _with_field(spec: AuditedModel, name: str) -> bool:
+    return any(f.name == name for f in spec.model._meta.concrete_fields)
+
+
+def _any_of(conditions: list[Q]) -> Q:
+    """The conditions joined with OR; none matches nothing."""
+    return reduce(operator.or_, conditions) if conditions else Q(pk__in=[])
+
+
+def _about_records(match: Callable[[AuditedModel], Q]) -> list[Q]:
+    """Entries about the records that `match` selects in each audited model that numbers
+    its rows (the record families, alerts): the records are found in one query, and the
+    entries then through their (type, id) index."""
+    parts = [
+        spec.model._default_manager.filter(match(spec)).order_by().annotate(
+            trail_type=Value(spec.type_name, output_field=CharField()),
+            trail_id=Cast("pk", output_field=CharField()),
+        ).values_list("trail_type", "trail_id")
+        for spec in all_audited() if _with_field(spec, "number")
+    ]
+    if not parts:
+        return []
+    found = parts[0].union(*parts[1:], all=True).order_by()
+    ids: dict[str, list[str]] = {}
+    for type_name, ident in found[:SEARCH_LIMIT]:
+        ids.setdefault(type_name, []).append(ident)
+    return [Q(object_type=type_name, object_id__in=idents) for type_name, idents in ids.items()]
+
+
+def record_condition(value: str) -> Q:
+    """Entries about the record numbered `value` (case aside; record numbers hold a dash:
+    `DEV-2026-0047`), resolved through the audited models that number their rows, so the
+    entries are found through their (type, id) index; otherwise about the records whose ID
+    is `value`."""
+    value = value.strip()
+    number = value.upper()
+    by_number = _about_records(lambda spec: Q(number=number)) if "-" in number else []
+    return _any_of(by_number) if by_number else Q(object_id=value)
+
+
+def _record_match(term: str) -> Callable[[AuditedModel], Q]:
+    def match(spec: AuditedModel) -> Q:
+        found = Q(number__icontains=term)
+        if _with_field(spec, "title"):
+            found |= Q(title__icontains=term)
+        return found
+
+    return match
+
+
+def search_condition(q: str) -> Q:
+    """Entries whose record's number or title holds `q` (case aside), made by a person
+    whose user ID or name holds it or about such a person, or whose action holds it (when
+    `q` could be part of an action name). Records and people are found first, so that the
+    entries are found through their (type, id) and actor indexes."""
+    term = q.strip()
+    conditions = _about_records(_record_match(term))
+    people_model = get_user_model()
+    named = Q(**{f"{people_model.USERNAME_FIELD}__icontains": term})
+    if any(f.name == "full_name" for f in people_model._meta.concrete_fields):
+        named |= Q(full_name__icontains=term)
+    people = list(people_model._default_manager.filter(named).order_by("-pk")
+                  .values_list("pk", flat=True)[:SEARCH_LIMIT])
+    if people:
+        conditions.append(Q(actor_id__in=people))
+        people_type = next((a.type_name for a in all_audited() if a.model is people_model), "")
+        if people_type:
+            conditions.append(Q(object_type=people_type,
+                                object_id__in=[str(pk) for pk in people]))
+    if set(term.lower()) <= _ACTION_WORD:
+        conditions.append(Q(action__icontains=term))
+    return _any_of(conditions)
 
 
 # Providers of a record's audited children (attachments, comments, links …) so that a

@@ -370,6 +370,26 @@ def trail_export_record(
         )
 
 
+def list_export_record(
+    *, actor: Any, name: str, label: str, filters: dict[str, str], rows: int,
+) -> None:
+    """Audit that someone took a copy of a list as CSV (AL-09), as the trail's own
+    exports are: which list (`name`, `label` in words), what filter, how many rows.
+
+    Side effects: audit entry `list.export.create`.
+    """
+    # A list has a handful of filters: anything past that is not one, and kept short.
+    described = {k[:50]: str(v)[:200] for k, v in sorted(filters.items())[:20]
+                 if v not in (None, "")}
+    with transaction.atomic():
+        audit_record(
+            "list.export.create", actor=actor, object_type="list.export",
+            object_id=current_context().correlation_id, label=f"CSV export of {label}",
+            changes={"list": [None, name], "format": [None, "csv"],
+                     "filters": [None, described], "rows": [None, rows]},
+        )
+
+
 def entry_count() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM trail_auditentry")

@@ -7,6 +7,7 @@ the gate. What a page shows of an entry comes from its hashed body (`trail.displ
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +25,11 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import AccessDenied, can, require
+from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
 from cyberqms.platform.core.pages import gated
 from cyberqms.platform.trail import actions, queries, services
-from cyberqms.platform.trail.display import entry_rows, viewer_zone
-from cyberqms.platform.trail.export import csv_chunks, json_chunks
+from cyberqms.platform.trail.display import Voucher, entry_rows, viewer_zone
+from cyberqms.platform.trail.export import FLAT_COLUMNS, flat_row, json_chunks
 from cyberqms.platform.trail.forms import EntryFilterForm, ResolveForm, ReviewForm
 from cyberqms.platform.trail.keys import KeyFileError
 from cyberqms.platform.trail.log import SealRefusedError
@@ -132,6 +134,20 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _flat_value(value: Any) -> object:
+    """A flat row's value for its cell: the changes (a mapping) as JSON."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _flat_column(name: str) -> CsvColumn:
+    return CsvColumn(name, lambda row: _flat_value(row[name]))
+
+
+ENTRY_COLUMNS = tuple(_flat_column(name) for name in FLAT_COLUMNS)
+
+
 def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
     form = EntryFilterForm(request.GET)
     if not form.is_valid():
@@ -144,15 +160,13 @@ def _export(request: HttpRequest, kind: str) -> HttpResponseBase:
     )
     entries = matching.iterator(chunk_size=2000)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    response: StreamingHttpResponse
     if kind == "csv":
-        response = StreamingHttpResponse(
-            csv_chunks(entries), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        response = StreamingHttpResponse(
-            json_chunks(entries), content_type="application/json; charset=utf-8"
-        )
+        voucher = Voucher()
+        return csv_response(f"audit-trail-{stamp}.csv", ENTRY_COLUMNS,
+                            (flat_row(entry, voucher) for entry in entries))
+    response = StreamingHttpResponse(
+        json_chunks(entries), content_type="application/json; charset=utf-8"
+    )
     response["Content-Disposition"] = content_disposition_header(
         True, f"audit-trail-{stamp}.{kind}")
     return response
@@ -264,8 +278,32 @@ def _text(exc: Exception) -> str:
 # --- reviews --------------------------------------------------------------------------------
 
 
+REVIEW_COLUMNS = (
+    CsvColumn("Reviewed", lambda r: r.reviewed_at),
+    CsvColumn("Reviewer", lambda r: r.reviewer.printed_name),
+    CsvColumn("Reviewer's user ID", lambda r: r.reviewer.username),
+    CsvColumn("Scope", lambda r: r.get_scope_display()),
+    CsvColumn("Record", lambda r: r.object_label or r.object_id),
+    CsvColumn("Record type", lambda r: r.object_type),
+    CsvColumn("From", lambda r: r.date_from),
+    CsvColumn("To", lambda r: r.date_to),
+    CsvColumn("Entries", lambda r: r.entries),
+    CsvColumn("First entry", lambda r: r.seq_from),
+    CsvColumn("Last entry", lambda r: r.seq_to),
+    CsvColumn("Outcome", lambda r: r.get_outcome_display()),
+    CsvColumn("Comment", lambda r: r.comment),
+)
+
+
 @gated(actions.ENTRY_VIEW)
-def review_list(request: HttpRequest) -> HttpResponse:
+def review_list(request: HttpRequest) -> HttpResponseBase:
+    if wants_csv(request):
+        require(request.user, actions.EXPORT)
+        reviews = queries.reviews_all()
+        services.list_export_record(actor=request.user, name="trail.reviews",
+                                    label="trail reviews", filters=list_filters(request),
+                                    rows=reviews.count())
+        return csv_response("trail-reviews.csv", REVIEW_COLUMNS, reviews)
     page = paginate(request, queries.reviews_all(), 25)
     rows = [
         {
@@ -277,6 +315,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "trail/review_list.html", {
         "page": page, "rows": rows, "can_review": can(request.user, actions.REVIEW),
+        "can_export": can(request.user, actions.EXPORT),
     })
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from cyberqms.platform.accounts.models import User
+from cyberqms.platform.core.access import people_able
 
 from .enums import ActionKind, EffectivenessResult
 
@@ -25,21 +26,19 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-def people() -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True, kind="person").order_by("full_name"),
-    )
-
-
 class ActionForm(forms.Form):
     kind = forms.ChoiceField(choices=ActionKind.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
-    owner = people()
+    owner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(User.objects.none())
     due_date = forms.DateField(widget=DateInput())
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, capa: Any, **kwargs: Any) -> None:
+        """`capa`: the CAPA the action is for; its owner is someone who can work on CAPAs
+        at that site."""
         super().__init__(*args, **kwargs)
-        self.fields["owner"] = people()
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        owner.queryset = people_able("capa.work", [capa.site_id])
 
 
 class ActionCompleteForm(forms.Form):

@@ -25,6 +25,7 @@ from cyberqms.platform.kit.signatures import (
     verify_signer,
 )
 from cyberqms.platform.kit.workflow import GuardFailed, SegregationOfDuties, TransitionNotAllowed
+from cyberqms.platform.notifications.services import notifications_resolve
 from cyberqms.platform.trail.record import audit_record, snapshot
 
 from . import notices
@@ -285,7 +286,7 @@ def capa_action_complete(
     """Mark an action done, with its evidence, during implementation. Only the action's
     owner or the CAPA's owner completes it.
 
-    Side effects: audit `capa.action.complete`.
+    Side effects: audit `capa.action.complete`; the action's assignment notice resolved.
     :raises ValidationError: evidence missing (named `evidence`).
     """
     capa = action.capa
@@ -314,13 +315,15 @@ def capa_action_complete(
         locked.completed_by_id = actor.pk
         locked.save()
         audit_record(f"{ACTION_TYPE}.complete", locked, actor=actor, before=before)
+        notifications_resolve(f"capa.action:{locked.pk}")
     return locked
 
 
 def capa_action_cancel(action: CapaAction, *, actor: Actor, reason: str) -> CapaAction:
     """Cancel an open action, with a reason (it stays on the CAPA, struck through).
 
-    Side effects: audit `capa.action.cancel` with the reason.
+    Side effects: audit `capa.action.cancel` with the reason; the action's assignment
+    notice resolved.
     """
     capa = action.capa
     require(actor, "capa.edit", capa)
@@ -338,4 +341,5 @@ def capa_action_cancel(action: CapaAction, *, actor: Actor, reason: str) -> Capa
         locked.save()
         audit_record(f"{ACTION_TYPE}.cancel", locked, actor=actor, before=before,
                      reason=reason[:1000])
+        notifications_resolve(f"capa.action:{locked.pk}")
     return locked

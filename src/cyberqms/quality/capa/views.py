@@ -27,6 +27,7 @@ from cyberqms.platform.kit.signatures import (
     commitment_accept,
     has_commitment,
 )
+from cyberqms.platform.kit.words import problem_text
 from cyberqms.platform.kit.workflow import GuardFailed, SegregationOfDuties, TransitionNotAllowed
 
 from . import services
@@ -63,16 +64,6 @@ def _errors_to_form(form: Any, exc: ValidationError) -> None:
             form.add_error(target, error)
 
 
-def _text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        parts: list[str] = []
-        for field, errors in exc.message_dict.items():
-            label = "" if field == "__all__" else f"{field.replace('_', ' ').capitalize()}: "
-            parts.extend(f"{label}{e}" for e in errors)
-        return " ".join(parts)
-    return str(getattr(exc, "text", "") or exc)
-
-
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -101,7 +92,7 @@ def detail_context(request: HttpRequest, capa: Capa, **forms: Any) -> dict[str, 
         capa.state not in (CapaState.CLOSED, CapaState.CANCELLED)
     can_plan = can_edit and capa.state in services.PLANNING_STATES
     if can_plan and "action_form" not in forms:
-        forms["action_form"] = ActionForm()
+        forms["action_form"] = ActionForm(capa=capa)
     refusal = services.effectiveness_refusal(capa, page_actor(request))
     if "effectiveness_form" not in forms:
         forms["effectiveness_form"] = EffectivenessForm()
@@ -131,7 +122,7 @@ def _again(request: HttpRequest, capa: Capa, **forms: Any) -> HttpResponse:
 @require_POST
 def action_add(request: HttpRequest, pk: int) -> HttpResponse:
     capa = _capa(request, pk, for_="edit")
-    form = ActionForm(request.POST)
+    form = ActionForm(request.POST, capa=capa)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -142,7 +133,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _errors_to_form(form, exc)
         except REFUSED as exc:
-            form.add_error(None, _text(exc))
+            form.add_error(None, problem_text(exc, Capa))
         else:
             messages.success(request, "Action added; its owner was told.")
             return redirect("capa:detail", pk=capa.pk)
@@ -187,7 +178,7 @@ def action_complete(request: HttpRequest, pk: int, action_id: int) -> HttpRespon
     except AccessDenied:
         error = "You do not have the right to do this on this CAPA."
     except REFUSED as exc:
-        error = _text(exc)
+        error = problem_text(exc, Capa)
     return _action_answer(request, action, error, "Action done.")
 
 
@@ -202,7 +193,7 @@ def action_cancel(request: HttpRequest, pk: int, action_id: int) -> HttpResponse
     except AccessDenied:
         error = "You do not have the right to do this on this CAPA."
     except REFUSED as exc:
-        error = _text(exc)
+        error = problem_text(exc, Capa)
     return _action_answer(request, action, error, "Action cancelled.")
 
 
@@ -235,7 +226,7 @@ def effectiveness_record(request: HttpRequest, pk: int) -> HttpResponse:
             target = exc.field if exc.field in form.fields else None
             form.add_error(target, exc.text)
         except REFUSED as exc:
-            form.add_error(None, _text(exc))
+            form.add_error(None, problem_text(exc, Capa))
         else:
             messages.success(request, "Effectiveness check recorded and signed (Verified).")
             return redirect("capa:detail", pk=capa.pk)

@@ -12,9 +12,9 @@ from django.http import HttpRequest
 
 from cyberqms.platform.core.access import can
 from cyberqms.platform.kit.record_filters import RecordFilterSet, YesNoFilter
-from cyberqms.platform.kit.records import Column, RecordKind, check_due_date
+from cyberqms.platform.kit.records import Column, FormGroup, RecordKind, check_due_date
 
-from .enums import ChangeState, ChangeType, RiskLevel
+from .enums import RISK_HIGH_FROM, RISK_MEDIUM_FROM, ChangeState, ChangeType, RiskLevel
 from .models import CYBER_QUESTIONS, Change
 from .workflow import CHANGE_WORKFLOW
 
@@ -87,7 +87,7 @@ def page_context(request: HttpRequest, change: Change) -> dict[str, Any]:
         "can_plan_tasks": editable and change.state in TASK_STATES,
         "can_work": can(request.user, "changes.work", change)
         and change.state == S.IMPLEMENTATION,
-        "task_form": TaskForm(initial={"owner": change.owner_id}),
+        "task_form": TaskForm(change=change, initial={"owner": change.owner_id}),
     }
 
 
@@ -115,6 +115,23 @@ CHANGES = RecordKind(
             "severity": "Severity (1 negligible – 5 critical)",
             "probability": "Probability (1 rare – 5 almost certain)",
             "detectability": "Detectability (1 always detected – 5 undetectable)"},
+    form_groups=(
+        FormGroup("Impact assessment", (
+            "scope", "product_quality_impact", "validation_impact", "revalidation_required",
+            "regulatory_impact", "regulatory_filing_required"),
+            "What the change touches and what it means for product quality, validated "
+            "state and registrations; QA approves the assessment as it stands."),
+        FormGroup("Cybersecurity impact", (
+            *(name for name, _question in CYBER_QUESTIONS), "cyber_assessment"),
+            "Any “yes” makes the change cyber-relevant: IT security then approves it "
+            "with its own signature."),
+        FormGroup("Risk", RATING_FIELDS,
+                  "Score each from 1 to 5; the label names both ends of the scale. The risk "
+                  f"priority number is severity × probability × detectability (1–125): "
+                  f"low below {RISK_MEDIUM_FROM}, medium from {RISK_MEDIUM_FROM}, high from "
+                  f"{RISK_HIGH_FROM}."),
+        FormGroup("Plan", ("planned_implementation_date",)),
+    ),
     detail_template="changes/change_detail.html", detail_context=page_context,
     api_list_fields=("change_type", "cyber_impact", "risk_score", "risk_level",
                      "planned_implementation_date", "closed_at"),

@@ -7,20 +7,18 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-
-def _people() -> Any:
-    return get_user_model()._default_manager.filter(is_active=True, kind="person").order_by(
-        "full_name", "username"
-    )
+from cyberqms.platform.core.access import people_able
 
 
 class TaskForm(forms.Form):
     description = forms.CharField(max_length=2000)
-    owner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=_people().none())
+    owner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=get_user_model()._default_manager.none())
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, change: Any, **kwargs: Any) -> None:
+        """`change`: a task's owner is someone who can work on changes at its site."""
         super().__init__(*args, **kwargs)
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
-        owner.queryset = _people()
+        owner.queryset = people_able("changes.work", [change.site_id])

@@ -32,6 +32,12 @@ def owner_approved(change: Change, actor: Any) -> None:
                   subject="approved for implementation", exclude=actor)
 
 
+def task_key(task: ChangeTask) -> str:
+    """What a task's assignment notice is about: resolved when the task is finished."""
+    return f"changes.task:{task.pk}"
+
+
 def task_assigned(task: ChangeTask, actor: Any) -> None:
     notify_record([task.owner_id], task.change, kind="assignment",
-                  subject=f"task for you: {task.description[:80]}", exclude=actor)
+                  subject=f"task for you: {task.description[:80]}", exclude=actor,
+                  subject_key=task_key(task))

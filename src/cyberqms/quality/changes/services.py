@@ -18,6 +18,7 @@ from cyberqms.platform.core.access import Actor, capable, require
 from cyberqms.platform.kit.record_parts import RecordClosed
 from cyberqms.platform.kit.record_services import record_create, record_update
 from cyberqms.platform.kit.records import check_due_date, kind_of
+from cyberqms.platform.notifications.services import notifications_resolve
 from cyberqms.platform.trail.record import audit_record, snapshot
 
 from . import notices
@@ -83,7 +84,8 @@ def change_task_add(
 
 
 def change_task_complete(task: ChangeTask, *, actor: Actor, note: str = "") -> ChangeTask:
-    """Mark an open task done, during implementation. Side effects: `changes.task.complete`."""
+    """Mark an open task done, during implementation. Side effects: `changes.task.complete`;
+    the task's assignment notice resolved."""
     return _task_finish(task, actor=actor, state=TaskState.DONE, note=note)
 
 
@@ -121,6 +123,7 @@ def _task_finish(task: ChangeTask, *, actor: Actor, state: str, note: str) -> Ch
             "changes.task.complete" if done else "changes.task.cancel", locked, actor=actor,
             before=before, reason=None if done else note,
         )
+        notifications_resolve(notices.task_key(locked))
     for name in ("state", "completed_at", "note"):
         setattr(task, name, getattr(locked, name))
     return locked

@@ -44,7 +44,7 @@ def _tasks_response(request: HttpRequest, change: Change, *, form: TaskForm | No
 @require_POST
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     change = _change(request, pk)
-    form = TaskForm(request.POST)
+    form = TaskForm(request.POST, change=change)
     if form.is_valid():
         try:
             services.change_task_add(change, actor=page_actor(request), **form.cleaned_data)

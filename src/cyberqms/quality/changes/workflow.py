@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from cyberqms.platform.kit.words import listing, missing
 from cyberqms.platform.kit.workflow import Transition, Workflow
 
 from . import notices
@@ -23,16 +24,14 @@ S = ChangeState
 
 def assessment_complete(change: Change, actor: Any) -> str | None:
     """Submit needs every impact area answered and the risk scored."""
-    missing = [
-        label for name, label in (
-            ("product_quality_impact", "product quality"),
-            ("validation_impact", "validation"),
-            ("regulatory_impact", "regulatory"),
-            ("cyber_assessment", "cybersecurity"),
-        ) if not (getattr(change, name) or "").strip()
-    ]
-    if missing:
-        return "Complete the impact assessment first: " + ", ".join(missing) + "."
+    absent = missing((
+        ("product quality", change.product_quality_impact),
+        ("validation", change.validation_impact),
+        ("regulatory", change.regulatory_impact),
+        ("cybersecurity", change.cyber_assessment),
+    ))
+    if absent:
+        return f"Complete the impact assessment first: {listing(absent)}."
     if change.risk_score is None:
         return "Score the risk first (severity, probability and detectability)."
     return None

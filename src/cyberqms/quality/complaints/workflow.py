@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from cyberqms.platform.accounts.queries import holders_of
+from cyberqms.platform.kit.words import listing, missing
 from cyberqms.platform.kit.workflow import Transition, Workflow
 from cyberqms.platform.notifications.services import notify_record
 
@@ -30,10 +31,9 @@ def received(c: Complaint, actor: Any) -> str | None:
 
 
 def assessed(c: Complaint, actor: Any) -> str | None:
-    missing = [label for label, value in (("the category", c.category),
-                                          ("the severity", c.severity)) if not value]
-    if missing:
-        return "Set " + " and ".join(missing) + " before the investigation."
+    absent = missing((("the category", c.category), ("the severity", c.severity)))
+    if absent:
+        return f"Set {listing(absent)} before the investigation."
     if c.category == Category.ADVERSE_EVENT and not c.reportable:
         return ("An adverse event is reported to the authorities: mark it reportable and "
                 "record the reporting decision.")
@@ -41,12 +41,12 @@ def assessed(c: Complaint, actor: Any) -> str | None:
 
 
 def answered(c: Complaint, actor: Any) -> str | None:
-    missing = [label for label, value in (
-        ("the investigation summary", c.investigation_summary.strip()),
-        ("the root cause", c.root_cause.strip()),
-        ("the response to the complainant", c.response.strip()),
-    ) if not value]
-    return "Fill in " + ", ".join(missing) + " first." if missing else None
+    absent = missing((
+        ("the investigation summary", c.investigation_summary),
+        ("the root cause", c.root_cause),
+        ("the response to the complainant", c.response),
+    ))
+    return f"Fill in {listing(absent)} first." if absent else None
 
 
 def closing_time(c: Complaint, actor: Any) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def assessment_due(c: Complaint, actor: Any) -> None:
 
 def investigate(c: Complaint, actor: Any) -> None:
     notify_record([c.owner], c, kind="assignment", subject="assessed: investigate it",
-                  exclude=actor)
+                  exclude=actor, awaits=(c.state,))
 
 
 def review_due(c: Complaint, actor: Any) -> None:

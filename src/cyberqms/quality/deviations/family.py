@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cyberqms.platform.core.access import can
-from cyberqms.platform.core.models import RecordLink
 from cyberqms.platform.kit.record_filters import RecordFilterSet, YesNoFilter
-from cyberqms.platform.kit.record_parts import link_create
-from cyberqms.platform.kit.records import Column, RecordKind, find_by_number, kind_of
+from cyberqms.platform.kit.records import Column, RecordKind, kind_of
+from cyberqms.platform.kit.references import reference_link
 
 from .enums import Classification, DeviationState, RootCauseCategory
 from .models import Deviation
-from .queries import TYPE_NAME, linked_capas
+from .queries import REFERENCE_NOTE, SECURITY_TYPES, linked_capas, security_record
 from .workflow import DEVIATION_WORKFLOW
 
 S = DeviationState
@@ -56,19 +56,32 @@ class DeviationFilter(RecordFilterSet):
         return rows.filter(classification="" if value == "none" else value)
 
 
-def link_security_reference(d: Deviation, actor: Any, changed: tuple[str, ...]) -> None:
-    """When the security reference is a record number we hold, link it (both sides)."""
+def check_security_reference(d: Deviation, actor: Any, changed: tuple[str, ...]) -> None:
+    """A security reference names a real alert or incident at the deviation's site that
+    the person writing it may see (pages, API and services alike)."""
     if "security_reference" not in changed or not d.security_reference:
         return
-    target = find_by_number(d.security_reference)
-    if target is None or target == d:
+    if security_record(d, actor) is None:
+        raise ValidationError({"security_reference": [
+            f"No security alert or incident {d.security_reference} at {d.site.code} that you "
+            "may see: choose one from the suggestions."
+        ]})
+
+
+def link_security_reference(d: Deviation, actor: Any, changed: tuple[str, ...]) -> None:
+    """The named alert or incident is linked to the deviation (both pages show it); a
+    changed or cleared reference removes the link to the one named before."""
+    if "security_reference" not in changed:
         return
-    exists = RecordLink.objects.filter(
-        removed_at__isnull=True, from_type=TYPE_NAME, from_id=str(d.pk),
-        to_type=kind_of(target).type_name, to_id=str(target.pk),
-    ).exists()
-    if not exists:
-        link_create(d, target, actor=actor, relation="related", note="Security reference")
+    reference_link(d, security_record(d), actor=actor, types=SECURITY_TYPES,
+                   note=REFERENCE_NOTE)
+
+
+def security_summary(d: Deviation, actor: Any) -> dict[str, str] | None:
+    """The API's view of the named alert or incident, when the caller may see it."""
+    found = security_record(d, actor)
+    return None if found is None else {"number": found.number, "kind": found.noun,
+                                       "title": found.title, "url": found.url}
 
 
 def cyber_badge(d: Deviation) -> list[tuple[str, str, str]]:
@@ -99,10 +112,12 @@ def page_context(request: HttpRequest, d: Deviation, capa_form: Any = None) -> d
     return {
         "deviation": d,
         "capas": capas,
-        "capa_form": (capa_form or SpawnCapaForm(initial={
+        "capa_form": (capa_form or SpawnCapaForm(deviation=d, initial={
             "title": f"CAPA for {d.number}: {d.title}"[:200], "owner": d.owner_id,
         })) if can_spawn else None,
         "root_cause_label": dict(RootCauseCategory.choices).get(d.root_cause_category, ""),
+        # The named alert or incident, linked when the viewer may see it.
+        "security": security_record(d, actor),
     }
 
 
@@ -129,8 +144,9 @@ DEVIATIONS = RecordKind(
     detail_context=page_context, row_badges=cyber_badge,
     api_list_fields=("classification", "cyber_related", "security_reference", "gxp_impact",
                      "data_integrity_impact"),
-    api_extra=(("capas", list[dict[str, Any]], capa_summaries),),
-    after_write=(link_security_reference,),
+    api_extra=(("capas", list[dict[str, Any]], capa_summaries),
+               ("security_record", dict[str, str] | None, security_summary)),
+    checks=(check_security_reference,), after_write=(link_security_reference,),
     own_grants={"approve_critical": ("qa_manager",)},
     own_urls="cyberqms.quality.deviations.urls", own_api="cyberqms.quality.deviations.api",
 )

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from cyberqms.platform.kit.records import QualityRecord, state_constraint
 
 from .enums import Classification, DeviationState, RootCauseCategory
+
+
+class SecurityReferenceField(models.CharField):
+    """The number of a security alert or incident; its form input suggests those the
+    person may see at the deviation's site (the kit builds the forms from the model)."""
+
+    def formfield(self, **kwargs: Any) -> Any:
+        from .widgets import SecurityReferenceInput
+
+        return super().formfield(**{"widget": SecurityReferenceInput, **kwargs})
 
 
 class Deviation(QualityRecord):
@@ -30,9 +42,11 @@ class Deviation(QualityRecord):
         "data-integrity impact assessment", max_length=5000, blank=True
     )
     cyber_related = models.BooleanField("cyber-related", default=False)
-    security_reference = models.CharField(
+    security_reference = SecurityReferenceField(
         "security alert / incident", max_length=100, blank=True,
-        help_text="The linked security alert or incident, e.g. ALERT-2026-0042.",
+        help_text="The security alert (ALERT-YYYY-NNNN) or incident (SEC-YYYY-NNNN) at the "
+                  "deviation's site: type its number or words of its title and choose one "
+                  "you may see.",
     )
     immediate_actions = models.TextField(max_length=10000, blank=True)
     investigation_summary = models.TextField(max_length=10000, blank=True)

@@ -18,7 +18,7 @@ def triage_due(d: Deviation, actor: Any) -> None:
 
 def investigate(d: Deviation, actor: Any) -> None:
     notify_record([d.owner_id], d, kind="assignment", subject="triaged: investigate it",
-                  exclude=actor)
+                  exclude=actor, awaits=(d.state,))
 
 
 def review_due(d: Deviation, actor: Any) -> None:

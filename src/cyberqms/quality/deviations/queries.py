@@ -1,4 +1,5 @@
-"""Reads of the deviation's own: the CAPAs it spawned."""
+"""Reads of the deviation's own: the CAPAs it spawned, the security alert or incident it
+names."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ from typing import Any
 from django.db.models import QuerySet
 
 from cyberqms.platform.core.models import RecordLink
+from cyberqms.platform.kit.references import Referenced, reference_find, reference_options
 
 from .models import Deviation
 
 TYPE_NAME = "deviations.deviation"
 CAPA_TYPE = "capa.capa"
+# What a security reference may name (audited types, by name: no import of those apps),
+# in people's words; and the note of the link that mirrors it on both records.
+SECURITY_TYPES = {"incidents.incident": "Security incident", "monitoring.alert": "Security alert"}
+REFERENCE_NOTE = "Security reference"
 
 
 def capa_links(deviation: Deviation) -> QuerySet[RecordLink]:
@@ -34,3 +40,17 @@ def linked_capas(deviation: Deviation) -> list[Any]:
     except LookupError:
         return []
     return list(kind.model._default_manager.filter(pk__in=ids).order_by("number"))
+
+
+def security_options(actor: Any, site: Any, query: str = "") -> list[Referenced]:
+    """The security alerts and incidents at `site` that `actor` may see, matching `query`
+    (number or title), newest first: the picker's suggestions."""
+    return reference_options(SECURITY_TYPES, actor, Deviation(site=site), query=query)
+
+
+def security_record(deviation: Deviation, actor: Any = None) -> Referenced | None:
+    """The alert or incident the deviation's security reference names (with `actor`: only
+    when the actor may see it), or None."""
+    if not deviation.security_reference:
+        return None
+    return reference_find(SECURITY_TYPES, deviation.security_reference, deviation, actor)

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from cyberqms.platform.core.access import can
+from cyberqms.platform.kit.words import listing, missing
 from cyberqms.platform.kit.workflow import Transition, Workflow
 
 from . import notices
@@ -22,12 +23,12 @@ S = DeviationState
 
 
 def described(d: Deviation, actor: Any) -> str | None:
-    missing = [label for label, value in (
-        ("a description of what happened", d.description.strip()),
+    absent = missing((
+        ("a description of what happened", d.description),
         ("when it happened (event date and time)", d.event_at),
-    ) if not value]
-    if missing:
-        return "Before submitting, give " + " and ".join(missing) + "."
+    ))
+    if absent:
+        return f"Before submitting, give {listing(absent)}."
     return None
 
 
@@ -46,13 +47,13 @@ def classified(d: Deviation, actor: Any) -> str | None:
 
 
 def investigated(d: Deviation, actor: Any) -> str | None:
-    missing = [label for label, value in (
-        ("the investigation summary", d.investigation_summary.strip()),
+    absent = missing((
+        ("the investigation summary", d.investigation_summary),
         ("the root-cause category", d.root_cause_category),
-        ("the root cause", d.root_cause.strip()),
-    ) if not value]
-    if missing:
-        return "Fill in " + ", ".join(missing) + " before completing the investigation."
+        ("the root cause", d.root_cause),
+    ))
+    if absent:
+        return f"Fill in {listing(absent)} before completing the investigation."
     return None
 
 

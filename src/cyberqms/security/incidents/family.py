@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
-from cyberqms.platform.core.access import can
+from cyberqms.platform.core.access import can, people_able
 from cyberqms.platform.kit.record_filters import RecordFilterSet, YesNoFilter
 from cyberqms.platform.kit.records import Column, RecordKind
 
@@ -56,8 +55,8 @@ class IncidentFilter(RecordFilterSet):
 def impact_badges(i: Incident) -> list[tuple[str, str, str]]:
     badges = []
     if i.auto_escalated:
-        badges.append(("info", "auto", "Opened by the system: the alert's level reached "
-                                       "CYBERQMS_AUTO_ESCALATE_LEVEL"))
+        badges.append(("info", "auto", "Opened by the system: the alert's level calls for "
+                                       "an incident"))
     if i.gxp_impact:
         badges.append(("warn", "GxP", "GxP impact"))
     if i.data_integrity_impact:
@@ -73,8 +72,7 @@ def page_context(request: HttpRequest, i: Incident) -> dict[str, Any]:
     """The incident page's own blocks: the alerts behind it and opening its deviation."""
     from cyberqms.platform.kit.record_parts import links_of
 
-    people = get_user_model()._default_manager.filter(is_active=True, kind="person").order_by(
-        "full_name")
+    people = people_able("deviations.work", [i.site_id])
     return {
         "alerts": i.alerts.select_related("source").order_by("first_seen"),
         "can_see_alerts": can(request.user, "monitoring.alert.view", i),
@@ -108,4 +106,5 @@ INCIDENTS = RecordKind(
     api_extra=(("alerts", list[str], alert_numbers),),
     grants="", own_grants=GRANTS,
     own_urls="cyberqms.security.incidents.urls",
+    own_api="cyberqms.security.incidents.api",
 )

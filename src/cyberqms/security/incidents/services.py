@@ -90,10 +90,12 @@ def _locked_unescalated(alert: Any) -> Any:
 
 
 def _title_of(alert: Any) -> str:
-    """The rule's title and what the alert is grouped on, as people read it:
-    "Brute force against one account: qc_analyst, 10.20.0.7"."""
-    values = [part.split("=", 1)[-1] for part in (alert.group_key or "").split("|") if part]
-    return f"{alert.title}: {', '.join(values)}" if values else f"{alert.title} ({alert.number})"
+    """The rule's title and what the alert is grouped on, in words: "Brute force against
+    one account: account qc_analyst, source address 10.20.0.7"."""
+    from cyberqms.security.monitoring.describe import grouped_on_text
+
+    grouped = grouped_on_text(alert.group_key)
+    return f"{alert.title}: {grouped}" if grouped else f"{alert.title} ({alert.number})"
 
 
 def _incident_for(alert: Any, *, site: Any, owner: Any, originator: Any, title: str,
@@ -101,7 +103,8 @@ def _incident_for(alert: Any, *, site: Any, owner: Any, originator: Any, title: 
     return Incident(
         site=site, owner=owner, originator=originator, state=S.OPEN,
         title=(title or _title_of(alert))[:200],
-        description=f"Escalated from {alert.number}: {alert.summary}".strip()[:10000],
+        description=(f"Escalated from {alert.number} ({alert.count} "
+                     f"event{'' if alert.count == 1 else 's'}): {alert.summary}")[:10000],
         due_date=due_date or timezone.localdate() + dt.timedelta(days=14),
         **prefill_from_alert(alert),
     )
@@ -171,10 +174,12 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
     escalated, closed by a person meanwhile, no site, nobody to assign it to — the last two
     are logged).
     Side effects: audit entry `incidents.incident.create` by the system, with the reason;
-    inbox entries for the owner (assignment) and the site's QA managers (info) on commit.
+    inbox entries for the owner (assignment) and the site's QA managers (info, on the
+    alert's notice) on commit, open until the incident is closed.
     """
-    from cyberqms.platform.notifications.services import notify
+    from cyberqms.platform.notifications.services import notify, open_states, owner_key
     from cyberqms.security.monitoring.enums import OPEN_ALERT_STATES
+    from cyberqms.security.monitoring.notices import alert_key
 
     if not escalates_automatically(alert.level) or alert.state not in OPEN_ALERT_STATES:
         return None
@@ -209,18 +214,24 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
                     f"CYBERQMS_AUTO_ESCALATE_LEVEL ({settings.CYBERQMS_AUTO_ESCALATE_LEVEL})"),
         )
         url = reverse("incidents:detail", args=[incident.pk])
+        working = open_states(incident)
         notify([owner], kind="assignment",
                subject=f"{incident.number} opened automatically from {alert.number}: "
                        f"{incident.title}",
                body="The alert's level calls for an incident: contain, then assess the "
                     "data-integrity impact.",
                url=url, record_type=TYPE, record_id=incident.pk,
-               record_number=incident.number)
+               record_number=incident.number, awaits=working,
+               subject_key=owner_key(TYPE, incident.pk))
+        # QA hears of it on the alert's own notice (said again, unread again), open until
+        # the incident is closed.
         notify(holders_of("incidents.close", site.pk), kind="info",
                subject=f"{incident.number} opened automatically from {alert.number} "
                        f"({alert.level})", exclude=owner,
+               body=f"{alert.title}: escalated to a security incident, assigned to "
+                    f"{owner.printed_name}.",
                url=url, record_type=TYPE, record_id=incident.pk,
-               record_number=incident.number)
+               record_number=incident.number, awaits=working, subject_key=alert_key(alert))
     return incident
 
 
@@ -232,11 +243,45 @@ def incident_update(
     return record_update(incident, actor=actor, changes=changes, reason=reason)
 
 
+def _lines(label: str, text: str) -> str:
+    text = "; ".join(line.strip() for line in (text or "").splitlines() if line.strip())
+    return f"{label}: {text}" if text else ""
+
+
+def _impact_texts(incident: Incident) -> tuple[str, str]:
+    """The deviation's two assessments, each from its own incident fields (never the same
+    text twice; empty where the incident says nothing, for QA to fill): the GxP impact
+    from the impact assessment and the batches, the data-integrity impact from the
+    systems, records, time window and accounts."""
+    gxp = [incident.impact_assessment.strip(),
+           _lines("Batches possibly affected", incident.affected_batches)]
+    window = ""
+    if incident.window_start and incident.window_end:
+        window = (f"Time window: {incident.window_start.astimezone(dt.UTC):%Y-%m-%d %H:%M} → "
+                  f"{incident.window_end.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    di = [_lines("Systems", incident.affected_systems),
+          _lines("GxP records possibly touched", incident.affected_records), window,
+          _lines("Accounts and addresses involved", incident.involved_accounts)]
+    return ("\n".join(p for p in gxp if p)[:5000] if incident.gxp_impact else "",
+            "\n".join(p for p in di if p)[:5000] if incident.data_integrity_impact else "")
+
+
+def _deviation_due(incident: Incident) -> dt.date | None:
+    """A deviation recorded by a person gets no due date by default (neither the family nor
+    the site sets one), so the deviation is due with its incident; an incident already
+    past its date makes the deviation due today."""
+    if incident.due_date is None:
+        return None
+    return max(incident.due_date, timezone.localdate())
+
+
 def incident_open_deviation(
     incident: Incident, *, actor: Actor, owner: Any, title: str = ""
 ) -> Any:
     """Open the deviation for an incident with GxP or data-integrity impact, cyber-related
-    and linked both ways (CYB-05). Side effects: the deviation's own entries and a link."""
+    and linked both ways (CYB-05): due with the incident (`_deviation_due`), its GxP and
+    data-integrity assessments each from the incident's matching fields (`_impact_texts`).
+    Side effects: the deviation's own entries and a link."""
     from cyberqms.quality.deviations.services import deviation_create
 
     if any(link["other_type"] == "deviations.deviation" for link in links_of(incident)):
@@ -246,19 +291,18 @@ def incident_open_deviation(
         impact.append("GxP impact")
     if incident.data_integrity_impact:
         impact.append("data-integrity impact")
+    gxp_text, di_text = _impact_texts(incident)
     with transaction.atomic():
         deviation = deviation_create(
             actor=actor, site=incident.site, owner=owner,
             title=(title or f"{incident.title} — quality impact")[:200],
             description=(f"Security incident {incident.number}: {incident.description}\n\n"
                          f"Impact assessment: {incident.impact_assessment or 'pending'}"),
-            event_at=incident.event_at, cyber_related=True,
+            event_at=incident.event_at, due_date=_deviation_due(incident), cyber_related=True,
             security_reference=incident.number,
-            gxp_impact=incident.gxp_impact,
-            gxp_impact_text=incident.impact_assessment if incident.gxp_impact else "",
+            gxp_impact=incident.gxp_impact, gxp_impact_text=gxp_text,
             data_integrity_impact=incident.data_integrity_impact,
-            data_integrity_impact_text=(incident.impact_assessment
-                                        if incident.data_integrity_impact else ""),
+            data_integrity_impact_text=di_text,
             late_entry_reason=f"Opened from security incident {incident.number}.",
             immediate_actions=incident.containment,
         )

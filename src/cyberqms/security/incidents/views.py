@@ -19,6 +19,7 @@ from cyberqms.platform.core.access import AccessDenied, require
 from cyberqms.platform.core.pages import gated, page_actor
 from cyberqms.platform.kit.record_parts import RecordNotFound, get_record
 from cyberqms.platform.kit.records import kind_by_slug
+from cyberqms.platform.kit.words import problem_text
 
 from . import queries, services
 from .enums import IncidentState
@@ -44,10 +45,7 @@ def _load(request: HttpRequest, pk: int, for_: str = "view") -> Incident:
 
 
 def _errors(request: HttpRequest, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        label = "" if field == "__all__" else f"{field.replace('_', ' ').capitalize()}: "
-        for error in errors:
-            messages.error(request, f"{label}{error}")
+    messages.error(request, problem_text(exc, Incident))
 
 
 def _shown(value: Any) -> str:

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cyberqms.platform.core.models import RecordLink
+from cyberqms.platform.kit.words import listing, missing
 from cyberqms.platform.kit.workflow import Transition, Workflow
 
 from .enums import IncidentState
@@ -24,18 +25,18 @@ TYPE = "incidents.incident"
 
 def contained(i: Incident, actor: Any) -> str | None:
     if not i.containment.strip():
-        return "Describe the containment (what was done to stop it) first."
+        return "Fill in the containment (what was done to stop it)."
     return None
 
 
 def assessed(i: Incident, actor: Any) -> str | None:
-    missing = [label for label, value in (
-        ("the affected systems", i.affected_systems.strip()),
-        ("the impact assessment", i.impact_assessment.strip()),
+    absent = missing((
+        ("the affected systems", i.affected_systems),
+        ("the impact assessment", i.impact_assessment),
         ("the time window", i.window_start and i.window_end),
-    ) if not value]
-    if missing:
-        return "Complete the data-integrity assessment: " + ", ".join(missing) + "."
+    ))
+    if absent:
+        return f"Complete the data-integrity assessment: {listing(absent)}."
     if i.window_start and i.window_end and i.window_end < i.window_start:
         return "The time window ends before it starts."
     return None

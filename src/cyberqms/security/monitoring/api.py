@@ -1,22 +1,38 @@
-"""Monitoring API: the HTTP batch endpoint through which registered sources send events, and
-the monitoring metrics."""
+"""Monitoring API: the HTTP batch endpoint through which registered sources send events, the
+monitoring metrics, and the alerts (list, detail, lifecycle steps, assignment) through the
+same services as the pages."""
 # No "from __future__ import annotations": django-ninja resolves operation annotations
 # through the gate wrapper, whose globals are not this module's.
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+import math
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 
-from cyberqms.platform.accounts.models import Integration
+from cyberqms.platform.accounts.models import Integration, Site
 from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
 from cyberqms.platform.core.problems import problem_response
+from cyberqms.platform.kit.records import kind_of
 
-from . import metrics, services
+from . import describe, metrics, queries, services
+from .enums import AlertState
 from .forms import MetricsFilterForm
-from .models import EventSource
-from .schemas import MetricsOut
+from .models import Alert, EventSource
+from .schemas import (
+    AlertAssignIn,
+    AlertDetailOut,
+    AlertFilters,
+    AlertPageOut,
+    AlertTransitionIn,
+    MetricsOut,
+)
+from .workflow import ALERT_WORKFLOW
 
 router = Router(tags=["monitoring"])
 
@@ -139,3 +155,165 @@ def monitoring_metrics(
                    "site": window.site.code if window.site else None},
         "alerts": figures.alerts, "events": figures.events,
     })
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+
+def _alert_out(alert: Alert) -> dict[str, Any]:
+    person = alert.assignee
+    return {
+        "id": alert.pk, "number": alert.number,
+        "url": reverse("monitoring:alert", args=[alert.pk]), "title": alert.title,
+        "rule_id": alert.rule_id, "level": alert.level, "state": alert.state,
+        "state_label": AlertState(alert.state).label,
+        "site": alert.site.code if alert.site else None,
+        "source": alert.source.name if alert.source else None,
+        "group_key": alert.group_key,
+        "grouped_on": [{"label": label, "value": value}
+                       for label, value in describe.grouped_on(alert.group_key)],
+        "assignee": {"username": person.get_username(), "name": person.printed_name}
+        if person is not None else None,
+        "count": alert.count, "first_seen": alert.first_seen, "last_seen": alert.last_seen,
+        "created_at": alert.created_at, "acknowledged_at": alert.acknowledged_at,
+        "closed_at": alert.closed_at,
+    }
+
+
+def _record_ref(record: Any) -> dict[str, Any]:
+    return {"number": record.number, "title": record.title, "state": record.state,
+            "state_label": record.get_state_display(),
+            "url": kind_of(record).detail_url(record)}
+
+
+def _alert_detail(alert: Alert, actor: Any) -> dict[str, Any]:
+    why = describe.explanation(alert.context)
+    records = queries.alert_records(alert, actor)
+    return {
+        **_alert_out(alert), "summary": alert.summary, "resolution": alert.resolution,
+        "techniques": [str(t) for t in alert.techniques or []],
+        "requirements": [str(r) for r in alert.requirements or []],
+        "events": alert.events.count(),
+        "explanation": None if why is None else {
+            "baseline": why.baseline, "subject": why.subject, "score": why.score,
+            "threshold": why.threshold, "events_learned": why.events_learned,
+            "learning_since": why.learning_since,
+            "features": [{"feature": f.feature, "label": f.label, "value": f.value,
+                          "usual": f.usual, "contribution": f.contribution}
+                         for f in why.features]},
+        "incidents": [_record_ref(i) for i in records["incidents"]],
+        "deviations": [_record_ref(d) for d in records["deviations"]],
+        "actions": [{"action": t.action, "title": t.title, "reason_required": t.reason,
+                     "refusal": refusal}
+                    for t, refusal in ALERT_WORKFLOW.available(alert, actor)],
+    }
+
+
+def _visible_alert(request: HttpRequest, alert_id: int) -> Alert:
+    """The alert the caller may see; 404 for missing and hidden alike."""
+    alert = queries.alerts_visible(api_actor(request)).filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404
+    return alert
+
+
+def _person(username: str, field: str) -> Any:
+    person = get_user_model()._default_manager.filter(username=username.strip()).first()
+    if person is None:
+        raise ValidationError({field: [f"No user {username.strip()!r}."]})
+    return person
+
+
+def _assignee_id(value: str | None, actor: Any) -> int | None:
+    if not value:
+        return None
+    if value == "me":
+        return int(actor.pk)
+    if value == "none":
+        return queries.UNASSIGNED
+    return int(_person(value, "assignee").pk)
+
+
+@router.get(
+    "/monitoring/alerts", response=AlertPageOut, operation_id="alert_list",
+    url_name="alert_list", summary="Security alerts, filtered and paginated",
+    description=(
+        "The alerts of the sites the caller may see, as the alert list shows them: open ones "
+        "by default. An unknown site or username, or `until` not after `since`, answers 422 "
+        "naming the field."
+    ),
+)
+@gate(queries.ALERT_VIEW)
+def alert_list(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
+    actor = api_actor(request)
+    if filters.site and not Site.objects.filter(code=filters.site).exists():
+        raise ValidationError({"site": [f"No site {filters.site!r}."]})
+    if filters.since and filters.until and filters.until <= filters.since:
+        raise ValidationError({"until": ["Choose a moment after `since`."]})
+    rows = queries.alerts_filtered(
+        actor, state="" if filters.state == "any" else filters.state,
+        level=filters.level or "", site=filters.site or "", rule=filters.rule or "",
+        q=(filters.q or "").strip(), sort=filters.sort,
+        assignee_id=_assignee_id(filters.assignee, actor), since=filters.since,
+        until=filters.until)
+    count = rows.count()
+    pages = max(1, math.ceil(count / filters.page_size))
+    page = min(filters.page, pages)
+    start = (page - 1) * filters.page_size
+    return {"count": count, "page": page, "pages": pages,
+            "results": [_alert_out(a) for a in rows[start:start + filters.page_size]]}
+
+
+@router.get(
+    "/monitoring/alerts/{alert_id}", response=AlertDetailOut, operation_id="alert_detail",
+    url_name="alert_detail", summary="One security alert",
+    description=(
+        "The alert with the number of events kept with it, the behaviour baseline's "
+        "explanation (its top features, for anomaly alerts), the incidents it was escalated "
+        "to and the deviations linked to it or to them (those the caller may see), and the "
+        "lifecycle steps from its state with, for each, why the caller cannot take it."
+    ),
+)
+@gate(queries.ALERT_VIEW)
+def alert_detail(request: HttpRequest, alert_id: int) -> dict[str, Any]:
+    return _alert_detail(_visible_alert(request, alert_id), api_actor(request))
+
+
+@router.post(
+    "/monitoring/alerts/{alert_id}/transitions/{action}", response=AlertDetailOut,
+    operation_id="alert_transition", url_name="alert_transition",
+    summary="Take a lifecycle step of an alert",
+    description=(
+        "`acknowledge`, `investigate`, `resolve`, `false_positive` or `reopen`, as the alert "
+        "page does (`services.alert_transition`). 409 with `allowed_actions` when the step "
+        "is not open from the alert's state; 422 naming `reason` when a step that needs a "
+        "reason gets none."
+    ),
+)
+@gate(services.ALERT_WORK)
+def alert_transition(
+    request: HttpRequest, alert_id: int, action: str, payload: AlertTransitionIn
+) -> dict[str, Any]:
+    actor = api_actor(request)
+    alert = services.alert_transition(_visible_alert(request, alert_id), action[:30],
+                                      actor=actor, reason=payload.reason)
+    return _alert_detail(alert, actor)
+
+
+@router.post(
+    "/monitoring/alerts/{alert_id}/assign", response=AlertDetailOut,
+    operation_id="alert_assign", url_name="alert_assign",
+    summary="Assign an alert to a person, or hand it on",
+    description=(
+        "The assignee must be a named person who may work alerts at the alert's site (422 "
+        "naming `assignee` otherwise); a closed alert answers 409. The new assignee is told "
+        "in their inbox (`services.alert_assign`)."
+    ),
+)
+@gate(services.ALERT_WORK)
+def alert_assign(request: HttpRequest, alert_id: int, payload: AlertAssignIn) -> dict[str, Any]:
+    actor = api_actor(request)
+    alert = _visible_alert(request, alert_id)
+    assigned = services.alert_assign(alert, actor=actor,
+                                     assignee=_person(payload.assignee, "assignee"))
+    return _alert_detail(assigned, actor)

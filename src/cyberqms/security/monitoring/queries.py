@@ -8,12 +8,15 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from cyberqms.platform.core.access import can
 from cyberqms.platform.core.access import sites_for as visible_sites
 
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, RawStatus
 from .models import Alert, EventSource, RawEvent
 
 ALERT_VIEW = "monitoring.alert.view"
+ALERT_TYPE = "monitoring.alert"  # the alert's type in the audit trail and in record links
+DEVIATION_TYPE = "deviations.deviation"
 EVENT_VIEW = "monitoring.event.view"
 LEVELS = sorted(LEVEL_ORDER, key=lambda level: -LEVEL_ORDER[level])  # critical first
 BANNER_LEVELS = ("high", "critical")
@@ -35,12 +38,27 @@ def alerts_visible(actor: Any) -> QuerySet[Alert]:
     return rows if sites is None else rows.filter(site_id__in=sites)
 
 
+UNASSIGNED = 0  # `assignee_id` for the alerts nobody is assigned to
+
+
 def alerts_filtered(
     actor: Any, *, state: str = "open", level: str = "", site: str = "", rule: str = "",
-    q: str = "", sort: str = DEFAULT_ALERT_SORT,
+    q: str = "", sort: str = DEFAULT_ALERT_SORT, assignee_id: int | None = None,
+    since: datetime | None = None, until: datetime | None = None,
 ) -> QuerySet[Alert]:
-    """`state` is a lifecycle state, "open" (new, acknowledged, investigating) or "" (any)."""
+    """`state` is a lifecycle state, "open" (new, acknowledged, investigating) or "" (any).
+    `assignee_id`: one person's alerts, or `UNASSIGNED`; `since`/`until`: alerts whose
+    events overlap [since, until) (last seen at or after `since`, first seen before
+    `until`)."""
     rows = alerts_visible(actor)
+    if assignee_id == UNASSIGNED:
+        rows = rows.filter(assignee__isnull=True)
+    elif assignee_id is not None:
+        rows = rows.filter(assignee_id=assignee_id)
+    if since is not None:
+        rows = rows.filter(last_seen__gte=since)
+    if until is not None:
+        rows = rows.filter(first_seen__lt=until)
     if state == "open":
         rows = rows.filter(state__in=OPEN_ALERT_STATES)
     elif state:
@@ -73,6 +91,36 @@ def alert_rules(actor: Any) -> list[tuple[str, str]]:
 
 def alert_events(alert: Alert) -> QuerySet[RawEvent]:
     return alert.events.select_related("source").order_by("-event_time", "-id")
+
+
+def alert_records(alert: Alert, actor: Any) -> dict[str, list[Any]]:
+    """The quality records an alert led to, as `actor` may see them: the incidents it was
+    escalated to and the deviations linked to the alert or to those incidents (either
+    direction, any relation), each in number order. Records of other families are reached
+    through the kit's registry, never imported."""
+    from cyberqms.platform.core.models import RecordLink
+    from cyberqms.platform.kit.records import kind_by_type, kind_of
+
+    incidents = [i for i in alert.incidents.order_by("number")
+                 if can(actor, kind_of(i).view_action, i)]
+    ends = Q(from_type=ALERT_TYPE, from_id=str(alert.pk)) | Q(to_type=ALERT_TYPE,
+                                                              to_id=str(alert.pk))
+    for incident in incidents:
+        type_name = kind_of(incident).type_name
+        ends |= Q(from_type=type_name, from_id=str(incident.pk))
+        ends |= Q(to_type=type_name, to_id=str(incident.pk))
+    ids = set()
+    for link in RecordLink.objects.filter(ends, removed_at__isnull=True).filter(
+            Q(from_type=DEVIATION_TYPE) | Q(to_type=DEVIATION_TYPE)):
+        ids.add(link.from_id if link.from_type == DEVIATION_TYPE else link.to_id)
+    try:
+        deviations = kind_by_type(DEVIATION_TYPE)
+    except LookupError:  # the deviations family is not installed
+        return {"incidents": incidents, "deviations": []}
+    found = deviations.model._default_manager.filter(
+        pk__in=[int(i) for i in ids if i.isdigit()]).order_by("number")
+    return {"incidents": incidents,
+            "deviations": [d for d in found if can(actor, deviations.view_action, d)]}
 
 
 def banner_count(actor: Any) -> int:

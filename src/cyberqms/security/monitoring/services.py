@@ -29,13 +29,17 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from cyberqms.platform.core.access import Actor, require
+from cyberqms.platform.core.access import Actor, people_able, require
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import SecurityEvent, Severity
 from cyberqms.platform.kit.records import next_number
-from cyberqms.platform.trail.record import audit_record
+from cyberqms.platform.kit.workflow import TransitionNotAllowed
+from cyberqms.platform.notifications.services import notifications_resolve, notify
+from cyberqms.platform.trail.record import audit_record, snapshot
 from cyberqms.security.detect import ocsf
 from cyberqms.security.detect.detection import Engine, Match
 from cyberqms.security.detect.detection.timing import (
@@ -48,13 +52,15 @@ from cyberqms.security.detect.parsers.errors import ParseError
 
 from .baseline_store import behaviour_baselines
 from .directory import DjangoUserDirectory
-from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, RawStatus
+from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, AlertState, RawStatus
 from .models import Alert, EventSource, RawEvent
 from .notices import alert_raised
 from .rules import load_configured_rules
 from .workflow import ALERT_WORKFLOW
 
 MAX_PAYLOAD_BYTES = 64 * 1024
+# Who may work alerts (triage them, be assigned them): one right for both.
+ALERT_WORK = "monitoring.alert.triage"
 
 
 class SourceRefused(Exception):
@@ -581,11 +587,9 @@ def _seen(value: datetime | str | None, default: datetime | None) -> datetime:
 
 
 def _summary(match: Match) -> str:
-    event = match.event
-    parts = [str(event.get("message") or match.title)]
-    if match.count:
-        parts.append(f"{match.count} events")
-    return " · ".join(parts)[:500]
+    """What the latest match saw, in the event's words. The number of events is the
+    alert's `count` (the whole alert), never the match's (one correlation window)."""
+    return str(match.event.get("message") or match.title)[:500]
 
 
 # --- sources ----------------------------------------------------------------------------------
@@ -618,3 +622,54 @@ def alert_transition(alert: Alert, action: str, *, actor: Actor, reason: str = "
     """Move an alert through its lifecycle (acknowledge, investigate, resolve,
     false_positive, reopen). Side effects: audit `monitoring.alert.<action>`."""
     return ALERT_WORKFLOW.run(alert, action, actor=actor, reason=reason)
+
+
+def alert_assignees(alert: Alert) -> QuerySet[Any]:
+    """The people an alert may be assigned to: named, active people whose roles let them
+    work alerts (`monitoring.alert.triage`) at its site, as the gate decides."""
+    return people_able(ALERT_WORK, [alert.site_id])
+
+
+def alert_assign(alert: Alert, *, actor: Actor, assignee: Any) -> Alert:
+    """Assign an open alert to a person who may work alerts at its site, or hand it on to
+    another. Assigning it to its current assignee changes nothing.
+
+    :raises TransitionNotAllowed: the alert is closed (resolved or a false positive).
+    :raises ValidationError: `assignee` may not work alerts at the alert's site.
+    Side effects: audit entry `monitoring.alert.assign` (assignee before and after); an
+    assignment notice to the new assignee on commit (none when they took it themselves).
+    """
+    require(actor, ALERT_WORK, alert)
+    if assignee is None or not alert_assignees(alert).filter(pk=assignee.pk).exists():
+        who = getattr(assignee, "printed_name", "") or "Nobody"
+        where = f" at {alert.site.code}" if alert.site_id and alert.site else ""
+        raise ValidationError({"assignee": [
+            f"{who} may not work on security alerts{where}: choose someone who can."]})
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if locked.state not in OPEN_ALERT_STATES:
+            raise TransitionNotAllowed("assign", locked.state, [
+                t.action for t in ALERT_WORKFLOW.actions_from(locked.state)])
+        if locked.assignee_id != assignee.pk:
+            before = snapshot(locked)
+            locked.assignee = assignee
+            locked.save(update_fields=["assignee", "updated_at"])
+            audit_record("monitoring.alert.assign", locked, actor=actor, before=before)
+            # The former assignee's notice is done with; the new one holds while it is open.
+            key = f"monitoring.alert:{locked.pk}:assignee"
+            notifications_resolve(key, keep=assignee)
+            notify([assignee], kind="assignment",
+                   subject=f"{locked.number} assigned to you: {locked.title}",
+                   body=f"Assigned by {_actor_name(actor)}; the {locked.level} alert is "
+                        f"{AlertState(locked.state).label.lower()}.",
+                   url=reverse("monitoring:alert", args=[locked.pk]),
+                   record_type="monitoring.alert", record_id=locked.pk,
+                   record_number=locked.number, exclude=actor,
+                   awaits=OPEN_ALERT_STATES, subject_key=key)
+    alert.assignee, alert.updated_at = locked.assignee, locked.updated_at
+    return locked
+
+
+def _actor_name(actor: Any) -> str:
+    return str(getattr(actor, "printed_name", "") or getattr(actor, "username", "") or
+               "Someone")

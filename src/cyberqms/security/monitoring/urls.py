@@ -9,6 +9,7 @@ urlpatterns = [
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
     path("alerts/<int:pk>/transition/", views.alert_transition, name="alert_transition"),
+    path("alerts/<int:pk>/assign/", views.alert_assign, name="alert_assign"),
     path("events/", views.event_list, name="events"),
     path("sources/", views.source_list, name="sources"),
     path("banner/", views.banner, name="banner"),

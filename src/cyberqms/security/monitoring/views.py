@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -20,11 +22,15 @@ from django.views.decorators.http import require_POST
 
 from cyberqms.platform.accounts.models import Site
 from cyberqms.platform.core.access import AccessDenied, can, require
+from cyberqms.platform.core.csv_export import csv_response, list_filters, wants_csv
 from cyberqms.platform.core.pages import gated, page_actor, polled
+from cyberqms.platform.kit.references import referring_records
 from cyberqms.platform.kit.workflow import TransitionNotAllowed
+from cyberqms.platform.trail.services import list_export_record
 from cyberqms.security.detect import ocsf
 
-from . import charts, metrics, queries, services
+from . import charts, describe, metrics, queries, services
+from .csv_columns import ALERT_COLUMNS, EVENT_COLUMNS
 from .enums import OPEN_ALERT_STATES, AlertState, EventTiming, RawStatus
 from .forms import MetricsFilterForm
 from .models import Alert, RawEvent
@@ -33,6 +39,7 @@ from .workflow import ALERT_WORKFLOW
 ALERTS_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
 STATE_CHOICES = [("open", "Open"), *AlertState.choices]
+ASSIGNEE_CHOICES = [("", "Anyone"), ("me", "Assigned to me"), ("none", "Nobody yet")]
 
 
 def _load_alert(request: HttpRequest, pk: int, action: str = queries.ALERT_VIEW) -> Alert:
@@ -48,10 +55,10 @@ def _load_alert(request: HttpRequest, pk: int, action: str = queries.ALERT_VIEW)
 
 
 @gated("monitoring.alert.view")
-def alert_list(request: HttpRequest) -> HttpResponse:
+def alert_list(request: HttpRequest) -> HttpResponseBase:
     get = request.GET
     states = {value for value, _label in STATE_CHOICES}
-    filters = {
+    filters: dict[str, Any] = {
         "state": get.get("state", "open") if get.get("state", "open") in (*states, "") else "open",
         "level": get.get("level", "") if get.get("level") in queries.LEVELS else "",
         "site": get.get("site", "")[:20],
@@ -60,13 +67,24 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "sort": get.get("sort", queries.DEFAULT_ALERT_SORT)
         if get.get("sort") in queries.ALERT_SORTS else queries.DEFAULT_ALERT_SORT,
     }
-    rows = queries.alerts_filtered(request.user, **filters)
-    counts = queries.level_counts(queries.alerts_filtered(request.user, **{**filters, "level": ""}))
+    assignee = get.get("assignee", "")
+    assignee = assignee if assignee in dict(ASSIGNEE_CHOICES) else ""
+    assignee_id = {"me": request.user.pk, "none": queries.UNASSIGNED}.get(assignee)
+    rows = queries.alerts_filtered(request.user, **filters, assignee_id=assignee_id)
+    if wants_csv(request):
+        list_export_record(actor=request.user, name="monitoring.alerts",
+                           label="security alerts", filters=list_filters(request),
+                           rows=rows.count())
+        return csv_response("security-alerts.csv", ALERT_COLUMNS, rows)
+    counts = queries.level_counts(queries.alerts_filtered(
+        request.user, **{**filters, "level": ""}, assignee_id=assignee_id))
     page = Paginator(rows, ALERTS_PER_PAGE).get_page(get.get("page"))
     return render(request, "monitoring/alert_list.html", {
-        "page": page, "filters": filters, "counts": counts, "states": STATE_CHOICES,
+        "page": page, "filters": {**filters, "assignee": assignee}, "counts": counts,
+        "states": STATE_CHOICES, "assignees": ASSIGNEE_CHOICES,
         "levels": queries.LEVELS, "sites": Site.objects.all(),
         "rules": queries.alert_rules(request.user),
+        "can_view_events": can(request.user, queries.EVENT_VIEW),
     })
 
 
@@ -85,6 +103,14 @@ def _event_rows(alert: Alert) -> list[dict[str, Any]]:
     return rows
 
 
+def _assignment(request: HttpRequest, alert: Alert, error: str = "") -> dict[str, Any]:
+    """The assignee block of the alert page (a partial htmx swaps after an assignment)."""
+    can_assign = (alert.state in OPEN_ALERT_STATES
+                  and can(request.user, services.ALERT_WORK, alert))
+    return {"alert": alert, "can_assign": can_assign, "assign_error": error,
+            "assignees": list(services.alert_assignees(alert)) if can_assign else []}
+
+
 def _alert_page(request: HttpRequest, alert: Alert, *, errors: dict[str, str] | None = None,
                 posted: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     actions = [
@@ -93,19 +119,24 @@ def _alert_page(request: HttpRequest, alert: Alert, *, errors: dict[str, str] | 
          "reason": (posted or {}).get(t.action, "")}
         for t, refusal in ALERT_WORKFLOW.available(alert, request.user)
     ]
-    can_triage = can(request.user, "monitoring.alert.triage", alert)
+    can_triage = can(request.user, services.ALERT_WORK, alert)
     return render(request, "monitoring/alert_detail.html", {
-        "alert": alert,
+        **_assignment(request, alert),
         "state_label": AlertState(alert.state).label,
         "actions": actions if can_triage else [],
         "can_triage": can_triage,
+        "grouped_on": describe.grouped_on(alert.group_key),
+        "explanation": describe.explanation(alert.context),
         "events": _event_rows(alert),
         "event_total": alert.events.count(),
         "history_url": reverse("trail:history", args=["monitoring.alert", str(alert.pk)]),
         "can_history": can(request.user, "trail.history.view"),
-        # The feedback loop (CYB-05): the incident this alert became, or the way to it.
-        "incidents": list(alert.incidents.all()),
+        # The feedback loop: the incident this alert became, or the way to it.
+        "incidents": [{"incident": i, "can_view": can(request.user, "incidents.view", i)}
+                      for i in alert.incidents.all()],
         "can_escalate": can(request.user, "incidents.create", alert),
+        # Deviations whose security reference names this alert (linked both ways).
+        "referring": referring_records("monitoring.alert", alert.pk, request.user),
     }, status=status)
 
 
@@ -135,6 +166,35 @@ def alert_transition(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("monitoring:alert", pk=alert.pk)
 
 
+@gated(services.ALERT_WORK)
+@require_POST
+def alert_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assign the alert (or hand it on); htmx gets the assignee block back, a plain form
+    post the alert page with a message."""
+    alert = _load_alert(request, pk)
+    chosen = request.POST.get("assignee", "")
+    person = (get_user_model()._default_manager.filter(pk=int(chosen)).first()
+              if chosen.isdigit() and len(chosen) < 12 else None)
+    error = ""
+    try:
+        services.alert_assign(alert, actor=page_actor(request), assignee=person)
+    except TransitionNotAllowed:
+        alert.refresh_from_db()
+        error = (f"{alert.number} is {AlertState(alert.state).label.lower()}: reopen it "
+                 "before assigning it.")
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "monitoring/alert_detail.html#assignee",
+                      _assignment(request, alert, error))
+    if error:
+        messages.error(request, error)
+    else:
+        assignee = alert.assignee.printed_name if alert.assignee else "nobody"
+        messages.success(request, f"{alert.number} is assigned to {assignee}.")
+    return redirect("monitoring:alert", pk=alert.pk)
+
+
 def _parse_time(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
@@ -144,7 +204,7 @@ def _parse_time(value: str) -> datetime | None:
 
 
 @gated("monitoring.event.view")
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: HttpRequest) -> HttpResponseBase:
     get = request.GET
     class_text = get.get("class", "")
     filters = {
@@ -163,11 +223,17 @@ def event_list(request: HttpRequest) -> HttpResponse:
         class_uid=int(filters["class"]) if filters["class"] else None,
         actor_name=filters["actor"], ip=filters["ip"], since=since, until=until,
     )
+    if wants_csv(request):
+        list_export_record(actor=request.user, name="monitoring.events",
+                           label="received events", filters=list_filters(request),
+                           rows=rows.count())
+        return csv_response("received-events.csv", EVENT_COLUMNS, rows)
     page = Paginator(rows, EVENTS_PER_PAGE).get_page(get.get("page"))
     for event in page:
         class_name = ocsf.CLASSES.get(event.class_uid or -1, ("", {}))[0]
         event.class_name = class_name  # type: ignore[attr-defined]  # for the template, not a field
     return render(request, "monitoring/event_list.html", {
+        "can_view_alerts": can(request.user, queries.ALERT_VIEW),
         "page": page, "filters": filters, "statuses": RawStatus.choices,
         "sources": queries.sources_with_counts(request.user).values_list("name", flat=True),
         "classes": sorted((uid, name) for uid, (name, _acts) in ocsf.CLASSES.items()),
@@ -197,7 +263,8 @@ def source_list(request: HttpRequest) -> HttpResponse:
     for source in sources:
         tally = tallies.get(source.pk, empty)
         source.tally = tally  # type: ignore[attr-defined]  # for the template, not a field
-    return render(request, "monitoring/source_list.html", {"sources": sources})
+    return render(request, "monitoring/source_list.html", {
+        "sources": sources, "can_view_alerts": can(request.user, queries.ALERT_VIEW)})
 
 
 @gated("monitoring.alert.view")
@@ -257,6 +324,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         for row, bar in charts.rule_bars(alerts.by_rule)
     ]
     return render(request, "monitoring/overview.html", {
+        "can_view_events": can(request.user, queries.EVENT_VIEW),
         "form": form, "window": window, "invalid": invalid,
         "alerts": alerts, "events": events, "tiles": tiles, "open_states": open_states,
         "oldest_open": charts.format_when(alerts.oldest_open),

@@ -4,9 +4,11 @@ shared by the browser journey (browser/test_journey_browser.py) and the API jour
 
 Segregation of duties, as the transition tables want it:
 
+* ``it_security`` (IT security) opened the security incident behind the deviation;
 * ``author`` (author) records the deviation, owns and investigates it, spawns the CAPA;
-* ``qa_approver`` (QA reviewer) triages the deviation, approves the CAPA plan (signed
-  "Approved") and records the effectiveness check (signed "Verified");
+* ``qa_approver`` (QA reviewer) names the incident on the deviation (an author may not see
+  incidents), triages the deviation, approves the CAPA plan (signed "Approved") and
+  records the effectiveness check (signed "Verified");
 * ``qa_manager`` (QA manager, TOTP) approves the deviation (signed "Approved"), closes the
   CAPA (signed "Closed") and the deviation (signed "Closed");
 * ``process_owner`` (process owner) owns the CAPA: sets its effectiveness criteria, plans,
@@ -29,6 +31,7 @@ CAST: dict[str, str] = {
     "qa_approver": "qa_reviewer",
     "qa_manager": "qa_manager",
     "process_owner": "process_owner",
+    "it_security": "it_security",
 }
 SIGNERS = ("qa_approver", "qa_manager")
 
@@ -38,7 +41,7 @@ DESCRIPTION = (
     "The SOC saw an RDP session on LIMS-01 from an unmanaged laptop outside any change "
     "window; audit-trail review of the LIMS is pending."
 )
-SECURITY_REFERENCE = "INC-2026-0042"
+INCIDENT_TITLE = "RDP session on LIMS-01 from an unmanaged laptop"
 INVESTIGATION_SUMMARY = (
     "Vendor support account left enabled after the last upgrade; it was used from a "
     "personal laptop. No GxP data changed (LIMS audit trail reviewed)."
@@ -84,8 +87,8 @@ CAPA_STEPS = (
 
 
 def make_cast(make_user: Callable[..., Any]) -> tuple[dict[str, Any], Any]:
-    """The personas (through the services) and the site; the signers' identity verified
-    by the administrator (P11-22). Nobody has accepted the signature statement yet: each
+    """The personas (through the services), the site and IT security's incident there; the
+    signers' identity verified by the administrator (P11-22). Nobody has accepted the signature statement yet: each
     signer does so at their first signature."""
     from cyberqms.platform.accounts.services import user_verify_identity
     from cyberqms.platform.accounts.tests.factories import SiteFactory
@@ -98,7 +101,19 @@ def make_cast(make_user: Callable[..., Any]) -> tuple[dict[str, Any], Any]:
             people[name].refresh_from_db()
     for user in people.values():
         user.forget_access_cache()
+    from cyberqms.platform.kit.record_services import record_create
+    from cyberqms.platform.kit.records import kind_by_slug
+
+    record_create(kind_by_slug("incidents"), actor=people["it_security"], site=site, values={
+        "title": INCIDENT_TITLE, "description": "Reported by the SOC."})
     return people, site
+
+
+def security_reference() -> str:
+    """The number of the security incident the deviation names."""
+    from cyberqms.security.incidents.models import Incident
+
+    return Incident.objects.get(title=INCIDENT_TITLE).number
 
 
 def in_order(seen: list[str], expected: tuple[str, ...]) -> list[str]:

@@ -111,11 +111,11 @@ def test_cyber_deviation_to_closed_capa_through_the_api(make_user: Callable[...,
         "description": J.DESCRIPTION,
         "event_at": (timezone.now() - dt.timedelta(hours=3)).isoformat(),
         "due_date": (today + dt.timedelta(days=30)).isoformat(),
-        "cyber_related": True, "security_reference": J.SECURITY_REFERENCE,
+        "cyber_related": True,
     }, status=201)
     dev_id = dev["id"]
     assert (dev["state"], dev["cyber_related"], dev["security_reference"]) == (
-        "draft", True, J.SECURITY_REFERENCE)
+        "draft", True, "")
     assert dev["number"].startswith("DEV-")
     assert dev["originator"] == dev["owner"] == author.username
     assert {a["action"]: a["refusal"] for a in dev["common"]["available_actions"]} == {
@@ -129,8 +129,10 @@ def test_cyber_deviation_to_closed_capa_through_the_api(make_user: Callable[...,
     assert sorted(wrong["allowed_actions"]) == ["cancel", "triage"]
     unclassified = as_reviewer.act("deviations", dev_id, "triage", status=422)
     assert "Classify" in unclassified["detail"]
-    as_reviewer.post(f"/deviations/{dev_id}/update", {
-        "changes": {"classification": "major"}, "reason": "Triage: GxP system access."})
+    triaged = as_reviewer.post(f"/deviations/{dev_id}/update", {
+        "changes": {"classification": "major", "security_reference": J.security_reference()},
+        "reason": "Triage: GxP system access; the SOC's incident named."})
+    assert triaged["security_record"]["number"] == J.security_reference()
     assert as_reviewer.act("deviations", dev_id, "triage",
                            reason="Investigate with IT security.")["state"] == "investigation"
 
@@ -249,7 +251,7 @@ def test_cyber_deviation_to_closed_capa_through_the_api(make_user: Callable[...,
     assert [(m, u) for m, _n, u, _s in signed_by(dev_closed)] == [
         ("Approved", manager.username), ("Closed", manager.username)]
     assert [(link["number"], link["state"]) for link in dev_closed["links"]] == [
-        (spawned["number"], "closed")]
+        (J.security_reference(), "open"), (spawned["number"], "closed")]
 
     # The audit trail of both records holds every step, in order.
     assert J.in_order(history(as_manager.client, "deviations.deviation", dev_id),

@@ -61,3 +61,33 @@ def test_home_page_shows_the_tasks(people: dict[str, Any], login: Any) -> None:
     draft = deviation_in_state(people, "draft", site=a_site())
     page = login(people["author"]).get("/").content.decode()
     assert f"{draft.number}: Submit to QA" in page
+
+
+def test_a_step_waiting_on_a_check_the_user_can_resolve_is_listed_with_what_comes_first(
+    people: dict[str, Any],
+) -> None:
+    """An unclassified deviation waits for QA's triage: the task says to classify first."""
+    opened = deviation_in_state(people, "open", site=a_site())
+    type(opened).objects.filter(pk=opened.pk).update(classification="")
+    [task] = quality_tasks(people["qa_manager"])
+    assert (task.title, task.first) == (
+        f"{opened.number}: Triage: start investigation",
+        "Classify the deviation (minor, major or critical) before triage.",
+    )
+
+
+def test_a_step_barred_by_segregation_of_duties_is_not_a_task(people: dict[str, Any]) -> None:
+    """A QA manager who originated an open deviation may not triage it (P11-11): no task,
+    although she holds the right and could classify it."""
+    opened = deviation_in_state(people, "open", site=a_site())
+    type(opened).objects.filter(pk=opened.pk).update(
+        classification="", originator=people["qa_manager"])
+    assert titles(people["qa_manager"]) == []
+
+
+def test_home_page_shows_what_must_be_done_first(people: dict[str, Any], login: Any) -> None:
+    opened = deviation_in_state(people, "open", site=a_site())
+    type(opened).objects.filter(pk=opened.pk).update(classification="")
+    page = login(people["qa_manager"]).get("/").content.decode()
+    assert ("<strong>First:</strong> Classify the deviation (minor, major or critical) "
+            "before triage.") in page

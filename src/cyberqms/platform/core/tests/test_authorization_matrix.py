@@ -40,6 +40,7 @@ from cyberqms.platform.core.tests.matrix import (
 
 EXPECTATIONS: dict[str, Expect] = {
     "healthz": PUBLIC,
+    "favicon": PUBLIC,
     "web:home": SELF,
     # allauth: sign-in pages are public (a signed-in user is sent on to the home page)
     "account_login": Expect(EVERYONE, ok=302, anonymous=200),
@@ -76,6 +77,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "mfa_download_recovery_codes": Expect(EVERYONE, ok=404),
     # our pages
     "accounts:profile": SELF,
+    "accounts:profile_time_zone": Expect(EVERYONE, ok=405),
     "accounts:token_create": SELF,
     "accounts:token_revoke": Expect(EVERYONE, ok=405, kwargs={"token_id": 999999}),
     "accounts:user_list": Expect(USER_VIEWERS),

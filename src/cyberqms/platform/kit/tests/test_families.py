@@ -168,7 +168,7 @@ def test_the_list_exports_as_csv_in_words(slug: str, personas: dict[str, Any], l
     kind = kind_by_slug(slug)
     (record,) = _drafts(kind, personas, site, 1)
     response = login(personas["auditor"]).get(reverse(f"{slug}:list"), {"format": "csv"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert response["Content-Disposition"] == f'attachment; filename="{slug}.csv"'
     assert rows[0] == [c.heading for c in kind.columns]
     assert rows[1][:2] == [record.number, record.title]

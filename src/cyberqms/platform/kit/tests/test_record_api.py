@@ -117,7 +117,7 @@ def test_segregation_of_duties_is_403_p11_11(people: dict[str, Any], site: Any) 
                     403)
     assert (body["title"], body["detail"]) == (
         "Segregation of duties",
-        "You are the originator of this record; someone else must approve it.",
+        "You are the originator of this record: someone else must take the step “Approve”.",
     )
     assert _state(d) == "qa_review"
 
@@ -168,10 +168,7 @@ def test_wrong_password_is_403_naming_password_and_counts_toward_lockout_p11_33(
     d = deviation_in_state(people, "qa_review", site=site)
     api = Api(reviewer)
     body = _problem(api.post(f"{d.pk}/transitions/approve", {"password": "guess"}), 403)
-    assert (body["title"], body["detail"], body["errors"]) == (
-        "Signature refused", "wrong password",
-        [{"field": "password", "message": "wrong password"}],
-    )
+    assert (body["title"], body["errors"][0]["field"]) == ("Signature refused", "password")
     assert (_state(d), Signature.objects.count()) == ("qa_review", 0)
     assert AccessAttempt.objects.get(username="qa_approver").failures_since_start == 1
     assert AccessFailureLog.objects.filter(username="qa_approver").count() == 1
@@ -181,11 +178,30 @@ def test_wrong_password_is_403_naming_password_and_counts_toward_lockout_p11_33(
         api.post(f"{d.pk}/transitions/approve", {"password": "guess"})
     assert AccessAttempt.objects.get(username="qa_approver").failures_since_start == limit
     # Locked: even the right password no longer signs.
-    locked = api.post(f"{d.pk}/transitions/approve", {"password": PASSWORD})
-    assert _problem(locked, 403)["errors"] == [
-        {"field": "password", "message": "The account is locked after failed attempts."}
-    ]
+    locked = _problem(api.post(f"{d.pk}/transitions/approve", {"password": PASSWORD}), 403)
+    assert (locked["errors"], locked["attempts_left"]) == (
+        [{"field": "password", "message": "The account is locked after failed attempts."}], 0
+    )
     assert (_state(d), Signature.objects.count()) == ("qa_review", 0)
+
+
+def test_a_refused_signature_names_the_field_and_the_attempts_left_p11_33(
+    people: dict[str, Any], site: Any, settings: Any
+) -> None:
+    """P11-33: the problem names the input at fault and the failed attempts left before the
+    lockout, counted by the one counter that locks the account."""
+    settings.AXES_FAILURE_LIMIT = 3
+    d = deviation_in_state(people, "qa_review", site=site)
+    api = Api(people["qa_approver"])
+    first = _problem(api.post(f"{d.pk}/transitions/approve", {"password": "guess"}), 403)
+    second = _problem(api.post(f"{d.pk}/transitions/approve", {"password": "guess"}), 403)
+    text = "Not signed: wrong password. {} left before the account is locked."
+    assert [(b["detail"], b["errors"], b["attempts_left"]) for b in (first, second)] == [
+        (text.format("2 attempts"), [{"field": "password", "message": text.format("2 attempts")}],
+         2),
+        (text.format("1 attempt"), [{"field": "password", "message": text.format("1 attempt")}],
+         1),
+    ]
 
 
 def test_missing_reason_is_422_naming_reason(people: dict[str, Any], site: Any) -> None:

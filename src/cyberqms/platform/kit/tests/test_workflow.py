@@ -7,6 +7,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.test import RequestFactory
@@ -160,6 +161,21 @@ def test_gate_guard_reason_and_signature_failures_change_nothing(people: dict[st
     assert sample.state == "submitted"
     assert AuditEntry.objects.count() == entries
     assert Signature.objects.count() == 0
+
+
+def test_a_signed_step_whose_table_requires_a_reason_refuses_an_empty_one_a11_16(
+    people: dict[str, Any],
+) -> None:
+    """A11-16, P11-24: `close` is signed and its table requires a reason: with the right
+    password and code but a blank reason nothing is signed, and the refusal of the input
+    does not count as a failed signature toward the lockout."""
+    sample = _sample(people["author"], state="approved")
+    with pytest.raises(GuardFailed) as refused:
+        FLOW.run(sample, "close", actor=people["qa_manager"], reason=" \n ", signature=_sign())
+    assert (refused.value.field, refused.value.text) == ("reason", "A reason is required.")
+    sample.refresh_from_db()
+    assert (sample.state, Signature.objects.count(), AccessAttempt.objects.count()) == (
+        "approved", 0, 0)
 
 
 def test_side_effects_run_only_after_commit(people: dict[str, Any],

@@ -96,3 +96,27 @@ def test_token_scopes_limit_the_inbox(people: dict[str, Any], send: Send) -> Non
                          scopes=["account.self"], days=1).secret
     assert Client(HTTP_AUTHORIZATION=f"Bearer {other}").get(
         "/api/v1/notifications").status_code == 403
+
+
+def test_list_says_what_is_awaited_how_often_and_whether_it_is_done(
+    people: dict[str, Any], login: Login, django_capture_on_commit_callbacks: Any
+) -> None:
+    from cyberqms.platform.notifications.services import notifications_resolve, notify
+
+    author = people["author"]
+    with django_capture_on_commit_callbacks(execute=True):
+        for subject_key in ("dev-7-review", "dev-7-review", "dev-8-review"):
+            notify([author], kind="approval_due", subject="Review due", subject_key=subject_key,
+                   record_type="deviations.deviation", record_id=subject_key[4],
+                   awaits=("qa_review",))
+    notifications_resolve("dev-8-review")
+    client = login(author)
+
+    def listed(query: str) -> tuple[int, int, list[tuple[str, int, list[str], bool]]]:
+        body = client.get(f"/api/v1/notifications{query}").json()
+        return body["count"], body["unread"], [
+            (i["record_id"], i["occurrences"], i["awaits"], i["resolved"])
+            for i in body["items"]]
+
+    assert listed("") == (1, 1, [("7", 2, ["qa_review"], False)])
+    assert listed("?resolved=true") == (1, 1, [("8", 1, ["qa_review"], True)])

@@ -165,7 +165,8 @@ def test_subject_is_one_line_and_bounded(
     people: dict[str, Any], django_capture_on_commit_callbacks: Capture
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        notify([people["author"]], kind="info", subject="Line one\nBcc: x@evil.test " + "y" * 300)
+        notify([people["author"]], kind="assignment",
+               subject="Line one\nBcc: x@evil.test " + "y" * 300)
     subject = Notification.objects.get().subject
     assert len(subject) == 200
     assert subject.startswith("Line one Bcc: x@evil.test yyy")

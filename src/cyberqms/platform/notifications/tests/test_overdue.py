@@ -1,5 +1,7 @@
 """The overdue scan: owners of open quality records past their due date hear about it once
-per record and day, however often the scan runs; the scheduler runs it."""
+per record and day, however often the scan runs, on one reminder per record that is said
+again each day and resolved when the record is closed or handed over; the scheduler runs
+it."""
 
 from __future__ import annotations
 
@@ -85,19 +87,33 @@ def test_owner_hears_once_per_record_and_day(
         ("author", "overdue", "Widget WID-2026-0001 is overdue", f"/widgets/{late.pk}/",
          "widgets.widget", "WID-2026-0001"),
     ]
-    assert Notification.objects.get().body == "Calibrate the balance\nDue 2026-03-08; state open."
+    assert Notification.objects.get().body == "Calibrate the balance\nDue 2026-03-08; state: Open."
     assert [(m.to, m.subject) for m in mail.outbox] == [
         (["author@x.test"], "[cyberqms] Widget WID-2026-0001 is overdue"),
     ]
-    # Later runs the same day repeat nothing; the next day tells the owner again, and
-    # about the record that was due the day before, too.
+    # Later runs the same day repeat nothing.
     with django_capture_on_commit_callbacks(execute=True):
         assert notifications_overdue_scan(today=DAY) == 0
         assert notifications_overdue_scan(today=DAY) == 0
     assert len(mail.outbox) == 1
+
+
+def test_the_next_day_reminds_again_on_the_same_notice(
+    people: dict[str, Any], widgets: RecordKind, widget: Callable[..., Widget],
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    """One reminder per record and owner, said again each day: unread and e-mailed again;
+    the record due the day before gets its first."""
+    widget(DAY - dt.timedelta(days=2))
+    widget(DAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_overdue_scan(today=DAY)
+    Notification.objects.update(read_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         assert notifications_overdue_scan(today=DAY + dt.timedelta(days=1)) == 2
-    assert [n for *_, n in _overdue()] == ["WID-2026-0001", "WID-2026-0001", "WID-2026-0002"]
+    assert [(n.record_number, n.occurrences, n.read_at) for n in
+            Notification.objects.order_by("pk")] == [
+        ("WID-2026-0001", 2, None), ("WID-2026-0002", 1, None)]
     assert len(mail.outbox) == 3
 
 
@@ -163,3 +179,36 @@ def test_real_record_kinds_are_scanned(
         ("author", f"Deviation {late.number} is overdue", f"/deviations/{late.pk}/",
          kind.type_name, str(late.pk)),
     ]
+
+
+def test_a_handover_resolves_the_former_owners_reminder(
+    personas: dict[str, Any], django_capture_on_commit_callbacks: Capture
+) -> None:
+    from cyberqms.quality.deviations import services as deviations
+    from cyberqms.quality.deviations.tests.factories import deviation_in_state
+
+    late = deviation_in_state(personas, "investigation")
+    type(late)._default_manager.filter(pk=late.pk).update(due_date=DAY - dt.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_overdue_scan(today=DAY)
+    deviations.deviation_update(late, actor=personas["qa_manager"],
+                                changes={"owner": personas["process_owner"]},
+                                reason="Process owner investigates")
+    reminder = Notification.objects.get(kind="overdue")
+    assert (reminder.recipient.username, reminder.resolved_at is not None) == ("author", True)
+
+
+def test_closing_the_record_resolves_the_reminder(
+    personas: dict[str, Any], django_capture_on_commit_callbacks: Capture
+) -> None:
+    from cyberqms.quality.deviations.tests.factories import deviation_in_state
+    from cyberqms.quality.deviations.workflow import DEVIATION_WORKFLOW
+
+    late = deviation_in_state(personas, "open")
+    type(late)._default_manager.filter(pk=late.pk).update(due_date=DAY - dt.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_overdue_scan(today=DAY)
+    DEVIATION_WORKFLOW.run(late, "cancel", actor=personas["qa_manager"], reason="Duplicate")
+    reminder = Notification.objects.get(kind="overdue")
+    assert (reminder.awaited_states, reminder.resolved_at is not None) == (
+        ["draft", "open", "investigation", "qa_review", "approved"], True)

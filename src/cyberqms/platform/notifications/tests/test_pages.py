@@ -1,13 +1,16 @@
 """The inbox pages: one's own notifications only, unread first, filters, paging, opening
-marks read and goes to the record, mark all read, the badge in the top bar."""
+marks read and goes to the record, mark all read, the badge in the top bar; notices whose
+work is done under "Resolved"; repeats shown as one notice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 
 from cyberqms.platform.notifications.models import Notification
@@ -16,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 Login = Callable[[Any], Client]
 Send = Callable[..., list[Any]]
+T0 = dt.datetime(2031, 3, 10, 9, 0, tzinfo=dt.UTC)
 
 
 def shown(response: Any) -> list[int]:
@@ -74,6 +78,68 @@ def test_pages_of_25_with_constant_queries(
 
 # session, user, roles, access decision, unread count (page and badge), page count, rows
 QUERIES_PER_INBOX_PAGE = 7
+
+
+def test_resolved_view_has_constant_queries(
+    people: dict[str, Any], login: Login, send: Send,
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    author = people["author"]
+    client = login(author)
+    Notification.objects.filter(pk=send(author)[0].pk).update(resolved_at=T0)
+    client.get("/notifications/?show=resolved")
+    with django_assert_num_queries(QUERIES_PER_INBOX_PAGE):
+        client.get("/notifications/?show=resolved")
+    Notification.objects.filter(pk__in=[n.pk for n in send(author, 12)]).update(resolved_at=T0)
+    with django_assert_num_queries(QUERIES_PER_INBOX_PAGE):
+        assert len(shown(client.get("/notifications/?show=resolved"))) == 13
+
+
+def test_resolved_notices_leave_the_inbox_for_the_resolved_view(
+    people: dict[str, Any], login: Login, send: Send
+) -> None:
+    author = people["author"]
+    first, second, third = send(author, 3)
+    Notification.objects.filter(pk__in=[first.pk, third.pk]).update(resolved_at=T0)
+    client = login(author)
+    assert shown(client.get("/notifications/")) == [second.pk]
+    resolved = client.get("/notifications/?show=resolved")
+    assert shown(resolved) == [third.pk, first.pk]
+    assert resolved.text.count(
+        '<span class="badge ok">Done <time datetime="2031-03-10T09:00:00Z" '
+        'title="2031-03-10 09:00 UTC">10 Mar 2031, 09:00 UTC</time></span>') == 2
+
+
+def test_unread_counts_only_notices_whose_work_is_not_done(
+    people: dict[str, Any], login: Login, send: Send
+) -> None:
+    author = people["author"]
+    first, *_ = send(author, 3)
+    Notification.objects.filter(pk=first.pk).update(resolved_at=T0)
+    client = login(author)
+    page = client.get("/notifications/").text
+    assert ('<span class="badge count">2</span>' in page, "Mark all read (2)" in page) == (
+        True, True)
+    assert client.post("/notifications/read-all/", follow=True).text.count(
+        "2 notifications marked read.") == 1
+
+
+def test_a_repeated_notice_shows_once_with_how_often_and_since_when(
+    people: dict[str, Any], login: Login, django_capture_on_commit_callbacks: Any
+) -> None:
+    from cyberqms.platform.notifications.services import notify
+
+    for hours in (0, 1, 5):
+        with time_machine.travel(T0 + dt.timedelta(hours=hours), tick=False), \
+                django_capture_on_commit_callbacks(execute=True):
+            notify([people["author"]], kind="overdue", subject="Balance B-12 is overdue",
+                   subject_key="balance-b12")
+    response = login(people["author"]).get("/notifications/")
+    assert len(shown(response)) == 1
+    assert ('title="2031-03-10 14:00 UTC">10 Mar 2031, 14:00 UTC</time>' in response.text,
+            '<span data-testid="occurrences">3 times since <time datetime="2031-03-10T09:00:00Z"'
+            ' title="2031-03-10 09:00 UTC">10 Mar 2031, 09:00 UTC</time></span>'
+            in response.text) == (True, True)
 
 
 def test_opening_marks_read_and_goes_to_the_record(

@@ -119,6 +119,12 @@ def utc(entry: AuditEntry) -> str:
     return entry.at.astimezone(timezone.UTC).strftime("%Y-%m-%d %H:%M:%S") + " UTC"
 
 
+def shown(at: Any, zone: str = "UTC") -> str:
+    """A moment as pages show it (core.moments): in the reader's zone, "6 Dec 2026, 14:05 CET"."""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
 def last_entry() -> AuditEntry:
     found = AuditEntry.objects.order_by("-seq").first()
     assert found is not None
@@ -168,7 +174,7 @@ def test_history_shows_who_when_why_and_old_to_new_from_the_hashed_body_p11_08_a
     stopped = f"{raw[:10]} {raw[11:19]} UTC"  # shown without microseconds
     assert rows[0] == [
         str(deactivated.seq),
-        f"{utc(deactivated)} local: {deactivated.at:%Y-%m-%d %H:%M} UTC",
+        f"{utc(deactivated)} local: {shown(deactivated.at)}",
         "Admin admin cli",
         "accounts.user.deactivate",
         "leaver, ticket HR-9",
@@ -176,13 +182,19 @@ def test_history_shows_who_when_why_and_old_to_new_from_the_hashed_body_p11_08_a
         "is_active: true → false",
     ]
     assert rows[1][:5] == [
-        str(created.seq), f"{utc(created)} local: {created.at:%Y-%m-%d %H:%M} UTC",
+        str(created.seq), f"{utc(created)} local: {shown(created.at)}",
         "Admin admin cli", "accounts.user.create", "joiner, ticket HR-7",
     ]
-    # A creation lists the values; the password hash never reaches the page.
-    assert rows[1][5].startswith("Created with 23 fields date_joined: ")
-    assert "full_name: Nina Null" in rows[1][5]
-    assert "password: (changed)" in rows[1][5]
+    # A creation lists the values set, in words, behind "Created with …"; the password
+    # hash never reaches the page.
+    joined = body(created)["changes"]["date_joined"][1]
+    assert rows[1][5] == (
+        f"Created with 11 values Date joined: {joined[:10]} {joined[11:19]} UTC "
+        "Email address: nina@x.test Full name: Nina Null Active: Yes Staff status: No "
+        "Superuser status: No Kind: Named person Must change password: Yes "
+        "Password: (changed) Username: nina Work pattern: Day work (office hours)"
+    )
+    assert "<summary>Created with 11 values</summary>" in response.content.decode()
     assert "sha256:" not in response.content.decode()
     assert len(rows) == 2
     page = text(response)
@@ -190,19 +202,15 @@ def test_history_shows_who_when_why_and_old_to_new_from_the_hashed_body_p11_08_a
     assert "Integrity failure" not in page
 
 
-def test_times_show_in_utc_and_in_the_viewers_site_time_zone_al_03(
+def test_times_show_in_utc_and_in_the_viewers_time_zone_al_03(
     org: SimpleNamespace, login: Login
 ) -> None:
     """AL-03, AL-07: one time base (UTC) everywhere, with the reader's local time beside it."""
-    with acting_context(RequestContext(channel="cli")):
-        basel = account_services.site_create(
-            actor=org.admin, code="BSL", name="Basel", time_zone="Europe/Zurich"
-        )
-    User.objects.filter(pk=org.auditor.pk).update(site=basel)
+    account_services.user_time_zone_set(org.auditor, actor=org.auditor,
+                                        time_zone="Europe/Zurich")
     entry = AuditEntry.objects.get(action="accounts.user.deactivate")
-    local = entry.at.astimezone(ZoneInfo("Europe/Zurich"))
-    expected = f"{utc(entry)} local: {local:%Y-%m-%d %H:%M} {local.tzname()}"
-    assert local.tzname() in ("CET", "CEST")
+    expected = f"{utc(entry)} local: {shown(entry.at, 'Europe/Zurich')}"
+    assert shown(entry.at, "Europe/Zurich").endswith(("CET", "CEST"))
     client = login(User.objects.get(pk=org.auditor.pk))
     assert table(client.get(history_url(org.nina)), "history-table")[0][1] == expected
     assert table(client.get("/trail/?action=accounts.user.deact"), "entries")[0][1] == expected
@@ -401,7 +409,7 @@ def test_viewer_query_count_does_not_grow_with_rows(
 
 
 def _streamed(response: Any) -> str:
-    return b"".join(response.streaming_content).decode("utf-8")
+    return b"".join(response.streaming_content).decode("utf-8-sig")
 
 
 def test_csv_export_of_the_current_filter_oldest_first_al_06_al_07(
@@ -523,7 +531,7 @@ def test_status_panel_checkpoint_keys_and_verify_now_p11_06(
     [key] = keys.key_infos()
     assert key.verifier in html
     assert table(page, "verifications") == [[
-        f"{verification.finished_at:%Y-%m-%d %H:%M:%S}", "full", "Passed",
+        shown(verification.finished_at), "full", "Passed",
         str(verification.entries_checked), str(verification.records_checked), "none",
         f"{verification.duration_ms} ms", "it_security web",
     ]]
@@ -567,7 +575,7 @@ def test_integrity_failure_shows_on_the_record_and_its_resolution_is_audited_cyb
     )
     assert messages_of(failed) == [f"Verification failed: {flag.message}"]
 
-    banner = f"Integrity failure {flag.message} found {flag.raised_at:%Y-%m-%d %H:%M} UTC"
+    banner = f"Integrity failure {flag.message} found {shown(flag.raised_at)}"
     assert text(security.get(history_url(org.nina))).count(banner) == 1
     # On the user page the banner stands above the tabs, once, not again in the tab.
     assert text(security.get(f"/admin-area/users/{org.nina.pk}/")).count(banner) == 1
@@ -575,7 +583,7 @@ def test_integrity_failure_shows_on_the_record_and_its_resolution_is_audited_cyb
     assert "Integrity failure" not in text(tab)
     status = security.get("/trail/status/")
     assert table(status, "open-flags") == [[
-        f"{flag.raised_at:%Y-%m-%d %H:%M}", "record", f"accounts.user {org.nina.pk}",
+        shown(flag.raised_at), "record", f"accounts.user {org.nina.pk}",
         f"{flag.message} fields: email", "Resolve",
     ]]
     assert table(status, "verifications")[1] == [f"First problem {flag.message}"]
@@ -659,13 +667,13 @@ def test_review_of_a_record_from_its_history_is_recorded_and_audited_a11_16_di_0
         "reviewed, no discrepancies."
     ]
     assert table(listing, "reviews") == [[
-        f"{review.reviewed_at:%Y-%m-%d %H:%M}", "Qa Approver qa_approver",
+        shown(review.reviewed_at), "Qa Approver qa_approver",
         f"nina accounts.user {org.nina.pk}", f"2 {created.seq}–{deactivated.seq}",
         "Reviewed, no discrepancies", "Leaver handled per SOP-IT-004.",
     ]]
     after = text(login(org.auditor).get(history_url(org.nina)))
     assert (f"Reviewed, no discrepancies Reviewed through entry {deactivated.seq} by "
-            f"Qa Approver on {review.reviewed_at:%Y-%m-%d %H:%M} UTC") in after
+            f"Qa Approver on {shown(review.reviewed_at)}") in after
 
 
 def test_reviewer_who_made_entries_is_refused_a11d_02(
@@ -777,6 +785,6 @@ def test_home_shows_the_last_verification_to_status_viewers(
             in text(security.get("/")))
     security.post("/trail/status/verify/")
     verification = Verification.objects.get()
-    assert (f"Audit trail Passed last verification, {verification.finished_at:%Y-%m-%d %H:%M} "
-            "UTC None open integrity flags Trail status →") in text(security.get("/"))
+    assert (f"Audit trail Passed last verification, {shown(verification.finished_at)} "
+            "None open integrity flags Trail status →") in text(security.get("/"))
     assert 'data-testid="trail-summary"' not in login(org.author).get("/").content.decode()

@@ -93,7 +93,7 @@ def test_owner_never_approves_the_plan_p11_11(people: dict[str, Any]) -> None:
     CAPA_WORKFLOW.run(capa, "submit", actor=people["author"])
     refusals = {t.action: why for t, why in CAPA_WORKFLOW.available(capa, approver)}
     assert refusals["approve_plan"] == (
-        "You are the owner of this record; someone else must approve plan it."
+        "You are the owner of this record: someone else must take the step “Approve plan”."
     )
     with pytest.raises(SegregationOfDuties):
         CAPA_WORKFLOW.run(capa, "approve_plan", actor=approver, signature=sign(approver))
@@ -138,7 +138,7 @@ def test_owner_never_closes_p11_11(people: dict[str, Any]) -> None:
     Capa.objects.filter(pk=capa.pk).update(owner=manager)  # as if reassigned
     capa.refresh_from_db()
     refusals = {t.action: why for t, why in CAPA_WORKFLOW.available(capa, manager)}
-    assert refusals["close"] == "You are the owner of this record; someone else must close it."
+    assert refusals["close"] == "You are the owner of this record: someone else must take the step “Close”."
     with pytest.raises(SegregationOfDuties):
         CAPA_WORKFLOW.run(capa, "close", actor=manager, signature=sign(manager))
 

@@ -123,7 +123,7 @@ def test_originator_never_approves_or_closes_their_own_change_p11_11(
     with pytest.raises(SegregationOfDuties) as barred:
         CHANGE_WORKFLOW.run(own, "qa_approve", actor=manager, signature=signature(manager))
     assert barred.value.text == (
-        "You are the originator of this record; someone else must qa approve it."
+        "You are the originator of this record: someone else must take the step “QA approve”."
     )
     refusals = {t.action: why for t, why in CHANGE_WORKFLOW.available(own, manager)}
     assert refusals["qa_approve"] == barred.value.text
@@ -157,7 +157,7 @@ def test_submit_needs_complete_assessment_and_risk_score(personas: dict[str, Any
     with pytest.raises(GuardFailed) as guard:
         CHANGE_WORKFLOW.run(change, "submit", actor=personas["author"])
     assert guard.value.text == (
-        "Complete the impact assessment first: product quality, validation, regulatory, "
+        "Complete the impact assessment first: product quality, validation, regulatory and "
         "cybersecurity."
     )
     services.change_update(change, actor=personas["author"], changes={

@@ -81,20 +81,22 @@ INVESTIGATION = {
 
 def deviation_in_state(
     people: dict[str, Any], state: str = "draft", *, site: Site | None = None,
-    investigated: bool = False, **fields: Any,
+    investigated: bool = False, originator: str = "author", **fields: Any,
 ) -> Deviation:
     """A deviation brought to `state` through the workflow (every step audited).
 
     `fields` go to `deviation_create`; investigation fields (summary, root cause…) are
     filled with defaults before `complete_investigation` unless given (and, with
-    `investigated`, already for a deviation left in investigation).
+    `investigated`, already for a deviation left in investigation). `originator` names
+    the persona who records it ("it_security" to name a security incident or alert, which
+    an author may not see); "author" owns it either way.
     """
-    author, reviewer, manager = people["author"], people["qa_approver"], people["qa_manager"]
+    author, reviewer, manager = people[originator], people["qa_approver"], people["qa_manager"]
     site = site or a_site()
     investigation = {k: fields.pop(k) for k in list(fields) if k in EDITABLE[
         "investigation"] and k not in EDITABLE["draft"]}
     values = draft_values(**fields)
-    values.setdefault("owner", author)
+    values.setdefault("owner", people["author"])
     values.setdefault("classification", "major")
     d = services.deviation_create(actor=author, site=site, **values)
     if state == "draft":
@@ -122,3 +124,32 @@ def deviation_in_state(
     if state == "closed":
         return d
     raise ValueError(f"no such deviation state {state!r}")
+
+
+def security_incident(people: dict[str, Any], site: Site, **fields: Any) -> Any:
+    """A security incident at `site`, opened by IT security through the kit."""
+    from cyberqms.platform.kit.record_services import record_create
+    from cyberqms.platform.kit.records import kind_by_slug
+
+    values: dict[str, Any] = {
+        "title": "Ransomware on engineering workstation ENG-WS-4",
+        "description": "Endpoint protection quarantined ransomware on ENG-WS-4.",
+        "due_date": timezone.localdate() + dt.timedelta(days=14),
+    }
+    values.update(fields)
+    return record_create(kind_by_slug("incidents"), actor=people["it_security"], site=site,
+                         values=values)
+
+
+def security_alert(site: Site, number: str = "ALERT-2026-0042", **fields: Any) -> Any:
+    """A security alert at `site` as detection leaves it (the monitoring pipeline's row)."""
+    from cyberqms.security.monitoring.models import Alert
+
+    seen = timezone.now() - dt.timedelta(hours=3)
+    values: dict[str, Any] = {
+        "number": number, "rule_id": "brute-force", "title": "Brute force against one account",
+        "level": "high", "site": site, "first_seen": seen, "last_seen": seen,
+        "created_at": seen,
+    }
+    values.update(fields)
+    return Alert.objects.create(**values)

@@ -14,6 +14,8 @@ API_MISSING = {"deviation_id": 999999}
 
 EXPECTATIONS: dict[str, Expect] = {
     "deviations:spawn_capa": Expect(RECORD_WORKERS, ok=405, kwargs=MISSING),
+    # the security-reference picker's suggestions: none without a site
+    "deviations:security_references": Expect(RECORD_WORKERS),
     "api:deviation_spawn_capa": Expect(
         RECORD_WORKERS, ok=404, anonymous=401, method="post", kwargs=API_MISSING,
         body={"title": "matrix", "owner": "{role}"},

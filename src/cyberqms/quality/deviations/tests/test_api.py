@@ -23,7 +23,7 @@ def _body(where: Any, **fields: Any) -> dict[str, Any]:
         "event_at": (timezone.now() - dt.timedelta(hours=3)).isoformat(),
         "data_integrity_impact": True,
         "data_integrity_impact_text": "Injections between 3 and 5 March lack a trail.",
-        "cyber_related": True, "security_reference": "ALERT-2026-0042",
+        "cyber_related": True,
     }
     body.update(fields)
     return body
@@ -38,7 +38,7 @@ def test_create_answers_201_with_the_deviation(people: dict[str, Any], site: Any
     year = timezone.now().year
     assert (data["number"], data["state"], data["owner"], data["cyber_related"],
             data["security_reference"], data["data_integrity_impact"]) == (
-        f"DEV-{year}-0001", "draft", "author", True, "ALERT-2026-0042", True)
+        f"DEV-{year}-0001", "draft", "author", True, "", True)
     assert data["common"]["number"] == data["number"]
     assert [a["action"] for a in data["common"]["available_actions"]] == ["submit", "cancel"]
     assert data["url"] == f"/deviations/{data['id']}/"
@@ -68,7 +68,7 @@ def test_create_refusals_name_the_field(people: dict[str, Any], site: Any, login
 
 def test_list_filters_and_paginates(people: dict[str, Any], login: Any) -> None:
     cyber = deviation_in_state(people, "draft", title="Ransomware on MES", cyber_related=True,
-                               security_reference="INC-2026-0001", classification="critical")
+                               classification="critical")
     plain = deviation_in_state(people, "open", title="Label mix-up", classification="minor")
     client = login(people["auditor"])
 

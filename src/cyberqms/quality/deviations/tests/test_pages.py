@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cyberqms.quality.deviations.models import Deviation
 
-from .factories import deviation_in_state
+from .factories import a_site, deviation_in_state, security_alert, security_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,10 @@ def _shown(html: str) -> list[str]:
 
 def test_list_filters_counts_and_marks_cyber(people: dict[str, Any], login: Any,
                                              django_assert_max_num_queries: Any) -> None:
+    incident = security_incident(people, a_site())
     cyber = deviation_in_state(people, "open", title="Phishing led to LIMS login",
-                               cyber_related=True, security_reference="INC-2026-0007")
+                               originator="it_security", cyber_related=True,
+                               security_reference=incident.number)
     plain = deviation_in_state(people, "draft", title="Missing signature on batch record")
     client = login(people["auditor"])
     with django_assert_max_num_queries(20):
@@ -34,7 +36,7 @@ def test_list_filters_counts_and_marks_cyber(people: dict[str, Any], login: Any,
     html = page.content.decode()
     assert page.status_code == 200
     assert _shown(html) == [plain.number, cyber.number]
-    assert 'title="Cyber-related: INC-2026-0007">cyber</span>' in html
+    assert f'title="Cyber-related: {incident.number}">cyber</span>' in html
     strip = html[html.index('data-testid="state-counts"'):html.index("</nav>",
                                                                      html.index("state-counts"))]
     assert '<span class="value">1</span><span class="label">Draft</span>' in strip
@@ -71,8 +73,9 @@ def test_create_page_shows_field_errors_then_creates(people: dict[str, Any], sit
 
 
 def test_detail_groups_sections_and_actions(people: dict[str, Any], login: Any) -> None:
+    security_alert(a_site(), number="ALERT-2026-0042")
     d = deviation_in_state(people, "open", cyber_related=True, gxp_impact=True,
-                           gxp_impact_text="Batch may be affected",
+                           gxp_impact_text="Batch may be affected", originator="it_security",
                            security_reference="ALERT-2026-0042")
     html = login(people["qa_approver"]).get(f"/deviations/{d.pk}/").content.decode()
     for heading in ("<h2>Event</h2>", "<h2>Impact</h2>", "<h2>Immediate actions</h2>",

@@ -19,7 +19,7 @@ from cyberqms.quality.deviations import services
 from cyberqms.quality.deviations.queries import linked_capas
 from cyberqms.quality.deviations.workflow import DEVIATION_WORKFLOW
 
-from .factories import deviation_in_state, draft_values
+from .factories import a_site, deviation_in_state, draft_values, security_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -106,8 +106,6 @@ def test_security_reference_needs_the_cyber_flag(people: dict[str, Any], site: A
 
 def test_department_must_belong_to_the_site(people: dict[str, Any], site: Any) -> None:
     from cyberqms.platform.accounts.models import Department
-
-    from .factories import a_site
 
     elsewhere = Department.objects.create(site=a_site("BSL"), code="QC", name="QC Basel")
     with pytest.raises(ValidationError) as exc:
@@ -214,26 +212,21 @@ def test_owner_hears_of_assignment_and_qa_of_triage(
     ]
 
 
-def test_security_reference_naming_a_record_links_it(people: dict[str, Any]) -> None:
-    author = people["author"]
-    first = deviation_in_state(people, "draft", title="Unauthorized MES login")
-    d = deviation_in_state(people, "draft", cyber_related=True,
-                           security_reference=first.number.lower())
-    assert d.security_reference == first.number
+def test_security_reference_naming_an_incident_links_it(people: dict[str, Any]) -> None:
+    incident = security_incident(people, a_site())
+    d = deviation_in_state(people, "draft", cyber_related=True, originator="it_security",
+                           security_reference=incident.number.lower())
+    assert d.security_reference == incident.number
     links = [(x["relation"], x["other_number"], x["note"]) for x in links_of(d)]
-    assert links == [("related", first.number, "Security reference")]
-    assert [x["direction"] for x in links_of(first)] == ["incoming"]
-    other = deviation_in_state(people, "draft", cyber_related=True,
-                               security_reference="ALERT-2026-0042")
-    assert links_of(other) == []
-    services.deviation_update(other, actor=author, changes={"security_reference": first.number})
-    assert [x["other_number"] for x in links_of(other)] == [first.number]
+    assert links == [("related", incident.number, "Security reference")]
+    assert [x["direction"] for x in links_of(incident)] == ["incoming"]
 
 
 def test_spawn_capa_links_both_ways_and_lets_close_pass(people: dict[str, Any]) -> None:
     manager = people["qa_manager"]
+    incident = security_incident(people, a_site())
     d = deviation_in_state(people, "approved", capa_required=True, cyber_related=True,
-                           security_reference="INC-2026-0003")
+                           originator="it_security", security_reference=incident.number)
     capa = services.deviation_spawn_capa(
         d, actor=people["author"], title="Replace door sensors", owner=people["process_owner"],
         due_date=timezone.localdate() + dt.timedelta(days=60))

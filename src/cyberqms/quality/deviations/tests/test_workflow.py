@@ -21,7 +21,7 @@ from cyberqms.quality.deviations import services
 from cyberqms.quality.deviations.models import Deviation
 from cyberqms.quality.deviations.workflow import DEVIATION_WORKFLOW as FLOW
 
-from .factories import deviation_in_state, signature
+from .factories import deviation_in_state, security_alert, signature
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,7 @@ def test_originator_and_owner_never_approve_p11_11(people: dict[str, Any]) -> No
     own = deviation_in_state(people, "qa_review", owner=manager)
     with pytest.raises(SegregationOfDuties) as barred:
         FLOW.run(own, "approve", actor=manager, signature=signature(manager))
-    assert barred.value.text == "You are the owner of this record; someone else must approve it."
+    assert barred.value.text == "You are the owner of this record: someone else must take the step “Approve”."
     refusals = {t.action: why for t, why in FLOW.available(own, manager)}
     assert refusals["approve"] == barred.value.text
     assert Signature.objects.count() == 0
@@ -94,7 +94,7 @@ def test_originator_is_barred_from_approval_p11_11(people: dict[str, Any], site:
     with pytest.raises(SegregationOfDuties) as barred:
         FLOW.run(d, "approve", actor=manager, signature=signature(manager))
     assert barred.value.text == (
-        "You are the originator of this record; someone else must approve it."
+        "You are the originator of this record: someone else must take the step “Approve”."
     )
 
 
@@ -108,7 +108,7 @@ def test_a_qa_manager_never_triages_what_she_raised_p11_11(
     with pytest.raises(SegregationOfDuties) as barred:
         FLOW.run(d, "triage", actor=manager)
     assert barred.value.text == (
-        "You are the originator of this record; someone else must triage it.")
+        "You are the originator of this record: someone else must take the step “Triage: start investigation”.")
 
 
 def test_the_originator_never_closes(people: dict[str, Any]) -> None:
@@ -180,7 +180,7 @@ def test_investigation_needs_summary_category_and_root_cause(people: dict[str, A
     with pytest.raises(GuardFailed) as refused:
         FLOW.run(d, "complete_investigation", actor=people["author"])
     assert refused.value.text == (
-        "Fill in the investigation summary, the root-cause category, the root cause before "
+        "Fill in the investigation summary, the root-cause category and the root cause before "
         "completing the investigation."
     )
 
@@ -204,8 +204,9 @@ def test_cyber_root_cause_needs_cyber_flag_and_security_reference_cyb(
         "A cyber-related deviation names the security alert or incident it is linked to "
         "(security reference)."
     )
-    services.deviation_update(d, actor=author, changes={"security_reference": "alert-2026-0042"},
-                              reason="alert")
+    security_alert(d.site, number="ALERT-2026-0042")  # QA may see alerts; an author may not
+    services.deviation_update(d, actor=people["qa_manager"],
+                              changes={"security_reference": "alert-2026-0042"}, reason="alert")
     assert FLOW.run(d, "complete_investigation", actor=author).state == "qa_review"
     assert d.security_reference == "ALERT-2026-0042"
 

@@ -16,4 +16,7 @@ EXPECTATIONS: dict[str, Expect] = {
     # POST-only pages answer GET with 405 once the gate let the request through
     "incidents:open_deviation": Expect(INCIDENT_WORKERS, ok=405, kwargs={"pk": 999999}),
     "incidents:from_alert": Expect(INCIDENT_WORKERS, ok=405, kwargs={"alert_id": 999999}),
+    # the gate lets incident workers through; a missing alert then answers 404
+    "api:incident_from_alert": Expect(INCIDENT_WORKERS, ok=404, anonymous=401, method="post",
+                                      kwargs={"alert_id": 999999}, body={}),
 }

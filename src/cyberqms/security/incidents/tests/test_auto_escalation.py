@@ -63,7 +63,7 @@ def test_an_alert_at_the_level_opens_an_incident_as_the_system_cyb_05(
     incident = Incident.objects.get()
     security = personas["it_security"]
     assert (incident.number, incident.auto_escalated, incident.state, incident.title) == (
-        f"SEC-{incident.created_at.year}-0001", True, "open", "Brute force against one account: qc_analyst, 10.20.0.7")
+        f"SEC-{incident.created_at.year}-0001", True, "open", "Brute force against one account: account qc_analyst, source address 10.20.0.7")
     assert list(incident.alerts.all()) == [alert]
     assert (incident.owner, incident.originator, incident.site) == (security, security,
                                                                     alert.site)

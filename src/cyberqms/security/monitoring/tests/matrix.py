@@ -13,6 +13,7 @@ ALERT_VIEWERS = frozenset({"qa_manager", "it_security", "auditor"})
 ALERT_TRIAGERS = frozenset({"qa_manager", "it_security"})
 EVENT_VIEWERS = frozenset({"it_security", "auditor"})
 MISSING = {"pk": 999999}
+API_MISSING = {"alert_id": 999999}
 
 EXPECTATIONS: dict[str, Expect] = {
     "monitoring:overview": Expect(ALERT_VIEWERS),
@@ -20,6 +21,15 @@ EXPECTATIONS: dict[str, Expect] = {
     "monitoring:alerts": Expect(ALERT_VIEWERS),
     "monitoring:alert": Expect(ALERT_VIEWERS, ok=404, kwargs=MISSING),
     "monitoring:alert_transition": Expect(ALERT_TRIAGERS, ok=405, kwargs=MISSING),
+    "monitoring:alert_assign": Expect(ALERT_TRIAGERS, ok=405, kwargs=MISSING),
+    "api:alert_list": Expect(ALERT_VIEWERS, anonymous=401),
+    "api:alert_detail": Expect(ALERT_VIEWERS, ok=404, anonymous=401, kwargs=API_MISSING),
+    "api:alert_transition": Expect(
+        ALERT_TRIAGERS, ok=404, anonymous=401, method="post",
+        kwargs={**API_MISSING, "action": "acknowledge"}, body={"reason": "matrix"}),
+    "api:alert_assign": Expect(
+        ALERT_TRIAGERS, ok=404, anonymous=401, method="post", kwargs=API_MISSING,
+        body={"assignee": "it_security"}),
     "monitoring:banner": Expect(ALERT_VIEWERS),
     "monitoring:events": Expect(EVENT_VIEWERS),
     "monitoring:sources": Expect(EVENT_VIEWERS),

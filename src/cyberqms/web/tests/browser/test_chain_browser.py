@@ -147,8 +147,9 @@ def test_logger_to_alert_to_incident_deviation_capa_and_the_chain_cyb_05(
     assessment = security.locator("section.panel", has_text="Data-integrity impact assessment")
     expect(assessment).to_contain_text("LabWare LIMS 8")  # pre-filled from the alert
     expect(assessment).to_contain_text("Accounts: qc_analyst")
-    expect(security.get_by_test_id("impact-window")).to_contain_text(
-        timezone.localtime(alert.first_seen).strftime("%Y-%m-%d %H:%M:%S"))
+    # Times read in the person's zone (UTC for this persona), the UTC moment in <time>.
+    expect(security.get_by_test_id("impact-window").locator("time").first).to_have_attribute(
+        "datetime", alert.first_seen.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     # 3. The data-integrity impact assessment, then the deviation it opens.
     form = security.get_by_test_id("incident-edit")

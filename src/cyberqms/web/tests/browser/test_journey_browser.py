@@ -198,7 +198,6 @@ def test_cyber_deviation_to_closed_capa(
     page.fill("#id_event_at", event_at.strftime("%Y-%m-%dT%H:%M"))
     page.fill("#id_due_date", (today + dt.timedelta(days=30)).isoformat())
     page.check("#id_cyber_related")
-    page.fill("#id_security_reference", J.SECURITY_REFERENCE)
     page.fill("#id_immediate_actions", "Session killed; vendor account locked by IT security.")
     with page.expect_navigation():
         page.get_by_test_id("create-deviation").click()
@@ -207,14 +206,15 @@ def test_cyber_deviation_to_closed_capa(
     expect(page).to_have_url(at(dev_path))
     expect(flash(page)).to_contain_text(f"{deviation.number} recorded: draft.")
     state_is(page, D.DRAFT)
-    expect(page.get_by_test_id("cyber-badge")).to_have_text(
-        f"cyber-related · {J.SECURITY_REFERENCE}")
-    expect(page.get_by_test_id("cyber-notice")).to_contain_text(J.SECURITY_REFERENCE)
+    expect(page.get_by_test_id("cyber-badge")).to_have_text("cyber-related")
+    expect(page.get_by_test_id("cyber-notice")).to_contain_text(
+        "No security alert or incident named yet")
     journey.shot(page, "deviation-draft")
     take(page, "submit", reason="Found by the SOC, ticket INC-2026-0042.")
     state_is(page, D.OPEN)
 
-    # 2. A QA reviewer classifies it and starts the investigation.
+    # 2. A QA reviewer classifies it, names the SOC's incident (chosen from the
+    #    suggestions) and starts the investigation.
     page = journey.as_("qa_approver", dev_path)
     state_is(page, D.OPEN)
     expect(page.locator('.action-card[data-action="triage"]')).to_contain_text(
@@ -222,10 +222,17 @@ def test_cyber_deviation_to_closed_capa(
     edit = page.get_by_test_id("edit-form")
     edit.locator("summary").click()
     edit.locator("#id_classification").select_option("major")
+    reference = J.security_reference()
+    edit.locator("#id_security_reference").fill("LIMS-01")
+    expect(edit.locator(f'datalist option[value="{reference}"]')).to_have_text(
+        f"Security incident · {J.INCIDENT_TITLE}")
+    edit.locator("#id_security_reference").fill(reference)
     edit.locator("#id_reason").fill("Triage: unauthorised access to a GxP system is major.")
     with page.expect_navigation():
         page.get_by_test_id("save-record").click()
     expect(page.get_by_test_id("classification")).to_have_text("Major")
+    expect(page.get_by_test_id("cyber-badge")).to_have_text(f"cyber-related · {reference}")
+    expect(page.get_by_test_id("security-link").first).to_have_text(reference)
     take(page, "triage", reason="Investigate with IT security.")
     state_is(page, D.INVESTIGATION)
 
@@ -391,7 +398,7 @@ def test_cyber_deviation_to_closed_capa(
     assert_manifestation(rows.nth(1), "Closed", manager, "CAPA closed effective.")
     journey.shot(page, "deviation-closed-signatures")
     dev_links = open_tab(page, "links").get_by_test_id("links-table").locator("tbody tr")
-    expect(dev_links.filter(has_text=capa.number)).to_contain_text("closed")
+    expect(dev_links.filter(has_text=capa.number)).to_contain_text("Closed")
     assert_history(page, J.DEVIATION_STEPS, {
         "deviations.deviation.approve": ("Investigation adequate; CAPA required.",
                                          "qa_review", "approved"),
