@@ -7,6 +7,7 @@ the gate. What a page shows of an entry comes from its hashed body (`trail.displ
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from cyberqms.platform.core.access import AccessDenied, can, require
 from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
 from cyberqms.platform.core.pages import gated
 from cyberqms.platform.trail import actions, queries, services
-from cyberqms.platform.trail.display import Voucher, entry_rows, viewer_zone
+from cyberqms.platform.trail.display import EntryRow, Voucher, entry_rows, viewer_zone
 from cyberqms.platform.trail.export import FLAT_COLUMNS, flat_row, json_chunks
 from cyberqms.platform.trail.forms import EntryFilterForm, ResolveForm, ReviewForm
 from cyberqms.platform.trail.keys import KeyFileError
@@ -128,10 +129,22 @@ def entry_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "sort": filters["sort"],
         "page": page,
-        "rows": entry_rows(page, viewer_zone(request.user), queries.flagged_seqs(seqs)),
+        "rows": _linked_for(request.user, entry_rows(
+            page, viewer_zone(request.user), queries.flagged_seqs(seqs))),
         "types": _type_names(),
         "can_export": can(request.user, actions.EXPORT),
     })
+
+
+def _linked_for(actor: Any, rows: list[EntryRow]) -> list[EntryRow]:
+    """The rows, with a link to a record's history only where `actor` may see records of
+    that kind (a QA reviewer reads the whole trail, but not a security alert's page)."""
+    allowed: dict[str, bool] = {}
+    for row in rows:
+        if row.has_history and row.object_type not in allowed:
+            allowed[row.object_type] = can(actor, by_type(row.object_type).view_action)
+    return [row if not row.has_history or allowed[row.object_type]
+            else dataclasses.replace(row, has_history=False) for row in rows]
 
 
 def _flat_value(value: Any) -> object:

@@ -212,3 +212,20 @@ def test_the_reviews_page_offers_the_export_to_those_who_may_export(
     html = login(personas["auditor"]).get("/trail/reviews/").content.decode()
     assert re.findall(r'<a class="btn secondary" href="([^"]+)" data-testid="export-csv">',
                       html) == ["?format=csv"]
+
+
+def test_the_viewer_links_a_record_to_its_history_only_for_those_who_may_see_it(
+    personas: dict[str, Any], login: Any,
+) -> None:
+    """A QA reviewer reads the whole trail but may not open a security alert: its entry
+    names the alert without a link to a history page that would answer 404."""
+    from cyberqms.platform.notifications.tests.producers import an_alert
+    from cyberqms.security.monitoring.services import alert_assign
+
+    alert = an_alert()
+    alert_assign(alert, actor=personas["qa_manager"], assignee=personas["it_security"])
+    page = login(personas["qa_approver"]).get("/trail/", {"object_type": "monitoring.alert"})
+    manager = login(personas["qa_manager"]).get("/trail/", {"object_type": "monitoring.alert"})
+    history = f"/trail/history/monitoring.alert/{alert.pk}/"
+    assert (history in page.content.decode(), history in manager.content.decode()) == (
+        False, True)
