@@ -28,6 +28,9 @@ from cyberqms.platform.core.models import (
 )
 from cyberqms.platform.kit.record_parts import links_of
 from cyberqms.platform.notifications.models import Notification
+from cyberqms.platform.notifications.tests.demo_inbox import (
+    assert_the_qa_managers_inbox_is_open_grouped_and_in_words,
+)
 from cyberqms.platform.trail.integrity import check_trail
 from cyberqms.platform.trail.models import AuditEntry
 from cyberqms.quality.capa.models import Capa, CapaAction
@@ -86,6 +89,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)
     assert_security_references_are_true()
+    assert_the_qa_managers_inbox_is_open_grouped_and_in_words()
     assert Change.objects.filter(cyber_impact=True, state="closed").exists()
     assert Signature.objects.filter(meaning="Approved (IT security)").exists()
 
