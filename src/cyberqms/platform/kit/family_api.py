@@ -10,7 +10,6 @@ No postponed annotations here: ninja reads the operations' annotations at run ti
 """
 
 import datetime as dt
-import math
 from typing import Any, cast
 
 from django.contrib.auth import get_user_model
@@ -23,6 +22,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
 from cyberqms.platform.core.api_gate import api_actor, gate
+from cyberqms.platform.core.paging import api_page
 from cyberqms.platform.kit.api_gate import api_record
 
 from .family_pages import visible_records
@@ -262,14 +262,8 @@ def family_router(kind: RecordKind) -> Router:
                           request=request)
         if found.errors:
             raise ValidationError(found.errors_by_field())
-        rows = found.qs
-        count = rows.count()
-        pages = max(1, math.ceil(count / filters.page_size))
-        page = min(max(1, filters.page), pages)
-        start = (page - 1) * filters.page_size
-        return {"count": count, "page": page, "pages": pages,
-                "results": [record_out(kind, r, list_names)
-                            for r in rows[start:start + filters.page_size]]}
+        return api_page(found.qs, filters.page, filters.page_size,
+                        lambda r: record_out(kind, r, list_names))
 
     record_list.__doc__ = f"{kind.plural_label} visible to the caller, filtered and paginated."
     record_list.__annotations__["filters"] = cast(Any, Query)[filter_schema]  # run-time schema

@@ -4,7 +4,6 @@ same services as the pages."""
 # No "from __future__ import annotations": django-ninja resolves operation annotations
 # through the gate wrapper, whose globals are not this module's.
 
-import math
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,6 +16,7 @@ from cyberqms.platform.accounts.models import Integration, Site
 from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
+from cyberqms.platform.core.paging import api_page
 from cyberqms.platform.core.problems import problem_response
 from cyberqms.platform.kit.records import kind_of
 
@@ -256,12 +256,7 @@ def alert_list(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, 
         q=(filters.q or "").strip(), sort=filters.sort,
         assignee_id=_assignee_id(filters.assignee, actor), since=filters.since,
         until=filters.until)
-    count = rows.count()
-    pages = max(1, math.ceil(count / filters.page_size))
-    page = min(filters.page, pages)
-    start = (page - 1) * filters.page_size
-    return {"count": count, "page": page, "pages": pages,
-            "results": [_alert_out(a) for a in rows[start:start + filters.page_size]]}
+    return api_page(rows, filters.page, filters.page_size, _alert_out)
 
 
 @router.get(
