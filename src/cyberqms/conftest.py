@@ -27,6 +27,35 @@ PERSONAS: dict[str, str | None] = {
 }
 
 
+# Fixtures through which a test reaches the database (directly or through another fixture:
+# `item.fixturenames` is the whole closure).
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences",
+                               "django_db_serialized_rollback", "live_server"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only", action="store_true",
+        help="Run only the tests that use the database (the second pass of `make test`, on "
+             "PostgreSQL: a test that never touches the database behaves the same on "
+             "either, and ran in the first pass).")
+
+
+def uses_database(item: pytest.Item) -> bool:
+    return bool(item.get_closest_marker("django_db")
+                or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--database-tests-only"):
+        config.hook.pytest_deselected(items=[i for i in items if not uses_database(i)])
+        items[:] = [i for i in items if uses_database(i)]
+    # The slow tests first (a stable sort keeps the rest in order): parallel workers take
+    # them at the start, so that no worker is left with a minute-long test at the end while
+    # the other waits.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_baselines() -> None:
     """Behaviour baselines are learned per process: each test starts with none (the next

@@ -64,6 +64,7 @@ def loaded_at_a_fixed_moment() -> Iterator[None]:
 
 # Fresh sequences: some demo fates follow a record's own number (a CAPA's pk), which must
 # not depend on the tests that ran before in this process.
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
 @pytest.mark.usefixtures("loaded_at_a_fixed_moment")
 def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
@@ -214,3 +215,18 @@ def test_demo_scale_zero_loads_only_the_organization() -> None:
     assert User.objects.filter(username="hbrandt").exists()
     rows: Any = RoleAssignment.objects.filter(role="auditor")
     assert rows.get().valid_until > timezone.now()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_running_the_demo_again_after_the_inspection_renews_the_inspectors_access() -> None:
+    """AL-09: the inspector's access is time-boxed to 14 days; a person who runs the demo
+    again three weeks later gets a fresh 14-day grant (the lapsed one stays as history)."""
+    _demo("--scale", "0")
+    later = timezone.now() + dt.timedelta(days=21)
+    with time_machine.travel(later, tick=False):
+        _demo("--scale", "0")
+        rows = RoleAssignment.objects.filter(user__username="cdubois", role="auditor")
+        held = rows.held_on(timezone.now()).get()
+        assert held.valid_until == later + dt.timedelta(days=14)
+        assert held.grant_reason == "Demo organization: inspector access renewed"
+        assert rows.count() == 2

@@ -176,6 +176,7 @@ def test_lines_well_formed(week: list) -> None:
             assert doc["created_at"] == e.time.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+@pytest.mark.slow
 def test_every_line_parses(week: list) -> None:
     from cyberqms.security.detect import parsers
 

@@ -27,7 +27,13 @@ from django.utils import timezone
 from cyberqms.platform.accounts import services
 from cyberqms.platform.accounts.bootstrap import bootstrap_administrator
 from cyberqms.platform.accounts.enums import IntegrationKind, Role
-from cyberqms.platform.accounts.models import Department, Integration, Site, User
+from cyberqms.platform.accounts.models import (
+    Department,
+    Integration,
+    RoleAssignment,
+    Site,
+    User,
+)
 from cyberqms.platform.core.context import RequestContext, acting_context
 from cyberqms.platform.trail.models import AuditEntry
 from cyberqms.platform.trail.record import audit_record, snapshot
@@ -256,6 +262,13 @@ class Command(BaseCommand):
                 password = services.user_reset_password(
                     user, actor=admin, reason="Demo logins reissued"
                 ).password
+                if role == Role.AUDITOR and auditor_now and not RoleAssignment.objects.held_on(
+                        timezone.now()).filter(user=user, role=role).exists():
+                    # The inspector's 14 days have run out since the first run: a new
+                    # time-boxed grant from today, like a real inspection's second visit.
+                    services.role_grant(user, role, actor=admin,
+                                        reason="Demo organization: inspector access renewed",
+                                        valid_until=timezone.now() + timedelta(days=14))
             org.people[username] = user
             org.passwords[username] = password
         self._step(f"{len(PEOPLE)} people, one per role")

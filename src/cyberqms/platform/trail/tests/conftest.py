@@ -16,12 +16,6 @@ from cyberqms.platform.trail import guards
 from cyberqms.platform.trail.tests.writers import CYBERQMS, child_env
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "slow: starts processes or writes hundreds of entries (runs by default)"
-    )
-
-
 @pytest.fixture
 def trail_key(settings: Any, tmp_path: Path) -> Path:
     """A fresh signing key file for this test (keys.py caches by path and mtime)."""

@@ -359,6 +359,7 @@ def test_well_formed_odd_events_give_json_explanations_cyb_04(
 # --- on the synthetic plant ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plant_false_alerts_stay_within_budget_and_attacks_are_caught_cyb_04() -> None:
     """5 simulated days (2 learning): the budget holds on normal traffic, and off-hours
     access, mass deletion and a new administrator from outside are caught."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +71,7 @@ detection:
                                                               "not pinned by a modifier"]
 
 
+@pytest.mark.slow
 def test_dispatch_changes_nothing_on_the_synthetic_plant_cyb_04() -> None:
     run = generate("dispatch", datetime(2026, 3, 2, tzinfo=UTC), timedelta(days=1),
                    scenarios=Schedule(per_day=8))
@@ -106,6 +108,7 @@ events = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(events, max_size=30))
 def test_dispatch_changes_nothing_on_arbitrary_events(batch: list[dict[str, Any]]) -> None:

@@ -365,6 +365,7 @@ events = st.dictionaries(st.one_of(field_names, st.text(max_size=12)), values, m
 _PACK = load_rules([SHIPPED_RULES_DIR])
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(events, max_size=8))
 def test_fuzz_arbitrary_events_never_raise(stream: list[dict[str, Any]]) -> None:

@@ -345,6 +345,7 @@ texts = st.one_of(
 kinds = st.one_of(st.sampled_from(sorted(siem.NAMES)), texts)
 
 
+@pytest.mark.slow
 @hypothesis_settings(max_examples=300, deadline=None)
 @given(
     pk=st.integers(1, 2**62), kind=kinds, severity=st.sampled_from([*Severity.values, "x"]),

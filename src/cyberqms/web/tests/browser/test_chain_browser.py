@@ -72,6 +72,7 @@ def send_failed_logins(port: int, count: int = 12) -> None:
         )
 
 
+@pytest.mark.slow
 def test_logger_to_alert_to_incident_deviation_capa_and_the_chain_cyb_05(
     open_page: Callable[[], Any], make_user: Callable[..., Any]
 ) -> None:

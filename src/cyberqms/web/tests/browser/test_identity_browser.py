@@ -383,6 +383,7 @@ def test_deactivated_user_is_thrown_out(
     assert dialogs[0].startswith("Deactivate this account now?")
 
 
+@pytest.mark.slow
 def test_pages_have_no_csp_violations(
     open_page: Callable[[], Page], make_user: Callable[..., Any]
 ) -> None:

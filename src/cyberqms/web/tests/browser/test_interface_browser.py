@@ -32,6 +32,7 @@ it in test-artifacts/screenshots/interface/<role>/.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import urllib.error
@@ -86,6 +87,23 @@ AXE_RUN_JS = """async (tags) => {
     id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
     targets: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}));
 }"""
+
+
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text()
+
+
+def blocking_violations(page: Page) -> list[dict[str, Any]]:
+    """The serious and critical violations on the page, everything on it opened."""
+    # The app's CSP allows only its own scripts with the response's nonce, so a script
+    # tag (page.add_script_tag) would be refused. Evaluating axe's source through the
+    # DevTools protocol (page.evaluate) is not subject to the page's CSP: the app keeps
+    # its CSP, unchanged (no bypass_csp), and axe loads only where it runs.
+    page.evaluate(REVEAL_JS)
+    page.evaluate(_axe_source())
+    violations: list[dict[str, Any]] = page.evaluate(AXE_RUN_JS, WCAG_21_AA)
+    return [v for v in violations if v["impact"] in BLOCKING]
 
 
 # --- the data -------------------------------------------------------------------------------
@@ -244,7 +262,6 @@ class Survey:
     screenshots: bool
     findings: list[str] = field(default_factory=list)
     structures: set[tuple[str, frozenset[str]]] = field(default_factory=set)
-    axe_source: str = ""
     once: set[tuple[str, str]] = field(default_factory=set)
     pages: int = 0
     checked_by_axe: int = 0
@@ -261,17 +278,7 @@ class Survey:
         return new
 
     def axe(self, page: Page) -> list[dict[str, Any]]:
-        """The serious and critical violations on the page, everything on it opened."""
-        # The app's CSP allows only its own scripts with the response's nonce, so a script
-        # tag (page.add_script_tag) would be refused. Evaluating axe's source through the
-        # DevTools protocol (page.evaluate) is not subject to the page's CSP: the app keeps
-        # its CSP, unchanged (no bypass_csp), and axe loads only where it runs.
-        if not self.axe_source:
-            self.axe_source = AXE.read_text()
-        page.evaluate(REVEAL_JS)
-        page.evaluate(self.axe_source)
-        violations: list[dict[str, Any]] = page.evaluate(AXE_RUN_JS, WCAG_21_AA)
-        return [v for v in violations if v["impact"] in BLOCKING]
+        return blocking_violations(page)
 
 
 @dataclass
@@ -435,6 +442,7 @@ def tour(walk: Tour, user: Any) -> None:
         walk.show(url, pattern, axe=axe)
 
 
+@pytest.mark.slow
 def test_every_page_of_every_role_is_accessible_and_offers_no_refused_control(
     browser: Browser, live_server: Any, make_user: Callable[..., Any],
 ) -> None:

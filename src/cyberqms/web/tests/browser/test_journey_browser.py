@@ -172,6 +172,7 @@ def assert_history(page: Page, expected: tuple[str, ...],
     return rows
 
 
+@pytest.mark.slow
 def test_cyber_deviation_to_closed_capa(
     open_page: Callable[[], Any], make_user: Callable[..., Any]
 ) -> None:
