@@ -87,6 +87,16 @@ def make_user(db: Any) -> Callable[..., Any]:
     from cyberqms.platform.accounts.services import role_grant
     from cyberqms.platform.accounts.tests.factories import UserFactory
 
+    # The administrator who grants the personas' roles, looked up once per test: the same
+    # object keeps its access profile (its roles) cached across the grants.
+    granters: list[User] = []
+
+    def granter_for(username: str) -> User:
+        if granters and granters[0].username != username:
+            return granters[0]
+        granters[:] = [_granter(username)]
+        return granters[0]
+
     def make(
         username: str,
         role: str | None = None,
@@ -105,7 +115,7 @@ def make_user(db: Any) -> Callable[..., Any]:
             else:
                 user = UserFactory.create(username=username, kind=kind)
                 if role:
-                    granter = _granter(username)
+                    granter = granter_for(username)
                     valid_until = (
                         timezone.now() + timedelta(days=7) if role == "auditor" else None
                     )
@@ -113,7 +123,7 @@ def make_user(db: Any) -> Callable[..., Any]:
                                valid_until=valid_until)
         user.set_password(PASSWORD)
         user.must_change_password = False
-        user.save()
+        user.save(update_fields=["password", "must_change_password"])
         # The persona chose PASSWORD as if through the password-change page: audited, so
         # verification and reconciliation see personas like any other user.
         from cyberqms.platform.accounts.services import user_password_changed

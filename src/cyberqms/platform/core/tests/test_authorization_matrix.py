@@ -286,13 +286,18 @@ CELLS = [
 
 
 @pytest.fixture
-def matrix_client(personas: dict[str, Any], login: Any) -> Any:
+def matrix_client(make_user: Any, login: Any) -> Any:
+    """A client signed in as the cell's persona, made alone (a cell needs one person, not
+    the nine personas: the matrix has two thousand cells)."""
+
     def client_for(role: str) -> tuple[Any, Any]:
         from django.test import Client
 
+        from cyberqms.conftest import PERSONAS
+
         if role == "anonymous":
             return Client(), None
-        user = personas[role]
+        user = make_user(role, PERSONAS[role])
         return login(user), user
 
     return client_for
