@@ -327,6 +327,12 @@ CYBERQMS_TOKEN_MAX_DAYS = env_int("CYBERQMS_TOKEN_MAX_DAYS", 90, minimum=1)
 CYBERQMS_PASSWORD_MAX_AGE_DAYS = env_int("CYBERQMS_PASSWORD_MAX_AGE_DAYS", 0)
 CYBERQMS_AUDITOR_MAX_DAYS = env_int("CYBERQMS_AUDITOR_MAX_DAYS", 30, minimum=1)
 CYBERQMS_RECORD_DECISIONS = env_bool("CYBERQMS_RECORD_DECISIONS", default=True)
+# Allowed reads' decisions are written in batches, off the request path
+# (platform/core/decisions.py): at most this many seconds after the decision, or as soon as
+# CYBERQMS_DECISION_BATCH rows wait. Refusals, writes and decisions inside a transaction are
+# written at once. 0: every decision at once.
+CYBERQMS_DECISION_FLUSH_SECONDS = max(0.0, float(env("CYBERQMS_DECISION_FLUSH_SECONDS", "1")))
+CYBERQMS_DECISION_BATCH = env_int("CYBERQMS_DECISION_BATCH", 200, minimum=1)
 
 # --- HTTP hardening -------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CYBERQMS_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)

@@ -28,6 +28,9 @@ STORAGES = {
 }
 # Transactional tests empty the database between tests; production refuses `flush`.
 CYBERQMS_ALLOW_FLUSH = True
+# Every decision written at once: a test reads the row of the request it just made
+# (platform/core/tests/test_decision_batches.py runs the batches).
+CYBERQMS_DECISION_FLUSH_SECONDS = 0.0
 # A record family used only by the workflow-engine tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "cyberqms.platform.core.tests.sample"]  # noqa: F405  # from settings
 # A quality-record family used only by the overdue-scan tests of the notifications.

@@ -24,7 +24,7 @@ from cyberqms.platform.kit.records import QualityRecord, RecordKind, registered_
 from .navigation import NAVIGATION
 
 SEARCH = declare("records.search", "Search the records one may see by number or title",
-                 self_service=True)
+                 self_service=True, read=True)
 PER_FAMILY = 20
 MIN_LENGTH = 2
 MAX_LENGTH = 100

@@ -40,6 +40,8 @@ from .roles import GXP_ROLES
 from .time_zones import zone_names
 
 TOKEN_PREFIX = "cqms_"  # noqa: S105  (a public marker, not a secret)
+# "Last used" of an API token is kept to the minute (one write a minute per token at most).
+TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 
 class ServiceError(ValidationError):
@@ -662,9 +664,14 @@ def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:
                         username=token.owner.username if token.owner else "",
                         data={"prefix": token.prefix})
         return None
-    ApiToken.objects.filter(pk=token.pk).update(
-        last_used_at=timezone.now(), last_used_ip=source_ip or None
-    )
+    now = timezone.now()
+    if (token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_PRECISION
+            or token.last_used_ip != (source_ip or None)):
+        # At most one write a minute per token and address: "last used" is shown to the
+        # minute, and a write on every API read would cost a commit (on SQLite a disk flush
+        # and the one write lock) for nothing the holder can see.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now,
+                                                   last_used_ip=source_ip or None)
     return token
 
 

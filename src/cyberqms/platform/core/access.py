@@ -30,6 +30,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from . import decisions
 from .context import current_context
 from .models import AccessDecision
 
@@ -43,6 +44,7 @@ class ActionSpec:
     public: bool = False
     self_service: bool = False
     setup: bool = False  # allowed while a password change or MFA enrolment is pending
+    read: bool = False  # only reads: an allowed decision may be written in a batch
 
 
 ACTIONS: dict[str, ActionSpec] = {}
@@ -57,8 +59,11 @@ def declare(
     public: bool = False,
     self_service: bool = False,
     setup: bool = False,
+    read: bool = False,
 ) -> str:
-    """Declare an action the gate may be asked about; returns its name for use as a constant."""
+    """Declare an action the gate may be asked about; returns its name for use as a constant.
+    `read`: the action only reads (a page, a list, a search); allowed decisions about it
+    are written in batches (`decisions`), refusals at once."""
     spec = ActionSpec(
         name=name,
         description=description,
@@ -67,6 +72,7 @@ def declare(
         public=public,
         self_service=self_service or setup,
         setup=setup,
+        read=read,
     )
     existing = ACTIONS.get(name)
     if existing is not None and existing != spec:
@@ -201,7 +207,8 @@ def authorize(actor: object, action: str, resource: object = None) -> Decision:
         (spec is not None and spec.public) or current_context().poll
     )
     if not quiet:
-        _record(actor, decision)
+        _record(actor, decision,
+                read=(spec is not None and spec.read) or current_context().reading)
     if not decision.allowed and getattr(actor, "is_authenticated", False):
         _report_denial(actor, decision)
     return decision
@@ -284,7 +291,7 @@ def session_ref(session_key: str | None) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest()[:16]
 
 
-def _record(actor: object, decision: Decision) -> None:
+def _record(actor: object, decision: Decision, *, read: bool) -> None:
     if not settings.CYBERQMS_RECORD_DECISIONS:
         return
     ctx = current_context()
@@ -293,7 +300,7 @@ def _record(actor: object, decision: Decision) -> None:
     label = ""
     if authenticated and isinstance(actor, Actor):
         label = actor.access_profile().label
-    AccessDecision.objects.create(
+    row = AccessDecision(
         created_at=timezone.now(),
         actor_id=actor_id if isinstance(actor_id, int) else None,
         actor_username=label[:150],
@@ -308,3 +315,4 @@ def _record(actor: object, decision: Decision) -> None:
         token_id=ctx.token_id,
         correlation_id=ctx.correlation_id,
     )
+    decisions.write(row, read=read)

@@ -28,6 +28,10 @@ class RequestContext:
     # A page's background poll (the alert banner): its allowed access decisions are not
     # recorded, or every open page would write one every few seconds. Refusals still are.
     poll: bool = False
+    # A GET or HEAD request, which by HTTP's rules changes nothing (Django's CSRF protection
+    # relies on the same rule): its allowed access decisions are reads, written in batches
+    # (core/decisions.py), whatever the action.
+    reading: bool = False
 
     def with_token(self, token_id: int, scopes: frozenset[str]) -> RequestContext:
         return replace(self, token_id=token_id, token_scopes=scopes, channel="api")

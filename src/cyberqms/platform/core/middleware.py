@@ -50,6 +50,7 @@ class RequestContextMiddleware:
             source_ip=request_client_address(request),
             user_agent=request.headers.get("User-Agent", "")[:200],
             correlation_id=correlation,
+            reading=request.method in ("GET", "HEAD"),
         )
         # The context ends with the request, so a thread serving the next one starts clean.
         with acting_context(ctx):

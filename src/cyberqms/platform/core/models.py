@@ -71,7 +71,9 @@ class AccessDecision(models.Model):
             models.Index(fields=["actor_id", "created_at"], name="decision_actor_time"),
             models.Index(fields=["allowed", "created_at"], name="decision_allowed_time"),
         ]
-        ordering = ["-id"]
+        # By the moment of the decision: allowed reads are written in batches (decisions.py),
+        # so a row's id can be later than that of a decision taken after it.
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         verdict = "allow" if self.allowed else "deny"

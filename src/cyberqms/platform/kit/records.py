@@ -478,6 +478,6 @@ def declare_record_actions(prefix: str, noun: str, extra: dict[str, str] | None 
     """Declare the access-gate actions every record family has, plus its own."""
     from cyberqms.platform.core.access import declare
 
-    declare(f"{prefix}.view", f"See {noun}s", gxp=True)
+    declare(f"{prefix}.view", f"See {noun}s", gxp=True, read=True)
     for name, text in {**STANDARD_ACTIONS, **(extra or {})}.items():
         declare(f"{prefix}.{name}", text.format(noun=noun), gxp_write=True)

@@ -8,7 +8,8 @@ nobody can see, mark or choose for anyone else.
 from cyberqms.platform.core.access import declare
 
 INBOX_VIEW = declare(
-    "notifications.inbox.view", "See one's own notifications", self_service=True
+    "notifications.inbox.view", "See one's own notifications", self_service=True,
+    read=True,
 )
 INBOX_MARK = declare(
     "notifications.inbox.mark", "Mark one's own notifications read", self_service=True

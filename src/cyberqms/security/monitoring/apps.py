@@ -14,8 +14,9 @@ class MonitoringConfig(AppConfig):
 
         from .models import Alert, EventSource
 
-        declare("monitoring.event.view", "See received security events and the quarantine")
-        declare("monitoring.alert.view", "See security alerts")
+        declare("monitoring.event.view", "See received security events and the quarantine",
+                read=True)
+        declare("monitoring.alert.view", "See security alerts", read=True)
         declare("monitoring.alert.triage", "Acknowledge, investigate and close security alerts")
         declare("monitoring.source.manage", "Register security event sources")
         declare("monitoring.ingest", "Send security events (source tokens)")

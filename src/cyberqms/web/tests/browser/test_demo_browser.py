@@ -146,6 +146,14 @@ class Demo:
             card.get_by_test_id(f"confirm-{action}").click()
         return page
 
+    def done_with(self, *usernames: str) -> None:
+        """Close these people's pages (checked first): every open page polls the alert
+        banner, and the live server's threads share one in-memory SQLite connection."""
+        for username in usernames:
+            page = self.pages.pop(username)
+            assert_no_csp_violations(page)
+            page.close()
+
     def axe(self, page: Page) -> None:
         assert blocking_violations(page) == [], page.url
         self.checked_by_axe.append(page.url)
@@ -292,6 +300,8 @@ def test_the_four_journeys_on_a_fresh_demo(open_page: Callable[[], Any]) -> None
     expect(flash(page)).to_contain_text("signed (Approved)")
     state_reads(page, C.IMPLEMENTATION)
 
+    demo.done_with("pnatarajan", "treyes")
+
     # --- 2. A cyber-relevant change: QA, then IT security, each sign ------------------------
     change = Change.objects.get(state="draft", cyber_impact=True)
     change_path = f"/changes/{change.pk}/"
@@ -310,6 +320,8 @@ def test_the_four_journeys_on_a_fresh_demo(open_page: Callable[[], Any]) -> None
     signatures = page.locator("#tab-signatures tr.manifestation td:first-child")
     assert signatures.all_text_contents() == ["Approved", "Approved (IT security)"]
     demo.axe(page)
+
+    demo.done_with("hbrandt")
 
     # --- 3. Brute force over syslog → alert → incident → deviation → chain -----------------
     services.reload_rules()
@@ -365,6 +377,8 @@ def test_the_four_journeys_on_a_fresh_demo(open_page: Callable[[], Any]) -> None
         expect(nodes.nth(index).locator("header a")).to_have_text(number)
     demo.axe(page)
 
+    demo.done_with("jweber")
+
     # --- 4. The inspector's review and the PDF copy -----------------------------------------
     page = demo.as_("cdubois", "/trail/")
     page.fill("#id_object_id", awaiting.number)
@@ -391,5 +405,5 @@ def test_the_four_journeys_on_a_fresh_demo(open_page: Callable[[], Any]) -> None
 
     for person_page in demo.pages.values():
         assert_no_csp_violations(person_page)
-    print(f"\ndemo journeys: {len(demo.pages)} people signed in for the first time; axe "
+    print(f"\ndemo journeys: {len(demo.secrets)} authenticators enrolled; axe "
           f"checked {len(demo.checked_by_axe)} pages")

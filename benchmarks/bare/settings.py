@@ -1,0 +1,18 @@
+"""The least a Django project needs to answer one JSON row from SQLite (WAL, like cyberqms)."""
+
+import os
+from pathlib import Path
+
+BASE = Path(os.environ.get("BARE_DATA_DIR", "."))
+SECRET_KEY = "bare-benchmark-only"  # noqa: S105  (a benchmark yardstick, never deployed)
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = ["bare"]
+MIDDLEWARE: list[str] = []
+ROOT_URLCONF = "bare.urls"
+DATABASES = {"default": {
+    "ENGINE": "django.db.backends.sqlite3", "NAME": BASE / "bare.sqlite3",
+    "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+}}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
