@@ -47,7 +47,8 @@ class Capa(QualityRecord):
         ordering = ["-created_at", "-id"]
         verbose_name = "CAPA"
         verbose_name_plural = "CAPAs"
-        indexes = [models.Index(fields=["state", "due_date"], name="capa_state_due")]
+        indexes = [models.Index(fields=["state", "due_date"], name="capa_state_due"),
+                   models.Index(fields=["-created_at", "-id"], name="capa_created")]
         constraints = [state_constraint(CapaState, "capa_state_valid")]
 
     @property

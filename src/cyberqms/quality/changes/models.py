@@ -103,7 +103,8 @@ class Change(QualityRecord):
                 name="change_detectability_1_5",
             ),
         ]
-        indexes = [models.Index(fields=["site", "state"], name="change_site_state")]
+        indexes = [models.Index(fields=["site", "state"], name="change_site_state"),
+                   models.Index(fields=["-created_at", "-id"], name="change_created")]
 
     def clean(self) -> None:
         """The derived fields follow the answers; the change is due no earlier than it is

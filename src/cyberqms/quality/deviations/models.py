@@ -62,6 +62,7 @@ class Deviation(QualityRecord):
         indexes = [
             models.Index(fields=["site", "state"], name="deviation_site_state"),
             models.Index(fields=["due_date"], name="deviation_due"),
+            models.Index(fields=["-created_at", "-id"], name="deviation_created"),
         ]
         constraints = [state_constraint(DeviationState, "deviation_state_valid")]
 

@@ -39,7 +39,8 @@ class Incident(QualityRecord):
     auto_escalated = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["state", "due_date"], name="incident_state_due")]
+        indexes = [models.Index(fields=["state", "due_date"], name="incident_state_due"),
+                   models.Index(fields=["-created_at", "-id"], name="incident_created")]
         constraints = [state_constraint(IncidentState, "incident_state_valid")]
 
     def clean(self) -> None:
