@@ -12,7 +12,8 @@ a flusher thread:
 * at most `CYBERQMS_DECISION_FLUSH_SECONDS` (default 1 s) after the decision, or at once
   (by the flusher) when `CYBERQMS_DECISION_BATCH` rows (default 200) are waiting;
 * when a burst outruns the flusher and ten batches are waiting, the request that adds
-  one more writes them itself (back-pressure bounds the memory and the loss window);
+  one more writes them itself, unless it is inside a transaction (back-pressure bounds the
+  memory and the loss window);
 * when the process exits normally (`atexit`).
 
 The loss window, documented in docs/architecture.md: if the process is killed (SIGKILL,
@@ -64,7 +65,8 @@ class DecisionBuffer:
             self._rows.append(row)
             waiting = len(self._rows)
         self._ensure_flusher()
-        if waiting >= batch * BACKLOG_BATCHES:
+        if waiting >= batch * BACKLOG_BATCHES and not connection.in_atomic_block:
+            # Not inside the caller's transaction: its rollback would take the rows along.
             self.flush()
         elif waiting >= batch:
             self._wake.set()

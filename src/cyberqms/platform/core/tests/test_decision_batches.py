@@ -171,6 +171,36 @@ def test_a_backlog_of_ten_batches_is_written_by_the_request_that_adds_to_it(
     assert (rows(), buffer.pending()) == ([(actions.USER_VIEW, True)] * 20, 0)
 
 
+def test_a_backlog_reached_inside_a_transaction_waits_for_the_flusher(
+    people: dict[str, Any], settings: Any,
+) -> None:
+    """Written inside the caller's transaction, the backlog would go with its rollback (a
+    refusal inside a transaction is buffered for exactly that reason)."""
+
+    class Stalled(DecisionBuffer):
+        def _ensure_flusher(self) -> None:
+            pass
+
+    class Undone(Exception):
+        pass
+
+    settings.CYBERQMS_DECISION_BATCH = 2
+    buffer = Stalled()
+
+    def refusals_then_undo() -> None:
+        with transaction.atomic():
+            for _ in range(20):
+                buffer.add(AccessDecision(created_at=timezone.now(), action=actions.USER_MANAGE,
+                                          allowed=False, reason="no role", channel="web"))
+            raise Undone
+
+    with pytest.raises(Undone):
+        refusals_then_undo()
+    assert (rows(), buffer.pending()) == ([], 20)
+    assert buffer.flush() == 20
+    assert rows() == [(actions.USER_MANAGE, False)] * 20
+
+
 def test_with_batches_off_every_decision_is_written_at_once(
     people: dict[str, Any], settings: Any,
 ) -> None:
