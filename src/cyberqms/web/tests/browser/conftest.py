@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,39 @@ def browser() -> Iterator[Any]:
             os.environ.pop(ASYNC_UNSAFE, None)
         else:
             os.environ[ASYNC_UNSAFE] = previous
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server: Any) -> Any:
+    """pytest-django's live server, answering one request at a time when the test database
+    is SQLite in memory.
+
+    Its threads then share the test's one connection (Django's design: an in-memory
+    database exists only in that connection), and Python's sqlite3 module caches prepared
+    statements per connection: two threads running the same query at once (two open pages
+    polling the alert banner) can trip `sqlite3.InterfaceError: bad parameter or other API
+    misuse`. The lock serializes the requests, body included (a streamed CSV reads the
+    database while it is sent); connections stay concurrent, as a browser opens them."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        return live_server
+    server = live_server.thread.httpd
+    app = server.get_app()
+    lock = threading.Lock()
+
+    def one_at_a_time(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with lock:
+            result = app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+    server.set_app(one_at_a_time)
+    return live_server
 
 
 @pytest.fixture
