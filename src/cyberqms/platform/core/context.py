@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 Channel = Literal["web", "api", "cli", "task", "system"]
 
@@ -32,12 +32,31 @@ class RequestContext:
     # relies on the same rule): its allowed access decisions are reads, written in batches
     # (core/decisions.py), whatever the action.
     reading: bool = False
+    # Allowed decisions for changes, waiting to commit with the change they allowed (see
+    # core/decisions.py); shared by the copies `replace` makes, settled when the unit ends.
+    held: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     def with_token(self, token_id: int, scopes: frozenset[str]) -> RequestContext:
         return replace(self, token_id=token_id, token_scopes=scopes, channel="api")
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("cyberqms_request_context", default=None)
+
+
+# Called with the context when a unit of work opened by `acting_context` ends (the access
+# gate's held decisions are written then; core/decisions.py registers itself).
+_closers: list[Callable[[RequestContext], None]] = []
+
+
+def at_context_end(closer: Callable[[RequestContext], None]) -> None:
+    if closer not in _closers:
+        _closers.append(closer)
+
+
+def open_context() -> RequestContext | None:
+    """The context a unit of work opened, or None outside one (unlike `current_context`,
+    which then makes a bare system context that nothing will close)."""
+    return _current.get()
 
 
 def current_context() -> RequestContext:
@@ -57,4 +76,9 @@ def acting_context(ctx: RequestContext) -> Iterator[RequestContext]:
     try:
         yield ctx
     finally:
-        _current.reset(token)
+        ending = _current.get() or ctx  # `set_context` may have replaced it meanwhile
+        try:
+            for closer in _closers:
+                closer(ending)
+        finally:
+            _current.reset(token)

@@ -1,8 +1,16 @@
 """Where the gate's decisions are written (CYB-01: every decision recorded).
 
-A decision that allows a change, or is taken inside a transaction, is written at once on
-the caller's connection: inside a transaction it commits with what it decided, or not at
-all. A refusal is written at once, or, inside a transaction (which the refusal usually
+A decision that allows a change commits with the change it allowed: the gate usually
+decides before the service opens its transaction, so the decision is held by the unit of
+work (the request, command or task, `RequestContext.held`) and `audit_record`, which every
+change calls inside its transaction, writes the held decisions there. The decision, the
+change, its audit entry and signature therefore commit once, together. If that transaction
+rolls back (the change failed validation or lost a race), the decision stays held and is
+written when the unit of work ends, as is one that no audited change followed; nothing is
+lost. Outside any unit of work (a shell, a direct call) it is written at once, as is an
+allowed decision taken inside a transaction (it commits with what it decided).
+
+A refusal is written at once, or, inside a transaction (which the refusal usually
 undoes), through the buffer below, so that the rollback does not take it. An allowed read
 outside any transaction (a page, an API read, a search) is a row nobody waits for: writing
 it on the request path cost a commit, and on SQLite a disk flush and the one write lock,
@@ -23,7 +31,8 @@ inside a transaction shares the window). Each row keeps the moment of its decisi
 (`created_at`), so lists ordered by time are unchanged by batching.
 
 `CYBERQMS_DECISION_FLUSH_SECONDS = 0` writes every decision at once (the test settings do,
-so that a test sees the row of the request it just made).
+so that a test sees the row of the request it just made); held decisions are held all the
+same.
 """
 
 from __future__ import annotations
@@ -33,10 +42,12 @@ import logging
 import os
 import threading
 import time
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
 
+from .context import RequestContext, at_context_end, open_context
 from .models import AccessDecision
 
 log = logging.getLogger(__name__)
@@ -130,13 +141,95 @@ BUFFER = DecisionBuffer()
 atexit.register(BUFFER.flush)
 
 
+class Held:
+    """An allowed decision waiting for the change it allowed (`RequestContext.held`)."""
+
+    __slots__ = ("attached", "row")
+
+    def __init__(self, row: AccessDecision) -> None:
+        self.row = row
+        self.attached = False  # written inside a transaction that has not committed (yet)
+
+    def copy(self) -> AccessDecision:
+        """A fresh, unsaved row: a rolled-back insert must not leave its key behind."""
+        return AccessDecision(**{
+            f.attname: getattr(self.row, f.attname)
+            for f in AccessDecision._meta.concrete_fields if not f.primary_key
+        })
+
+    def same_as(self, row: AccessDecision) -> bool:
+        mine = self.row
+        return (mine.actor_id, mine.action, mine.resource_type, mine.resource_id) == (
+            row.actor_id, row.action, row.resource_type, row.resource_id)
+
+
 def write(row: AccessDecision, *, read: bool) -> None:
-    """Write `row` now, or through the buffer: an allowed read outside a transaction (nobody
-    waits for it), and a refusal inside a transaction (the refusal usually undoes that
-    transaction, which must not take the record of the refusal with it)."""
+    """Write `row` now, hold it for the change it allows, or buffer it: an allowed read
+    outside a transaction (nobody waits for it), and a refusal inside a transaction (the
+    refusal usually undoes that transaction, which must not take the record of the refusal
+    with it)."""
     inside = connection.in_atomic_block
+    if row.allowed and not read:
+        ctx = open_context()
+        if ctx is not None and not inside:
+            ctx.held.append(Held(row))
+            return
+        if ctx is not None and any(h.same_as(row) for h in ctx.held if not h.attached):
+            # Decided again inside the change's transaction (a workflow step checks the
+            # locked row): the decision already held goes into this transaction instead.
+            attach()
+            return
+        row.save(force_insert=True)
+        return
     if settings.CYBERQMS_DECISION_FLUSH_SECONDS > 0 and (
             (read and row.allowed and not inside) or (not row.allowed and inside)):
         BUFFER.add(row)
     else:
         row.save(force_insert=True)
+
+
+def attach() -> int:
+    """Write the decisions the unit of work holds inside the caller's transaction (the
+    change they allowed); returns how many. Called by `audit_record`."""
+    ctx = open_context()
+    if ctx is None or not ctx.held:
+        return 0
+    waiting = [h for h in ctx.held if not h.attached]
+    if not waiting:
+        return 0
+    AccessDecision.objects.bulk_create([h.copy() for h in waiting])
+    for h in waiting:
+        h.attached = True
+    transaction.on_commit(partial(_committed, ctx.held, waiting))
+    return len(waiting)
+
+
+def _committed(held: list[Held], done: list[Held]) -> None:
+    gone = {id(h) for h in done}
+    held[:] = [h for h in held if id(h) not in gone]
+
+
+def settle(ctx: RequestContext) -> None:
+    """The unit of work ends: write what it still holds (no change followed the decision,
+    or the change's transaction rolled back). A decision written into a transaction that is
+    still open commits or rolls back with it."""
+    if not ctx.held:
+        return
+    inside = connection.in_atomic_block
+    rows = [h.copy() for h in ctx.held if not (h.attached and inside)]
+    ctx.held.clear()
+    if not rows:
+        return
+    if inside and settings.CYBERQMS_DECISION_FLUSH_SECONDS > 0:
+        for row in rows:  # not into a transaction that may still roll back
+            BUFFER.add(row)
+        return
+    try:
+        AccessDecision.objects.bulk_create(rows)
+    except Exception:
+        log.exception("could not write %d held access decisions; buffered", len(rows))
+        for row in rows:
+            BUFFER.add(row)
+
+
+at_context_end(settle)

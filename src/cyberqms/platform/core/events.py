@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -20,8 +19,10 @@ from .models import SecurityEvent, Severity
 
 logger = logging.getLogger("cyberqms.security")
 
-# Who else hears of each event once it is committed: security monitoring feeds them into
-# its pipeline (core knows no consumer; apps register here).
+# Who else hears of each event: security monitoring feeds them into its pipeline, the SIEM
+# forwarder sends them on (core knows no consumer; apps register here). A sink is called
+# in the transaction that writes the event and queues its work with it (core/outbox.py),
+# so the work exists exactly when the event does.
 EventSink = Callable[[SecurityEvent], None]
 _SINKS: list[EventSink] = []
 
@@ -55,9 +56,10 @@ def emit_security_event(
         data=data or {},
     )
     logger.debug("security event %s severity=%s user=%s", kind, severity, username or "-")
-    event.save()
-    for sink in _SINKS:
-        transaction.on_commit(partial(sink, event))
+    with transaction.atomic():  # the event and the work its sinks queue: one commit
+        event.save()
+        for sink in _SINKS:
+            sink(event)
     return event
 
 

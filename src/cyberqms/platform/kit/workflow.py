@@ -16,8 +16,8 @@ take the action, P11-11) and the guards, re-authenticates the signer for signed
 transitions (outside the transaction, so failure records survive), then in one
 transaction locks the row, re-checks all of that against the locked row, saves the
 changed fields, writes the signature (hash of the signed content) and the audit entry,
-sends `state_changed` (in the transaction), and queues side effects with
-`transaction.on_commit`. There is no force.
+sends `state_changed` and runs the declared side effects (notices, which queue their
+e-mail with the change), all in that transaction: one commit. There is no force.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from .signatures import (
 
 M = TypeVar("M", bound=models.Model)
 Guard = Callable[[Any, Any], str | None]  # (record, actor) -> refusal message or None
-SideEffect = Callable[[Any, Any], None]  # (record, actor), run after commit
+SideEffect = Callable[[Any, Any], None]  # (record, actor), run in the step's transaction
 Updates = Callable[[Any, Any], dict[str, Any]]  # (record, actor) -> fields set with the state
 
 # Sent inside the transition's transaction, after its audit entry: what follows a record's
@@ -298,17 +298,11 @@ class Workflow[M: models.Model]:
                 # Session continuity starts with a signature that exists, not an attempt.
                 transaction.on_commit(partial(mark_signing_session, signature))
             for effect in (*t.effects, *effects):
-                transaction.on_commit(_bind(effect, locked, actor))
+                # Notices and queued work commit with the step (core/outbox.py).
+                effect(locked, actor)
         for f in locked._meta.concrete_fields:
             setattr(record, f.attname, getattr(locked, f.attname))
         return locked
-
-
-def _bind(effect: SideEffect, record: Any, actor: Any) -> Callable[[], None]:
-    def run() -> None:
-        effect(record, actor)
-
-    return run
 
 
 def mermaid(workflow: Workflow[Any]) -> str:

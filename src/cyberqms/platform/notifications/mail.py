@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from cyberqms.platform.core.outbox import queue_with_change
+
 from .models import Notification
 
 logger = logging.getLogger("cyberqms.platform.notifications")
@@ -45,10 +47,11 @@ def email_text(notification: Notification) -> str:
 
 @task
 def email_notifications(notification_ids: list[int]) -> dict[str, int]:
-    """Send the e-mail copy of each notification not sent yet; returns counts."""
+    """Send the e-mail copy of each notification not sent yet whose work is not done yet
+    (a notice resolved before its copy leaves is not mailed); returns counts."""
     sent = failed = skipped = 0
     pending = Notification.objects.filter(
-        pk__in=notification_ids, emailed_at__isnull=True
+        pk__in=notification_ids, emailed_at__isnull=True, resolved_at__isnull=True,
     ).select_related("recipient").order_by("pk")
     for notification in pending:
         recipient = notification.recipient
@@ -74,10 +77,8 @@ def email_notifications(notification_ids: list[int]) -> dict[str, int]:
 
 
 def queue_email(notification_ids: list[int]) -> None:
-    """Hand the e-mail copies to the task queue (if e-mail is on); never raises."""
+    """Queue the e-mail copies (if e-mail is on) with the caller's change (core/outbox.py):
+    in its transaction, or once it commits, where a failure to queue is logged."""
     if not notification_ids or not settings.CYBERQMS_NOTIFY_EMAIL:
         return
-    try:
-        email_notifications.enqueue(notification_ids)
-    except Exception:  # a full or unreachable queue must not fail the committed change
-        logger.exception("notifications %s: e-mail could not be queued", notification_ids)
+    queue_with_change(email_notifications, notification_ids)

@@ -15,7 +15,6 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -113,12 +112,12 @@ def notify(
 ) -> None:
     """Tell `recipients` (users or user ids; None is skipped) about something, on commit.
 
-    Call it inside the transaction of the change it announces. After that transaction
-    commits, each distinct active recipient, leaving out `exclude` (pass the actor: nobody
-    is told about their own action), gets the notice, and an e-mail copy is queued for
-    those with an e-mail address who get this kind by e-mail (their choice, else
-    `DEFAULT_EMAIL_KINDS`; CYBERQMS_NOTIFY_EMAIL). If the transaction rolls back, nothing
-    happens.
+    Call it inside the transaction of the change it announces: each distinct active
+    recipient, leaving out `exclude` (pass the actor: nobody is told about their own
+    action), gets the notice, and an e-mail copy is queued for those with an e-mail
+    address who get this kind by e-mail (their choice, else `DEFAULT_EMAIL_KINDS`;
+    CYBERQMS_NOTIFY_EMAIL), all in that transaction (core/outbox.py): if it rolls back,
+    nothing happens; the e-mail leaves from the worker after the commit.
 
     `awaits`: the states of the record (`record_type`, `record_id`) in which the work the
     notice asks for is still to do; the record moving to another state resolves it. A
@@ -127,8 +126,8 @@ def notify(
     of adding one: the latest subject, body and link, one more occurrence, the latest
     time, unread again and e-mailed again.
 
-    Side effects (on commit): Notification rows added or updated; task
-    `email_notifications`.
+    Side effects (in the caller's transaction): Notification rows added or updated; task
+    `email_notifications` queued.
     """
     subject = " ".join(subject.split())
     if len(subject) > SUBJECT_MAX:
@@ -143,8 +142,9 @@ def notify(
     ids = sorted({pk for pk in map(_user_id, recipients) if pk is not None and pk != skip})
     if not ids:
         return
-    # robust: a failure after commit is logged; the caller's change is already saved.
-    transaction.on_commit(partial(_deliver, message, ids), robust=True)
+    # Written in the change's transaction: the notice exists if and only if the change
+    # committed, and costs no commit of its own (its e-mail copy is queued the same way).
+    _deliver(message, ids)
 
 
 def _deliver(message: Message, user_ids: list[int]) -> list[int]:
@@ -427,7 +427,7 @@ def notifications_overdue_scan(*, today: dt.date | None = None) -> int:
                     with_email.add(record.owner.pk)
     wanted = _email_wanted(NotificationKind.OVERDUE, with_email)
     emails = sorted(n.pk for n in told if n.recipient_id in wanted)
-    transaction.on_commit(partial(queue_email, emails), robust=True)
+    queue_email(emails)
     return len(told)
 
 

@@ -1,7 +1,8 @@
 """`audit_record`: the only way an entry enters the audit trail.
 
 Called by service functions inside the transaction of the change it describes, so the
-change and its entry commit or roll back together. Sequence numbers are gap-free and in
+change and its entry commit or roll back together, with the access decision that allowed
+the change (held since the gate took it, core/decisions.py). Sequence numbers are gap-free and in
 commit order: on PostgreSQL a transaction-scoped advisory lock serializes writers from
 the moment one allocates a number until it commits (a rolled-back number is reused by the
 next writer); SQLite transactions here are IMMEDIATE, which serializes writers already.
@@ -27,6 +28,7 @@ from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
+from cyberqms.platform.core import decisions
 from cyberqms.platform.core.context import current_context
 from cyberqms.platform.trail.canonical import canonical_json_prevalidated, check_canonical_domain
 from cyberqms.platform.trail.mac import mac_keys
@@ -203,6 +205,8 @@ def audit_record(
         check_canonical_domain(changes)
         all_changes.update(changes)
 
+    # The gate's decision that allowed this change commits with it (core/decisions.py).
+    decisions.attach()
     ctx = current_context()
     actor_fields = _actor_fields(actor)
     direct = _direct_sqlite(db)

@@ -4,13 +4,12 @@ the ingest that raised them commits (ingest itself is not slowed by it)."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from django.db import transaction
 from django.tasks import task
 
 from cyberqms.platform.core.context import RequestContext, acting_context
+from cyberqms.platform.core.outbox import queue_with_change
 
 
 @task
@@ -29,11 +28,10 @@ def escalate_alert(alert_id: int) -> dict[str, Any]:
 
 
 def escalate_on_commit(sender: Any, *, alert: Any, **kwargs: Any) -> None:
-    """Monitoring's `alert_created`: at or above CYBERQMS_AUTO_ESCALATE_LEVEL, once the
-    ingest commits, the worker opens the incident. Queued only after the commit, so the
-    task sees the alert with all its events; a failure to queue is logged, never raised
-    into the ingest that already committed."""
+    """Monitoring's `alert_created`: at or above CYBERQMS_AUTO_ESCALATE_LEVEL, the worker
+    opens the incident. Queued with the ingest's transaction (core/outbox.py), so the task
+    exists once the alert with all its events does, and runs only after that commit."""
     from .services import escalates_automatically
 
     if escalates_automatically(alert.level):
-        transaction.on_commit(partial(escalate_alert.enqueue, alert.pk), robust=True)
+        queue_with_change(escalate_alert, alert.pk)

@@ -16,6 +16,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from cyberqms.platform.core.models import SecurityEvent
+from cyberqms.platform.core.outbox import queue_with_change
 from cyberqms.platform.trail.record import audit_record
 
 from .enums import EventFormat
@@ -74,7 +75,7 @@ def forward(event: SecurityEvent) -> None:
     """The event sink: queue the committed event for the worker (on, unless turned off)."""
     if not settings.CYBERQMS_MONITOR_OWN_EVENTS or event.kind.startswith(NOT_FORWARDED):
         return
-    ingest_own_events.enqueue([event.pk])
+    queue_with_change(ingest_own_events, [event.pk])
 
 
 @task

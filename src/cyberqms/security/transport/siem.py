@@ -44,6 +44,7 @@ from django.utils import timezone
 from cyberqms import __version__
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import SecurityEvent, Severity
+from cyberqms.platform.core.outbox import queue_with_change
 
 logger = logging.getLogger("cyberqms.security.transport.siem")
 
@@ -395,17 +396,17 @@ def describe(exc: BaseException) -> str:
 
 
 def forward(event: SecurityEvent) -> None:
-    """The event sink: queue the committed event for delivery (when an address is set).
-
-    Never raises into the caller (it runs when the caller's transaction commits)."""
+    """The event sink: queue the event for delivery (when an address is set), with the
+    transaction that writes it (core/outbox.py). Queued after the commit instead (a queue
+    outside the database), a failure to queue is recorded as a delivery failure."""
     if not settings.CYBERQMS_SIEM_ADDRESS or event.kind.startswith(NOT_FORWARDED):
         return
-    try:
-        deliver_to_siem.enqueue([event.pk])
-    except Exception as exc:
-        logger.exception("could not queue security event %s for the SIEM", event.pk)
+
+    def not_queued(exc: Exception) -> None:
         _record_failure([event.pk], target=settings.CYBERQMS_SIEM_ADDRESS, attempts=0,
                         error=f"not queued: {describe(exc)}")
+
+    queue_with_change(deliver_to_siem, [event.pk], on_error=not_queued)
 
 
 @task

@@ -178,15 +178,26 @@ def test_a_signed_step_whose_table_requires_a_reason_refuses_an_empty_one_a11_16
         "approved", 0, 0)
 
 
-def test_side_effects_run_only_after_commit(people: dict[str, Any],
-                                            django_capture_on_commit_callbacks: Any) -> None:
+def test_side_effects_see_the_new_state(people: dict[str, Any]) -> None:
     seen: list[str] = []
     sample = _sample(people["author"])
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        FLOW.run(sample, "submit", actor=people["author"],
-                 effects=[lambda record, actor: seen.append(f"{record.state} by {actor}")])
-    assert len(callbacks) == 1
+    FLOW.run(sample, "submit", actor=people["author"],
+             effects=[lambda record, actor: seen.append(f"{record.state} by {actor}")])
     assert seen == ["submitted by Author"]
+
+
+def test_a_failing_side_effect_undoes_the_step(people: dict[str, Any]) -> None:
+    """Side effects (notices, queued work) commit with the step or not at all."""
+
+    def failing(record: Any, actor: Any) -> None:
+        raise RuntimeError("the notice could not be written")
+
+    sample = _sample(people["author"])
+    entries = AuditEntry.objects.count()
+    with pytest.raises(RuntimeError):
+        FLOW.run(sample, "submit", actor=people["author"], effects=[failing])
+    assert (Sample.objects.get(pk=sample.pk).state, AuditEntry.objects.count()) == (
+        "draft", entries)
 
 
 def test_mermaid_lists_every_transition() -> None:

@@ -1,5 +1,5 @@
-"""`notify`: rows and e-mail only after the caller's transaction commits, one per distinct
-active recipient, never to the actor; e-mail failures stay out of the request."""
+"""`notify`: rows in the caller's transaction, e-mail only after it commits, one per
+distinct active recipient, never to the actor; e-mail failures stay out of the request."""
 
 from __future__ import annotations
 
@@ -30,14 +30,15 @@ def _assign(recipients: list[Any], **extra: Any) -> None:
     )
 
 
-def test_nothing_happens_before_commit(
+def test_the_notice_is_written_in_the_change_and_no_mail_leaves_before_commit(
     people: dict[str, Any], django_capture_on_commit_callbacks: Capture
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _assign([people["author"]])
-        assert Notification.objects.count() == 0
+        assert list(Notification.objects.values_list("recipient__username", flat=True)) == [
+            "author"]
         assert mail.outbox == []
-    assert len(callbacks) == 1
+    assert len(callbacks) == 1  # the e-mail task, queued once the change commits
 
 
 def test_rolled_back_change_sends_nothing(

@@ -84,10 +84,11 @@ def test_an_assignment_is_resolved_when_the_record_is_cancelled(
     assert _notices(kind="assignment") == [("process_owner", "assignment", T1)]
 
 
-def test_a_notice_delivered_after_the_step_is_resolved_from_the_start(
+def test_a_notice_whose_step_is_taken_before_its_mail_leaves_is_resolved_and_not_mailed(
     personas: dict[str, Any], django_capture_on_commit_callbacks: Capture
 ) -> None:
-    """The notice was queued while the record waited; the step committed first."""
+    """The notice was written while the record waited; the step came before the e-mail
+    task ran (here: in the same transaction)."""
     d = deviation_in_state(personas, "open")
     with time_machine.travel(T1, tick=False), django_capture_on_commit_callbacks(execute=True):
         notify([personas["qa_manager"]], kind="approval_due", subject="triage it",
