@@ -57,6 +57,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _trail_numbers_follow_the_entries(request: pytest.FixtureRequest) -> None:
+    """PostgreSQL draws audit-entry numbers from a sequence (trail/record.py), which neither
+    a test's rollback nor a flush resets: each test that uses the database starts it after
+    the entries that database holds, as a fresh installation would."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not uses_database(request.node):
+        return
+    request.getfixturevalue("_django_db_helper")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('trail_entry_seq', "
+                       "COALESCE((SELECT MAX(seq) FROM trail_auditentry), 0) + 1, false)")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_baselines() -> None:
     """Behaviour baselines are learned per process: each test starts with none (the next
     ingest warms them from that test's database)."""

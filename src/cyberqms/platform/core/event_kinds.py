@@ -43,6 +43,7 @@ EVENT_LABELS: dict[str, str] = {
     "trail.key.rotated": "Audit-trail keys rotated",
     "trail.review.discrepancy": "Trail review found a discrepancy",
     "trail.seal.refused": "Audit-trail sealing stopped",
+    "trail.seq.voided": "Audit-trail numbers voided (changes rolled back)",
     "trail.witness.ahead": "Witness holds a longer trail",
     "trail.witness.failed": "Witness not reached",
 }

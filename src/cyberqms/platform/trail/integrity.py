@@ -258,6 +258,11 @@ def _check_entries(report: Report, compact: CompactRange, roots: dict[int, bytes
     signed_up_to = max([compact.size, *sizes])
     for row in _entry_rows(compact.size):
         seq = row[0]
+        if seq > expected > signed_up_to and connection.vendor == "postgresql":
+            # Numbers beyond the signed trees that no entry holds yet: in flight, or left by
+            # a rolled-back change and voided at the next seal (trail/record.py). What
+            # follows them is verified once sealed.
+            break
         if seq != expected:
             report.add(
                 Problem(

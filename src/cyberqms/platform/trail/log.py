@@ -36,6 +36,7 @@ from cyberqms.platform.trail.merkle import (
 )
 from cyberqms.platform.trail.models import Checkpoint, LeafBlock, LogHead, TreeNode
 from cyberqms.platform.trail.note import SignerKey, format_checkpoint, sign_note, time_extension
+from cyberqms.platform.trail.record import number_lock, void_entry
 from cyberqms.platform.trail.witness import local_witness
 
 logger = logging.getLogger("cyberqms.platform.trail")
@@ -105,12 +106,20 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
             )
             current = LogHead.objects.select_for_update().get(pk=1)
         old_size = current.size
+        limit = _fill_numbers(old_size) if connection.vendor == "postgresql" else None
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT seq, leaf_hash, body, mac FROM trail_auditentry WHERE seq > %s "
-                "ORDER BY seq",
-                [old_size],
-            )
+            if limit is None:
+                cursor.execute(
+                    "SELECT seq, leaf_hash, body, mac FROM trail_auditentry WHERE seq > %s "
+                    "ORDER BY seq",
+                    [old_size],
+                )
+            else:
+                cursor.execute(
+                    "SELECT seq, leaf_hash, body, mac FROM trail_auditentry WHERE seq > %s "
+                    "AND seq <= %s ORDER BY seq",
+                    [old_size, limit],
+                )
             rows = cursor.fetchall()
         if not rows and not extra_signers:
             return SealResult(None, 0)
@@ -161,6 +170,45 @@ def _seal_once(extra_signers: Sequence[SignerKey] = ()) -> SealResult:
         # Only once the checkpoint is durable in the database does the witness move on.
         transaction.on_commit(partial(local_witness().write, size, note))
     return SealResult(checkpoint, size - old_size)
+
+
+def _fill_numbers(old_size: int) -> int:
+    """PostgreSQL: settle the numbers after `old_size` (trail/record.py) and return the last
+    one to seal. Entries committing meanwhile are left to the next seal: the limit is the
+    highest number present now. A missing number whose writer still holds its lock is in
+    flight: sealing stops before it. A free one belonged to a change that rolled back: it
+    gets a void entry (and a low security event names it), so the log stays gap-free."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM trail_auditentry")
+        top = int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT k FROM generate_series(%s::bigint, %s::bigint) AS k "
+            "WHERE NOT EXISTS (SELECT 1 FROM trail_auditentry e WHERE e.seq = k) ORDER BY k",
+            [old_size + 1, top],
+        )
+        missing = [int(row[0]) for row in cursor.fetchall()]
+    voided: list[int] = []
+    limit = top
+    for seq in missing:
+        with connection.cursor() as cursor:
+            # Held (if taken) until the seal commits: a writer who drew this number but has
+            # not locked it yet waits, finds it voided, and draws another.
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", list(number_lock(seq)))
+            free = bool(cursor.fetchone()[0])
+        if not free:
+            limit = seq - 1
+            break
+        if void_entry(seq) is not None:
+            voided.append(seq)
+    if voided:
+        shown = ", ".join(map(str, voided[:20])) + (" …" if len(voided) > 20 else "")
+        emit_security_event(
+            "trail.seq.voided", severity=Severity.LOW,
+            message=f"Audit trail: {len(voided)} number(s) voided, their changes rolled back "
+                    f"({shown})",
+            data={"numbers": voided[:100], "count": len(voided)},
+        )
+    return limit
 
 
 def _store_blocks(old_size: int, size: int, new_leaves: list[bytes]) -> None:

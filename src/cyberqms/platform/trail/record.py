@@ -2,10 +2,14 @@
 
 Called by service functions inside the transaction of the change it describes, so the
 change and its entry commit or roll back together, with the access decision that allowed
-the change (held since the gate took it, core/decisions.py). Sequence numbers are gap-free and in
-commit order: on PostgreSQL a transaction-scoped advisory lock serializes writers from
-the moment one allocates a number until it commits (a rolled-back number is reused by the
-next writer); SQLite transactions here are IMMEDIATE, which serializes writers already.
+the change (held since the gate took it, core/decisions.py). Sequence numbers are
+gap-free. On SQLite, transactions here are IMMEDIATE, which serializes writers: the next
+number is MAX + 1. On PostgreSQL writers do not wait for each other: a number comes from
+the sequence `trail_entry_seq` and, in the same statement, the writer takes a
+transaction-scoped advisory lock on that number, held until it commits or rolls back. A
+number whose change rolled back is filled by the sealer (trail/log.py) with a "void" entry
+once its lock is free; numbers still locked are in flight, and the sealer signs only up to
+the first of them. Entries are therefore sealed in number order, not commit order.
 
 The entry is serialized once to canonical JSON (RFC 8785, see docs/audit-trail.md); that
 text is stored verbatim in `body`, its RFC 9162 leaf hash in `leaf_hash` and, in `mac`,
@@ -38,14 +42,22 @@ from cyberqms.platform.trail.registry import Value, audited, diff, state_hash
 ENTRY_VERSION = 1
 DELETED = "deleted"  # the state "hash" of a record whose deletion an entry records
 SYSTEM_ACTOR_NAME = "cyberqms (system)"
-# Any constant works: it only has to be the same in every process using the database.
-_ADVISORY_LOCK_KEY = 0x6371_6D73_7472_6C01  # "cqmstrl\x01"
+# PostgreSQL: the first key of the two-key advisory lock a writer holds on its number until
+# it commits (any constant works: the same in every process using the database).
+NUMBER_LOCK_CLASS = 0x6371_6D73  # "cqms"
+_DRAW = (
+    "WITH n AS MATERIALIZED (SELECT nextval('trail_entry_seq') AS s) "
+    "SELECT s, pg_advisory_xact_lock(%s, (s %% 2147483647)::int) FROM n"
+)
+VOID_ACTION = "trail.seq.void"
+VOID_REASON = "The change that drew this number was rolled back; nothing was recorded under it."
 _INSERT = (
     "INSERT INTO trail_auditentry (seq, at, actor_id, action, object_type, object_id, "
     "state_hash, correlation_id, leaf_hash, body, mac) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _INSERT_QMARK = _INSERT.replace("%s", "?")  # the sqlite3 module's parameter style
+_INSERT_PG = _INSERT + " ON CONFLICT (seq) DO NOTHING RETURNING seq"
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM trail_auditentry"
 # The columns of `_INSERT`, in its order.
 _COLUMNS = (
@@ -130,14 +142,20 @@ def _direct_sqlite(db: BaseDatabaseWrapper) -> Any | None:
     return db.connection
 
 
+def number_lock(seq: int) -> tuple[int, int]:
+    """The two keys of the advisory lock a PostgreSQL writer holds on number `seq`."""
+    return NUMBER_LOCK_CLASS, seq % 2147483647
+
+
 def _allocate_seq(db: BaseDatabaseWrapper, direct: Any | None) -> int:
     if direct is not None:
         with db.wrap_database_errors:
             return int(direct.execute(_NEXT_SEQ).fetchone()[0])
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
-        cursor.execute(_NEXT_SEQ)
+            cursor.execute(_DRAW, [NUMBER_LOCK_CLASS])
+        else:
+            cursor.execute(_NEXT_SEQ)
         return int(cursor.fetchone()[0])
 
 
@@ -208,16 +226,8 @@ def audit_record(
     # The gate's decision that allowed this change commits with it (core/decisions.py).
     decisions.attach()
     ctx = current_context()
-    actor_fields = _actor_fields(actor)
-    direct = _direct_sqlite(db)
-    seq = _allocate_seq(db, direct)
-    at = timezone.now()
-    entry: dict[str, Any] = {
-        "v": ENTRY_VERSION,
-        "seq": seq,
-        # = strftime("%Y-%m-%dT%H:%M:%S.%fZ") for years 1000-9999, at a third of the cost
-        "at": at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z",
-        "actor": actor_fields,
+    written = _append(db, {
+        "actor": _actor_fields(actor),
         "action": action,
         "object": {"type": type_name, "id": ident, "label": text_label[:200]},
         "changes": all_changes,
@@ -231,25 +241,79 @@ def audit_record(
             "token": ctx.token_id,
         },
         "state": digest or None,
-    }
-    body = canonical_json_prevalidated(entry)
-    leaf = hashlib.sha256(b"\x00" + body).digest()
-    text = body.decode("utf-8")
-    row = [
-        seq, at, actor_fields["id"], action, type_name, ident, digest, ctx.correlation_id,
-        leaf, text, mac_keys().authenticator(leaf),
-    ]
-    params = list(row)
-    if db.vendor == "sqlite":
-        # Django's own SQLite text form of an aware UTC datetime, from the entry's text.
-        stamp = entry["at"]
-        params[1] = f"{stamp[:10]} {stamp[11:26] if at.microsecond else stamp[11:19]}"
-    else:
-        params[1] = db.ops.adapt_datetimefield_value(at)
-    if direct is not None:
-        with db.wrap_database_errors:
-            direct.execute(_INSERT_QMARK, params)
-    else:
-        with db.cursor() as cursor:
-            cursor.execute(_INSERT, params)
-    return _entry_instance(row, entry)
+    })
+    if written is None:  # only a number given by the caller can be taken already
+        raise AuditError("the entry's number is taken")
+    return written
+
+
+def void_entry(seq: int) -> AuditEntry | None:
+    """PostgreSQL, for the sealer: fill number `seq`, whose change rolled back, with an
+    entry saying so. Must run inside the sealer's transaction, holding the number's lock.
+    None if an entry holds the number after all (its writer committed meanwhile)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if not db.in_atomic_block:
+        raise AuditError("void_entry must run inside the sealer's transaction")
+    ctx = current_context()
+    return _append(db, {
+        "actor": _actor_fields(None),
+        "action": VOID_ACTION,
+        "object": {"type": "trail.sequence", "id": str(seq), "label": f"Entry {seq}"},
+        "changes": {},
+        "reason": VOID_REASON,
+        "correlation": ctx.correlation_id,
+        "signature": None,
+        "context": {"channel": ctx.channel, "source": None, "session": None, "token": None},
+        "state": None,
+    }, seq=seq)
+
+
+def _append(
+    db: BaseDatabaseWrapper, content: dict[str, Any], *, seq: int | None = None
+) -> AuditEntry | None:
+    """Number, serialize, hash, authenticate and insert one entry (`content` is the entry
+    without its number and time). On PostgreSQL a drawn number that the sealer voided
+    between the draw and the insert (its lock was not yet taken) is drawn again."""
+    direct = _direct_sqlite(db)
+    postgres = db.vendor == "postgresql"
+    while True:
+        number = seq if seq is not None else _allocate_seq(db, direct)
+        at = timezone.now()
+        entry: dict[str, Any] = {
+            "v": ENTRY_VERSION,
+            "seq": number,
+            # = strftime("%Y-%m-%dT%H:%M:%S.%fZ") for years 1000-9999, at a third of the cost
+            "at": at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z",
+            **content,
+        }
+        body = canonical_json_prevalidated(entry)
+        leaf = hashlib.sha256(b"\x00" + body).digest()
+        text = body.decode("utf-8")
+        obj = content["object"]
+        row = [
+            number, at, content["actor"]["id"], content["action"], obj["type"], obj["id"],
+            content["state"] or "", content["correlation"], leaf, text,
+            mac_keys().authenticator(leaf),
+        ]
+        params = list(row)
+        if db.vendor == "sqlite":
+            # Django's own SQLite text form of an aware UTC datetime, from the entry's text.
+            stamp = entry["at"]
+            params[1] = f"{stamp[:10]} {stamp[11:26] if at.microsecond else stamp[11:19]}"
+        else:
+            params[1] = db.ops.adapt_datetimefield_value(at)
+        if direct is not None:
+            with db.wrap_database_errors:
+                direct.execute(_INSERT_QMARK, params)
+        elif postgres:
+            with db.cursor() as cursor:
+                cursor.execute(_INSERT_PG, params)
+                inserted = cursor.fetchone() is not None
+            if not inserted:
+                if seq is not None:
+                    return None
+                continue
+        else:
+            with db.cursor() as cursor:
+                cursor.execute(_INSERT, params)
+        return _entry_instance(row, entry)

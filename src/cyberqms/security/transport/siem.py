@@ -102,6 +102,7 @@ NAMES: Final[dict[str, str]] = {
     "trail.integrity.failure": "Audit-trail verification failed",
     "trail.integrity.failure.persisting": "Audit-trail verification still failing",
     "trail.seal.refused": "Audit trail not sealed",
+    "trail.seq.voided": "Audit-trail numbers voided",
     "trail.review.discrepancy": "Audit-trail review discrepancy",
     "trail.key.rotated": "Audit-trail signing key rotated",
     "trail.export.create": "Audit-trail export",

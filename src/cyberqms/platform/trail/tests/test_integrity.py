@@ -13,7 +13,7 @@ from typing import Any
 
 import hypothesis
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
@@ -257,6 +257,11 @@ def test_sealer_refuses_to_sign_an_altered_unsealed_entry() -> None:
 
 
 def test_sealer_refuses_a_gap_in_unsealed_entries() -> None:
+    """SQLite: writers are serialized, a missing unsealed entry was deleted. (PostgreSQL
+    cannot tell a deleted unsealed entry from a rolled-back change's number: it voids the
+    number and reports it, trail/log.py, and reconciliation finds the change it hid.)"""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL voids a free missing number (test_record.py)")
     sql("DELETE FROM trail_auditentry WHERE seq = 42")
     with pytest.raises(SealRefusedError) as refused, transaction.atomic():
         trail_seal()

@@ -11,7 +11,7 @@ from typing import Any
 import hypothesis
 import pytest
 import rfc8785
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
@@ -47,7 +47,10 @@ def admin(db: Any) -> User:
 
 
 def test_seq_is_gap_free_when_a_transaction_rolls_back(db: Any) -> None:
-    """AL-07: a rolled-back entry's number is reused by the next entry, leaving no gap."""
+    """AL-07, SQLite: a rolled-back entry's number is reused by the next entry, leaving no
+    gap (its writers are serialized)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL voids a rolled-back number instead (the test below)")
     with transaction.atomic():
         assert _touch().seq == 1
 
@@ -62,6 +65,74 @@ def test_seq_is_gap_free_when_a_transaction_rolls_back(db: Any) -> None:
     with transaction.atomic():
         assert _touch().seq == 2
     assert list(AuditEntry.objects.values_list("seq", flat=True)) == [1, 2]
+
+
+def test_postgresql_voids_the_numbers_of_a_rolled_back_change(db: Any) -> None:
+    """AL-07, PostgreSQL: writers draw numbers without waiting for each other's commit, so
+    a rolled-back change's numbers are not reused; the seal fills each with a void entry
+    saying so (and reports them), and the trail stays gap-free and verifies."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite reuses a rolled-back number (the test above)")
+    from cyberqms.platform.core.models import SecurityEvent
+    from cyberqms.platform.trail.integrity import check_trail
+    from cyberqms.platform.trail.log import trail_seal
+
+    with transaction.atomic():
+        assert _touch().seq == 1
+
+    def refused_change() -> None:
+        with transaction.atomic():
+            assert (_touch().seq, _touch().seq) == (2, 3)
+            raise RuntimeError("change refused")
+
+    with pytest.raises(RuntimeError, match=r"^change refused$"):
+        refused_change()
+    with transaction.atomic():
+        assert _touch().seq == 4
+    with transaction.atomic():
+        sealed = trail_seal()
+    assert (sealed.added, list(AuditEntry.objects.order_by("seq").values_list(
+        "seq", "action", "object_id"))) == (4, [
+            (1, "test.thing.touch", "1"), (2, "trail.seq.void", "2"),
+            (3, "trail.seq.void", "3"), (4, "test.thing.touch", "1")])
+    assert list(SecurityEvent.objects.filter(kind="trail.seq.voided").values_list(
+        "severity", "data")) == [("low", {"numbers": [2, 3], "count": 2})]
+    report = check_trail()
+    assert (report.ok, report.entries) == (True, 4)
+
+
+def test_a_number_in_flight_stops_the_seal_before_it(db: Any) -> None:
+    """PostgreSQL: a number drawn by a transaction that has not ended is in flight; the
+    seal signs the entries before it, and the rest once that transaction has ended."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writers are serialized: no number is ever in flight")
+    from django.db import connections
+
+    from cyberqms.platform.trail.log import trail_seal
+    from cyberqms.platform.trail.record import _DRAW, NUMBER_LOCK_CLASS
+
+    with transaction.atomic():
+        _touch()
+        _touch()
+    writer = connections.create_connection("default")  # another session, mid-change
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(_DRAW, [NUMBER_LOCK_CLASS])
+            assert cursor.fetchone()[0] == 3
+        with transaction.atomic():
+            assert _touch().seq == 4
+        with transaction.atomic():
+            assert trail_seal().added == 2  # 1 and 2; 3 is in flight
+        with writer.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+    finally:
+        writer.close()
+    with transaction.atomic():
+        assert trail_seal().added == 2  # 3 (void) and 4
+    assert list(AuditEntry.objects.order_by("seq").values_list("seq", "action")) == [
+        (1, "test.thing.touch"), (2, "test.thing.touch"), (3, "trail.seq.void"),
+        (4, "test.thing.touch")]
 
 
 def test_a_refused_entry_rolls_back_the_change_it_describes(admin: User) -> None:

@@ -65,6 +65,7 @@ QMS_KINDS: Final[dict[str, tuple[int, int, int]]] = {
     "trail.integrity.failure": (DETECTION_FINDING, 1, STATUS_FAILURE),
     "trail.integrity.failure.persisting": (DETECTION_FINDING, 2, STATUS_FAILURE),
     "trail.seal.refused": (DETECTION_FINDING, 1, STATUS_FAILURE),
+    "trail.seq.voided": (DETECTION_FINDING, 1, STATUS_SUCCESS),
     "trail.review.discrepancy": (DETECTION_FINDING, 1, STATUS_FAILURE),
     "trail.key.rotated": (API_ACTIVITY, 3, STATUS_SUCCESS),
     "access.denied": (API_ACTIVITY, 99, STATUS_FAILURE),
