@@ -30,8 +30,7 @@ from cyberqms.platform.core.events import (
     repeat_count,
 )
 from cyberqms.platform.core.models import Severity
-from cyberqms.platform.trail.integrity import replay
-from cyberqms.platform.trail.record import audit_record, snapshot
+from cyberqms.platform.trail.record import audit_record, replay, snapshot
 
 from . import actions
 from .enums import AccountKind, Role, WorkPattern

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils.module_loading import import_string
+
 logger = logging.getLogger("cyberqms.scheduler")
 
 
@@ -30,12 +32,31 @@ JOBS: dict[str, Job] = {}
 
 
 def every(
-    name: str, interval: Callable[[], float], run: Callable[[], object], description: str = ""
+    name: str, interval: Callable[[], float] | str, run: Callable[[], object] | str,
+    description: str = "",
 ) -> Job:
-    """Register `run` to be called every `interval()` seconds (first call at start)."""
-    job = Job(name, interval, run, description)
+    """Register `run` to be called every `interval()` seconds (first call at start).
+
+    Either may be the dotted path of a function, imported when first called: an app's
+    `ready()` then imports none of its job's code, which every `cyberqms` command (and
+    web process) would otherwise load at start-up to run none of it."""
+    job = Job(name, _when_called(interval), _when_called(run), description)
     JOBS[name] = job
     return job
+
+
+def _when_called[T](target: Callable[[], T] | str) -> Callable[[], T]:
+    if not isinstance(target, str):
+        return target
+    found: list[Callable[[], T]] = []
+
+    def call() -> T:
+        if not found:
+            found.append(import_string(target))
+        return found[0]()
+
+    call.__qualname__ = call.__name__ = target
+    return call
 
 
 def run_due(now: float) -> list[str]:

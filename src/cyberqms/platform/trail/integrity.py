@@ -41,7 +41,8 @@ from cyberqms.platform.trail.mac import Verdict, mac_keys
 from cyberqms.platform.trail.merkle import EMPTY_ROOT, CompactRange, ProofError, check_consistency
 from cyberqms.platform.trail.models import Checkpoint, LogHead, Verification, VerificationResult
 from cyberqms.platform.trail.note import NoteError, open_checkpoint
-from cyberqms.platform.trail.registry import AuditedModel, Value, all_audited, by_type, state_hash
+from cyberqms.platform.trail.record import replay
+from cyberqms.platform.trail.registry import AuditedModel, all_audited, state_hash
 
 MAX_PROBLEMS = 200
 _FETCH = 20_000
@@ -442,23 +443,6 @@ def _check_head(report: Report) -> None:
                 fingerprint=f"{latest.size}",
             )
         )
-
-
-def replay(type_name: str, object_id: str) -> dict[str, Value]:
-    """A record's state as its audit entries describe it (creation plus every change)."""
-    state: dict[str, Value] = {}
-    names = set(by_type(type_name).names)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT body FROM trail_auditentry WHERE object_type = %s AND object_id = %s "
-            "ORDER BY seq",
-            [type_name, object_id],
-        )
-        for (body,) in cursor.fetchall():
-            for name, pair in (json.loads(body).get("changes") or {}).items():
-                if name in names and isinstance(pair, list) and len(pair) == 2:
-                    state[name] = pair[1]
-    return state
 
 
 def _latest_states(type_name: str) -> dict[str, str]:

@@ -23,10 +23,11 @@ from __future__ import annotations
 import fnmatch
 import functools
 import hashlib
+import json
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
@@ -37,7 +38,7 @@ from cyberqms.platform.core.context import current_context
 from cyberqms.platform.trail.canonical import canonical_json_prevalidated, check_canonical_domain
 from cyberqms.platform.trail.mac import mac_keys
 from cyberqms.platform.trail.models import AuditEntry
-from cyberqms.platform.trail.registry import Value, audited, diff, state_hash
+from cyberqms.platform.trail.registry import Value, audited, by_type, diff, state_hash
 
 ENTRY_VERSION = 1
 DELETED = "deleted"  # the state "hash" of a record whose deletion an entry records
@@ -317,3 +318,23 @@ def _append(
             with db.cursor() as cursor:
                 cursor.execute(_INSERT, params)
         return _entry_instance(row, entry)
+
+
+def replay(type_name: str, object_id: str) -> dict[str, Value]:
+    """A record's state as its audit entries describe it (creation plus every change).
+
+    Here, not with verification (trail/integrity.py), so that services replaying a record
+    do not load the signing and witness code at start-up."""
+    state: dict[str, Value] = {}
+    names = set(by_type(type_name).names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT body FROM trail_auditentry WHERE object_type = %s AND object_id = %s "
+            "ORDER BY seq",
+            [type_name, object_id],
+        )
+        for (body,) in cursor.fetchall():
+            for name, pair in (json.loads(body).get("changes") or {}).items():
+                if name in names and isinstance(pair, list) and len(pair) == 2:
+                    state[name] = pair[1]
+    return state

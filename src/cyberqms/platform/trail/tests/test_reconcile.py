@@ -21,9 +21,10 @@ from cyberqms.platform.accounts.services import (
 )
 from cyberqms.platform.core.context import RequestContext, acting_context
 from cyberqms.platform.core.models import SecurityEvent
-from cyberqms.platform.trail.integrity import Problem, check_trail, replay
+from cyberqms.platform.trail.integrity import Problem, check_trail
 from cyberqms.platform.trail.log import trail_seal
 from cyberqms.platform.trail.models import AuditEntry, IntegrityFlag, Verification
+from cyberqms.platform.trail.record import replay
 from cyberqms.platform.trail.registry import audited, state_hash
 from cyberqms.platform.trail.services import TrailError, flag_resolve, open_flags, trail_verify
 from cyberqms.platform.trail.tests.tampering import body, set_body, sql
