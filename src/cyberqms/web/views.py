@@ -17,11 +17,17 @@ from cyberqms.platform.trail.queries import status_summary
 from .search import SEARCH, record_numbered, search_problem, search_records
 from .tasks_list import open_tasks
 
+HOME_TASKS = 25  # shown at first; the count and "Show all" tell of the rest
+
 
 @gated("account.self")
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    context: dict[str, object] = {"tasks": open_tasks(user)}
+    tasks = open_tasks(user)
+    every = request.GET.get("tasks") == "all"
+    context: dict[str, object] = {
+        "tasks": tasks if every else tasks[:HOME_TASKS], "task_count": len(tasks),
+    }
     if can(user, "security.event.view"):
         since = timezone.now() - timedelta(days=7)
         counts = dict(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cyberqms.platform.kit.record_parts import extension_request
 from cyberqms.quality.deviations.tests.factories import a_site, deviation_in_state, ready_to_sign
-from cyberqms.web.tasks_list import quality_tasks
+from cyberqms.web.tasks_list import open_tasks, quality_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,57 @@ def test_home_page_shows_what_must_be_done_first(people: dict[str, Any], login: 
     page = login(people["qa_manager"]).get("/").content.decode()
     assert ("<strong>First:</strong> Classify the deviation (minor, major or critical) "
             "before triage.") in page
+
+
+def copies(record: Any, count: int) -> list[Any]:
+    """`count` more records like `record` (same state, site, people), numbered after it."""
+    model = type(record)
+    made = []
+    for i in range(count):
+        twin = model.objects.get(pk=record.pk)
+        twin.pk = None
+        twin.number = f"{record.number}-{i + 1:03d}"
+        made.append(twin)
+    return model.objects.bulk_create(made)
+
+
+def queries_for(user: Any) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        quality_tasks(user)
+    return len(captured.captured_queries)
+
+
+def test_the_queries_do_not_grow_with_the_tasks(people: dict[str, Any]) -> None:
+    """Issue 14: one query per family (plus its extensions), whether one record waits for
+    QA or fifty; records that hold no step for her are not read."""
+    site = a_site()
+    review = deviation_in_state(people, "qa_review", site=site)
+    manager = people["qa_manager"]
+    quality_tasks(manager)  # her roles, looked up once per request, are known from here on
+    with_one = queries_for(manager)
+    copies(review, 49)
+    copies(deviation_in_state(people, "draft", site=site), 20)  # the author's, not hers
+    assert (len(titles(manager)), queries_for(manager)) == (50, with_one)
+
+
+def test_every_task_is_listed_however_many(people: dict[str, Any]) -> None:
+    """No cut: 160 deviations waiting for QA's approval are 160 tasks (it was 150)."""
+    review = deviation_in_state(people, "qa_review", site=a_site())
+    copies(review, 159)
+    assert len(titles(people["qa_manager"])) == 160
+
+
+def test_the_home_page_shows_25_tasks_and_offers_the_rest(
+    people: dict[str, Any], login: Any,
+) -> None:
+    review = deviation_in_state(people, "qa_review", site=a_site())
+    copies(review, 29)
+    client = login(people["qa_manager"])
+    total = len(open_tasks(people["qa_manager"]))  # the 30 and her others
+    first = client.get("/").content.decode()
+    assert (first.count('<div class="task">'), f"Show all {total} tasks" in first) == (25, True)
+    every = client.get("/", {"tasks": "all"}).content.decode()
+    assert (every.count('<div class="task">'), "Show all" in every) == (total, False)
