@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -100,6 +101,9 @@ class Report:
     witness_size: int | None = None
     witness_source: str = ""
     witness_unreadable: list[str] = field(default_factory=list)
+    # Incremental runs: the start of the passed run they continue from (records changed
+    # since then, as their `updated_at` says, are reconciled with those the new entries name).
+    since: datetime | None = None
 
     @property
     def witnessed(self) -> bool:
@@ -175,6 +179,7 @@ def _start_point(report: Report, since_checkpoint: bool) -> CompactRange:
     if previous is None:
         report.mode = "full"
         return CompactRange()
+    report.since = previous.started_at
     size = previous.checkpoint_size
     checkpoint = Checkpoint.objects.filter(size=size).first()
     try:
@@ -188,6 +193,7 @@ def _start_point(report: Report, since_checkpoint: bool) -> CompactRange:
     except (ValueError, NoteError):
         # The saved start state cannot be trusted: fall back to checking everything.
         report.mode = "full"
+        report.since = None
         return CompactRange()
     return compact
 
@@ -445,21 +451,67 @@ def _check_head(report: Report) -> None:
         )
 
 
-def _latest_states(type_name: str) -> dict[str, str]:
+def _latest_states(type_name: str, only: Sequence[str] | None = None) -> dict[str, str]:
+    """The state hash of each record's latest entry (of the records `only` names)."""
+    if only is not None:
+        found: dict[str, str] = {}
+        for start in range(0, len(only), _IN_CHUNK):
+            found.update(_latest_states_where(type_name, only[start:start + _IN_CHUNK]))
+        return found
+    return _latest_states_where(type_name, None)
+
+
+def _latest_states_where(type_name: str, ids: Sequence[str] | None) -> dict[str, str]:
+    within = "" if ids is None else f" AND object_id IN ({', '.join(['%s'] * len(ids))})"
+    query = _LATEST.replace("{within}", within)  # placeholders only: the values are bound
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT e.object_id, e.state_hash FROM trail_auditentry e JOIN ("
-            " SELECT object_id, MAX(seq) AS last FROM trail_auditentry"
-            " WHERE object_type = %s AND state_hash <> '' GROUP BY object_id) l"
-            " ON e.seq = l.last",
-            [type_name],
-        )
+        cursor.execute(query, [type_name, *(ids or ())])
         return {str(object_id): digest for object_id, digest in cursor.fetchall()}
 
 
-def _reconcile_model(report: Report, spec: AuditedModel) -> None:
-    latest = _latest_states(spec.type_name)
-    for obj in spec.model._default_manager.all().order_by("pk").iterator(chunk_size=2000):
+_IN_CHUNK = 500  # ids per IN (...) list
+_LATEST = (
+    "SELECT e.object_id, e.state_hash FROM trail_auditentry e JOIN ("
+    " SELECT object_id, MAX(seq) AS last FROM trail_auditentry"
+    " WHERE object_type = %s AND state_hash <> ''{within} GROUP BY object_id) l"
+    " ON e.seq = l.last"
+)
+
+
+def _key(spec: AuditedModel, ident: str) -> Any:
+    """An entry's object id as the model's primary key, or None (not one of its keys)."""
+    try:
+        return spec.model._meta.pk.to_python(ident)
+    except (TypeError, ValueError, ValidationError):
+        return None
+
+
+def _changed_since(spec: AuditedModel, after_seq: int, since: datetime | None) -> list[str]:
+    """Incremental runs: the records of `spec` that entries after `after_seq` name, and
+    those whose `updated_at` is at or after `since` (a change outside cyberqms that kept
+    `updated_at` is left to the full run)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT object_id FROM trail_auditentry WHERE object_type = %s AND seq > %s",
+            [spec.type_name, after_seq],
+        )
+        ids = {str(row[0]) for row in cursor.fetchall()}
+    if since is not None and any(f.name == "updated_at" for f in spec.model._meta.concrete_fields):
+        ids.update(str(pk) for pk in spec.model._default_manager.filter(
+            updated_at__gte=since).values_list("pk", flat=True))
+    return sorted(ids)
+
+
+def _reconcile_model(
+    report: Report, spec: AuditedModel, only: list[str] | None = None
+) -> None:
+    """Compare each record (those `only` names, or all) with its latest audit entry."""
+    latest = _latest_states(spec.type_name, only)
+    records = spec.model._default_manager.all()
+    if only is not None:
+        keys = [key for key in (_key(spec, ident) for ident in only) if key is not None]
+        records = records.filter(pk__in=keys)
+    for obj in records.order_by("pk").iterator(chunk_size=2000):
         report.records += 1
         ident = str(obj.pk)
         live = spec.state(obj)
@@ -525,7 +577,11 @@ def check_trail(
     _check_head(report)
     _check_witness(report, against)
     if reconcile:
+        incremental = report.mode == "incremental"
         for spec in all_audited():
-            _reconcile_model(report, spec)
+            only = (_changed_since(spec, report.from_seq - 1, report.since) if incremental
+                    else None)
+            if only != []:
+                _reconcile_model(report, spec, only)
     report.finished_at = timezone.now()
     return report

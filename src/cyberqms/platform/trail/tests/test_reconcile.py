@@ -269,7 +269,9 @@ def test_resolving_a_flag_keeps_the_finding_and_is_audited(records: Records) -> 
 def test_incremental_verification_starts_after_the_last_passed_checkpoint(
     records: Records,
 ) -> None:
-    """CYB-02: hourly runs re-check only what is new since the last passed checkpoint."""
+    """CYB-02: hourly runs re-check only what is new since the last passed checkpoint, and
+    reconcile only the records its new entries name (issue 14: here the new site, not all
+    six)."""
     first, report = trail_verify()
     covered = first.checkpoint_size
     assert (report.ok, covered) == (True, first.to_seq)
@@ -280,11 +282,50 @@ def test_incremental_verification_starts_after_the_last_passed_checkpoint(
     second, report = trail_verify(since_checkpoint=True)
     assert (report.ok, report.mode, report.from_seq, report.to_seq, report.entries,
             report.checkpoints, report.records) == (
-        True, "incremental", covered + 1, sealed.size, sealed.size - covered, 1, 6
+        True, "incremental", covered + 1, sealed.size, sealed.size - covered, 1, 1
     )
     assert (second.mode, second.from_seq, second.checkpoint_size) == (
         "incremental", covered + 1, sealed.size
     )
+
+
+def test_an_untouched_record_changed_outside_cyberqms_is_left_to_the_full_run(
+    records: Records,
+) -> None:
+    """The trade-off of incremental reconciliation: a record that no new entry names and
+    whose row says it did not change (sites keep no `updated_at`) waits for the daily full
+    run, which finds it."""
+    trail_verify()
+    Site.objects.filter(pk=records.basel.pk).update(name="Basle")
+    site_create(actor=records.admin, code="zrh", name="Zurich")
+    trail_seal()
+    _, incremental = trail_verify(since_checkpoint=True)
+    _, full = trail_verify()
+    assert (incremental.ok, incremental.records) == (True, 1)
+    assert [(p.object_id, p.fields) for p in full.problems] == [
+        (str(records.basel.pk), ("name",))]
+
+
+def test_incremental_reconciliation_reads_the_records_updated_since_its_start(
+    personas: dict[str, Any], trail_key: Any,
+) -> None:
+    """A quality record changed outside cyberqms with its `updated_at` moved is found by the
+    next hourly run, though no entry names it."""
+    from django.utils import timezone
+
+    from cyberqms.quality.deviations.models import Deviation
+    from cyberqms.quality.deviations.tests.factories import deviation_in_state
+
+    site = site_create(actor=personas["admin"], code="muc", name="Munich")
+    deviation = deviation_in_state(personas, "draft", site=site)
+    trail_seal()
+    trail_verify()
+    Deviation.objects.filter(pk=deviation.pk).update(
+        title="Quietly renamed", updated_at=timezone.now())
+    _, report = trail_verify(since_checkpoint=True)
+    assert (report.mode, report.records) == ("incremental", 1)
+    assert [(p.object_type, p.object_id, p.fields) for p in report.problems] == [
+        ("deviations.deviation", str(deviation.pk), ("title", "updated_at"))]
 
 
 @pytest.mark.usefixtures("unguarded")
