@@ -59,6 +59,10 @@ _INSERT = (
 )
 _INSERT_QMARK = _INSERT.replace("%s", "?")  # the sqlite3 module's parameter style
 _INSERT_PG = _INSERT + " ON CONFLICT (seq) DO NOTHING RETURNING seq"
+_RESYNC = (
+    "SELECT setval('trail_entry_seq', GREATEST((SELECT COALESCE(MAX(seq), 1) FROM "
+    "trail_auditentry), (SELECT last_value FROM trail_entry_seq)))"
+)
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM trail_auditentry"
 # The columns of `_INSERT`, in its order.
 _COLUMNS = (
@@ -313,6 +317,11 @@ def _append(
             if not inserted:
                 if seq is not None:
                     return None
+                # Voided meanwhile (rare), or the sequence lags the entries (a restore that
+                # did not carry it, or someone reset it): move it past the highest entry,
+                # never backwards, so the next draw is free.
+                with db.cursor() as cursor:
+                    cursor.execute(_RESYNC)
                 continue
         else:
             with db.cursor() as cursor:

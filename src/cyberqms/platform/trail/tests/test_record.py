@@ -135,6 +135,20 @@ def test_a_number_in_flight_stops_the_seal_before_it(db: Any) -> None:
         (4, "test.thing.touch")]
 
 
+def test_a_sequence_left_behind_the_entries_catches_up(db: Any) -> None:
+    """PostgreSQL: a sequence that lags the entries (a restore without it, or someone
+    resetting it) costs one retry, not one per entry it lags, and no number twice."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite numbers entries MAX + 1")
+    with transaction.atomic():
+        for _ in range(5):
+            _touch()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('trail_entry_seq', 1, false)")
+    with transaction.atomic():
+        assert (_touch().seq, _touch().seq) == (6, 7)
+
+
 def test_a_refused_entry_rolls_back_the_change_it_describes(admin: User) -> None:
     """P11-06: the record change and its entry commit or roll back together."""
     entries_before = AuditEntry.objects.count()
