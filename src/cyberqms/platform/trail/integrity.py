@@ -451,6 +451,16 @@ def _check_head(report: Report) -> None:
         )
 
 
+# The state hash of each record's latest entry; `_WITHIN` narrows it to some records.
+_LATEST = (
+    "SELECT e.object_id, e.state_hash FROM trail_auditentry e JOIN ("
+    " SELECT object_id, MAX(seq) AS last FROM trail_auditentry"
+    " WHERE object_type = %s AND state_hash <> ''{} GROUP BY object_id) l"
+    " ON e.seq = l.last"
+)
+_WITHIN = " AND object_id IN ({})"
+
+
 def _latest_states(type_name: str, only: Sequence[str] | None = None) -> dict[str, str]:
     """The state hash of each record's latest entry (of the records `only` names)."""
     if only is not None:
@@ -462,20 +472,13 @@ def _latest_states(type_name: str, only: Sequence[str] | None = None) -> dict[st
 
 
 def _latest_states_where(type_name: str, ids: Sequence[str] | None) -> dict[str, str]:
-    within = "" if ids is None else f" AND object_id IN ({', '.join(['%s'] * len(ids))})"
-    query = _LATEST.replace("{within}", within)  # placeholders only: the values are bound
+    within = "" if ids is None else _WITHIN.format(", ".join(["%s"] * len(ids)))
     with connection.cursor() as cursor:
-        cursor.execute(query, [type_name, *(ids or ())])
+        cursor.execute(_LATEST.format(within), [type_name, *(ids or ())])
         return {str(object_id): digest for object_id, digest in cursor.fetchall()}
 
 
 _IN_CHUNK = 500  # ids per IN (...) list
-_LATEST = (
-    "SELECT e.object_id, e.state_hash FROM trail_auditentry e JOIN ("
-    " SELECT object_id, MAX(seq) AS last FROM trail_auditentry"
-    " WHERE object_type = %s AND state_hash <> ''{within} GROUP BY object_id) l"
-    " ON e.seq = l.last"
-)
 
 
 def _key(spec: AuditedModel, ident: str) -> Any:

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from cyberqms.platform.kit.record_parts import extension_request
+from cyberqms.platform.kit.tests.kit import copies
 from cyberqms.quality.deviations.tests.factories import a_site, deviation_in_state, ready_to_sign
 from cyberqms.web.tasks_list import open_tasks, quality_tasks
 
@@ -91,18 +92,6 @@ def test_home_page_shows_what_must_be_done_first(people: dict[str, Any], login: 
     page = login(people["qa_manager"]).get("/").content.decode()
     assert ("<strong>First:</strong> Classify the deviation (minor, major or critical) "
             "before triage.") in page
-
-
-def copies(record: Any, count: int) -> list[Any]:
-    """`count` more records like `record` (same state, site, people), numbered after it."""
-    model = type(record)
-    made = []
-    for i in range(count):
-        twin = model.objects.get(pk=record.pk)
-        twin.pk = None
-        twin.number = f"{record.number}-{i + 1:03d}"
-        made.append(twin)
-    return model.objects.bulk_create(made)
 
 
 def queries_for(user: Any) -> int:

@@ -20,7 +20,7 @@ from cyberqms.platform.kit.record_services import record_create
 from cyberqms.platform.kit.records import RecordKind, kind_by_slug
 from cyberqms.platform.kit.workflow import TransitionNotAllowed
 
-from .kit import TAKERS, kit_families, maker, record_in_state, samples, taker
+from .kit import TAKERS, copies, kit_families, maker, record_in_state, samples, taker
 
 pytestmark = pytest.mark.django_db
 
@@ -43,19 +43,6 @@ def _drafts(kind: RecordKind, people: dict[str, Any], site: Any, count: int) -> 
     return [record_create(kind, actor=author, site=site,
                           values={**values, "title": f"{values['title']} {i}"})
             for i in range(count)]
-
-
-def _copies(record: Any, count: int) -> None:
-    """`count` more rows like `record`, numbered after it (written in one statement: the
-    query counts below are about reading them)."""
-    model = type(record)
-    twins = []
-    for i in range(count):
-        twin = model._default_manager.get(pk=record.pk)
-        twin.pk = None
-        twin.number = f"{record.number}-{i + 1:03d}"
-        twins.append(twin)
-    model._default_manager.bulk_create(twins)
 
 
 @pytest.fixture
@@ -124,7 +111,7 @@ def test_list_page_costs_the_same_queries_for_1_and_50_rows(
     client = login(personas["qa_approver"])
     [first] = _drafts(kind, personas, site, 1)
     one = _page_queries(client, reverse(f"{slug}:list"))
-    _copies(first, 49)
+    copies(first, 49)
     fifty = _page_queries(client, reverse(f"{slug}:list"))
     wanted = samples(kind).QUERIES["page"]
     assert (one, fifty) == ((200, wanted), (200, wanted))
@@ -138,7 +125,7 @@ def test_api_list_costs_the_same_queries_for_1_and_50_rows(
     url = reverse(f"api:{_noun(kind)}_list")
     [first] = _drafts(kind, personas, site, 1)
     one = _page_queries(client, url)
-    _copies(first, 49)
+    copies(first, 49)
     fifty = _page_queries(client, url)
     wanted = samples(kind).QUERIES["api"]
     assert (one, fifty) == ((200, wanted), (200, wanted))
