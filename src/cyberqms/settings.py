@@ -461,6 +461,10 @@ CYBERQMS_TRAIL_ORIGIN = env("CYBERQMS_TRAIL_ORIGIN", "cyberqms.local/trail")
 CYBERQMS_TRAIL_SEAL_INTERVAL = float(env("CYBERQMS_TRAIL_SEAL_INTERVAL", "1"))
 CYBERQMS_TRAIL_VERIFY_INTERVAL = float(env("CYBERQMS_TRAIL_VERIFY_INTERVAL", "3600"))
 CYBERQMS_TRAIL_FULL_VERIFY_INTERVAL = float(env("CYBERQMS_TRAIL_FULL_VERIFY_INTERVAL", "86400"))
+# Seconds a scheduler process holds its lease without renewing it: the one that runs the
+# periodic jobs; a standby takes over this long after the holder stopped answering (at once
+# after a clean stop). See docs/operations.md, "Several processes and nodes".
+CYBERQMS_SCHEDULER_LEASE_SECONDS = env_int("CYBERQMS_SCHEDULER_LEASE_SECONDS", 15, minimum=3)
 # Witnesses: where each signed checkpoint is also kept, outside the database, so that a
 # database restored from an older copy (or cut back) is noticed (docs/audit-trail.md).
 # Directories (comma-separated; a remote mount, a WORM share) get the newest checkpoint as

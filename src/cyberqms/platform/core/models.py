@@ -306,3 +306,19 @@ class DueDateExtension(KeptForever):
 
     def __str__(self) -> str:
         return f"{self.record_label}: due {self.requested_due} ({self.state})"
+
+
+class Lease(models.Model):
+    """A role that one process of the whole installation holds at a time (the scheduler),
+    whichever machine it runs on: the holder renews it before it expires; another process
+    takes it over once it has expired (``core.election``). Times are the database's clock,
+    the one clock every node shares."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=200)  # host, process id and a random tag
+    acquired_at = models.DateTimeField()
+    renewed_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at.isoformat()}"

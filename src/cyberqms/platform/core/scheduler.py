@@ -4,7 +4,13 @@ Apps register jobs in their `AppConfig.ready`. A job either runs inline (only fo
 that takes milliseconds and must not wait behind long tasks, such as sealing the audit
 trail every second) or enqueues a background task through Django's tasks API, which the
 `db_worker` process executes. Intervals come from settings, read when the scheduler
-starts. Several scheduler processes may run: every job is safe to run concurrently.
+starts.
+
+Several scheduler processes may run, on one machine or several (a standby for each node):
+one of them, the holder of the ``scheduler`` lease (``core.election``), runs the jobs; the
+others wait and take over within ``CYBERQMS_SCHEDULER_LEASE_SECONDS`` when it stops or
+loses the database (at once when it stops cleanly). Jobs stay safe to run twice (a job
+may be cut off by a failover while it runs, and ``scheduler --once`` runs them by hand).
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.module_loading import import_string
+
+from .election import Lease
 
 logger = logging.getLogger("cyberqms.scheduler")
 
@@ -74,7 +83,20 @@ def run_due(now: float) -> list[str]:
     return ran
 
 
-def loop(stop: Callable[[], bool], tick: float = 0.25) -> None:
-    while not stop():
-        run_due(time.monotonic())
-        time.sleep(tick)
+LEASE = "scheduler"
+
+
+def loop(stop: Callable[[], bool], tick: float = 0.25, *, lease: Lease | None = None) -> None:
+    """Run the due jobs every ``tick`` seconds while this process holds the scheduler's
+    lease, until ``stop()``; the lease is given up on the way out."""
+    lease = lease or Lease(LEASE, ttl=settings.CYBERQMS_SCHEDULER_LEASE_SECONDS)
+    try:
+        while not stop():
+            if lease.hold():
+                run_due(time.monotonic())
+            else:  # a standby: the jobs start afresh (all due) when it takes over
+                for job in JOBS.values():
+                    job.next_at = 0.0
+            time.sleep(tick)
+    finally:
+        lease.release()
