@@ -232,6 +232,16 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# One cache for every web worker, background worker and node: in the database they share
+# (its table comes with `migrate`). A one-time code once used is then refused on every
+# worker, not only on the one that took it (allauth keeps used codes there).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "cyberqms_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
 
 # --- Identity -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
