@@ -257,23 +257,30 @@ def trail_seal(*, extra_signers: Sequence[SignerKey] = ()) -> SealResult:
 class DatabaseStore:
     """Leaf hashes by 0-based index, read from the audit entries (seq = index + 1).
 
-    A whole sealed block comes from its `LeafBlock` row when there is one.
+    A sealed block, or its first leaves (the right edge of an older tree whose size is not
+    a multiple of 256), comes from its `LeafBlock` row: one row instead of up to 256
+    entries. `blocks` are rows read in advance (`PrefetchedNodeCache`); a block not among
+    them is read from the entries.
     """
+
+    def __init__(self, blocks: dict[int, bytes] | None = None) -> None:
+        self.blocks = blocks
 
     def leaf_hashes(self, start: int, end: int) -> Sequence[bytes]:
         block_size = 1 << CACHE_MIN_LEVEL
-        if end - start == block_size and start % block_size == 0:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    'SELECT hashes FROM trail_leafblock WHERE "index" = %s',
-                    [start >> CACHE_MIN_LEVEL],
-                )
-                row = cursor.fetchone()
-            if row is not None:
-                packed = as_bytes(row[0])
-                if len(packed) == 32 * block_size:
-                    return [packed[i : i + 32] for i in range(0, len(packed), 32)]
+        if 0 < end - start <= block_size and start % block_size == 0:
+            packed = self._block(start >> CACHE_MIN_LEVEL)
+            if len(packed) == 32 * block_size:
+                return [packed[i : i + 32] for i in range(0, 32 * (end - start), 32)]
         return self._rows(start, end)
+
+    def _block(self, index: int) -> bytes:
+        if self.blocks is not None:
+            return self.blocks.get(index, b"")
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT hashes FROM trail_leafblock WHERE "index" = %s', [index])
+            row = cursor.fetchone()
+        return b"" if row is None else as_bytes(row[0])
 
     def _rows(self, start: int, end: int) -> Sequence[bytes]:
         with connection.cursor() as cursor:
@@ -304,28 +311,42 @@ class DatabaseNodeCache:
 
 
 class PrefetchedNodeCache(DatabaseNodeCache):
-    """Reads, in one query, the cached subtree hashes a proof over `ranges` will ask for.
-
-    A proof at 10**6 entries needs a dozen or more such nodes; one round trip instead of
-    one per node is most of a proof's database time.
+    """Reads, in one query, the stored hashes a proof over `ranges` will ask for: the
+    subtree hashes (`TreeNode`, a dozen or more at 10**6 entries) and the 256-leaf blocks
+    (`LeafBlock`) holding its smaller subtrees, around the proven entry and at the tree's
+    right edge. One round trip instead of one per node and block is most of a proof's
+    database time; only the right edge of the newest tree, in no sealed block yet, is
+    read from the entries.
     """
 
     def __init__(self, ranges: Sequence[tuple[int, int]]) -> None:
-        wanted = sorted({
-            (level, start >> level)
-            for a, b in ranges
-            for start, level in subtree_decomposition(a, b)
-            if level >= CACHE_MIN_LEVEL
-        })
+        pieces = [piece for a, b in ranges for piece in subtree_decomposition(a, b)]
+        wanted = sorted({(level, start >> level) for start, level in pieces
+                         if level >= CACHE_MIN_LEVEL})
+        blocks = sorted({start >> CACHE_MIN_LEVEL for start, level in pieces
+                         if level < CACHE_MIN_LEVEL})
         self.nodes: dict[tuple[int, int], bytes] = {}
+        self.blocks: dict[int, bytes] = {}
+        selects: list[str] = []
+        params: list[int] = []
         if wanted:
             where = " OR ".join(['(level = %s AND "index" = %s)'] * len(wanted))
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT level, \"index\", hash FROM trail_treenode WHERE {where}",  # noqa: S608  (placeholders only)
-                    [value for key in wanted for value in key],
-                )
-                for level, index, value in cursor.fetchall():
+            selects.append(f'SELECT level, "index", hash FROM trail_treenode WHERE {where}')  # noqa: S608  (placeholders only)
+            params += [value for key in wanted for value in key]
+        if blocks:
+            marks = ", ".join(["%s"] * len(blocks))
+            selects.append(
+                f'SELECT -1, "index", hashes FROM trail_leafblock WHERE "index" IN ({marks})'  # noqa: S608  (placeholders only)
+            )
+            params += blocks
+        if not selects:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects), params)
+            for level, index, value in cursor.fetchall():
+                if level == -1:
+                    self.blocks[int(index)] = as_bytes(value)
+                else:
                     self.nodes[(int(level), int(index))] = as_bytes(value)
 
     def get(self, level: int, index: int) -> bytes | None:
@@ -339,16 +360,24 @@ def tree_hasher(cache: DatabaseNodeCache | None = None) -> TreeHasher:
     )
 
 
+def _prover(ranges: Sequence[tuple[int, int]]) -> TreeHasher:
+    """A hasher for one proof over `ranges`, its stored hashes read in advance."""
+    prefetched = PrefetchedNodeCache(ranges)
+    return TreeHasher(
+        DatabaseStore(prefetched.blocks), prefetched, cache_min_level=CACHE_MIN_LEVEL
+    )
+
+
 def prove_inclusion(seq: int, tree_size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of entry `seq` in the tree of the first `tree_size`."""
-    cache = PrefetchedNodeCache(path_ranges(seq - 1, tree_size) if seq <= tree_size else [])
-    return tree_hasher(cache).inclusion_proof(seq - 1, tree_size)
+    ranges = path_ranges(seq - 1, tree_size) if seq <= tree_size else []
+    return _prover(ranges).inclusion_proof(seq - 1, tree_size)
 
 
 def prove_consistency(old_size: int, new_size: int) -> list[bytes]:
     """RFC 9162 consistency proof between two tree sizes."""
     ranges = consistency_ranges(old_size, new_size) if 0 <= old_size <= new_size else []
-    return tree_hasher(PrefetchedNodeCache(ranges)).consistency_proof(old_size, new_size)
+    return _prover(ranges).consistency_proof(old_size, new_size)
 
 
 __all__ = [
