@@ -76,8 +76,10 @@ def _fresh_baselines() -> None:
     """Behaviour baselines are learned per process: each test starts with none (the next
     ingest warms them from that test's database)."""
     from cyberqms.security.monitoring.baseline_store import reset_baselines
+    from cyberqms.security.monitoring.detector import reset_detector
 
     reset_baselines()
+    reset_detector()
 
 
 @pytest.fixture(autouse=True)
@@ -92,15 +94,9 @@ def _fresh_cache() -> None:
 
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., Any]:
-    """Create a user with a known password and optional role, past first-login steps.
-
-    The factory makes the account row; roles are granted through the service so the grant
-    history is real.
-    """
-    from cyberqms.platform.accounts.bootstrap import bootstrap_administrator
-    from cyberqms.platform.accounts.models import RoleAssignment, User
-    from cyberqms.platform.accounts.services import role_grant
-    from cyberqms.platform.accounts.tests.factories import UserFactory
+    """Create a user with a known password and optional role, past first-login steps
+    (``create_person``)."""
+    from cyberqms.platform.accounts.models import User
 
     # The administrator who grants the personas' roles, looked up once per test: the same
     # object keeps its access profile (its roles) cached across the grants.
@@ -112,45 +108,55 @@ def make_user(db: Any) -> Callable[..., Any]:
         granters[:] = [_granter(username)]
         return granters[0]
 
-    def make(
-        username: str,
-        role: str | None = None,
-        *,
-        kind: str = "person",
-        mfa: bool | None = None,
-        site: Any = None,
-    ) -> User:
-        with acting_context(RequestContext(channel="cli")):
-            if role == "administrator" and not RoleAssignment.objects.filter(
-                role="administrator"
-            ).exists():
-                user = bootstrap_administrator(
-                    username=username, full_name=username.title(), email=f"{username}@x.test"
-                ).user
-            else:
-                user = UserFactory.create(username=username, kind=kind)
-                if role:
-                    granter = granter_for(username)
-                    valid_until = (
-                        timezone.now() + timedelta(days=7) if role == "auditor" else None
-                    )
-                    role_grant(user, role, actor=granter, reason="test persona", site=site,
-                               valid_until=valid_until)
-        user.set_password(PASSWORD)
-        user.must_change_password = False
-        user.save(update_fields=["password", "must_change_password"])
-        # The persona chose PASSWORD as if through the password-change page: audited, so
-        # verification and reconciliation see personas like any other user.
-        from cyberqms.platform.accounts.services import user_password_changed
-
-        user_password_changed(user)
-        if mfa or (mfa is None and role in {"administrator", "qa_manager", "it_security",
-                                              "system_owner"}):
-            enrol_totp(user)
-        user.forget_access_cache()
-        return user
+    def make(username: str, role: str | None = None, **options: Any) -> User:
+        return create_person(username, role, granter_for=granter_for, **options)
 
     return make
+
+
+def create_person(
+    username: str,
+    role: str | None = None,
+    *,
+    kind: str = "person",
+    mfa: bool | None = None,
+    site: Any = None,
+    granter_for: Callable[[str], Any] | None = None,
+) -> Any:
+    """A user with the password ``PASSWORD``, the role granted through the service (so the
+    grant history is real) and, for privileged roles, the authenticator ``TOTP_SECRET``;
+    past the first-login steps. Also used to set up a database served by real processes
+    (``web/tests/browser/served.py``)."""
+    from cyberqms.platform.accounts.bootstrap import bootstrap_administrator
+    from cyberqms.platform.accounts.models import RoleAssignment
+    from cyberqms.platform.accounts.services import role_grant, user_password_changed
+    from cyberqms.platform.accounts.tests.factories import UserFactory
+
+    with acting_context(RequestContext(channel="cli")):
+        if role == "administrator" and not RoleAssignment.objects.filter(
+            role="administrator"
+        ).exists():
+            user = bootstrap_administrator(
+                username=username, full_name=username.title(), email=f"{username}@x.test"
+            ).user
+        else:
+            user = UserFactory.create(username=username, kind=kind)
+            if role:
+                granter = (granter_for or _granter)(username)
+                valid_until = timezone.now() + timedelta(days=7) if role == "auditor" else None
+                role_grant(user, role, actor=granter, reason="test persona", site=site,
+                           valid_until=valid_until)
+    user.set_password(PASSWORD)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    # The persona chose PASSWORD as if through the password-change page: audited, so
+    # verification and reconciliation see personas like any other user.
+    user_password_changed(user)
+    if mfa or (mfa is None and role in {"administrator", "qa_manager", "it_security",
+                                          "system_owner"}):
+        enrol_totp(user)
+    user.forget_access_cache()
+    return user
 
 
 def _granter(username: str) -> Any:

@@ -533,6 +533,16 @@ CYBERQMS_SIEM_HOSTNAME = env("CYBERQMS_SIEM_HOSTNAME")
 # MAX_LATENESS seconds is processed on its receive time and counted as late.
 CYBERQMS_DETECT_MAX_SKEW = env_int("CYBERQMS_DETECT_MAX_SKEW", 300)
 CYBERQMS_DETECT_MAX_LATENESS = env_int("CYBERQMS_DETECT_MAX_LATENESS", 86_400)
+# Where detection runs (docs/operations.md, "Several processes and nodes"): "detector" (web
+# workers, syslog listeners and workers keep and parse what they receive; the scheduler that
+# holds the lease runs detection over it, every CYBERQMS_DETECT_INTERVAL seconds, with the
+# one set of correlation windows and baselines) or "inline" (each batch is detected as it
+# is received, in the receiving process: for a site where one process receives events).
+CYBERQMS_DETECTION = env("CYBERQMS_DETECTION", "detector").strip().lower()
+if CYBERQMS_DETECTION not in {"detector", "inline"}:
+    raise ImproperlyConfigured(
+        f"CYBERQMS_DETECTION must be detector or inline, not {CYBERQMS_DETECTION!r}")
+CYBERQMS_DETECT_INTERVAL = float(env("CYBERQMS_DETECT_INTERVAL", "0.5"))
 # cyberqms's own security events feed the monitoring pipeline (through the worker).
 CYBERQMS_MONITOR_OWN_EVENTS = env_bool("CYBERQMS_MONITOR_OWN_EVENTS", default=True)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.

@@ -20,6 +20,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+# One process receives the tests' events: detection as they arrive (the detector's own tests
+# switch to "detector").
+CYBERQMS_DETECTION = "inline"
 # One process: its memory is the shared cache (servers started by tests use the database's).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -396,8 +396,10 @@ class MonitoringFeed:
     def ingest(self, batch: Batch) -> None:
         self.clock.move_to(batch.received_at)
         channel = "qms" if batch.source == "QMS" else "syslog-udp"
+        # Detected here, at each batch's moment of the replayed months: the loader is the one
+        # process receiving while it runs (the detector later rebuilds its windows from them).
         result = services.ingest(self.sources[batch.source], batch.lines, channel=channel,
-                                 received_at=batch.received_at)
+                                 received_at=batch.received_at, detect=True)
         self.summary.batches += 1
         self.summary.received += result.received
         self.summary.quarantined += result.quarantined

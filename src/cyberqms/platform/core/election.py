@@ -89,6 +89,9 @@ class Lease:
         return taken
 
     def _take(self) -> bool:
+        others = LeaseRow.objects.filter(name=self.name, expires_at__gte=Now())
+        if others.exclude(holder=self.holder).exists():  # a standby's check: a read only
+            return False
         expires = Now() + Value(timedelta(seconds=self.ttl))
         mine = Q(holder=self.holder)
         updated = LeaseRow.objects.filter(mine | Q(expires_at__lt=Now()), name=self.name).update(

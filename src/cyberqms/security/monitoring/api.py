@@ -4,13 +4,13 @@ same services as the pages."""
 # No "from __future__ import annotations": django-ninja resolves operation annotations
 # through the gate wrapper, whose globals are not this module's.
 
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from cyberqms.platform.accounts.models import Integration, Site
 from cyberqms.platform.core.api_gate import api_actor, gate
@@ -44,7 +44,12 @@ class IngestOut(Schema):
     accepted: int
     quarantined: int
     reasons: dict[str, int]
-    alerts: list[str]
+    alerts: list[str] = Field(description=(
+        "Numbers of the alerts the batch raised or extended, when it was detected as it was "
+        "received (`detection` inline); empty when the detector detects it shortly after."))
+    detection: Literal["inline", "detector"] = Field(description=(
+        "Where the batch is detected: here and now (inline), or by the installation's one "
+        "detector within about a second (detector; docs/operations.md)."))
 
 
 def _refused(holder: object, detail: str, why: str) -> None:
@@ -114,6 +119,7 @@ def monitoring_ingest(request: HttpRequest) -> Status | HttpResponse:
         "received": result.received, "accepted": result.accepted,
         "quarantined": result.quarantined, "reasons": dict(result.reasons),
         "alerts": [alert.number for alert in result.alerts],
+        "detection": "inline" if result.detected else "detector",
     })
 
 

@@ -25,6 +25,11 @@ class MonitoringConfig(AppConfig):
         from .own_events import forward
 
         add_event_sink(forward)
+        from cyberqms.platform.core.scheduler import every
+
+        every("monitoring.detect", "cyberqms.security.monitoring.detector.detect_interval",
+              "cyberqms.security.monitoring.detector.detect_job",
+              "detect the security events every process received (CYBERQMS_DETECTION)")
         register(EventSource, "monitoring.source", view_action="monitoring.event.view",
                  label=lambda s: f"Event source {s.name}")
         # Counts and times of an open alert grow with every matching event; they are

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -105,29 +105,42 @@ def warm_baselines(baselines: Baselines, *, now: datetime | None = None) -> int:
     if boundary is not None:
         at, pk = boundary
         recent = recent.filter(Q(received_at__gt=at) | Q(received_at=at, id__gte=pk))
-    rows = recent.order_by("received_at", "id").values_list(
-        "source_id", "received_at", "payload", "event")
-    return baselines.warm_at(_events(rows.iterator(chunk_size=_CHUNK)))
+    rows = recent.order_by("received_at", "id").values_list(*STORED)
+    # A copy: the replay must not move the ingest enricher's memory of the stream.
+    from .services import event_enricher
+
+    enricher: Enricher = copy.deepcopy(event_enricher())
+    return baselines.warm_at((event, at) for _, event, at, _ in stored_events(
+        rows.iterator(chunk_size=_CHUNK), enricher))
 
 
-def _events(rows: Iterator[tuple[int, datetime, Any, Any]]
-            ) -> Iterator[tuple[dict[str, Any], int]]:
-    """The stored rows' normalized, enriched events (derived from the payload when the
-    row does not keep its event), each with the time ingest processed it on."""
-    from .services import event_enricher, source_info, time_policy
+# The columns `stored_events` reads, in its order.
+STORED = ("id", "source_id", "received_at", "payload", "event")
+
+
+def stored_events(rows: Iterable[tuple[int, int, datetime, Any, Any]],
+                  enricher: Enricher | None = None,
+                  ) -> Iterator[tuple[int, dict[str, Any], int, str]]:
+    """Stored accepted rows (``STORED``) as ingest saw them: each row's id, its normalized
+    event (derived again from the payload when the row does not keep it), the time
+    detection runs it on (``services.time_policy``) and how that time was chosen (timing).
+
+    ``enricher``: enrich each event with it (a kept event is enriched already, unless it was
+    itself derived later, ``metadata.derived_at``); None leaves derived events unenriched
+    (the detector enriches them as it observes them). Rows whose payload no longer parses
+    (the parsers changed since) are skipped."""
+    from .services import source_info, time_policy
 
     place = time_policy().place
-
-    # A copy: the replay must not move the ingest enricher's memory of the stream.
-    enricher: Enricher = copy.deepcopy(event_enricher())
     sources: dict[int, tuple[ocsf.SourceInfo, Format]] = {}
-    for source_id, received_at, payload, event in rows:
+    for row_id, source_id, received_at, payload, event in rows:
         received_ms = ocsf.epoch_ms(received_at)
         if isinstance(event, dict):
             metadata = event.get("metadata")
-            if isinstance(metadata, dict) and "derived_at" in metadata:
+            if enricher is not None and isinstance(metadata, dict) and "derived_at" in metadata:
                 enricher.enrich(event)
-            yield event, place(event.get("time"), received_ms).at
+            at, timing = place(event.get("time"), received_ms)
+            yield row_id, event, at, timing
             continue
         known = sources.get(source_id)
         if known is None:
@@ -136,7 +149,10 @@ def _events(rows: Iterator[tuple[int, datetime, Any, Any]]
         info, fmt = known
         try:
             parsed = parse_line(bytes(payload), fmt, received_at=received_at)
-            derived = ocsf.normalize(parsed, source=info, received_at=received_at)
+            derived = ocsf.normalize(parsed, source=info, received_ms=received_ms)
         except ParseError:  # the parsers changed since it was accepted
             continue
-        yield enricher.enrich(derived), place(derived.get("time"), received_ms).at
+        if enricher is not None:
+            enricher.enrich(derived)
+        at, timing = place(derived.get("time"), received_ms)
+        yield row_id, derived, at, timing

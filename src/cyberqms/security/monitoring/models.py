@@ -78,6 +78,27 @@ class RawEvent(models.Model):
         return f"{self.source} {self.received_at:%Y-%m-%d %H:%M:%S} {self.status}"
 
 
+class DetectionBacklog(models.Model):
+    """A stored batch of accepted events that detection has not seen yet.
+
+    Where several processes and nodes receive events (web workers, syslog listeners), they
+    keep and parse what they receive and leave detection to the one detector (the scheduler
+    that holds the lease), so that the correlation windows and behaviour baselines are one
+    for the installation (``detector``). The row is written with the batch and deleted with
+    the alerts detection raised from it, in one transaction each."""
+
+    created_at = models.DateTimeField()
+    # The batch's accepted rows as runs of consecutive ids: [[first, last], ...].
+    runs = models.JSONField()
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.events} events received {self.created_at.isoformat()}"
+
+
 class Alert(models.Model):
     """The matches of one detection rule on one key while the alert is open (A11D-04)."""
 

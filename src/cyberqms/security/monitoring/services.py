@@ -22,6 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -53,7 +54,7 @@ from cyberqms.security.detect.parsers.errors import ParseError
 from .baseline_store import behaviour_baselines
 from .directory import DjangoUserDirectory
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, AlertState, RawStatus
-from .models import Alert, EventSource, RawEvent
+from .models import Alert, DetectionBacklog, EventSource, RawEvent
 from .notices import alert_raised
 from .rules import load_configured_rules
 from .workflow import ALERT_WORKFLOW
@@ -77,6 +78,7 @@ class IngestResult:
     # Accepted events whose claimed time was not used as it is: delayed, late, ahead.
     timing: Counter[str] = field(default_factory=Counter)
     alerts: list[Alert] = field(default_factory=list)  # raised or extended by this batch
+    detected: bool = True  # False: left to the detector (`detector`), `alerts` stays empty
 
 
 # --- the pipeline: detection engine and enricher --------------------------------------------
@@ -106,9 +108,12 @@ def detection_engine() -> Engine:
 def reload_rules() -> Engine:
     """A fresh engine (empty correlation windows) and a fresh enricher."""
     global _engine, _enricher
+    from .detector import reset_detector
+
     with _engine_lock:
         _engine = Engine(load_configured_rules())
         _enricher = None
+        reset_detector()  # a detector rebuilds the fresh engine's windows from the events
         return _engine
 
 
@@ -168,10 +173,17 @@ class _Ref:
 
     __slots__ = ("event", "id", "index")
 
-    def __init__(self, index: int, event: dict[str, Any]) -> None:
+    def __init__(self, index: int, event: dict[str, Any] | None) -> None:
         self.id: int | None = None
         self.index = index
         self.event: dict[str, Any] | None = event
+
+
+def stored_ref(row_id: int) -> _Ref:
+    """How the windows remember an event of an earlier batch (a replay)."""
+    ref = _Ref(-1, None)
+    ref.id = row_id
+    return ref
 
 
 _EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
@@ -235,7 +247,7 @@ def _dump_event(event: dict[str, Any]) -> str:
     return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
 
 
-def _json_column() -> Any:
+def json_column() -> Any:
     """How the `event` column takes a dict: compact JSON text on SQLite (as Django reads
     it back), wrapped as jsonb on PostgreSQL."""
     if connection.vendor == "postgresql":
@@ -268,6 +280,7 @@ def ingest(
     *,
     channel: str,
     received_at: datetime | None = None,
+    detect: bool | None = None,
 ) -> IngestResult:
     """Keep, parse, normalize, enrich and evaluate one batch from `source`.
 
@@ -281,12 +294,17 @@ def ingest(
     `monitoring.quarantine` security event when part of the batch was quarantined; a
     `monitoring.clock_skew` security event when events claimed times ahead of their receipt
     (at most once an hour per source).
+
+    ``detect``: run detection on the batch here and now (``CYBERQMS_DETECTION`` "inline",
+    the default when not given) or leave it to the detector (``detector``: the batch is kept
+    with a ``DetectionBacklog`` row and ``alerts`` stays empty).
     :raises SourceRefused: the source is inactive (nothing is stored).
     """
     if not source.is_active:
         raise SourceRefused(f"source {source.name} is not active")
     when = received_at or timezone.now()
-    return ingest_received((source, payload, channel, when) for payload in payloads)
+    return ingest_received(((source, payload, channel, when) for payload in payloads),
+                           detect=detect)
 
 
 # source, payload, channel, when; a payload the framing already rejected arrives as its
@@ -294,23 +312,72 @@ def ingest(
 type Received = tuple[EventSource, bytes | str | ParseError, str, datetime]
 
 
-def ingest_received(items: Iterable[Received]) -> IngestResult:
+def detects_inline() -> bool:
+    """Whether a receiving process runs detection itself (``CYBERQMS_DETECTION``)."""
+    return bool(settings.CYBERQMS_DETECTION == "inline")
+
+
+class Detection:
+    """The stateful part of the pipeline, over one batch: enrichment, the rules and their
+    correlation windows, the behaviour baselines; what matched and the events to keep as
+    evidence, by the batch's row index. One process's windows and baselines: hold
+    ``pipeline_lock`` while it observes."""
+
+    __slots__ = ("baselines", "engine", "enricher", "evidence", "matches", "refs")
+
+    def __init__(self) -> None:
+        self.engine = detection_engine()
+        self.enricher = event_enricher()
+        self.baselines = behaviour_baselines()
+        self.refs: list[_Ref] = []  # of the events kept in correlation windows
+        self.evidence: dict[int, dict[str, Any]] = {}
+        self.matches: list[tuple[Match, int]] = []
+
+    def observe(self, index: int, event: dict[str, Any], at: int) -> None:
+        """Enrich and evaluate the batch's event ``index`` at time ``at`` (epoch ms)."""
+        self.enricher.enrich(event)
+        engine = self.engine
+        ref = _Ref(index, event)
+        found = engine.evaluate(event, ref, at=at)
+        if engine.fed:  # the ref sits in a correlation window: it needs its row id
+            self.refs.append(ref)
+        anomalies = self.baselines.observe(event, at=at)  # behaviour baselines (baseline.py)
+        if anomalies:
+            found = [*found, *anomalies]
+        if found:
+            evidence = self.evidence
+            evidence[index] = event
+            for match in found:
+                self.matches.append((match, index))
+                for related in match.related:  # a correlation's window, this batch's part
+                    if isinstance(related, _Ref) and related.event is not None:
+                        evidence[related.index] = related.event
+
+    def stored(self, ids: list[int]) -> None:
+        """The batch's rows have their ids: the windows keep those, not the events."""
+        for ref in self.refs:
+            ref.id, ref.event = ids[ref.index], None
+
+
+def pipeline_lock() -> threading.Lock:
+    """One batch at a time in this process through the detection state."""
+    return _pipeline_lock
+
+
+def ingest_received(items: Iterable[Received], *, detect: bool | None = None
+                    ) -> IngestResult:
     """`ingest` for a batch mixing sources, channels and receive times (the syslog
     listener's batches), in one transaction. Items of inactive sources are not stored and
     are counted in `IngestResult.refused`."""
-    engine = detection_engine()
-    enricher = event_enricher()
-    baselines = behaviour_baselines()
+    inline = detects_inline() if detect is None else detect
+    detection = Detection() if inline else None
     place = time_policy().place
-    result = IngestResult()
+    result = IngestResult(detected=inline)
     naive = connection.vendor == "sqlite"
     times = _Times(naive)
     sha256 = hashlib.sha256
     rows: list[list[Any]] = []
-    refs: list[_Ref] = []  # of the events kept in correlation windows
     row_sources: list[EventSource] = []
-    evidence: dict[int, dict[str, Any]] = {}
-    matches: list[tuple[Match, int]] = []
     quarantined: dict[int, Counter[str]] = {}
     ahead: dict[int, tuple[int, int]] = {}  # source → (events, furthest claimed time, ms)
     ahead_at: dict[int, datetime] = {}  # row index → the receive time it was processed on
@@ -320,7 +387,7 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
     last_when: datetime | None = None
     when_db: Any = None
     when_ms = 0
-    with _pipeline_lock:
+    with _pipeline_lock if inline else nullcontext():
         for source, payload, channel, when in items:
             known = known_sources.get(id(source))
             if known is None:
@@ -357,7 +424,6 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                              _storable(str(exc)[:300]), None, None, None, "", "", ""])
                 row_sources.append(source)
                 continue
-            enricher.enrich(event)
             index = len(rows)
             claimed: Any = event.get("time")
             at, timing = place(claimed, when_ms)  # the time detection runs on
@@ -367,20 +433,8 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                     count, furthest = ahead.get(source_pk, (0, claimed))
                     ahead[source_pk] = (count + 1, max(furthest, claimed))
                     ahead_at[index] = when
-            ref = _Ref(index, event)
-            found = engine.evaluate(event, ref, at=at)
-            if engine.fed:  # the ref sits in a correlation window: it needs its row id
-                refs.append(ref)
-            anomalies = baselines.observe(event, at=at)  # behaviour baselines (baseline.py)
-            if anomalies:
-                found = [*found, *anomalies]
-            if found:
-                evidence[index] = event
-                for match in found:
-                    matches.append((match, index))
-                    for related in match.related:  # a correlation's window, this batch's part
-                        if isinstance(related, _Ref) and related.event is not None:
-                            evidence[related.index] = related.event
+            if detection is not None:
+                detection.observe(index, event, at)
             actor = event.get("actor")
             user = actor.get("user") if actor.__class__ is dict else None
             name = user.get("name") if user.__class__ is dict else None
@@ -404,9 +458,9 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 ids = _allocate_ids(cursor, connection.vendor, len(rows))
-                if evidence:
-                    prepare = _json_column()
-                    for index, event in evidence.items():
+                if detection is not None and detection.evidence:
+                    prepare = json_column()
+                    for index, event in detection.evidence.items():
                         event["metadata"]["uid"] = str(ids[index])
                         rows[index][10] = prepare(event)
                 for row, row_id in zip(rows, ids, strict=True):
@@ -418,10 +472,16 @@ def ingest_received(items: Iterable[Received]) -> IngestResult:
                             copy.write_row(row)
                 else:
                     cursor.executemany(_INSERT, rows)
-            for ref in refs:
-                ref.id, ref.event = ids[ref.index], None
-            if matches:
-                result.alerts = _raise_alerts(matches, ids, rows, row_sources, ahead_at)
+            if detection is None:
+                if result.accepted:
+                    _leave_to_the_detector([ids[i] for i, row in enumerate(rows)
+                                            if row[7] == _ACCEPTED])
+            else:
+                detection.stored(ids)
+                if detection.matches:
+                    result.alerts = raise_alerts(
+                        detection.matches, ids, [row[2] for row in rows],
+                        [row[11] for row in rows], row_sources, ahead_at)
     for source_pk, counts in quarantined.items():
         source = sources[source_pk]
         total = sum(1 for s in row_sources if s.pk == source_pk)
@@ -466,12 +526,25 @@ def _group_key(match: Match) -> str:
     return ""
 
 
-def _raise_alerts(
-    matches: list[tuple[Match, int]], ids: list[int], rows: list[list[Any]],
+def _leave_to_the_detector(ids: list[int]) -> None:
+    """The batch's accepted rows wait for the detector (``detector``), as runs of ids."""
+    runs: list[list[int]] = []
+    for row_id in ids:
+        if runs and runs[-1][1] == row_id - 1:
+            runs[-1][1] = row_id
+        else:
+            runs.append([row_id, row_id])
+    DetectionBacklog.objects.create(created_at=timezone.now(), runs=runs, events=len(ids))
+
+
+def raise_alerts(
+    matches: list[tuple[Match, int]], ids: list[int], received: list[Any], times: list[Any],
     row_sources: list[EventSource], ahead_at: dict[int, datetime],
 ) -> list[Alert]:
     """Raise or extend one alert per (rule, group key) of this batch's matches and link
     the events behind each: the matching ones and, for a correlation, its window's.
+    By row index: ``ids``, receive times (``received``), event times (``times``, None where
+    the event had none) and sources.
     An alert's first and last seen are its events' times, the receive time for an event
     that claimed a time ahead of it (`ahead_at`, by row index).
     A batch costs one query for the open alerts, one for the extended ones, one insert per
@@ -499,9 +572,8 @@ def _raise_alerts(
     earlier: dict[int, set[int]] = {}
     for (rule_id, key), found in grouped.items():
         first, last = found[0][0], found[-1][0]
-        received_at = _seen(rows[found[0][1]][2], None)
-        times = [ahead_at.get(index) or _seen(rows[index][11], received_at)
-                 for _, index in found]
+        received_at = _seen(received[found[0][1]], None)
+        seen = [ahead_at.get(index) or _seen(times[index], received_at) for _, index in found]
         count = sum(match.count or 1 for match, _ in found)
         source = row_sources[found[0][1]]
         site = sites.get(ocsf.get(first.event, "gxp.site") or "") or source.site
@@ -511,8 +583,8 @@ def _raise_alerts(
                 number=next_number("ALERT", received_at), rule_id=rule_id,
                 title=first.title[:300], level=first.level or "medium",
                 techniques=list(first.techniques), requirements=list(first.requirements),
-                group_key=key, site=site, source=source, first_seen=min(times),
-                last_seen=max(times), count=count, summary=_summary(last),
+                group_key=key, site=site, source=source, first_seen=min(seen),
+                last_seen=max(seen), count=count, summary=_summary(last),
                 context=dict(first.context or {}), created_at=received_at,
             )
             alert.save()
@@ -521,7 +593,7 @@ def _raise_alerts(
         else:
             alert = existing
             alert.count += count
-            alert.last_seen = max(alert.last_seen, *times)
+            alert.last_seen = max(alert.last_seen, *seen)
             alert.summary = _summary(last)
             alert.updated_at = timezone.now()
             extended.append(alert)
@@ -553,7 +625,7 @@ def _keep_as_evidence(ids: set[int]) -> set[int]:
     enrichment of the time: marked ``metadata.derived_at``)."""
     rows = list(RawEvent.objects.filter(pk__in=ids).select_related("source", "source__site")
                 .only("pk", "payload", "received_at", "event", "status", "source"))
-    prepare = _json_column()
+    prepare = json_column()
     now = ocsf.epoch_ms(timezone.now())
     with connection.cursor() as cursor:
         for row in rows:

@@ -324,6 +324,14 @@ class Engine:
         return matches
 
     @property
+    def horizon_ms(self) -> int:
+        """How far back the engine's state reaches: the longest correlation window, and the
+        span of one authentication attempt. Replaying this much of a stream's recent past
+        into a fresh engine gives it the windows the stream left."""
+        spans = [c.window.span_ms for c in self._correlations]
+        return max([*spans, self._attempts.window_ms]) if spans else 0
+
+    @property
     def late(self) -> int:
         """Events counted at their group's newest time because they were older than its
         window (see ``correlation``), over every correlation."""

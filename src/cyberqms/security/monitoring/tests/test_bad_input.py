@@ -288,7 +288,8 @@ def test_invalid_utf8_is_quarantined_with_its_reason_and_recorded(
     response = post(sender["secret"], b"<34>1 - host app - - - caf\xe9\n" + GOOD["syslog"])
     assert response.status_code == 202
     assert response.json() == {"received": 2, "accepted": 1, "quarantined": 1,
-                               "reasons": {"invalid_utf8": 1}, "alerts": []}
+                               "reasons": {"invalid_utf8": 1}, "alerts": [],
+                               "detection": "inline"}
     row = RawEvent.objects.get(status="quarantined")
     assert (row.reason, row.detail, bytes(row.payload)) == (
         "invalid_utf8", "invalid_utf8: byte 26", b"<34>1 - host app - - - caf\xe9")

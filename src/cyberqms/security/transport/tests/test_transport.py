@@ -387,7 +387,7 @@ def test_http_batch_is_ingested_202_a11_10(sender: dict[str, Any]) -> None:
     assert response.status_code == 202
     assert response.json() == {"received": 11, "accepted": 10, "quarantined": 1,
                                "reasons": {"bad_pri": 1},
-                               "alerts": [Alert.objects.get().number]}
+                               "alerts": [Alert.objects.get().number], "detection": "inline"}
     assert set(RawEvent.objects.values_list("channel", flat=True)) == {"http"}
 
 

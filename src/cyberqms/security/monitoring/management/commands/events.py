@@ -80,9 +80,11 @@ class Command(BaseCommand):
                     self._ingest(source, batch, totals, reasons, alerts, verbose)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        raised = (f"alerts {len(alerts)}" if services.detects_inline()
+                  else "alerts raised by the detector")
         self.stdout.write(
             f"{source.name}: received {totals['received']}, accepted {totals['accepted']}, "
-            f"quarantined {totals['quarantined']}, alerts {len(alerts)}"
+            f"quarantined {totals['quarantined']}, {raised}"
         )
         for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0])):
             self.stdout.write(f"  quarantined {reason}: {count}")
