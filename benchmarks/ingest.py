@@ -12,7 +12,12 @@ database; then, in the same run and on one core:
   or quarantined).
 
     python benchmarks/ingest.py [--events 100000] [--batch 1000] [--database sqlite|postgres]
-                                [--baselines] [--profile]
+                                [--baselines] [--profile] [--metrics DAYS]
+
+``--metrics DAYS`` receives the lines as the plant sent them over DAYS days instead (its
+normal traffic thinned to fit ``--events``, each line received a second after its time),
+then times the monitoring figures (``metrics.event_metrics`` and ``alert_metrics``, every
+site) over the last 24 hours, 7 and 30 days of them: the median of ``--rounds`` runs each.
 
 SQLite runs on a fresh WAL database with the production settings (``synchronous=FULL``
 unless ``CYBERQMS_SQLITE_SYNCHRONOUS`` says otherwise). ``--database postgres`` uses
@@ -28,6 +33,7 @@ import cProfile
 import gc
 import os
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -70,18 +76,26 @@ def setup_django(database: str, data_dir: Path, *, baselines: bool = False) -> N
 GENERATION: dict[str, float] = {}  # the synthetic plant's own rate, printed with the rest
 
 
-def plant_lines(events: int, seed: str) -> tuple[Any, list[tuple[str, str]]]:
+PLANT_PER_DAY = 59_000  # about what the plant sends a day at full volume
+type Line = tuple[str, str, datetime]  # source id, line, receive time
+
+
+def plant_lines(events: int, seed: str, *, days: int = 0) -> tuple[Any, list[Line]]:
+    """The plant's first `events` lines, all received at START; or, with `days`, its
+    traffic of `days` days thinned to about `events` lines (at most), each received a
+    second after its time."""
     from cyberqms.demo.plant import build_plant, generate
     from cyberqms.demo.scenarios import Schedule
 
     plant = build_plant()
-    days = events // 40_000 + 2
+    volume = min(1.0, events / (days * PLANT_PER_DAY)) if days else 1.0
     began = time.perf_counter()
-    run = generate(seed, START, timedelta(days=days), scenarios=Schedule(per_day=5),
-                   plant=plant)
-    lines: list[tuple[str, str]] = []
+    run = generate(seed, START, timedelta(days=days or events // 40_000 + 2),
+                   scenarios=Schedule(per_day=5), plant=plant, volume=volume)
+    delay = timedelta(seconds=1)
+    lines: list[Line] = []
     for event in run:
-        lines.append((event.source, event.line))
+        lines.append((event.source, event.line, event.time + delay if days else START))
         if len(lines) >= events:
             break
     GENERATION["seconds"] = time.perf_counter() - began
@@ -119,18 +133,18 @@ def register(plant: Any) -> dict[str, Any]:
     return sources
 
 
-def batches(lines: list[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
+def batches(lines: list[Line], size: int) -> list[list[Line]]:
     """Consecutive chunks of `size` lines of every source, as the listener's writer takes
     them off its queue."""
     return [lines[start:start + size] for start in range(0, len(lines), size)]
 
 
-def parse_only(lines: list[tuple[str, str]], formats: dict[str, Format]) -> float:
+def parse_only(lines: list[Line], formats: dict[str, Format]) -> float:
     from cyberqms.security.detect.parsers import ParseError, parse_line
 
     received = START
     began = time.perf_counter()
-    for source, line in lines:
+    for source, line, _ in lines:
         with contextlib.suppress(ParseError):
             parse_line(line.encode(), formats[source], received_at=received)
     return time.perf_counter() - began
@@ -139,15 +153,39 @@ def parse_only(lines: list[tuple[str, str]], formats: dict[str, Format]) -> floa
 CPU: dict[str, float] = {}  # the end-to-end run's CPU time, printed with the rest
 
 
-def end_to_end(chunks: list[list[tuple[str, str]]], sources: dict[str, Any]) -> float:
+def end_to_end(chunks: list[list[Line]], sources: dict[str, Any]) -> float:
     from cyberqms.security.monitoring.services import ingest_received
 
-    received = START
     began, cpu = time.perf_counter(), time.process_time()
     for chunk in chunks:
-        ingest_received((sources[name], line, "syslog-tcp", received) for name, line in chunk)
+        ingest_received((sources[name], line, "syslog-tcp", received)
+                        for name, line, received in chunk)
     CPU["seconds"] = time.process_time() - cpu
     return time.perf_counter() - began
+
+
+METRICS_PERIODS = (("24 hours", timedelta(hours=24)), ("7 days", timedelta(days=7)),
+                   ("30 days", timedelta(days=30)))
+
+
+def time_metrics(end: datetime, rounds: int) -> None:
+    """The monitoring figures over periods ending at `end`, every site: the median time of
+    `rounds` runs of the event figures and of the alert figures."""
+    from cyberqms.security.monitoring import metrics
+
+    for label, span in METRICS_PERIODS:
+        scope = metrics.Scope(end - span, end)
+        times: dict[str, list[float]] = {"events": [], "alerts": []}
+        for _ in range(rounds):
+            began = time.perf_counter()
+            events = metrics.event_metrics(scope, now=end)
+            times["events"].append(time.perf_counter() - began)
+            began = time.perf_counter()
+            metrics.alert_metrics(scope)
+            times["alerts"].append(time.perf_counter() - began)
+        event_ms, alert_ms = (statistics.median(times[k]) * 1000 for k in ("events", "alerts"))
+        print(f"  {label:9} {events.total:>9,} events  event figures {event_ms:7.1f} ms  "
+              f"alert figures {alert_ms:6.1f} ms  together {event_ms + alert_ms:7.1f} ms")
 
 
 def main() -> None:
@@ -160,6 +198,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the end-to-end run")
     parser.add_argument("--baselines", action="store_true",
                         help="score behaviour baselines too (beyond the goal's pipeline)")
+    parser.add_argument("--metrics", type=int, default=0, metavar="DAYS",
+                        help="receive the lines over DAYS days, then time the monitoring figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cyberqms-bench-ingest-") as tmp:
         setup_django(args.database, Path(tmp), baselines=args.baselines)
@@ -169,7 +209,7 @@ def main() -> None:
         from cyberqms.security.monitoring.models import Alert, RawEvent
         from cyberqms.security.monitoring.services import detection_engine
 
-        plant, lines = plant_lines(args.events, args.seed)
+        plant, lines = plant_lines(args.events, args.seed, days=args.metrics)
         sources = register(plant)
         formats = {name: src.format for name, src in sources.items()}
         chunks = batches(lines, args.batch)
@@ -211,6 +251,14 @@ def main() -> None:
               f"{stored - accepted:,} quarantined), {alerts} alerts")
         if stored != n:
             sys.exit(f"LOST EVENTS: {n - stored}")
+        if args.metrics:
+            if connection.vendor == "postgresql":  # as autovacuum would have by now
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
+            end = START + timedelta(days=args.metrics)
+            print(f"monitoring figures over periods ending {end:%Y-%m-%d} (received over "
+                  f"{args.metrics} days), median of {args.rounds}:")
+            time_metrics(end, args.rounds)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ sys.path.insert(0, str(HERE))  # benchapp
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
-def setup_django(data_dir: Path, database_url: str) -> None:
+def setup_django(data_dir: Path, database_url: str, *, benchapp: bool = True) -> None:
+    """The production settings on `data_dir` (or `database_url`), migrated; with
+    `benchapp`, the benchmark's own app too (the writers' tables)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "cyberqms.settings"
     os.environ["CYBERQMS_DATA_DIR"] = str(data_dir)
     os.environ["CYBERQMS_ENV"] = "development"
@@ -55,12 +57,14 @@ def setup_django(data_dir: Path, database_url: str) -> None:
     import django
     from django.conf import settings
 
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "simple_history", "benchapp"]
+    if benchapp:
+        settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "simple_history", "benchapp"]
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)  # the product's tables first: the benchmark
-    call_command("migrate", run_syncdb=True, verbosity=0)  # app's history refers to users
+    if benchapp:
+        call_command("migrate", run_syncdb=True, verbosity=0)  # app's history refers to users
 
 
 class Commits:

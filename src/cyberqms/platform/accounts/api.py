@@ -5,7 +5,7 @@
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
@@ -13,6 +13,7 @@ from cyberqms.platform.core.access import ACTIONS, can
 from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.core.context import current_context
 from cyberqms.platform.core.models import AccessDecision, SecurityEvent
+from cyberqms.platform.core.paging import CURSOR_HELP, link_header, window
 
 from . import actions, services
 from .enums import Role
@@ -40,6 +41,8 @@ router = Router(tags=["accounts"])
 Limit = Query(50, ge=1, le=200, description="Page size, 1 to 200")
 # Bounded so the database never sees a number it cannot hold (a 2^63 offset was a 500).
 Offset = Query(0, ge=0, le=1_000_000, description="Rows to skip, 0 to 1,000,000")
+Cursor = Query(None, max_length=2000, description=CURSOR_HELP + "; the `Link` header names "
+                                                                "the next and previous pages")
 
 
 def _site(code: str | None) -> Site | None:
@@ -170,17 +173,22 @@ def token_revoke(request: HttpRequest, token_id: int, payload: ReasonIn) -> dict
 @gate(actions.EVENT_VIEW)
 def security_event_list(
     request: HttpRequest,
+    response: HttpResponse,
     kind: str = Query("", max_length=80),
     severity: str = Query("", pattern=r"^(|info|low|medium|high|critical)$"),
     limit: int = Limit,
     offset: int = Offset,
+    cursor: str | None = Cursor,
 ) -> list[SecurityEvent]:
+    """Newest first; by `offset`, or by `cursor` (the `Link` header's next page)."""
     events = SecurityEvent.objects.all()
     if kind:
         events = events.filter(kind__startswith=kind)
     if severity:
         events = events.filter(severity=severity)
-    return list(events[offset : offset + limit])
+    found = window(events, limit=limit, offset=offset, cursor=cursor)
+    link_header(request, response, found)
+    return found.rows
 
 
 @router.get("/access-decisions", response=list[AccessDecisionOut],
@@ -188,14 +196,19 @@ def security_event_list(
 @gate(actions.DECISION_VIEW)
 def access_decision_list(
     request: HttpRequest,
+    response: HttpResponse,
     allowed: bool | None = None,
     actor: str = Query("", max_length=150),
     limit: int = Limit,
     offset: int = Offset,
+    cursor: str | None = Cursor,
 ) -> list[AccessDecision]:
+    """Newest first; by `offset`, or by `cursor` (the `Link` header's next page)."""
     decisions = AccessDecision.objects.all()
     if allowed is not None:
         decisions = decisions.filter(allowed=allowed)
     if actor:
         decisions = decisions.filter(actor_username=actor)
-    return list(decisions[offset : offset + limit])
+    found = window(decisions, limit=limit, offset=offset, cursor=cursor)
+    link_header(request, response, found)
+    return found.rows

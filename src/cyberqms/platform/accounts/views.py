@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from cyberqms.platform.core.access import can
 from cyberqms.platform.core.csv_export import csv_response, list_filters, wants_csv
 from cyberqms.platform.core.event_kinds import event_label
+from cyberqms.platform.core.keyset import request_page
 from cyberqms.platform.core.models import AccessDecision, SecurityEvent, Severity
 from cyberqms.platform.core.pages import gated
 from cyberqms.platform.trail import actions as trail_actions
@@ -357,11 +358,12 @@ def security_events(request: HttpRequest) -> HttpResponseBase:
                            rows=events.count())
         return csv_response("security-events.csv", SECURITY_EVENT_COLUMNS, events)
     kinds = SecurityEvent.objects.order_by("kind").values_list("kind", flat=True).distinct()
+    page = request_page(request, events, 50)
     return render(request, "accounts/security_events.html", {
-        "page": paginate(request, events, 50), "severities": Severity.choices,
+        "page": page, "severities": Severity.choices,
         "kinds": [(k, event_label(k)) for k in kinds],
         "filters": {"severity": severity, "kind": kind, "q": q},
-    })
+    }, status=400 if page.error else 200)
 
 
 @gated(actions.DECISION_VIEW)
@@ -381,7 +383,8 @@ def access_decisions(request: HttpRequest) -> HttpResponseBase:
                            label="access decisions", filters=list_filters(request),
                            rows=decisions.count())
         return csv_response("access-decisions.csv", ACCESS_DECISION_COLUMNS, decisions)
+    page = request_page(request, decisions, 50)
     return render(request, "accounts/access_decisions.html", {
-        "page": paginate(request, decisions, 50),
+        "page": page,
         "filters": {"verdict": verdict, "actor": actor, "action": action},
-    })
+    }, status=400 if page.error else 200)

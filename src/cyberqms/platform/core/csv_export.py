@@ -34,7 +34,7 @@ BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 500
 # Query parameters of a list page that are not filters.
-NOT_FILTERS = frozenset({"format", "page"})
+NOT_FILTERS = frozenset({"format", "page", "cursor"})
 
 
 @dataclass(frozen=True)

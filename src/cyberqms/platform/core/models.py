@@ -52,7 +52,7 @@ class Severity(models.TextChoices):
 class AccessDecision(models.Model):
     """One decision of the policy decision point: who asked to do what, and the answer."""
 
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=100)
@@ -68,6 +68,8 @@ class AccessDecision(models.Model):
 
     class Meta:
         indexes = [
+            # The list's order, for its pages (keyset) and for pruning by age.
+            models.Index(fields=["-created_at", "-id"], name="decision_time"),
             models.Index(fields=["actor_id", "created_at"], name="decision_actor_time"),
             models.Index(fields=["allowed", "created_at"], name="decision_allowed_time"),
         ]
@@ -95,6 +97,8 @@ class SecurityEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # The list's severity filter (this level and above), with the list's order.
+        indexes = [models.Index(fields=["severity", "-id"], name="security_event_severity")]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.severity}): {self.message}"

@@ -22,7 +22,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
 from cyberqms.platform.core.api_gate import api_actor, gate
-from cyberqms.platform.core.paging import api_page
+from cyberqms.platform.core.paging import CURSOR_HELP, api_page
 from cyberqms.platform.kit.api_gate import api_record
 
 from .family_pages import visible_records
@@ -239,8 +239,9 @@ def family_router(kind: RecordKind) -> Router:
         **{name: (kind_type, ...) for name, kind_type, _get in kind.api_extra}})
     _DETAIL_SCHEMAS[kind.slug] = detail_schema
     page_schema = _schema(f"{title}Page", {
-        "count": (int, ...), "page": (int, ...), "pages": (int, ...),
-        "results": (list.__class_getitem__(out_schema), ...)})
+        "count": (int, ...), "count_exact": (bool, ...), "page": (int | None, ...),
+        "pages": (int | None, ...), "results": (list.__class_getitem__(out_schema), ...),
+        "next": (str | None, ...), "previous": (str | None, ...)})
     create_schema = _schema(f"{title}In", {
         "site": (str, Field(..., description="Site code")),
         **{n: _in_type(fields[n]) for n in kind.create_fields}}, base=StrictIn)
@@ -248,7 +249,8 @@ def family_router(kind: RecordKind) -> Router:
         **{name: (str | None, Field(None, description=str(flt.label or name)))
            for name, flt in filterset.base_filters.items()},
         "sort": (str | None, Field(None, description="A column key, - for descending.")),
-        "page": (int, 1), "page_size": (int, 50)})
+        "page": (int, 1), "page_size": (int, 50),
+        "cursor": (str | None, Field(None, max_length=2000, description=CURSOR_HELP))})
 
     def detail(record: QualityRecord, actor: Any) -> dict[str, Any]:
         return detail_out(kind, record, actor)
@@ -263,9 +265,11 @@ def family_router(kind: RecordKind) -> Router:
         if found.errors:
             raise ValidationError(found.errors_by_field())
         return api_page(found.qs, filters.page, filters.page_size,
-                        lambda r: record_out(kind, r, list_names))
+                        lambda r: record_out(kind, r, list_names), cursor=filters.cursor)
 
-    record_list.__doc__ = f"{kind.plural_label} visible to the caller, filtered and paginated."
+    record_list.__doc__ = (f"{kind.plural_label} visible to the caller, filtered and "
+                           "paginated: by `page`, or by `cursor` (follow `next`), whose "
+                           "pages cost the same however deep.")
     record_list.__annotations__["filters"] = cast(Any, Query)[filter_schema]  # run-time schema
     router.get(f"/{kind.slug}", response=page_schema, operation_id=f"{noun}_list",
                url_name=f"{noun}_list")(gate(kind.view_action)(record_list))

@@ -16,10 +16,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import fields_for_model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import can, people_able, sites_for
 from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
+from cyberqms.platform.core.keyset import TAB_CAP, CappedCount, capped_counts, request_page
 from cyberqms.platform.core.moments import moment
 from cyberqms.platform.core.pages import gated, page_actor
 from cyberqms.platform.trail.services import list_export_record
@@ -64,13 +64,16 @@ def _field_or_none(kind: RecordKind, name: str) -> Any:
         return None
 
 
-def state_counts(kind: RecordKind, rows: QuerySet[Any]) -> list[dict[str, Any]]:
-    """Counts by state, every state in workflow order (zeros included)."""
-    found = dict(rows.order_by().values_list("state").annotate(n=Count("id")))
-    states = kind.model.STATES
-    labels = dict(states.choices) if states is not None else {}
-    return [{"state": s, "label": labels.get(s, s), "count": found.get(s, 0)}
-            for s in kind.workflow.states()]
+def state_counts(kind: RecordKind, rows: QuerySet[Any], listed: QuerySet[Any]
+                 ) -> tuple[list[dict[str, Any]], CappedCount]:
+    """Counts by state of `rows`, every state in workflow order (zeros included), and the
+    count of `listed`, capped (`keyset.TAB_CAP`, `keyset.COUNT_CAP`), in one query."""
+    states = kind.workflow.states()
+    found = capped_counts({"": listed, **{s: rows.filter(state=s) for s in states}},
+                          caps=dict.fromkeys(states, TAB_CAP))
+    labels = dict(kind.model.STATES.choices) if kind.model.STATES is not None else {}
+    return [{"state": s, "label": labels.get(s, s), "count": found[s]}
+            for s in states], found[""]
 
 
 def display(record: QualityRecord, name: str) -> str:
@@ -258,19 +261,20 @@ def list_view(kind: RecordKind) -> Callable[..., HttpResponseBase]:
         counted = kind.filterset(
             {k: v for k, v in request.GET.items() if k != "state"} or None, rows,
             request=request, site_codes=codes)
-        page = Paginator(filtered, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = request_page(request, filtered, PAGE_SIZE, count=False)
+        counts, page.count = state_counts(kind, counted.qs, filtered)
         classes = {c.name: _cell_class(kind, c.name) for c in kind.columns}
         sort = (request.GET.get("sort") or filters.default_sort)
         return render(request, "core/family_list.html", {
             "kind": kind, "page": page, "filters": filters, "sort": sort,
-            "counts": state_counts(kind, counted.qs),
+            "counts": counts,
             "columns": kind.columns,
             "rows": [(record, [(display(record, c.name), classes[c.name])
                                for c in kind.columns],
                       kind.row_badges(record) if kind.row_badges else [])
                      for record in page],
             "can_create": can(request.user, kind.action("create")),
-        }, status=422 if filters.errors else 200)
+        }, status=422 if filters.errors else 400 if page.error else 200)
 
     return record_list
 

@@ -43,16 +43,18 @@ class QualityRecord(KeptForever):
     number = models.CharField(max_length=32, unique=True, editable=False)
     title = models.CharField(max_length=200)
     description = models.TextField(max_length=10000, blank=True)
-    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    # Site and owner are indexed with the list order (Meta.indexes), not on their own.
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-        verbose_name="owner",
+        verbose_name="owner", db_index=False,
     )
     originator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
         verbose_name="originator",
     )
-    state = models.CharField(max_length=30, db_index=True)
+    state = models.CharField(max_length=30)
     due_date = models.DateField(null=True, blank=True)
     event_at = models.DateTimeField(
         null=True, blank=True, help_text="When it happened (or was discovered)."
@@ -75,6 +77,23 @@ class QualityRecord(KeptForever):
 
     class Meta:
         abstract = True
+        # What every family's list sorts and filters by, each with the default order
+        # (newest first) so that a page reads its rows from one index: the order itself,
+        # a state, a site, an owner ("mine"); and the due date (its sort, the overdue
+        # filter). The list's counts (all, and by state) read from an index alone, with
+        # `is_deleted` in it: the site's, the state's, and the site and state together.
+        # A family's Meta subclasses this one and adds the indexes of its own filters
+        # (`filter_index`) to these (`*QualityRecord.Meta.indexes`).
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="%(class)s_created"),
+            models.Index(fields=["state", "-created_at", "-id", "is_deleted"],
+                         name="%(class)s_state_created"),
+            models.Index(fields=["site", "-created_at", "-id", "is_deleted"],
+                         name="%(class)s_site_created"),
+            models.Index(fields=["site", "state", "is_deleted"], name="%(class)s_site_state"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="%(class)s_owner_created"),
+            models.Index(fields=["due_date", "id"], name="%(class)s_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
@@ -94,6 +113,12 @@ class QualityRecord(KeptForever):
         if self.due_date is None or self.is_deleted or self.state in kind.closed_states:
             return False
         return self.due_date < (today or timezone.localdate())
+
+
+def filter_index(field: str, name: str) -> models.Index:
+    """The index of a family's own list filter `field`, with the list's default order: the
+    filtered page and its count read from it, however many records there are."""
+    return models.Index(fields=[field, "-created_at", "-id"], name=name)
 
 
 @dataclass(frozen=True)

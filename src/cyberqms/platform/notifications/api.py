@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from cyberqms.platform.core.api_gate import gate
+from cyberqms.platform.core.paging import CURSOR_HELP, window
 
 from . import actions, queries, services
 from .enums import NotificationKind
@@ -31,15 +32,19 @@ def notification_list(
     kind: NotificationKind | None = None,
     limit: int = Query(50, ge=1, le=500, description="Page size, 1 to 500"),
     offset: int = Query(0, ge=0, le=10**9, description="Rows to skip"),
+    cursor: str | None = Query(None, max_length=2000, description=CURSOR_HELP),
 ) -> dict[str, Any]:
     """The caller's current notifications (the work they ask for not done yet), unread
-    first, then latest first; or with `resolved` those whose work is done."""
+    first, then latest first; or with `resolved` those whose work is done. Paginated by
+    `offset`, or by `cursor` (follow `next`), whose pages cost the same however deep."""
     rows = queries.inbox(_caller(request), unread_only=unread, resolved=resolved,
                          kind=kind.value if kind else "")
+    found = window(rows, limit=limit, offset=offset, cursor=cursor, count=True)
+    assert found.count is not None
     return {
-        "count": rows.count(),
+        "count": found.count.value, "count_exact": not found.count.more,
         "unread": queries.unread_count(_caller(request)),
-        "items": list(rows[offset : offset + limit]),
+        "items": found.rows, "next": found.next, "previous": found.previous,
     }
 
 

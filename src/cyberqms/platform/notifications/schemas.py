@@ -42,10 +42,15 @@ class NotificationOut(Schema):
 
 
 class NotificationPage(Schema):
-    count: int = Field(description="Notifications matching the filter")
+    count: int = Field(description="Notifications matching the filter (by `cursor`: up to "
+                                   "10,000, see `count_exact`)")
+    count_exact: bool = Field(description="Whether `count` is exact")
     unread: int = Field(description="Unread, unresolved notifications of the caller, "
                                     "whatever the filter")
     items: list[NotificationOut]
+    next: str | None = Field(description="The cursor of the next page (None on the last)")
+    previous: str | None = Field(description="The cursor of the page before (None on the "
+                                             "first)")
 
 
 class MarkedOut(Schema):

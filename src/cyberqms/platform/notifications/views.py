@@ -7,13 +7,13 @@ from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import Actor
+from cyberqms.platform.core.keyset import request_page
 from cyberqms.platform.core.pages import gated
 
 from . import actions, queries, services
@@ -32,12 +32,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         }, status=400)
     filters = form.filters()
     rows = queries.inbox(request.user, **filters)
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    page = request_page(request, rows, PER_PAGE)
     return render(request, "notifications/inbox.html", {
         # The top bar's badge shows the same count: no second query for it.
         "form": form, "page": page, "unread": unread, "unread_notifications": unread,
         "filtered": any(filters.values()),
-    })
+    }, status=400 if page.error else 200)
 
 
 @require_POST

@@ -12,6 +12,7 @@ from ninja import Query, Router, Status
 
 from cyberqms.platform.core.access import AccessDenied, require
 from cyberqms.platform.core.api_gate import api_actor, gate
+from cyberqms.platform.core.paging import CURSOR_HELP, window
 from cyberqms.platform.trail import actions, keys, queries
 from cyberqms.platform.trail.display import unverified_seqs
 from cyberqms.platform.trail.export import ExportError, prepare_export
@@ -111,8 +112,11 @@ def trail_entries(
     after_seq: int = Query(0, ge=0, description="Only entries after this seq"),
     limit: int = Limit,
     offset: int = Offset,
+    cursor: str | None = Query(None, max_length=2000, description=CURSOR_HELP),
 ) -> dict[str, Any]:
-    """Search the audit trail (auditor view). Entries are shown as hashed, not as indexed."""
+    """Search the audit trail (auditor view). Entries are shown as hashed, not as indexed.
+    Paginated by `offset`, or by `cursor` (follow `next`), whose pages cost the same
+    however deep."""
     qs = queries.entries_filtered(
         object_type=object_type, object_id=object_id, actor_id=actor_id, action=action,
         sort="seq",
@@ -124,8 +128,10 @@ def trail_entries(
         qs = qs.filter(at__gte=_aware(since))
     if until is not None:
         qs = qs.filter(at__lt=_aware(until))
-    page = list(qs[offset : offset + limit])
-    return {"count": qs.count(), "items": _entries_out(page)}
+    found = window(qs, limit=limit, offset=offset, cursor=cursor, count=True)
+    assert found.count is not None
+    return {"count": found.count.value, "count_exact": not found.count.more,
+            "items": _entries_out(found.rows), "next": found.next, "previous": found.previous}
 
 
 @router.get("/trail/entries/{seq}", response=EntryOut, operation_id="trail_entry")

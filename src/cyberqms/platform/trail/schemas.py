@@ -27,8 +27,11 @@ class EntryOut(Schema):
 
 
 class EntryPage(Schema):
-    count: int
+    count: int  # by `cursor`: up to 10,000 (`count_exact`)
+    count_exact: bool
     items: list[EntryOut]
+    next: str | None  # the cursor of the next page
+    previous: str | None
 
 
 class CheckpointOut(Schema):

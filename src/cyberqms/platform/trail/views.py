@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import AccessDenied, can, require
 from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
+from cyberqms.platform.core.keyset import request_page
 from cyberqms.platform.core.pages import gated
 from cyberqms.platform.trail import actions, queries, services
 from cyberqms.platform.trail.display import EntryRow, Voucher, entry_rows, viewer_zone
@@ -123,7 +124,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _filter_errors(request, form)
     filters = form.filters()
-    page = paginate(request, queries.entries_filtered(**filters), ENTRIES_PER_PAGE)
+    page = request_page(request, queries.entries_filtered(**filters), ENTRIES_PER_PAGE)
     seqs = [e.seq for e in page]
     return render(request, "trail/entry_list.html", {
         "form": form,
@@ -133,7 +134,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
             page, viewer_zone(request.user), queries.flagged_seqs(seqs))),
         "types": _type_names(),
         "can_export": can(request.user, actions.EXPORT),
-    })
+    }, status=400 if page.error else 200)
 
 
 def _linked_for(actor: Any, rows: list[EntryRow]) -> list[EntryRow]:

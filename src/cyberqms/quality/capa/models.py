@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from cyberqms.platform.core.models import KeptForever
-from cyberqms.platform.kit.records import QualityRecord, state_constraint
+from cyberqms.platform.kit.records import QualityRecord, filter_index, state_constraint
 
 from .enums import ActionKind, ActionState, CapaSource, CapaState, EffectivenessResult
 
@@ -43,12 +43,14 @@ class Capa(QualityRecord):
     )
     effectiveness_checked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(QualityRecord.Meta):
         ordering = ["-created_at", "-id"]
         verbose_name = "CAPA"
         verbose_name_plural = "CAPAs"
-        indexes = [models.Index(fields=["state", "due_date"], name="capa_state_due"),
-                   models.Index(fields=["-created_at", "-id"], name="capa_created")]
+        indexes = [*QualityRecord.Meta.indexes,
+                   models.Index(fields=["state", "due_date"], name="capa_state_due"),
+                   filter_index("source", "capa_source"),
+                   filter_index("cyber_related", "capa_cyber")]
         constraints = [state_constraint(CapaState, "capa_state_valid")]
 
     @property

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from cyberqms.platform.core.models import KeptForever
-from cyberqms.platform.kit.records import QualityRecord, state_constraint
+from cyberqms.platform.kit.records import QualityRecord, filter_index, state_constraint
 
 from .enums import ChangeState, ChangeType, PirOutcome, RiskLevel, TaskState, risk_level_of
 
@@ -77,7 +77,7 @@ class Change(QualityRecord):
         return [Section("Implementation tasks",
                         ["Task", "Owner", "Due", "State", "Done", "Note"], rows)]
 
-    class Meta:
+    class Meta(QualityRecord.Meta):
         ordering = ["-created_at", "-id"]
         constraints = [
             state_constraint(ChangeState, "change_state_valid"),
@@ -103,8 +103,10 @@ class Change(QualityRecord):
                 name="change_detectability_1_5",
             ),
         ]
-        indexes = [models.Index(fields=["site", "state"], name="change_site_state"),
-                   models.Index(fields=["-created_at", "-id"], name="change_created")]
+        indexes = [*QualityRecord.Meta.indexes,
+                   filter_index("change_type", "change_type"),
+                   filter_index("risk_level", "change_risk"),
+                   filter_index("cyber_impact", "change_cyber")]
 
     def clean(self) -> None:
         """The derived fields follow the answers; the change is due no earlier than it is

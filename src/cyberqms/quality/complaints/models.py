@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from cyberqms.platform.kit.records import QualityRecord, state_constraint
+from cyberqms.platform.kit.records import QualityRecord, filter_index, state_constraint
 
 from .enums import Category, Channel, Complainant, ComplaintState, Severity
 
@@ -36,13 +36,13 @@ class Complaint(QualityRecord):
     response = models.TextField("response to the complainant", max_length=5000, blank=True)
     qa_comments = models.TextField("QA comments", max_length=10000, blank=True)
 
-    class Meta:
+    class Meta(QualityRecord.Meta):
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["site", "state"], name="complaint_site_state"),
-            models.Index(fields=["due_date"], name="complaint_due"),
-            models.Index(fields=["-created_at", "-id"], name="complaint_created"),
-        ]
+        indexes = [*QualityRecord.Meta.indexes,
+                   filter_index("category", "complaint_category"),
+                   filter_index("severity", "complaint_severity"),
+                   filter_index("reportable", "complaint_reportable"),
+                   filter_index("cyber_related", "complaint_cyber")]
         constraints = [state_constraint(ComplaintState, "complaint_state_valid")]
 
     def clean(self) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from cyberqms.platform.kit.records import QualityRecord, state_constraint
+from cyberqms.platform.kit.records import QualityRecord, filter_index, state_constraint
 
 from .enums import Classification, DeviationState, RootCauseCategory
 
@@ -57,13 +57,11 @@ class Deviation(QualityRecord):
     capa_required = models.BooleanField("CAPA required", default=False)
     qa_comments = models.TextField("QA comments", max_length=10000, blank=True)
 
-    class Meta:
+    class Meta(QualityRecord.Meta):
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["site", "state"], name="deviation_site_state"),
-            models.Index(fields=["due_date"], name="deviation_due"),
-            models.Index(fields=["-created_at", "-id"], name="deviation_created"),
-        ]
+        indexes = [*QualityRecord.Meta.indexes,
+                   filter_index("classification", "deviation_classification"),
+                   filter_index("cyber_related", "deviation_cyber")]
         constraints = [state_constraint(DeviationState, "deviation_state_valid")]
 
     def clean(self) -> None:

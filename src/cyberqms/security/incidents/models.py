@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from cyberqms.platform.kit.records import QualityRecord, state_constraint
+from cyberqms.platform.kit.records import QualityRecord, filter_index, state_constraint
 
 from .enums import IncidentState
 
@@ -38,9 +38,12 @@ class Incident(QualityRecord):
     # the originator is then the IT security officer it was assigned to, not its author.
     auto_escalated = models.BooleanField(default=False)
 
-    class Meta:
-        indexes = [models.Index(fields=["state", "due_date"], name="incident_state_due"),
-                   models.Index(fields=["-created_at", "-id"], name="incident_created")]
+    class Meta(QualityRecord.Meta):
+        indexes = [*QualityRecord.Meta.indexes,
+                   models.Index(fields=["state", "due_date"], name="incident_state_due"),
+                   filter_index("gxp_impact", "incident_gxp"),
+                   filter_index("data_integrity_impact", "incident_integrity"),
+                   filter_index("auto_escalated", "incident_auto")]
         constraints = [state_constraint(IncidentState, "incident_state_valid")]
 
     def clean(self) -> None:

@@ -246,7 +246,8 @@ def _assignee_id(value: str | None, actor: Any) -> int | None:
     description=(
         "The alerts of the sites the caller may see, as the alert list shows them: open ones "
         "by default. An unknown site or username, or `until` not after `since`, answers 422 "
-        "naming the field."
+        "naming the field. Paginated by `page`, or by `cursor` (follow `next`), whose pages "
+        "cost the same however deep."
     ),
 )
 @gate(queries.ALERT_VIEW)
@@ -262,7 +263,7 @@ def alert_list(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, 
         q=(filters.q or "").strip(), sort=filters.sort,
         assignee_id=_assignee_id(filters.assignee, actor), since=filters.since,
         until=filters.until)
-    return api_page(rows, filters.page, filters.page_size, _alert_out)
+    return api_page(rows, filters.page, filters.page_size, _alert_out, cursor=filters.cursor)
 
 
 @router.get(

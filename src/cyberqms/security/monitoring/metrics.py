@@ -4,7 +4,8 @@ many events arrive per second and how many are quarantined.
 
 Reads only, computed by the database (aggregates, window functions for medians) so the
 cost does not grow with a Python loop over events; the same SQL runs on SQLite and
-PostgreSQL. The figures of a period cover:
+PostgreSQL. Event figures read the per-minute counts ingest keeps (`EventRollup`,
+`rollups.py`), never the raw events. The figures of a period cover:
 
 - alerts *created* in the period (their later acknowledgement or closure counts with
   them): time to detect = `created_at` − the time of the alert's first event (the earliest
@@ -12,11 +13,12 @@ PostgreSQL. The figures of a period cover:
   clock runs ahead would make it negative); time to acknowledge = `acknowledged_at` −
   `created_at`; time to resolve = `closed_at` − `created_at` of alerts resolved or closed
   as false positives; false-positive rate = false positives / closed alerts;
-- events *received* in the period (`RawEvent.received_at`), accepted and quarantined;
-  events per second now (the last minute before `now`), on average over the period and
-  at the busiest minute; accepted events whose claimed time detection did not use as it
-  was (`RawEvent.timing`: late and ahead ones ran on their receive time, delayed ones in
-  their own windows), in all and per source;
+- events *received* in the period's minutes (`RawEvent.received_at`, counted per UTC
+  minute: a minute belongs to the period if it begins in it), accepted and quarantined;
+  events per second now (the last whole minute before `now`), on average over the period
+  and at the busiest minute; accepted events whose claimed time detection did not use as
+  it was (`RawEvent.timing`: late and ahead ones ran on their receive time, delayed ones
+  in their own windows), in all and per source;
 - open alerts by state: now, whatever the period.
 
 Sites: an actor sees the figures of the sites where it holds the view action
@@ -31,7 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db import NotSupportedError
+from django.core.exceptions import EmptyResultSet
+from django.db import NotSupportedError, connection
 from django.db.models import (
     Avg,
     Case,
@@ -49,6 +52,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
     Window,
@@ -59,8 +63,8 @@ from django.utils import timezone
 from cyberqms.platform.accounts.models import Site
 
 from . import queries
-from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, AlertState, EventTiming, RawStatus
-from .models import Alert, EventSource, RawEvent
+from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, AlertState
+from .models import Alert, EventRollup, EventSource
 
 PERIODS: dict[str, tuple[str, timedelta]] = {
     "24h": ("Last 24 hours", timedelta(hours=24)),
@@ -245,25 +249,33 @@ class TimeBucket(Func):
     LENGTH = {"minute": 16, "hour": 13, "day": 10}  # of SQLite's "YYYY-MM-DD HH:MM:SS"
     PARSE = {"minute": "%Y-%m-%d %H:%M", "hour": "%Y-%m-%d %H", "day": "%Y-%m-%d"}
 
+    TEMPLATES = {
+        # SQLite keeps aware datetimes as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+        "sqlite": "substr({column}, 1, {length})",
+        # date_trunc on the UTC wall time: a timestamp without time zone (cheaper than
+        # to_char); `parse` reads both shapes.
+        "postgresql": "date_trunc('{unit}', {column} AT TIME ZONE 'UTC')",
+    }
+
     def __init__(self, expression: Any, unit: str) -> None:
         if unit not in self.LENGTH:
             raise ValueError(f"unit is one of {', '.join(self.LENGTH)}")
         self.unit = unit
         super().__init__(expression)
 
+    @classmethod
+    def sql(cls, column: str, unit: str, vendor: str) -> str:
+        """The bucket of `column` (SQL) in the SQL of `vendor`."""
+        if vendor not in cls.TEMPLATES:
+            raise NotSupportedError("TimeBucket supports SQLite and PostgreSQL")
+        return cls.TEMPLATES[vendor].format(column=column, unit=unit, length=cls.LENGTH[unit])
+
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # SQLite keeps aware datetimes as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
         return self.as_sql(compiler, connection,
-                           template=f"substr(%(expressions)s, 1, {self.LENGTH[self.unit]})",
+                           template=self.sql("%(expressions)s", self.unit, connection.vendor),
                            **extra)
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # date_trunc on the UTC wall time: a timestamp without time zone (cheaper than
-        # to_char); `parse` reads both shapes.
-        return self.as_sql(compiler, connection,
-                           template=f"date_trunc('{self.unit}', %(expressions)s AT TIME ZONE "
-                                    "'UTC')",
-                           **extra)
+    as_postgresql = as_sqlite
 
     def as_mysql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         raise NotSupportedError("TimeBucket supports SQLite and PostgreSQL")
@@ -451,73 +463,97 @@ def alert_metrics(scope: Scope) -> AlertMetrics:
 # --- events ----------------------------------------------------------------------------------
 
 
-def events_in(scope: Scope) -> QuerySet[RawEvent]:
-    """Events received in the period from sources at the scope's sites (the time range
-    uses the `received_at` index; the quarantine has its own partial index)."""
-    rows = RawEvent.objects.order_by().filter(
-        status__in=RawStatus.values, received_at__gte=scope.start, received_at__lt=scope.end,
-    )
+def rollups_in(scope: Scope) -> QuerySet[EventRollup]:
+    """The event counts (`EventRollup`, kept by ingest) of the minutes that begin in the
+    period, from sources at the scope's sites: a minute counts whole, so the period's
+    edges are rounded up to the minute. Read through the rollups' key, minute first."""
+    rows = EventRollup.objects.order_by().filter(minute__gte=scope.start, minute__lt=scope.end)
     if scope.sites is not None:
         rows = rows.filter(source__in=EventSource.objects.filter(site_id__in=scope.sites))
     return rows
 
 
+def _received() -> Expression:
+    return Sum(F("accepted") + F("quarantined"))
+
+
+def _per_bucket(scope: Scope, unit: str) -> dict[datetime, tuple[int, int, int]]:
+    """Per bucket (`unit`) of the period: its accepted and quarantined events and those
+    of its busiest minute. One pass over the period's rollups, read in key order (minute
+    first): summed per minute, then the minutes per bucket."""
+    per_minute = (rollups_in(scope).values(at=F("minute"))
+                  .annotate(a=Sum("accepted"), q=Sum("quarantined")))
+    try:
+        minutes, params = per_minute.query.sql_with_params()
+    except EmptyResultSet:  # no site in scope
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {TimeBucket.sql('at', unit, connection.vendor)}, SUM(a), SUM(q), "  # noqa: S608  # our own SQL, values bound
+            f"MAX(a + q) FROM ({minutes}) per_minute GROUP BY 1", params)
+        return {TimeBucket.parse(bucket, unit): (int(a), int(q), int(busiest))
+                for bucket, a, q, busiest in cursor.fetchall()}
+
+
 def event_rates(scope: Scope, *, now: datetime | None = None
-                ) -> tuple[float, float, datetime | None, int, list[RatePoint]]:
-    """(per second now, at the busiest minute, that minute, bucket seconds, series)."""
+                ) -> tuple[float, float, datetime | None, int, list[RatePoint], int, int]:
+    """(per second now, at the busiest minute, that minute, bucket seconds, series,
+    accepted, quarantined). Now is the last whole minute before `now`."""
     now = now or timezone.now()
-    rows = events_in(scope)
-    last_minute = events_in(Scope(now - CURRENT_WINDOW, now, scope.sites)).count()
-    peak = (rows.annotate(minute=TimeBucket("received_at", "minute")).values_list("minute")
-            .annotate(n=Count("pk")).order_by("-n", "minute").first())
+    this_minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    last_minute = rollups_in(Scope(this_minute - CURRENT_WINDOW, this_minute, scope.sites)
+                             ).aggregate(n=_received())["n"] or 0
     unit = "hour" if scope.end - scope.start <= HOURLY_UP_TO else "day"
     bucket = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
-    counts = {
-        TimeBucket.parse(text, unit): n for text, n in
-        rows.annotate(bucket=TimeBucket("received_at", unit)).values_list("bucket")
-        .annotate(n=Count("pk"))
-    }
+    counts = _per_bucket(scope, unit)
+    peak, peak_minute = max((busiest for _a, _q, busiest in counts.values()), default=0), None
+    if peak:  # the earliest minute that busy, in the first bucket that holds one
+        first = min(moment for moment, (_a, _q, busiest) in counts.items() if busiest == peak)
+        within = Scope(max(first, scope.start), min(first + bucket, scope.end), scope.sites)
+        peak_minute = (rollups_in(within).values("minute").annotate(n=_received())
+                       .filter(n=peak).order_by("minute").values_list("minute", flat=True)
+                       .first())
     start = scope.start.astimezone(UTC)
-    first = (start.replace(minute=0, second=0, microsecond=0) if unit == "hour"
-             else start.replace(hour=0, minute=0, second=0, microsecond=0))
+    moment = (start.replace(minute=0, second=0, microsecond=0) if unit == "hour"
+              else start.replace(hour=0, minute=0, second=0, microsecond=0))
     series = []
-    moment = first
     while moment < scope.end:
-        n = counts.get(moment, 0)
+        accepted, quarantined, _busiest = counts.get(moment, (0, 0, 0))
+        n = accepted + quarantined
         series.append(RatePoint(moment, n, n / bucket.total_seconds()))
         moment += bucket
     return (
         last_minute / CURRENT_WINDOW.total_seconds(),
-        peak[1] / 60 if peak else 0.0,
-        TimeBucket.parse(peak[0], "minute") if peak else None,
+        peak / 60,
+        peak_minute,
         int(bucket.total_seconds()),
         series,
+        sum(accepted for accepted, _q, _b in counts.values()),
+        sum(quarantined for _a, quarantined, _b in counts.values()),
     )
 
 
 def event_metrics(scope: Scope, *, now: datetime | None = None) -> EventMetrics:
-    rows = events_in(scope)
-    counts = rows.aggregate(
-        accepted=Count("pk", filter=Q(status=RawStatus.ACCEPTED)),
-        quarantined=Count("pk", filter=Q(status=RawStatus.QUARANTINED)),
-    )
+    """The event figures of the scope, from the rollups: five queries (four for an empty
+    period) whatever the number of events and sources, none over the raw events."""
+    rows = rollups_in(scope)
     timing_by_source = [
         SourceTiming(name, delayed, late, ahead) for name, delayed, late, ahead in
-        rows.exclude(timing=EventTiming.ON_TIME).values_list("source__name")
-        .annotate(delayed=Count("pk", filter=Q(timing=EventTiming.DELAYED)),
-                  late=Count("pk", filter=Q(timing=EventTiming.LATE)),
-                  ahead=Count("pk", filter=Q(timing=EventTiming.AHEAD)))
+        rows.filter(Q(delayed__gt=0) | Q(late__gt=0) | Q(ahead__gt=0))
+        .values_list("source__name")
+        .annotate(delayed=Sum("delayed"), late=Sum("late"), ahead=Sum("ahead"))
         .order_by("-late", "-ahead", "-delayed", "source__name")
     ]
     reasons = [
         ReasonCount(reason, n) for reason, n in
-        rows.filter(status=RawStatus.QUARANTINED).values_list("reason")
-        .annotate(n=Count("pk")).order_by("-n", "reason")
+        rows.filter(quarantined__gt=0).values_list("reason")
+        .annotate(n=Sum("quarantined")).order_by("-n", "reason")
     ]
-    current, peak, peak_minute, bucket_seconds, series = event_rates(scope, now=now)
-    total = counts["accepted"] + counts["quarantined"]
+    current, peak, peak_minute, bucket_seconds, series, accepted, quarantined = event_rates(
+        scope, now=now)
+    total = accepted + quarantined
     return EventMetrics(
-        accepted=counts["accepted"], quarantined=counts["quarantined"],
+        accepted=accepted, quarantined=quarantined,
         quarantined_by_reason=reasons, current_per_second=current,
         average_per_second=total / scope.seconds if scope.seconds > 0 else 0.0,
         peak_per_second=peak, peak_minute=peak_minute, bucket_seconds=bucket_seconds,

@@ -66,10 +66,10 @@ class RawEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        # Every row pays for each index at ingest: one on time (lists, periods, metrics)
-        # and one on the quarantine alone (a small fraction of the rows).
+        # Every row pays for each index at ingest: one on time (lists in their order,
+        # periods, metrics) and one on the quarantine alone (a small fraction of the rows).
         indexes = [
-            models.Index(fields=["received_at"], name="rawevent_time"),
+            models.Index(fields=["-received_at", "-id"], name="rawevent_time"),
             models.Index(fields=["received_at"], name="rawevent_quarantined",
                          condition=models.Q(status="quarantined")),
         ]
@@ -97,6 +97,58 @@ class DetectionBacklog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.events} events received {self.created_at.isoformat()}"
+
+
+class EventRollup(models.Model):
+    """The events a source sent in one UTC minute, counted by ingest in the batch's
+    transaction (`rollups.record`): what the metrics read instead of the raw events, so
+    their figures survive the raw rows' retention. Quarantined events are counted per
+    reason (one row each); `reason` is empty on the row of the accepted ones."""
+
+    # The key, minute first: its one index serves the upsert and the metrics' period scans.
+    pk = models.CompositePrimaryKey("minute", "source", "reason")
+    minute = models.DateTimeField()  # received in [minute, minute + 1 min), UTC
+    # No index of its own: every upsert would pay for it, and nothing reads by source alone.
+    source = models.ForeignKey(EventSource, on_delete=models.PROTECT, related_name="+",
+                               db_index=False)
+    reason = models.CharField(max_length=40, blank=True)
+    accepted = models.PositiveIntegerField(default=0)
+    quarantined = models.PositiveIntegerField(default=0)
+    # Accepted events whose claimed time detection did not use as it was (RawEvent.timing).
+    delayed = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    ahead = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # The few rows the metrics list apart (quarantine reasons, timing per source), so
+        # those figures do not read every row of the period; the other rows pay nothing.
+        indexes = [
+            models.Index(fields=["minute"], name="eventrollup_quarantined",
+                         condition=models.Q(quarantined__gt=0)),
+            models.Index(fields=["minute"], name="eventrollup_timing",
+                         condition=models.Q(delayed__gt=0) | models.Q(late__gt=0)
+                         | models.Q(ahead__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.minute:%Y-%m-%d %H:%M} {self.reason}"
+
+
+class SourceTotals(models.Model):
+    """Everything a source has sent, kept by the same upkeep as `EventRollup`: the sources
+    page reads one row per source."""
+
+    source = models.OneToOneField(EventSource, primary_key=True, on_delete=models.CASCADE,
+                                  related_name="totals")
+    accepted = models.PositiveBigIntegerField(default=0)
+    quarantined = models.PositiveBigIntegerField(default=0)
+    delayed = models.PositiveBigIntegerField(default=0)
+    late = models.PositiveBigIntegerField(default=0)
+    ahead = models.PositiveBigIntegerField(default=0)
+    last_received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.accepted} accepted, {self.quarantined} quarantined"
 
 
 class Alert(models.Model):
@@ -134,6 +186,9 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["rule_id", "group_key", "state"], name="alert_dedupe"),
             models.Index(fields=["state", "last_seen"], name="alert_state_seen"),
+            # The list's order, alone (any state) and with its level filter.
+            models.Index(fields=["-last_seen", "-id"], name="alert_seen"),
+            models.Index(fields=["level", "-last_seen", "-id"], name="alert_level_seen"),
         ]
 
     def __str__(self) -> str:

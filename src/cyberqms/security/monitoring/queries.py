@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 
 from cyberqms.platform.core.access import can
 from cyberqms.platform.core.access import sites_for as visible_sites
+from cyberqms.platform.core.keyset import TAB_CAP, CappedCount, capped_counts
 
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, RawStatus
 from .models import Alert, EventSource, RawEvent
@@ -77,10 +78,13 @@ def alerts_filtered(
     return rows.order_by(ALERT_SORTS.get(sort, ALERT_SORTS[DEFAULT_ALERT_SORT]), "-id")
 
 
-def level_counts(rows: QuerySet[Alert]) -> list[dict[str, Any]]:
-    """Alerts per level, critical first, every level listed (one query)."""
-    found = dict(rows.order_by().values_list("level").annotate(n=Count("id")))
-    return [{"level": level, "count": found.get(level, 0)} for level in LEVELS]
+def level_counts(rows: QuerySet[Alert], listed: QuerySet[Alert]
+                 ) -> tuple[list[dict[str, Any]], CappedCount]:
+    """Alerts of `rows` per level, critical first, every level listed, and the count of
+    `listed`, capped (`keyset.TAB_CAP`, `keyset.COUNT_CAP`), in one query."""
+    found = capped_counts({"": listed, **{level: rows.filter(level=level) for level in LEVELS}},
+                          caps=dict.fromkeys(LEVELS, TAB_CAP))
+    return [{"level": level, "count": found[level]} for level in LEVELS], found[""]
 
 
 def alert_rules(actor: Any) -> list[tuple[str, str]]:
@@ -175,6 +179,8 @@ def banner_context(user: Any) -> dict[str, Any]:
 
 
 def sources_with_counts(actor: Any) -> QuerySet[EventSource]:
-    rows = EventSource.objects.select_related("site", "integration")
+    """The sources the actor sees, each with what it has sent (`totals`, kept by ingest;
+    missing for a source that has sent nothing) in the same query."""
+    rows = EventSource.objects.select_related("site", "integration", "totals")
     sites = visible_sites(actor, EVENT_VIEW)
     return rows if sites is None else rows.filter(site_id__in=sites)

@@ -8,6 +8,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field
 
+from cyberqms.platform.core.paging import CURSOR_HELP
+
 
 class DurationsOut(Schema):
     count: int
@@ -122,6 +124,7 @@ class AlertFilters(Schema):
     sort: SortKey = Field("-last", description="A column key, - for descending")
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=2000, description=CURSOR_HELP)
 
 
 class PersonOut(Schema):
@@ -158,9 +161,12 @@ class AlertOut(Schema):
 
 class AlertPageOut(Schema):
     count: int
-    page: int
-    pages: int
+    count_exact: bool
+    page: int | None
+    pages: int | None
     results: list[AlertOut]
+    next: str | None
+    previous: str | None
 
 
 class FeatureOut(Schema):

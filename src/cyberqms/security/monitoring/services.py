@@ -51,6 +51,7 @@ from cyberqms.security.detect.enrich import Enricher
 from cyberqms.security.detect.parsers import Format, parse_line
 from cyberqms.security.detect.parsers.errors import ParseError
 
+from . import rollups
 from .baseline_store import behaviour_baselines
 from .directory import DjangoUserDirectory
 from .enums import LEVEL_ORDER, OPEN_ALERT_STATES, AlertState, RawStatus
@@ -472,6 +473,7 @@ def ingest_received(items: Iterable[Received], *, detect: bool | None = None
                             copy.write_row(row)
                 else:
                     cursor.executemany(_INSERT, rows)
+                rollups.record(cursor, rows, _COLUMNS)  # the metrics' counts, same transaction
             if detection is None:
                 if result.accepted:
                     _leave_to_the_detector([ids[i] for i, row in enumerate(rows)

@@ -11,8 +11,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -23,6 +21,7 @@ from django.views.decorators.http import require_POST
 from cyberqms.platform.accounts.models import Site
 from cyberqms.platform.core.access import AccessDenied, can, require
 from cyberqms.platform.core.csv_export import csv_response, list_filters, wants_csv
+from cyberqms.platform.core.keyset import request_page
 from cyberqms.platform.core.pages import gated, page_actor, polled
 from cyberqms.platform.kit.references import referring_records
 from cyberqms.platform.kit.workflow import TransitionNotAllowed
@@ -31,9 +30,9 @@ from cyberqms.security.detect import ocsf
 
 from . import charts, describe, metrics, queries, services
 from .csv_columns import ALERT_COLUMNS, EVENT_COLUMNS
-from .enums import OPEN_ALERT_STATES, AlertState, EventTiming, RawStatus
+from .enums import OPEN_ALERT_STATES, AlertState, RawStatus
 from .forms import MetricsFilterForm
-from .models import Alert, RawEvent
+from .models import Alert
 from .workflow import ALERT_WORKFLOW
 
 ALERTS_PER_PAGE = 25
@@ -76,16 +75,16 @@ def alert_list(request: HttpRequest) -> HttpResponseBase:
                            label="security alerts", filters=list_filters(request),
                            rows=rows.count())
         return csv_response("security-alerts.csv", ALERT_COLUMNS, rows)
-    counts = queries.level_counts(queries.alerts_filtered(
-        request.user, **{**filters, "level": ""}, assignee_id=assignee_id))
-    page = Paginator(rows, ALERTS_PER_PAGE).get_page(get.get("page"))
+    page = request_page(request, rows, ALERTS_PER_PAGE, count=False)
+    counts, page.count = queries.level_counts(queries.alerts_filtered(
+        request.user, **{**filters, "level": ""}, assignee_id=assignee_id), rows)
     return render(request, "monitoring/alert_list.html", {
         "page": page, "filters": {**filters, "assignee": assignee}, "counts": counts,
         "states": STATE_CHOICES, "assignees": ASSIGNEE_CHOICES,
         "levels": queries.LEVELS, "sites": Site.objects.all(),
         "rules": queries.alert_rules(request.user),
         "can_view_events": can(request.user, queries.EVENT_VIEW),
-    })
+    }, status=400 if page.error else 200)
 
 
 def _event_rows(alert: Alert) -> list[dict[str, Any]]:
@@ -228,10 +227,10 @@ def event_list(request: HttpRequest) -> HttpResponseBase:
                            label="received events", filters=list_filters(request),
                            rows=rows.count())
         return csv_response("received-events.csv", EVENT_COLUMNS, rows)
-    page = Paginator(rows, EVENTS_PER_PAGE).get_page(get.get("page"))
+    page = request_page(request, rows, EVENTS_PER_PAGE)
     for event in page:
         class_name = ocsf.CLASSES.get(event.class_uid or -1, ("", {}))[0]
-        event.class_name = class_name  # type: ignore[attr-defined]  # for the template, not a field
+        event.class_name = class_name  # for the template, not a field
     return render(request, "monitoring/event_list.html", {
         "can_view_alerts": can(request.user, queries.ALERT_VIEW),
         "page": page, "filters": filters, "statuses": RawStatus.choices,
@@ -240,28 +239,20 @@ def event_list(request: HttpRequest) -> HttpResponseBase:
         "reasons": queries.quarantine_reasons(rows) if filters["status"] != "accepted" else [],
         "bad_time": (bool(filters["since"]) and since is None)
         or (bool(filters["until"]) and until is None),
-    })
+    }, status=400 if page.error else 200)
 
 
 @gated("monitoring.event.view")
 def source_list(request: HttpRequest) -> HttpResponse:
     sources = list(queries.sources_with_counts(request.user))
-    tallies: dict[int, dict[str, Any]] = {}
-    empty = {"accepted": 0, "quarantined": 0, "last": None, "late": 0, "ahead": 0}
-    for row in (RawEvent.objects.filter(source__in=sources).order_by()
-                .values("source_id", "status").annotate(
-                    n=Count("id"), last=Max("received_at"),
-                    # detected on their receive time (docs/monitoring.md, "Event time")
-                    late=Count("id", filter=Q(timing=EventTiming.LATE)),
-                    ahead=Count("id", filter=Q(timing=EventTiming.AHEAD)))):
-        tally = tallies.setdefault(row["source_id"], dict(empty))
-        tally[row["status"]] = row["n"]
-        tally["late"] += row["late"]
-        tally["ahead"] += row["ahead"]
-        if tally["last"] is None or row["last"] > tally["last"]:
-            tally["last"] = row["last"]
     for source in sources:
-        tally = tallies.get(source.pk, empty)
+        # Late and ahead: detected on their receive time (docs/monitoring.md, "Event time").
+        totals = getattr(source, "totals", None)
+        tally = {"accepted": 0, "quarantined": 0, "last": None, "late": 0, "ahead": 0}
+        if totals is not None:
+            tally = {"accepted": totals.accepted, "quarantined": totals.quarantined,
+                     "last": totals.last_received_at, "late": totals.late,
+                     "ahead": totals.ahead}
         source.tally = tally  # type: ignore[attr-defined]  # for the template, not a field
     return render(request, "monitoring/source_list.html", {
         "sources": sources, "can_view_alerts": can(request.user, queries.ALERT_VIEW)})

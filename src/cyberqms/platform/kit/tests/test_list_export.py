@@ -70,7 +70,8 @@ def test_the_csv_holds_every_page_of_the_list(
     client = login(personas["auditor"])
     listed = client.get(reverse("complaints:list"), {"page": "2"})
     rows = exported(client, kind, page="2")
-    assert (listed.context["page"].paginator.num_pages, len(rows) - 1) == (2, 27)
+    assert (len(listed.context["page"]), str(listed.context["page"].count), len(rows) - 1) == (
+        2, "27", 27)
     assert [row[0] for row in rows[1:]] == [r.number for r in reversed(records)]
 
 

@@ -52,6 +52,25 @@ def test_list_filters_and_pages(people: dict[str, Any], login: Login, send: Send
     assert bad.json()["errors"][0]["field"] == "kind"
 
 
+def test_cursor_pages_hold_every_notification_once_unread_first(
+    people: dict[str, Any], login: Login, send: Send
+) -> None:
+    """Issue 14: the inbox's order (unread first, then latest) pages by cursor as by offset."""
+    author = people["author"]
+    sent = send(author, 7)
+    read = [n.pk for n in sent[1::2]]
+    Notification.objects.filter(pk__in=read).update(read_at=sent[0].created_at)
+    client = login(author)
+    everything = [i["id"] for i in client.get("/api/v1/notifications").json()["items"]]
+    cursor, pages = "", []
+    while cursor is not None:
+        body = client.get("/api/v1/notifications", {"limit": 3, "cursor": cursor}).json()
+        pages.append([i["id"] for i in body["items"]])
+        cursor = body["next"]
+    assert (pages, body["count"], body["count_exact"]) == (
+        [everything[:3], everything[3:6], everything[6:]], 7, True)
+
+
 def test_mark_read_own_only(people: dict[str, Any], login: Login, send: Send) -> None:
     mine = send(people["author"])[0]
     theirs = send(people["qa_approver"])[0]

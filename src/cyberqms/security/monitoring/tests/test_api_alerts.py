@@ -24,9 +24,9 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 PROBLEM = "application/problem+json"
 ALERTS = "/api/v1/monitoring/alerts"
-# session, user, roles, MFA check, the access decision, the count, the page (with its
-# site, source and assignee)
-QUERIES_PER_LIST = 7
+# session, user, roles, MFA check, the access decision, the count, the page's ids, its
+# rows (with their site, source and assignee)
+QUERIES_PER_LIST = 8
 
 
 @pytest.fixture(autouse=True)
