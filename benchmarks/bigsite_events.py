@@ -161,12 +161,15 @@ def _events(count: int, sources: dict[str, Any], cast: Cast, start: dt.datetime,
     from cyberqms.security.detect import ocsf
     from cyberqms.security.detect.parsers import parse_line
     from cyberqms.security.detect.parsers.errors import ParseError
-    from cyberqms.security.monitoring import rollups
+    from cyberqms.security.monitoring import partitions, rollups
     from cyberqms.security.monitoring.models import RawEvent
     from cyberqms.security.monitoring.services import source_info, time_policy
 
     templates = _templates(sources, cast, min(POOL, max(count // 5, 50)), rng)
     db = writer.db
+    # The year's months on PostgreSQL, made before the rows arrive (the default partition
+    # would take them otherwise, to be moved at the next retention run).
+    partitions.ensure_months(start, end + dt.timedelta(minutes=1), db.alias)
     adapt = db.ops.adapt_datetimefield_value
     place = time_policy().place
     clock = Clock()

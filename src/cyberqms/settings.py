@@ -547,6 +547,12 @@ CYBERQMS_DETECT_INTERVAL = float(env("CYBERQMS_DETECT_INTERVAL", "0.5"))
 CYBERQMS_MONITOR_OWN_EVENTS = env_bool("CYBERQMS_MONITOR_OWN_EVENTS", default=True)
 # Security monitoring: a folder of extra Sigma rules loaded next to the shipped GxP pack.
 CYBERQMS_SIGMA_RULES_DIR = env("CYBERQMS_SIGMA_RULES_DIR") or None
+# How long received security events are kept (docs/monitoring.md, "Retention"): days per
+# source kind, "default" for the kinds not named, "forever" to keep them, e.g.
+# "default=365,firewall=90,scada=730". The events an alert names are kept with the alert.
+CYBERQMS_EVENT_RETENTION = env("CYBERQMS_EVENT_RETENTION", "default=365")
+CYBERQMS_EVENT_RETENTION_INTERVAL = env_int("CYBERQMS_EVENT_RETENTION_INTERVAL", 86_400,
+                                            minimum=60)
 # Behaviour baselines (security/detect/baseline/, docs/baselines.md): per-user and per-system
 # anomaly alerts, thresholds tuned to about this many alerts a day; a subject alerts only
 # after its learning period; at first use a process warms them from the stored events.

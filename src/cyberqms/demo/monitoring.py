@@ -495,6 +495,10 @@ class MonitoringFeed:
 
     def finish(self) -> FeedSummary:
         """The figures for the loader's summary (alert states as the history ends)."""
+        from cyberqms.security.monitoring import partitions
+
+        # The weeks fed before today belong to their months (PostgreSQL's partitions).
+        partitions.ensure_ahead(self.end)
         rows = Alert.objects.filter(pk__in=self.seen).values_list("state", flat=True)
         self.summary.states = Counter(rows)
         return self.summary

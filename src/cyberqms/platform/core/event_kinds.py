@@ -33,6 +33,7 @@ EVENT_LABELS: dict[str, str] = {
     "esig.failure": "Failed e-signature",
     "monitoring.clock_skew": "Event sender's clock is off",
     "monitoring.quarantine": "Event quarantined",
+    "monitoring.retention": "Security events removed by retention",
     "monitoring.siem.failed": "Forwarding to the SIEM failed",
     "monitoring.siem.test": "SIEM forwarding test",
     "monitoring.source.unknown": "Events from an unregistered sender",

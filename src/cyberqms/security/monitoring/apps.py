@@ -30,6 +30,10 @@ class MonitoringConfig(AppConfig):
         every("monitoring.detect", "cyberqms.security.monitoring.detector.detect_interval",
               "cyberqms.security.monitoring.detector.detect_job",
               "detect the security events every process received (CYBERQMS_DETECTION)")
+        every("monitoring.retention", "cyberqms.security.monitoring.retention.retention_interval",
+              "cyberqms.security.monitoring.retention.enqueue_retention",
+              "remove the security events past their source's retention; make the months "
+              "ahead (task)")
         register(EventSource, "monitoring.source", view_action="monitoring.event.view",
                  label=lambda s: f"Event source {s.name}")
         # Counts and times of an open alert grow with every matching event; they are

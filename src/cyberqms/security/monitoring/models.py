@@ -63,6 +63,10 @@ class RawEvent(models.Model):
     # Whether detection used the claimed event time: late and ahead events were processed
     # on `received_at` (docs/monitoring.md, "Event time").
     timing = models.CharField(max_length=8, blank=True, default="", choices=EventTiming.choices)
+    # Held beyond its source's retention because an alert names it (`retention.py`): set
+    # when the retention run reaches the row. On PostgreSQL the table is partitioned by it,
+    # then the others by month (`partitions.py`), so that expired months are dropped whole.
+    kept = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -146,6 +150,9 @@ class SourceTotals(models.Model):
     late = models.PositiveBigIntegerField(default=0)
     ahead = models.PositiveBigIntegerField(default=0)
     last_received_at = models.DateTimeField()
+    # The source's events received before this were removed by the retention policy
+    # (`retention.py`), except the evidence of alerts; null while none was.
+    expired_before = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.source_id}: {self.accepted} accepted, {self.quarantined} quarantined"

@@ -244,15 +244,20 @@ def event_list(request: HttpRequest) -> HttpResponseBase:
 
 @gated("monitoring.event.view")
 def source_list(request: HttpRequest) -> HttpResponse:
+    from .retention import days_for, policy
+
+    rules = policy()
     sources = list(queries.sources_with_counts(request.user))
     for source in sources:
         # Late and ahead: detected on their receive time (docs/monitoring.md, "Event time").
         totals = getattr(source, "totals", None)
-        tally = {"accepted": 0, "quarantined": 0, "last": None, "late": 0, "ahead": 0}
+        tally = {"accepted": 0, "quarantined": 0, "last": None, "late": 0, "ahead": 0,
+                 "expired_before": None}
         if totals is not None:
             tally = {"accepted": totals.accepted, "quarantined": totals.quarantined,
                      "last": totals.last_received_at, "late": totals.late,
-                     "ahead": totals.ahead}
+                     "ahead": totals.ahead, "expired_before": totals.expired_before}
+        tally["kept_days"] = days_for(source.kind, rules)
         source.tally = tally  # type: ignore[attr-defined]  # for the template, not a field
     return render(request, "monitoring/source_list.html", {
         "sources": sources, "can_view_alerts": can(request.user, queries.ALERT_VIEW)})

@@ -288,9 +288,9 @@ def test_the_sources_page_shows_the_totals(
     response = login(personas["it_security"]).get(reverse("monitoring:sources"))
     assert {s.name: s.tally for s in response.context["sources"]} == {
         "CDS BSL": {"accepted": 3, "quarantined": 0, "late": 1, "ahead": 1,
-                    "last": T0 + timedelta(seconds=125)},
+                    "last": T0 + timedelta(seconds=125), "expired_before": None, "kept_days": 365},
         "LIMS BSL": {"accepted": 5, "quarantined": 0, "late": 1, "ahead": 0,
-                     "last": T0 + timedelta(seconds=61)},
+                     "last": T0 + timedelta(seconds=61), "expired_before": None, "kept_days": 365},
         "MES BSL": {"accepted": 1, "quarantined": 3, "late": 0, "ahead": 0,
-                    "last": T0 + timedelta(seconds=120)},
+                    "last": T0 + timedelta(seconds=120), "expired_before": None, "kept_days": 365},
     }

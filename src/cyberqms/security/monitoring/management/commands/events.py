@@ -23,7 +23,8 @@ def _lines(stream: IO[bytes]) -> Iterator[bytes]:
 
 
 class Command(BaseCommand):
-    help = "Event ingestion from the command line: `events import FILE --source NAME`."
+    help = ("Security events from the command line: `events import FILE --source NAME`, "
+            "`events retention [--dry-run]`.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -37,10 +38,52 @@ class Command(BaseCommand):
             help="read the lines in this format instead of the source's registered one",
         )
         imp.add_argument("--batch-size", type=int, default=1000, help="lines per ingest call")
+        ret = sub.add_parser(
+            "retention",
+            help="remove the events past their source's retention (CYBERQMS_EVENT_RETENTION), "
+                 "keeping the evidence of alerts; the scheduler runs it daily",
+        )
+        ret.add_argument("--dry-run", action="store_true",
+                         help="count what would be removed, remove nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "import":
             self._import(options)
+        elif options["subcommand"] == "retention":
+            self._retention(options)
+
+    def _retention(self, options: dict[str, Any]) -> None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        from cyberqms.security.monitoring import retention
+
+        try:
+            rules = retention.policy()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        described = ", ".join(
+            f"{kind} {'forever' if days is None else f'{days} days'}"
+            for kind, days in sorted(rules.items(), key=lambda item: item[0] != "default"))
+        self.stdout.write(f"Retention: {described}; the evidence of alerts is kept.")
+        verbose = options["verbosity"] >= 1 and self.stderr.isatty()
+
+        def progress(run: retention.RetentionRun) -> None:
+            if verbose:
+                self.stderr.write(f"… {run.periods} periods, {run.total} events", ending="\r")
+
+        with acting_context(RequestContext(channel="cli")):
+            run = retention.apply(dry_run=options["dry_run"], progress=progress)
+        verb = "would remove" if run.dry_run else "removed"
+        sources = len(run.removed)
+        self.stdout.write(f"{verb} {run.total} events of {sources} "
+                          f"source{'' if sources == 1 else 's'}, "
+                          f"kept {run.kept} as evidence of alerts")
+        for name, count in sorted(run.removed.items(), key=lambda item: (-item[1], item[0])):
+            self.stdout.write(f"  {name}: {count}")
+        for month in run.months_dropped:
+            self.stdout.write(f"  month {month} dropped whole")
+        if run.months_made:
+            self.stdout.write(f"  months made ahead: {', '.join(run.months_made)}")
 
     def _import(self, options: dict[str, Any]) -> None:
         name = options["source"]
