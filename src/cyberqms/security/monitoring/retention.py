@@ -228,8 +228,9 @@ def _record(run: RetentionRun, low: datetime, high: datetime, removed: dict[int,
         return
     total = sum(by_name.values())
     span = f"{low:%B %Y}" if whole_month else f"{low:%Y-%m-%d}"
-    message = (f"Retention removed {total} security event{'s' if total != 1 else ''} "
-               f"received in {span}" + (f"; {kept} kept as evidence of alerts" if kept else ""))
+    message = (f"Retention removed {total:,} security event{'s' if total != 1 else ''} "
+               f"received in {span}"
+               + (f"; {kept:,} kept as evidence of alerts" if kept else ""))
     emit_security_event(
         "monitoring.retention", severity=Severity.INFO, message=message,
         data={"from": low.isoformat(), "to": high.isoformat(), "removed": by_name,
