@@ -278,3 +278,17 @@ def test_sources_page_shows_each_sources_days_and_what_was_removed(
     kept = {s.name: (s.tally["kept_days"], s.tally["expired_before"])
             for s in response.context["sources"] if s.name in {"FW", "LIMS"}}
     assert kept == {"FW": (7, NOW - timedelta(days=7)), "LIMS": (30, NOW - timedelta(days=30))}
+
+
+# --- the scheduler ----------------------------------------------------------------------------
+
+
+def test_the_scheduler_queues_a_daily_run(settings) -> None:
+    from cyberqms.platform.core import scheduler
+
+    settings.CYBERQMS_EVENT_RETENTION = "default=2"
+    fw = source("FW", "firewall")
+    receive(fw, datetime.now(UTC) - timedelta(days=3), 2)
+    job = scheduler.JOBS["monitoring.retention"]
+    job.run()  # the test settings' task backend runs the task at once
+    assert (job.interval(), left(fw)) == (86_400.0, 0)
