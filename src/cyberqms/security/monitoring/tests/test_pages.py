@@ -264,7 +264,8 @@ def test_sources_list_counts_what_each_sent(
     response = login(personas["it_security"]).get(reverse("monitoring:sources"))
     assert response.status_code == 200
     [source] = response.context["sources"]
-    assert source.tally == {"accepted": 2, "quarantined": 1, "last": T0, "late": 0, "ahead": 0}
+    assert source.tally == {"accepted": 2, "quarantined": 1, "last": T0, "late": 0, "ahead": 0,
+                            "expired_before": None, "kept_days": 365}
     assert "LIMS BSL" in response.text
 
 
