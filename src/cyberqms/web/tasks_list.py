@@ -175,7 +175,7 @@ def quality_tasks(user: Any) -> list[OpenTask]:
         if not can(user, kind.view_action):
             continue
         reach = _reachable(kind, user)
-        records = [] if reach is None else (
+        records = [] if reach is None else kind.workflow.with_guard_data(
             kind.open_records().filter(reach).select_related("site").order_by("due_date", "pk"))
         for record in records:
             mine = user.pk in (record.owner_id, record.originator_id)

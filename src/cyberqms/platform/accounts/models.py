@@ -111,9 +111,9 @@ class User(AbstractUser):
         """Named, active people whose roles grant `action` at one of `site_ids`, as the gate
         decides: the people a picker may offer for a role in a record (an owner must be
         able to do the work; an administrator or an inspector is not offered)."""
-        from .queries import holders_of
+        from .queries import holders_at
 
-        chosen = {p.pk for site_id in set(site_ids) for p in holders_of(action, site_id)}
+        chosen = {p.pk for p in holders_at(action, site_ids)}
         return cls.objects.filter(pk__in=chosen, kind=AccountKind.PERSON).order_by(
             "full_name", "username")
 

@@ -47,7 +47,7 @@ from .forms import (
     UserCreateForm,
 )
 from .models import ApiToken, Department, Integration, RoleAssignment, Site, User
-from .queries import locked_out, role_history, users_filtered
+from .queries import locked_out, role_history, roles_held, users_filtered
 
 
 def paginate(request: HttpRequest, rows: QuerySet[Any], per_page: int = 25) -> Page[Any]:
@@ -187,7 +187,7 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     locked = locked_out().filter(username=subject.username.lower()).exists()
     return render(request, "accounts/user_detail.html", {
         "subject": subject,
-        "current_roles": subject.active_roles(),
+        "current_roles": roles_held(subject),
         "history": role_history(subject),
         "tokens": ApiToken.objects.filter(owner=subject),
         "locked": locked,

@@ -49,6 +49,7 @@ M = TypeVar("M", bound=models.Model)
 Guard = Callable[[Any, Any], str | None]  # (record, actor) -> refusal message or None
 SideEffect = Callable[[Any, Any], None]  # (record, actor), run in the step's transaction
 Updates = Callable[[Any, Any], dict[str, Any]]  # (record, actor) -> fields set with the state
+GuardData = Callable[[models.QuerySet[Any]], models.QuerySet[Any]]  # rows -> rows + guard data
 
 # Sent inside the transition's transaction, after its audit entry: what follows a record's
 # state commits or rolls back with the step (the inbox resolves the notices that awaited
@@ -114,6 +115,10 @@ class Workflow[M: models.Model]:
     state_field: str = "state"
     # Fields whose change does not alter what a signature vouched for.
     unsigned_fields: tuple[str, ...] = ("state", "updated_at", "closed_at")
+    # What the guards read beyond the record's own fields (child rows, links), fetched with
+    # many records at once (prefetch, annotation) so that deciding a list of them, the home
+    # page's tasks, costs no query per record; the guards use it when it is there.
+    guard_data: GuardData | None = None
     _by_action: dict[str, list[Transition]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -143,6 +148,10 @@ class Workflow[M: models.Model]:
             for s in (*t.sources, t.target):
                 seen.setdefault(str(s), None)
         return list(seen)
+
+    def with_guard_data(self, rows: models.QuerySet[M]) -> models.QuerySet[M]:
+        """`rows` carrying what the guards read (see `guard_data`)."""
+        return rows if self.guard_data is None else self.guard_data(rows)
 
     def barred(self, record: M, actor: Any, t: Transition) -> str | None:
         """Segregation of duties: why `actor` may not take `t` on `record`, or None."""

@@ -520,6 +520,10 @@ def _reconcile_model(
         live = spec.state(obj)
         digest = state_hash(live)
         recorded = latest.pop(ident, None)
+        if recorded == digest:
+            continue
+        # Only a record that differs is named: its label may read another row (a comment's
+        # record number), which a record that agrees with the trail never pays for.
         label = spec.label(obj)
         if recorded is None:
             report.add(
@@ -532,7 +536,7 @@ def _reconcile_model(
                     fingerprint=digest[:16],
                 )
             )
-        elif recorded != digest:
+        else:
             replayed = replay(spec.type_name, ident)
             fields = tuple(
                 sorted(k for k in live if k not in replayed or replayed[k] != live[k])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cyberqms.platform.kit.workflow import Transition, Workflow
@@ -58,6 +59,11 @@ def effectiveness_failed(capa: Capa, actor: Any) -> str | None:
     if capa.effectiveness_result != EffectivenessResult.FAILED:
         return "Only a failed effectiveness check reopens the implementation."
     return None
+
+
+def with_actions(rows: QuerySet[Any]) -> QuerySet[Any]:
+    """The plan's guards read the actions: fetched with the CAPAs, one query for all."""
+    return rows.prefetch_related("actions")
 
 
 def closing(capa: Capa, actor: Any) -> dict[str, Any]:
@@ -126,4 +132,4 @@ CAPA_WORKFLOW = CapaWorkflow(Capa, "capa.capa", [
     Transition("reopen", S.EFFECTIVENESS_CHECK, S.IMPLEMENTATION, "capa.review", reason=True,
                guards=(effectiveness_failed,), updates=check_reset),
     Transition("cancel", (S.DRAFT, S.OPEN), S.CANCELLED, "capa.cancel", reason=True),
-], unsigned_fields=("state", "updated_at", "closed_at"))
+], unsigned_fields=("state", "updated_at", "closed_at"), guard_data=with_actions)

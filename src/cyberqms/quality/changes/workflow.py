@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cyberqms.platform.kit.words import listing, missing
@@ -50,7 +51,7 @@ def not_cyber_flagged(change: Change, actor: Any) -> str | None:
 
 
 def tasks_finished(change: Change, actor: Any) -> str | None:
-    states = list(change.tasks.values_list("state", flat=True))
+    states = [task.state for task in change.tasks.all()]  # prefetched with many changes
     if TaskState.OPEN in states:
         return "Finish or cancel every open implementation task first."
     if TaskState.DONE not in states:
@@ -64,6 +65,11 @@ def review_effective(change: Change, actor: Any) -> str | None:
     if change.pir_outcome != PirOutcome.EFFECTIVE:
         return "Only a change whose post-implementation review found it effective is closed."
     return None
+
+
+def with_tasks(rows: QuerySet[Any]) -> QuerySet[Any]:
+    """The implementation's guard reads the tasks: fetched with the changes, one query."""
+    return rows.prefetch_related("tasks")
 
 
 def closing(change: Change, actor: Any) -> dict[str, Any]:
@@ -103,4 +109,4 @@ CHANGE_WORKFLOW = Workflow(Change, "changes.change", [
                reason=True, label="Return to draft"),
     Transition("cancel", (S.DRAFT, S.ASSESSMENT, S.QA_APPROVED, S.APPROVED), S.CANCELLED,
                "changes.cancel", reason=True),
-])
+], guard_data=with_tasks)

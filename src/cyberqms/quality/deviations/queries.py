@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import CharField, Exists, OuterRef, QuerySet
+from django.db.models.functions import Cast
 
 from cyberqms.platform.core.models import RecordLink
 from cyberqms.platform.kit.references import Referenced, reference_find, reference_options
@@ -26,6 +27,16 @@ def capa_links(deviation: Deviation) -> QuerySet[RecordLink]:
         removed_at__isnull=True, from_type=TYPE_NAME, from_id=str(deviation.pk),
         to_type=CAPA_TYPE, relation="spawned",
     )
+
+
+def with_capa_link(rows: QuerySet[Deviation]) -> QuerySet[Deviation]:
+    """`rows` carrying `has_capa_link` (whether `capa_links` finds one): what the closure's
+    guard reads, for many deviations in the one query that reads them."""
+    return rows.annotate(has_capa_link=Exists(RecordLink.objects.filter(
+        removed_at__isnull=True, from_type=TYPE_NAME,
+        from_id=Cast(OuterRef("pk"), output_field=CharField()),
+        to_type=CAPA_TYPE, relation="spawned",
+    )))
 
 
 def linked_capas(deviation: Deviation) -> list[Any]:

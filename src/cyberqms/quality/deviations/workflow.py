@@ -17,7 +17,7 @@ from cyberqms.platform.kit.workflow import Transition, Workflow
 from . import notices
 from .enums import Classification, DeviationState, RootCauseCategory
 from .models import Deviation
-from .queries import capa_links
+from .queries import capa_links, with_capa_link
 
 S = DeviationState
 
@@ -75,7 +75,10 @@ def critical_by_qa_manager(d: Deviation, actor: Any) -> str | None:
 
 
 def capa_spawned_if_required(d: Deviation, actor: Any) -> str | None:
-    if d.capa_required and not capa_links(d).exists():
+    if not d.capa_required:
+        return None
+    linked = getattr(d, "has_capa_link", None)  # read with many rows (`with_capa_link`)
+    if not (capa_links(d).exists() if linked is None else linked):
         return "A CAPA is required: spawn (or link as spawned) a CAPA before closing."
     return None
 
@@ -107,4 +110,4 @@ DEVIATION_WORKFLOW = Workflow(Deviation, "deviations.deviation", [
                effects=(notices.closed,), label="Close"),
     Transition("cancel", (S.DRAFT, S.OPEN), S.CANCELLED, "deviations.cancel", reason=True,
                label="Cancel"),
-])
+], guard_data=with_capa_link)

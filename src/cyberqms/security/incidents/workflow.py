@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from cyberqms.platform.core.models import RecordLink
@@ -42,13 +43,27 @@ def assessed(i: Incident, actor: Any) -> str | None:
     return None
 
 
+def deviation_links(ident: Any) -> QuerySet[RecordLink]:
+    """Current links, either way, between the incident `ident` names and a deviation."""
+    return RecordLink.objects.filter(removed_at__isnull=True).filter(
+        Q(from_type=TYPE, from_id=ident, to_type="deviations.deviation")
+        | Q(to_type=TYPE, to_id=ident, from_type="deviations.deviation")
+    )
+
+
+def with_deviation(rows: QuerySet[Any]) -> QuerySet[Any]:
+    """`rows` carrying `has_deviation_link`: what the closure's guard reads, for many
+    incidents in the one query that reads them."""
+    ident = Cast(OuterRef("pk"), output_field=CharField())
+    return rows.annotate(has_deviation_link=Exists(deviation_links(ident)))
+
+
 def deviation_opened_if_impact(i: Incident, actor: Any) -> str | None:
     if not (i.gxp_impact or i.data_integrity_impact):
         return None
-    opened = RecordLink.objects.filter(removed_at__isnull=True).filter(
-        Q(from_type=TYPE, from_id=str(i.pk), to_type="deviations.deviation")
-        | Q(to_type=TYPE, to_id=str(i.pk), from_type="deviations.deviation")
-    ).exists()
+    opened = getattr(i, "has_deviation_link", None)  # read with many rows (`with_deviation`)
+    if opened is None:
+        opened = deviation_links(str(i.pk)).exists()
     if not opened:
         return "The incident has GxP or data-integrity impact: open its deviation first."
     return None
@@ -69,4 +84,4 @@ INCIDENT_WORKFLOW = Workflow(Incident, TYPE, [
                not_by=("originator",), guards=(assessed, deviation_opened_if_impact),
                updates=closing),
     Transition("cancel", (S.OPEN, S.ASSESSMENT), S.CANCELLED, "incidents.cancel", reason=True),
-])
+], guard_data=with_deviation)
