@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 
 from cyberqms.platform.core.access import can, sites_for
 
@@ -30,6 +31,7 @@ class OpenTask:
 
 
 TaskProvider = Callable[[Any], list[OpenTask]]
+_lazy_url = lazy(lambda detail_url, record: detail_url(record), str)
 
 
 def account_tasks(user: Any) -> list[OpenTask]:
@@ -188,7 +190,8 @@ def quality_tasks(user: Any) -> list[OpenTask]:
                 f"{record.number}: {', '.join(titles)}",
                 f"{kind.label} “{record.title}” ({record.site.code})"
                 + (" is overdue." if overdue else "."),
-                kind.detail_url(record),
+                # Built when shown: the page shows the 25 most urgent of them all.
+                _lazy_url(kind.detail_url, record),
                 "high" if overdue else "medium",
                 record.due_date,
                 first="" if ready else waiting[0][1],

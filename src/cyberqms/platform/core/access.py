@@ -109,6 +109,19 @@ class AccessProfile:
     grants: tuple[Grant, ...] = ()
     blocked: str = ""  # a reason code when only self-service is allowed for now
     label: str = ""
+    # What the grants answered, by (action, site): a page asks the same question for
+    # every record it lists (the home page, thousands); the grants never change for the
+    # profile's life (a request, a task).
+    _answers: dict[tuple[str, int | None], bool] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def covers(self, action: str, site_id: int | None) -> bool:
+        """Whether one of the grants covers `action` at `site_id`."""
+        key = (action, site_id)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = any(g.covers(action, site_id) for g in self.grants)
+        return found
 
 
 @runtime_checkable
@@ -186,7 +199,7 @@ def _evaluate(actor: object, spec: ActionSpec | None, action: str, site_id: int 
         return "generic accounts hold no GxP rights"
     if spec.gxp_write and profile.administrator:
         return "administrators cannot create or modify GxP records"
-    if any(grant.covers(action, site_id) for grant in profile.grants):
+    if profile.covers(action, site_id):
         return ""
     return "no role grants this action"
 
