@@ -239,7 +239,10 @@ def _typed(key: SortKey, raw: Any) -> Any:
         moment = parse_datetime(raw) if isinstance(raw, str) else None
         if moment is None or moment.tzinfo is None:
             raise BadCursor("a moment without its zone")
-        return moment
+        try:  # as the database compares it: a zone near year 1 or 9999 overflows here
+            return moment.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise BadCursor("a moment out of range") from None
     if isinstance(f, models.DateField):
         return parse_date(raw) if isinstance(raw, str) else None
     if isinstance(f, models.BooleanField):
@@ -251,7 +254,10 @@ def _typed(key: SortKey, raw: Any) -> Any:
             raise BadCursor("not a whole number")
         return raw
     if isinstance(f, models.DecimalField | models.FloatField):
-        number = f.to_python(raw) if isinstance(raw, int | float | str) else None
+        try:
+            number = f.to_python(raw) if isinstance(raw, int | float | str) else None
+        except ValidationError:
+            number = None
         if number is None or not math.isfinite(number):
             raise BadCursor("not a number")
         return number
@@ -388,7 +394,7 @@ def _taken(rows: QuerySet[Any], start: int, stop: int) -> list[Any]:
         return list(rows[start:stop])
     ids = list(rows.values_list("pk", flat=True)[start:stop])
     found = {row.pk: row for row in rows.filter(pk__in=ids).order_by()} if ids else {}
-    return [found[pk] for pk in ids]
+    return [found[pk] for pk in ids if pk in found]  # a row deleted meanwhile is left out
 
 
 def keyset_page(rows: QuerySet[Any], *, cursor: str | None, size: int,

@@ -132,10 +132,12 @@ def test_the_order_ends_with_the_id_in_the_direction_before_it() -> None:
     encoded({"k": ["-created_at", "-id"], "v": [None, 5], "b": 0}),
     encoded({"k": ["-created_at", "-id"], "v": ["2026-03-01T08:00:00+00:00", 5], "b": 2}),
     "A" * 2001,
+    encoded({"k": ["-created_at", "-id"], "v": ["0001-01-01T00:00:00+05:00", 5], "b": 0}),
+    encoded({"k": ["-created_at", "-id"], "v": ["9999-12-31T23:59:59-05:00", 5], "b": 0}),
 ], ids=["garbled", "not utf-8", "not an object", "no direction", "another order",
         "too few values", "a naive moment", "an impossible date", "a text for a number",
         "a number past 64 bits", "a boolean for a number", "a null that cannot be",
-        "no such direction", "too long"])
+        "no such direction", "too long", "before year 1 in UTC", "after year 9999 in UTC"])
 def test_a_cursor_that_is_not_one_of_the_list_is_refused_naming_cursor(cursor: str) -> None:
     with pytest.raises(BadCursor) as refused:
         keyset_page(AccessDecision.objects.all(), cursor=cursor, size=2)
