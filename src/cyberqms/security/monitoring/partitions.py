@@ -19,12 +19,15 @@ no foreign key can point at it, so the alert–event link table keeps its rows w
 (an event is removed only when no alert names it). SQLite keeps one table; its retention
 deletes rows.
 
-Months are made ahead by the scheduler's daily ``monitoring.retention`` job (this month
-and the next two) and by whoever writes a range of times at once (the big-site generator);
-an event outside them lands in the default partition and is moved into its month when
-that month is made. Written here rather than taken from a library (pg_partman is a server
-extension, which a managed PostgreSQL may not offer; django-postgres-extra replaces the
-database backend): the whole of it is the few statements below.
+A month goes in two steps (`detach_month`, then `finish_month` in the removal's
+transaction), so that no step holds one lock while waiting for another that writers hold
+in the other order. Months are made ahead by the scheduler's daily
+``monitoring.retention`` job (this month and the next two) and by whoever writes a range
+of times at once (the big-site generator); an event outside them lands in the default
+partition and is moved into its month when that month is made. Written here rather than
+taken from a library (pg_partman is a server extension, which a managed PostgreSQL may not
+offer; django-postgres-extra replaces the database backend): the whole of it is the few
+statements below.
 """
 
 from __future__ import annotations
@@ -152,18 +155,39 @@ def _make(month: Month, using: str) -> None:
                        [month.start, month.end])
 
 
-def drop_month(month: Month, using: str = DEFAULT_DB_ALIAS) -> tuple[dict[int, int], int]:
-    """Remove a month whose events have all expired, keeping those an alert names: they
-    move to the evidence partition first. Returns the removed events per source id and
-    the number kept. Runs in the caller's transaction (one with the removal's record)."""
+def detach_month(month: Month, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Take a month whose events have all expired out of the table, in a transaction of
+    its own: the one statement takes the partitioned table's exclusive lock first and
+    holds nothing else, so it waits for the writers in flight and deadlocks with none.
+    `finish_month` then keeps its evidence and drops it (or the next run does, if this
+    process stops in between: `detached`)."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '30s'")
+        cursor.execute(f"ALTER TABLE {RECENT} DETACH PARTITION {month.table}")
+
+
+def detached(using: str = DEFAULT_DB_ALIAS) -> list[Month]:
+    """Months taken out of the table and not finished yet, oldest first."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE %s AND relkind = 'r' "
+                       "AND NOT relispartition", [f"{TABLE}_p%"])
+        names = [row[0] for row in cursor.fetchall()]
+    found = [_MONTH.match(name) for name in names]
+    return sorted(Month(int(m[1]), int(m[2])) for m in found if m)
+
+
+def finish_month(month: Month, using: str = DEFAULT_DB_ALIAS) -> tuple[dict[int, int], int]:
+    """Keep a detached month's evidence (copied to the evidence partition) and drop the
+    rest. Returns the removed events per source id and the number kept. Runs in the
+    caller's transaction (one with the removal's record)."""
     columns = _columns(using)
     listed = ", ".join(columns)
     chosen = ", ".join("true" if c == "kept" else c for c in columns)
     evidence = f"EXISTS (SELECT 1 FROM {LINKS} l WHERE l.rawevent_id = m.id)"  # noqa: S608  # fixed names
     with connections[using].cursor() as cursor:
         cursor.execute("SET LOCAL lock_timeout = '30s'")
-        # No one adds to or links into the month while it goes (writes wait, reads go on).
-        cursor.execute(f"LOCK TABLE {month.table} IN SHARE ROW EXCLUSIVE MODE")
+        # Nobody links an event meanwhile (writers lock the events, then the links: this
+        # takes the links first and then only adds rows, which waits for no one).
         cursor.execute(f"LOCK TABLE {LINKS} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(
             f"INSERT INTO {TABLE} ({listed}) "  # noqa: S608  # names from the catalog
@@ -173,7 +197,6 @@ def drop_month(month: Month, using: str = DEFAULT_DB_ALIAS) -> tuple[dict[int, i
             f"SELECT source_id, COUNT(*) FROM {month.table} m "  # noqa: S608  # fixed names
             f"WHERE NOT {evidence} GROUP BY source_id")
         removed = {int(source): int(count) for source, count in cursor.fetchall()}
-        cursor.execute(f"ALTER TABLE {RECENT} DETACH PARTITION {month.table}")
         cursor.execute(f"DROP TABLE {month.table}")
     return removed, kept
 

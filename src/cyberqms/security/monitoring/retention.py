@@ -38,7 +38,7 @@ from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
 
 from . import partitions
-from .models import EventSource, RawEvent, SourceTotals
+from .models import DetectionBacklog, EventSource, RawEvent, SourceTotals
 
 logger = logging.getLogger("cyberqms.monitoring")
 
@@ -118,20 +118,42 @@ class _Group:
     done: datetime | None  # every source's events before this are gone (None: unknown)
 
 
-def _groups(now: datetime, rules: dict[str, int | None]) -> list[_Group]:
-    found: dict[datetime, dict[int, str]] = {}
-    for pk, name, kind in EventSource.objects.values_list("pk", "name", "kind"):
-        days = days_for(kind, rules)
-        if days is not None:
-            found.setdefault(now - timedelta(days=days), {})[pk] = name
+# Events received this long before the oldest batch the detector has not seen yet are
+# held back: detection links the events of its batch and of its correlation windows
+# (hours), which must not be removed under it.
+DETECTION_MARGIN = timedelta(days=1)
+
+
+def _detection_floor() -> datetime | None:
+    oldest = (DetectionBacklog.objects.order_by("created_at")
+              .values_list("created_at", flat=True).first())
+    return oldest - DETECTION_MARGIN if oldest is not None else None
+
+
+def _groups(now: datetime, rules: dict[str, int | None]) -> tuple[list[_Group], bool]:
+    """The groups, earliest cut first, and whether every source that sent events has a
+    finite period (a month may then go whole). A source that never sent anything has no
+    events to remove."""
     marks: dict[int, datetime | None] = dict(
         SourceTotals.objects.values_list("source_id", "expired_before"))
+    floor = _detection_floor()
+    found: dict[datetime, dict[int, str]] = {}
+    finite = True
+    for pk, name, kind in EventSource.objects.values_list("pk", "name", "kind"):
+        if pk not in marks:
+            continue
+        days = days_for(kind, rules)
+        if days is None:
+            finite = False
+            continue
+        cut = now - timedelta(days=days)
+        found.setdefault(cut if floor is None else min(cut, floor), {})[pk] = name
     groups = []
     for cut, sources in sorted(found.items()):
-        done = [marks.get(pk) for pk in sources if pk in marks]
-        groups.append(_Group(cut, sources, None if not done or None in done
+        done = [marks[pk] for pk in sources]
+        groups.append(_Group(cut, sources, None if None in done
                              else min(d for d in done if d is not None)))
-    return groups
+    return groups, finite
 
 
 def apply(
@@ -141,39 +163,49 @@ def apply(
     """Remove the events whose source's retention has passed (see the module)."""
     now = now or timezone.now()
     run = RetentionRun(now=now, dry_run=dry_run)
-    groups = _groups(now, policy())
-    if not dry_run:
+    partitioned = partitions.is_partitioned()
+    if partitioned and not dry_run:
         run.months_made = [str(m) for m in partitions.ensure_ahead(now)]
+        for month in partitions.detached():  # taken out by a run that stopped there
+            _finish_month(run, month)
+    groups, finite = _groups(now, policy())
     if not groups:
         return run
     names = {pk: name for group in groups for pk, name in group.sources.items()}
-    if partitions.is_partitioned() and set(names) == set(
-            EventSource.objects.values_list("pk", flat=True)):
-        # A month goes whole once the longest-kept source's events in it have expired.
+    counted: datetime | None = None  # a dry run's months, counted already
+    if partitioned and finite:
+        # A month goes whole once the longest-kept source's events in it have expired;
+        # those sources' events of the month in course wait for it (kept up to a month
+        # longer), so that they are not deleted row by row first.
         whole = groups[0].cut
         for month in partitions.months():
             if month.end > whole:
                 break
             _drop_month(run, month, names)
+            counted = month.end
             if progress:
                 progress(run)
+        held = partitions.Month.of(whole).start
+        groups[0] = _Group(held, groups[0].sources, groups[0].done)
     for group in groups:
-        start = _oldest(group.done)
+        start = _oldest(group.sources, max(d for d in (group.done, counted) if d)
+                        if group.done or counted else None)
         while start is not None and start < group.cut:
             day = datetime(start.year, start.month, start.day, tzinfo=UTC)
             _remove(run, day, min(day + timedelta(days=1), group.cut), group.sources)
             if progress:
                 progress(run)
-            start = _oldest(day + timedelta(days=1))
+            start = _oldest(group.sources, day + timedelta(days=1))
         if not dry_run:
             SourceTotals.objects.filter(source__in=group.sources).update(
                 expired_before=group.cut)
     return run
 
 
-def _oldest(after: datetime | None) -> datetime | None:
-    """The receive time of the oldest event not kept as evidence, from `after` on."""
-    rows = RawEvent.objects.filter(kept=False)
+def _oldest(sources: dict[int, str], after: datetime | None) -> datetime | None:
+    """The receive time of the oldest event of `sources` not kept as evidence, from the
+    day of `after` on."""
+    rows = RawEvent.objects.filter(kept=False, source_id__in=list(sources))
     if after is not None:
         rows = rows.filter(received_at__gte=datetime(after.year, after.month, after.day,
                                                      tzinfo=UTC))
@@ -189,8 +221,16 @@ def _drop_month(run: RetentionRun, month: partitions.Month, names: dict[int, str
                    .values("source_id").annotate(n=Count("id")).values_list("source_id", "n"))
         run.removed.update({names.get(pk, str(pk)): n for pk, n in counted})
         return
+    partitions.detach_month(month)
+    _finish_month(run, month, names)
+
+
+def _finish_month(run: RetentionRun, month: partitions.Month,
+                  names: dict[int, str] | None = None) -> None:
+    if names is None:
+        names = dict(EventSource.objects.values_list("pk", "name"))
     with transaction.atomic():
-        removed, kept = partitions.drop_month(month)
+        removed, kept = partitions.finish_month(month)
         _record(run, month.start, month.end, removed, kept, names, whole_month=True)
     run.months_dropped.append(str(month))
 
@@ -209,10 +249,14 @@ def _remove(run: RetentionRun, low: datetime, high: datetime, sources: dict[int,
                            f"WHERE {where} AND NOT {_EVIDENCE} GROUP BY source_id", params)
             run.removed.update({sources[pk]: n for pk, n in cursor.fetchall()})
             return
+        if connection.vendor == "postgresql":
+            # Links committed before are seen, links being added wait (the links first,
+            # then the events: writers take the events' lock, which this does not block).
+            cursor.execute(f"LOCK TABLE {_LINKS} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"UPDATE {_TABLE} SET kept = %s "  # noqa: S608  # names from the models
                        f"WHERE {where} AND {_EVIDENCE}", [True, *params])
         kept = cursor.rowcount
-        cursor.execute(f"DELETE FROM {_TABLE} WHERE {where} "  # noqa: S608  # names from the models
+        cursor.execute(f"DELETE FROM {_TABLE} WHERE {where} AND NOT {_EVIDENCE} "  # noqa: S608  # names from the models
                        "RETURNING source_id", params)
         removed = Counter(row[0] for row in cursor.fetchall())
         _record(run, low, high, removed, kept, sources, whole_month=False)
