@@ -234,9 +234,13 @@ def table_sizes() -> dict[str, tuple[int, int]]:
     with connection.cursor() as cursor:
         for table in ("trail_auditentry", RawEvent._meta.db_table, Deviation._meta.db_table,
                       Comment._meta.db_table):
-            cursor.execute("SELECT pg_total_relation_size(%s), "
-                           "(SELECT reltuples::bigint FROM pg_class WHERE relname = %s)",
-                           [table, table])
+            # A partitioned table (the events) is the sum of its partitions.
+            cursor.execute(
+                "SELECT COALESCE(SUM(pg_total_relation_size(t.relid)), "
+                "pg_total_relation_size(%s)), COALESCE(SUM(GREATEST(c.reltuples, 0))::bigint, "
+                "(SELECT reltuples::bigint FROM pg_class WHERE relname = %s)) "
+                "FROM pg_partition_tree(%s) t JOIN pg_class c ON c.oid = t.relid "
+                "WHERE t.isleaf", [table, table, table])
             size, rows = cursor.fetchone()
             sizes[table] = (int(size), int(rows))
         cursor.execute("SELECT pg_database_size(current_database())")
