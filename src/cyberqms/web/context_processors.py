@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 import cyberqms
 from cyberqms.platform.core.access import can
 
 from .navigation import navigation_sections
+
+
+@lru_cache(maxsize=512)
+def _address(url_name: str, prefix: str, urlconf: str | None) -> str:
+    """A menu entry's address, the same for every request served under `prefix` with
+    `urlconf` (URL patterns do not change while a process runs): reversed once."""
+    return reverse(url_name, urlconf=urlconf)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -19,8 +27,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     current = request.path
     for section in navigation_sections():
         items: list[dict[str, Any]] = [
-            {"label": item.label, "url": reverse(item.url_name), "icon": item.icon,
-             "active": False}
+            {"label": item.label,
+             "url": _address(item.url_name, get_script_prefix(), get_urlconf()),
+             "icon": item.icon, "active": False}
             for item in section.items
             if can(user, item.action)
         ]

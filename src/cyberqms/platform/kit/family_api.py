@@ -260,8 +260,10 @@ def family_router(kind: RecordKind) -> Router:
     def record_list(request: HttpRequest, filters: Any) -> dict[str, Any]:
         if not 1 <= filters.page_size <= PAGE_SIZE_MAX:
             raise ValidationError({"page_size": [f"Between 1 and {PAGE_SIZE_MAX}."]})
+        # The site codes are the site filter's choices: only a site asked for needs them
+        # (the API renders no form), so a list without one reads no sites.
         found = filterset(request.GET, visible_records(kind, api_actor(request)),
-                          request=request)
+                          request=request, site_codes=None if request.GET.get("site") else [])
         if found.errors:
             raise ValidationError(found.errors_by_field())
         return api_page(found.qs, filters.page, filters.page_size,

@@ -258,7 +258,8 @@ def list_view(kind: RecordKind) -> Callable[..., HttpResponseBase]:
             list_export_record(actor=request.user, name=kind.slug, label=kind.plural_label,
                                filters=list_filters(request), rows=filtered.count())
             return csv_response(f"{kind.slug}.csv", csv_columns(kind), filtered)
-        counted = kind.filterset(
+        # The counts by state ignore the state filter; without one, they count `filters`.
+        counted = filters if "state" not in request.GET else kind.filterset(
             {k: v for k, v in request.GET.items() if k != "state"} or None, rows,
             request=request, site_codes=codes)
         page = request_page(request, filtered, PAGE_SIZE, count=False)

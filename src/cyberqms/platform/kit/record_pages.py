@@ -9,13 +9,20 @@ information for the API (embedded as ``"common"``) and the JSON export.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
-from cyberqms.platform.core.models import Attachment, Comment, DueDateExtension, Signature
+from cyberqms.platform.core.models import (
+    Attachment,
+    Comment,
+    DueDateExtension,
+    ExtensionState,
+    Signature,
+)
 
-from .record_parts import LINK_RELATIONS, lineage, links_of, pending_extension
+from .record_parts import LINK_RELATIONS, LinkReads, lineage, links_of
 from .records import QualityRecord, RecordKind, kind_of
 from .signatures import ACCOUNTABILITY_STATEMENT, SESSION_KEY, has_commitment, manifestation
 
@@ -88,6 +95,11 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
     except NoReverseMatch:
         list_url = ""
     state_display = getattr(record, "get_state_display", None)
+    extensions = list(
+        DueDateExtension.objects.filter(record_type=type_name, record_id=pk)
+        .select_related("requested_by", "decided_by")
+    )
+    reads = LinkReads()
     return {
         "record": record,
         "kind": kind,
@@ -96,12 +108,14 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         "record_type": type_name,
         "actions": actions,
         "can_act": any(not a["refusal"] for a in actions),
+        # Asked by the template only where a signing form shows (a query each): a
+        # template calls a callable it finds, and each answers once per page.
         "signing": {
-            "needs_statement": not has_commitment(actor),
+            "needs_statement": cache(lambda: not has_commitment(actor)),
             "statement": ACCOUNTABILITY_STATEMENT,
             # The code is asked for the first signature of a continuous session (P11-25).
-            "needs_otp": bool(getattr(actor, "has_mfa", lambda: False)())
-            and not getattr(request, "session", {}).get(SESSION_KEY),
+            "needs_otp": cache(lambda: bool(getattr(actor, "has_mfa", lambda: False)())
+                               and not getattr(request, "session", {}).get(SESSION_KEY)),
         },
         "content_hash": kind.workflow.content_hash(record),
         "signatures": signatures_of(record),
@@ -113,15 +127,13 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         "comments": list(
             Comment.objects.filter(record_type=type_name, record_id=pk).select_related("author")
         ),
-        "links": links_of(record, actor),
-        "lineage": lineage(record, actor),
+        "links": links_of(record, actor, reads=reads),
+        "lineage": lineage(record, actor, reads=reads),
         "page_links": page_links(record, actor),
         "link_relations": LINK_RELATIONS,
-        "extension": pending_extension(record),
-        "extensions": list(
-            DueDateExtension.objects.filter(record_type=type_name, record_id=pk)
-            .select_related("requested_by", "decided_by")
-        ),
+        # The pending request is among the record's requests (`pending_extension`'s order).
+        "extension": next((e for e in extensions if e.state == ExtensionState.PENDING), None),
+        "extensions": extensions,
         "overdue": record.is_overdue(),
         "closed": closed,
         "can_edit": not closed and can(actor, kind.edit_action, record),

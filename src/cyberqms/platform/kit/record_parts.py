@@ -251,25 +251,79 @@ def link_remove(
     return link
 
 
-def links_of(record: QualityRecord, actor: Any = None) -> list[dict[str, Any]]:
+class LinkReads:
+    """Records' current links and the records at their other ends, each read once: a
+    record's page shows both its links and its lineage, whose first level is the same
+    links; the lineage reads a level's links in one query, and the records at the other
+    ends are read one query per family, not one per link."""
+
+    def __init__(self) -> None:
+        self._links: dict[tuple[str, str], list[RecordLink]] = {}
+        self._others: dict[tuple[str, str], tuple[RecordKind | None, Any]] = {}
+
+    def links(self, type_name: str, pk: str) -> list[RecordLink]:
+        """The current links from or to the record `type_name` `pk`, both directions."""
+        self.read([(type_name, pk)])
+        return self._links[(type_name, pk)]
+
+    def read(self, records: list[tuple[str, str]]) -> None:
+        """Read the links of `records` (type name, id) in one query, and the records at
+        their other ends, unless read already."""
+        wanted = [r for r in dict.fromkeys(records) if r not in self._links]
+        if not wanted:
+            return
+        match = models.Q()
+        for type_name, pk in wanted:
+            match |= (models.Q(from_type=type_name, from_id=pk)
+                      | models.Q(to_type=type_name, to_id=pk))
+        rows = list(RecordLink.objects.filter(removed_at__isnull=True).filter(match))
+        ends = []
+        for record in wanted:
+            self._links[record] = [link for link in rows if record in (
+                (link.from_type, link.from_id), (link.to_type, link.to_id))]
+            ends += [(link.to_type, link.to_id) if (link.from_type, link.from_id) == record
+                     else (link.from_type, link.from_id) for link in self._links[record]]
+        self._read_others(ends)
+
+    def other(self, type_name: str, pk: str) -> tuple[RecordKind | None, Any]:
+        """The kind and record at a link's other end; (None, None) for an unknown type,
+        (kind, None) for a record that is gone."""
+        if (type_name, pk) not in self._others:
+            self._read_others([(type_name, pk)])
+        return self._others[(type_name, pk)]
+
+    def _read_others(self, ends: list[tuple[str, str]]) -> None:
+        wanted: dict[str, set[str]] = {}
+        for type_name, pk in ends:
+            if (type_name, pk) not in self._others:
+                wanted.setdefault(type_name, set()).add(pk)
+        for type_name, pks in wanted.items():
+            try:
+                kind: RecordKind | None = kind_by_type(type_name)
+            except LookupError:
+                kind = None
+            found = {} if kind is None else {
+                str(r.pk): r for r in kind.model._default_manager.filter(pk__in=sorted(pks))}
+            for pk in pks:
+                self._others[(type_name, pk)] = (kind, found.get(pk))
+
+
+def links_of(
+    record: QualityRecord, actor: Any = None, *, reads: LinkReads | None = None
+) -> list[dict[str, Any]]:
     """Current links seen from `record`, both directions, with the other end's details.
 
     With `actor`, links to records that the actor may not see are left out (another
-    site's record is not revealed through a link)."""
+    site's record is not revealed through a link). `reads` shares what is read with
+    `lineage` on the same page."""
     type_name, pk = kind_of(record).type_name, str(record.pk)
-    rows = RecordLink.objects.filter(removed_at__isnull=True).filter(
-        models.Q(from_type=type_name, from_id=pk) | models.Q(to_type=type_name, to_id=pk)
-    )
+    reads = reads or LinkReads()
     out = []
-    for link in rows:
+    for link in reads.links(type_name, pk):
         outgoing = link.from_type == type_name and link.from_id == pk
         other_type = link.to_type if outgoing else link.from_type
         other_id = link.to_id if outgoing else link.from_id
-        try:
-            other_kind = kind_by_type(other_type)
-            other = other_kind.model._default_manager.filter(pk=other_id).first()
-        except LookupError:
-            other_kind, other = None, None
+        other_kind, other = reads.other(other_type, other_id)
         if actor is not None and (other is None or not _may_view(actor, other)):
             continue
         out.append({
@@ -450,31 +504,27 @@ def children_of(record_type: str, record_id: str) -> list[tuple[str, str]]:
 
 
 def lineage(
-    record: QualityRecord, actor: Any = None, *, depth: int = 4, limit: int = 60
+    record: QualityRecord, actor: Any = None, *, depth: int = 4, limit: int = 60,
+    reads: LinkReads | None = None,
 ) -> list[dict[str, Any]]:
     """Every record reachable through links from `record` (AL-10), breadth first, with
     the chain that leads to it: complaint → deviation → CAPA → change …"""
     start = (kind_of(record).type_name, str(record.pk))
+    reads = reads or LinkReads()
     seen = {start}
     frontier = [(start, [record.number])]
     out: list[dict[str, Any]] = []
     for level in range(1, depth + 1):
         following = []
+        reads.read([record for record, _chain in frontier])  # a level: one query
         for (type_name, pk), chain in frontier:
-            rows = RecordLink.objects.filter(removed_at__isnull=True).filter(
-                models.Q(from_type=type_name, from_id=pk) | models.Q(to_type=type_name, to_id=pk)
-            )
-            for link in rows:
+            for link in reads.links(type_name, pk):
                 outgoing = (link.from_type, link.from_id) == (type_name, pk)
                 other = (link.to_type, link.to_id) if outgoing else (link.from_type, link.from_id)
                 if other in seen:
                     continue
                 seen.add(other)
-                try:
-                    other_kind = kind_by_type(other[0])
-                    found = other_kind.model._default_manager.filter(pk=other[1]).first()
-                except LookupError:
-                    other_kind, found = None, None
+                other_kind, found = reads.other(*other)
                 if actor is not None and (found is None or not _may_view(actor, found)):
                     continue
                 label = link.to_label if outgoing else link.from_label

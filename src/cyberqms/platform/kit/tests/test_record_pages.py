@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -546,3 +548,43 @@ def test_export_does_not_leak_an_invisible_linked_record_p11_05(
     assert ("Confidential excursion" in exported, "Confidential excursion" in history) == (
         False, False
     )
+
+
+# --- what a page reads --------------------------------------------------------------------
+
+
+def test_a_record_page_reads_its_links_once_however_many_al_10(
+    people: dict[str, Any], site: Any, login: Login, django_assert_num_queries: Any
+) -> None:
+    """The Links tab and the lineage share one read of the links, and the records at their
+    other ends are read one query per family: the page costs the same with 1 or 3 links."""
+    author = people["author"]
+    d = deviation_in_state(people, "draft", site=site)
+    first = deviation_in_state(people, "draft", site=site)
+    link_add(d, actor=author, target_number=first.number)
+    client = login(author)
+    _page(client, d)  # the session's first page writes its own bookkeeping
+    with CaptureQueriesContext(connection) as one:
+        one_link = _page(client, d)
+    for _ in range(2):
+        link_add(d, actor=author, target_number=deviation_in_state(people, "draft",
+                                                                     site=site).number)
+    with django_assert_num_queries(len(one.captured_queries)):
+        three_links = _page(client, d)
+    assert (one_link.count('data-testid="lineage"'), len(re.findall(
+        r'<li class="level-1">', three_links))) == (1, 3)
+
+
+def test_a_page_without_a_signing_form_asks_nothing_about_signing(
+    people: dict[str, Any], site: Any, login: Login
+) -> None:
+    """Whether the statement or an authenticator code is still needed is asked only where
+    a step to sign is shown."""
+    d = deviation_in_state(people, "draft", site=site)
+    client = login(people["author"])
+    _page(client, d)  # the session's first page writes its own bookkeeping
+    with CaptureQueriesContext(connection) as read:
+        page = _page(client, d)
+    assert "e-signature" not in page
+    asked = re.compile(r'^SELECT 1 AS "a" FROM "(core_signaturecommitment|mfa_authenticator)"')
+    assert [q["sql"] for q in read.captured_queries if asked.match(q["sql"])] == []

@@ -18,7 +18,7 @@ FILL: dict[str, Any] = {
     "effectiveness_criteria": "No excursion in three months of logger data.",
     "effectiveness_due": timezone.localdate() + dt.timedelta(days=90),
 }
-QUERIES = {"page": 9, "api": 8}
+QUERIES = {"page": 9, "api": 7}
 
 
 def before(kind: Any, record: Any, action: str, people: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ FILL: dict[str, Any] = {
     "post_implementation_review": "Printer qualified; labels verified for a week.",
     "pir_outcome": "effective",
 }
-QUERIES = {"page": 9, "api": 8}
+QUERIES = {"page": 9, "api": 7}
 
 
 def before(kind: Any, record: Any, action: str, people: dict[str, Any]) -> None:

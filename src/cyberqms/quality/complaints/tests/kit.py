@@ -25,4 +25,4 @@ FILL: dict[str, Any] = {
     "response": "Replacement shipped; carrier claim opened.",
 }
 # Queries of the list page and the API list, the same for 1 row as for 5.
-QUERIES = {"page": 9, "api": 8}
+QUERIES = {"page": 9, "api": 7}

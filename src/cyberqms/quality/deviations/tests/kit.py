@@ -22,4 +22,4 @@ FILL: dict[str, Any] = {
     "root_cause": "Worn door seal and a faulty sensor.",
 }
 # Queries of the list page and the API list, the same for 1 row as for 5.
-QUERIES = {"page": 9, "api": 8}
+QUERIES = {"page": 9, "api": 7}

@@ -21,4 +21,4 @@ FILL: dict[str, Any] = {
     "window_end": timezone.now() - dt.timedelta(hours=1),
     "impact_assessment": "No credentials entered (proxy logs); no GxP system touched.",
 }
-QUERIES = {"page": 9, "api": 8}
+QUERIES = {"page": 9, "api": 7}
