@@ -49,12 +49,13 @@ class KitConfig(AppConfig):
                  label=lambda sig: f"Signature “{sig.meaning}” by {sig.username} on "
                                    f"{sig.record_label}")
         add_child_provider(children_of)
+        from django.apps import apps
         from django.db.models.signals import post_migrate
 
         from .search_indexes import after_migrate
 
         # Sent per app with models (the kit has none): core's, once per migrate.
-        post_migrate.connect(after_migrate, sender=self.apps.get_app_config("core"),
+        post_migrate.connect(after_migrate, sender=apps.get_app_config("core"),
                              dispatch_uid="kit.search_indexes")
 
 
