@@ -186,6 +186,9 @@ def finish_month(month: Month, using: str = DEFAULT_DB_ALIAS) -> tuple[dict[int,
     evidence = f"EXISTS (SELECT 1 FROM {LINKS} l WHERE l.rawevent_id = m.id)"  # noqa: S608  # fixed names
     with connections[using].cursor() as cursor:
         cursor.execute("SET LOCAL lock_timeout = '30s'")
+        # The sources' foreign key is checked at commit; PostgreSQL refuses to drop a table
+        # with such checks pending (rows written earlier in this transaction): run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # Nobody links an event meanwhile (writers lock the events, then the links: this
         # takes the links first and then only adds rows, which waits for no one).
         cursor.execute(f"LOCK TABLE {LINKS} IN SHARE ROW EXCLUSIVE MODE")
