@@ -114,14 +114,20 @@ def ensure_months(first: datetime, last: datetime, using: str = DEFAULT_DB_ALIAS
     return made
 
 
+def last_ahead(now: datetime) -> Month:
+    """The last month made ahead of `now` (`MONTHS_AHEAD` after its own)."""
+    last = Month.of(now)
+    for _ in range(MONTHS_AHEAD):
+        last = last.next()
+    return last
+
+
 def ensure_ahead(now: datetime, using: str = DEFAULT_DB_ALIAS) -> list[Month]:
     """This month and the next `MONTHS_AHEAD`, and the months of anything in the default
     partition (an event dated outside them)."""
     if not is_partitioned(using):
         return []
-    last = Month.of(now)
-    for _ in range(MONTHS_AHEAD):
-        last = last.next()
+    last = last_ahead(now)
     made = ensure_months(now, last.start, using)
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT MIN(received_at), MAX(received_at) FROM {DEFAULT}")  # noqa: S608  # fixed name
@@ -239,9 +245,7 @@ def partition(using: str = DEFAULT_DB_ALIAS, now: datetime | None = None) -> Non
         cursor.execute(f"CREATE TABLE {DEFAULT} PARTITION OF {RECENT} DEFAULT")
         cursor.execute(f"SELECT MIN(received_at), MAX(received_at), MAX(id) FROM {TABLE}_plain")  # noqa: S608  # fixed name
         low, high, top = cursor.fetchone()
-    last = Month.of(now)
-    for _ in range(MONTHS_AHEAD):
-        last = last.next()
+    last = last_ahead(now)
     ensure_months(min(low, now) if low else now, max(high, last.start) if high else last.start,
                   using)
     with connection.cursor() as cursor:

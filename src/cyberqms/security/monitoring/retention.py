@@ -188,8 +188,8 @@ def apply(
         held = partitions.Month.of(whole).start
         groups[0] = _Group(held, groups[0].sources, groups[0].done)
     for group in groups:
-        start = _oldest(group.sources, max(d for d in (group.done, counted) if d)
-                        if group.done or counted else None)
+        known = [d for d in (group.done, counted) if d is not None]
+        start = _oldest(group.sources, max(known) if known else None)
         while start is not None and start < group.cut:
             day = datetime(start.year, start.month, start.day, tzinfo=UTC)
             _remove(run, day, min(day + timedelta(days=1), group.cut), group.sources)
