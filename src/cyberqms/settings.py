@@ -296,6 +296,10 @@ MFA_ADAPTER = "cyberqms.platform.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("CYBERQMS_MFA_ISSUER", "cyberqms")
 MFA_RECOVERY_CODE_COUNT = 10
+# One 30-second step either side of now (RFC 6238 §5.2): a code typed at the end of its step
+# and submitted in the next, or a phone a few seconds off, still signs. allauth marks a used
+# code for the whole window, so accepting the neighbouring steps never lets a code be replayed.
+MFA_TOTP_TOLERANCE = 1
 
 AXES_FAILURE_LIMIT = env_int("CYBERQMS_LOCKOUT_FAILURES", 5, minimum=1)
 _cooloff = env_int("CYBERQMS_LOCKOUT_COOLOFF_MINUTES", 0)

@@ -4,6 +4,7 @@ P11-27, A11-23)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pyotp
@@ -84,6 +85,24 @@ def test_a_reused_code_is_refused(signer: Any) -> None:
     with pytest.raises(SigningError) as reused:
         verify_signer(signer, SignatureRequest(password=PASSWORD, otp=code, request=_request()))
     assert reused.value.field == "otp"
+
+
+def test_a_code_from_the_step_before_still_signs(signer: Any) -> None:
+    late = pyotp.TOTP(TOTP_SECRET).at(time.time() - 30)
+    verified = verify_signer(signer, SignatureRequest(password=PASSWORD, otp=late,
+                                                      request=_request()))
+    assert verified.components == "password+totp"
+
+
+def test_a_code_two_steps_old_is_refused(signer: Any) -> None:
+    totp, now = pyotp.TOTP(TOTP_SECRET), time.time()
+    valid = {totp.at(now + step) for step in (-30, 0, 30)}
+    # the first old code that no step in the window happens to share (10^-6 per step)
+    stale = next(code for code in (totp.at(now - 61 - 30 * k) for k in range(5))
+                 if code not in valid)
+    with pytest.raises(SigningError) as old:
+        verify_signer(signer, SignatureRequest(password=PASSWORD, otp=stale, request=_request()))
+    assert old.value.field == "otp"
 
 
 def test_wrong_password_counts_toward_lockout_and_raises_an_event(signer: Any) -> None:
