@@ -181,16 +181,10 @@ def enrol_totp(user: Any, secret: str = TOTP_SECRET) -> None:
 
 
 def totp_code(secret: str = TOTP_SECRET) -> str:
-    """The current code, never one about to expire: allauth allows no clock tolerance, so
-    a code read in the last seconds of its 30-second step may be refused when checked. Waits
-    for the next step then (a clock boundary, not an event to poll for)."""
-    import time
-
+    """The current code (accepted for one 30-second step either side: MFA_TOTP_TOLERANCE,
+    so one read as its step ends still signs)."""
     import pyotp
 
-    remaining = 30 - time.time() % 30
-    if remaining < 3:
-        time.sleep(remaining + 0.2)
     return str(pyotp.TOTP(secret).now())
 
 
@@ -205,7 +199,8 @@ def login() -> Callable[[Any], Client]:
 
     def sign_in(user: Any) -> Client:
         client = Client()
-        client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        client.force_login(
+            user, backend="cyberqms.platform.accounts.backends.AuthenticationBackend")
         return client
 
     return sign_in

@@ -254,7 +254,8 @@ CACHES = {
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's, with the per-request read of the person compiled once (accounts/backends.py)
+    "cyberqms.platform.accounts.backends.AuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -331,6 +332,8 @@ CYBERQMS_SIGNIN_FAILURES_PER_ADDRESS = env_int(
 )
 CYBERQMS_TOKEN_FAILURES_PER_ADDRESS = env_int("CYBERQMS_TOKEN_FAILURES_PER_ADDRESS", 20, minimum=1)
 
+# Django's database sessions; the read of each request's session compiled once.
+SESSION_ENGINE = "cyberqms.platform.accounts.sessions"
 SESSION_IDLE_SECONDS = env_int("CYBERQMS_SESSION_IDLE_MINUTES", 15, minimum=1) * 60
 SESSION_COOKIE_AGE = env_int("CYBERQMS_SESSION_MAX_HOURS", 12, minimum=1) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

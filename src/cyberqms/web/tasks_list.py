@@ -6,18 +6,22 @@ theirs here (assignments, approvals due, overdue items).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import reduce
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db import models
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import lazy
 
 from cyberqms.platform.core.access import can, sites_for
+from cyberqms.platform.core.compiled import Compiled, Param
 
 
 @dataclass(frozen=True)
@@ -140,26 +144,60 @@ def _steps(
     return ready, waiting
 
 
-def _reachable(kind: Any, user: Any) -> Q | None:
-    """Which open records of `kind` hold a step for `user`, as a filter: the states from
-    which a step they hold the right to take leaves, at the sites where they hold it, on
-    their own records (owner, originator) or, for the decisions of QA and IT security, on
-    anyone's. None: no such step anywhere. The workflow then decides each candidate as the
-    record's page does; the filter only keeps the others out of the query."""
-    reach: Q | None = None
-    for t in kind.workflow.transitions:
+# The shape of a user's candidates: per step they may take somewhere, the sites where
+# (None: all). Each shape's query is compiled once (core.compiled), with the user as its
+# value; people with the same roles at the same sites share it.
+Shape = tuple[tuple[int, tuple[int, ...] | None], ...]
+_CANDIDATES: dict[tuple[str, Shape], Compiled[Any]] = {}
+_CANDIDATE_SHAPES_KEPT = 512
+
+
+def _shape(kind: Any, user: Any) -> Shape:
+    """Which steps of `kind`'s workflow `user` holds the right to take, and where."""
+    shape = []
+    for n, t in enumerate(kind.workflow.transitions):
         if t.permission.endswith(".cancel"):
             continue
         sites = sites_for(user, t.permission)
         if sites is not None and not sites:
             continue
+        shape.append((n, None if sites is None else tuple(sorted(sites))))
+    return tuple(shape)
+
+
+def _reachable(kind: Any, shape: Shape, user: Any) -> Q:
+    """Which open records of `kind` hold a step for `user` (the compiled query's
+    `Param`), as a filter; `shape` is not empty: the states from which a step of `shape` leaves,
+    at its sites, on their own records (owner, originator) or, for the decisions of QA and
+    IT security, on anyone's. The workflow then decides each candidate as the record's
+    page does; the filter only keeps the others out of the query."""
+    wheres = []
+    for n, sites in shape:
+        t = kind.workflow.transitions[n]
         where = Q(state__in=[str(s) for s in t.sources])
         if sites is not None:
-            where &= Q(site_id__in=sorted(sites))
+            where &= Q(site_id__in=sites)
         if t.permission.rsplit(".", 1)[-1] not in GATEKEEPING:
-            where &= Q(owner_id=user.pk) | Q(originator_id=user.pk)
-        reach = where if reach is None else reach | where
-    return reach
+            where &= Q(owner_id=user) | Q(originator_id=user)
+        wheres.append(where)
+    return reduce(operator.or_, wheres)
+
+
+def _candidates(kind: Any, user: Any) -> list[Any]:
+    """The open records of `kind` that may hold a step for `user`, most urgent first."""
+    shape = _shape(kind, user)
+    if not shape:
+        return []
+    compiled = _CANDIDATES.get((kind.type_name, shape))
+    if compiled is None:
+        if len(_CANDIDATES) >= _CANDIDATE_SHAPES_KEPT:
+            _CANDIDATES.clear()
+        person = Param("user", models.BigIntegerField())
+        compiled = _CANDIDATES[(kind.type_name, shape)] = Compiled(
+            lambda: kind.workflow.with_guard_data(
+                kind.open_records().filter(_reachable(kind, shape, person))
+                .select_related("site").order_by("due_date", "pk")))
+    return compiled.all(user=user.pk)
 
 
 def quality_tasks(user: Any) -> list[OpenTask]:
@@ -168,7 +206,6 @@ def quality_tasks(user: Any) -> list[OpenTask]:
     approval steps of QA and IT security; plus due-date extensions waiting for a decision.
     All of them, whatever their number: the query asks only for records the user can act
     on, so there is no cut, and the queries do not grow with the records."""
-    from cyberqms.platform.core.models import DueDateExtension, ExtensionState
     from cyberqms.platform.kit.records import all_kinds
 
     tasks: list[OpenTask] = []
@@ -176,10 +213,7 @@ def quality_tasks(user: Any) -> list[OpenTask]:
     for kind in all_kinds():
         if not can(user, kind.view_action):
             continue
-        reach = _reachable(kind, user)
-        records = [] if reach is None else kind.workflow.with_guard_data(
-            kind.open_records().filter(reach).select_related("site").order_by("due_date", "pk"))
-        for record in records:
+        for record in _candidates(kind, user):
             mine = user.pk in (record.owner_id, record.originator_id)
             ready, waiting = _steps(kind.workflow, record, user, mine=mine)
             if not ready and not waiting:
@@ -196,9 +230,7 @@ def quality_tasks(user: Any) -> list[OpenTask]:
                 record.due_date,
                 first="" if ready else waiting[0][1],
             ))
-        pending = list(DueDateExtension.objects.filter(
-            record_type=kind.type_name, state=ExtensionState.PENDING
-        ).exclude(requested_by=user).select_related("requested_by").order_by("pk"))
+        pending = _PENDING_EXTENSIONS.all(type=kind.type_name, user=user.pk)
         extended = kind.model._default_manager.in_bulk(
             {ext.record_id for ext in pending}) if pending else {}
         for ext in pending:
@@ -213,6 +245,18 @@ def quality_tasks(user: Any) -> list[OpenTask]:
             ))
     tasks.sort(key=lambda t: (t.priority != "high", t.due or today))
     return tasks
+
+
+def _pending_extensions() -> QuerySet[Any]:
+    from cyberqms.platform.core.models import DueDateExtension, ExtensionState
+
+    return DueDateExtension.objects.filter(
+        record_type=Param("type", models.CharField()), state=ExtensionState.PENDING,
+    ).exclude(requested_by_id=Param("user", models.BigIntegerField())).select_related(
+        "requested_by").order_by("pk")
+
+
+_PENDING_EXTENSIONS: Compiled[Any] = Compiled(_pending_extensions)
 
 
 def _key(model: Any, value: Any) -> Any:

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Expression, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from cyberqms.platform.core.access import AccessProfile, Grant
+from cyberqms.platform.core.compiled import Compiled, Param
 
 from .enums import AccountKind, IntegrationKind, Role, WorkPattern
 
@@ -125,7 +126,7 @@ class User(AbstractUser):
         cache = getattr(self, "_active_roles_cache", None)
         if at is None and cache is not None:
             return list(cache)
-        roles = list(RoleAssignment.objects.held_on(at or timezone.now()).filter(user=self))
+        roles = _ROLES_HELD.all(user=self.pk, at=at or timezone.now())
         if at is None:
             self._active_roles_cache = roles
         return roles
@@ -134,11 +135,7 @@ class User(AbstractUser):
         # List queries annotate `has_totp` so a page of users costs no query per row.
         cached = getattr(self, "_has_mfa_cache", getattr(self, "has_totp", None))
         if cached is None:
-            from allauth.mfa.models import Authenticator
-
-            cached = Authenticator.objects.filter(
-                user=self, type=Authenticator.Type.TOTP
-            ).exists()
+            cached = _HAS_TOTP.exists(user=self.pk)
             self._has_mfa_cache = cached
         return bool(cached)
 
@@ -175,7 +172,7 @@ class User(AbstractUser):
 
 
 class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):
-    def held_on(self, moment: datetime) -> RoleAssignmentQuerySet:
+    def held_on(self, moment: datetime | Expression) -> RoleAssignmentQuerySet:
         """Assignments in force at ``moment``: reproduces rights on any past date (A11-20)."""
         return self.filter(
             Q(valid_from__lte=moment),
@@ -311,3 +308,21 @@ class ApiToken(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+# The gate reads a person's roles on every request, and pages whether they have an
+# authenticator: compiled once (core.compiled).
+_ROLES_HELD: Compiled[RoleAssignment] = Compiled(
+    lambda: RoleAssignment.objects.held_on(Param("at", models.DateTimeField()))
+    .filter(user_id=Param("user", models.BigIntegerField()))
+)
+
+
+def _totp_of_user() -> QuerySet[Any]:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user_id=Param("user", models.BigIntegerField()),
+                                        type=Authenticator.Type.TOTP)
+
+
+_HAS_TOTP: Compiled[Any] = Compiled(_totp_of_user)

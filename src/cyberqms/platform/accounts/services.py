@@ -19,10 +19,11 @@ from axes.models import AccessFailureLog
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from cyberqms.platform.core.access import ACTIONS, RateLimited, require, scope_covers
+from cyberqms.platform.core.compiled import Compiled, Param
 from cyberqms.platform.core.events import (
     emit_repeated_security_event,
     emit_security_event,
@@ -618,6 +619,11 @@ def rate_limit_window() -> timedelta:
     return timedelta(minutes=settings.CYBERQMS_RATE_LIMIT_WINDOW_MINUTES)
 
 
+# Every API request reads its token: compiled once (core.compiled); prefixes are unique.
+_TOKEN_BY_PREFIX = Compiled(lambda: ApiToken.objects.select_related("owner", "integration")
+                            .filter(prefix=Param("prefix", models.CharField())).order_by()[:1])
+
+
 def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:
     """Find the live token for ``secret``; None for anything unknown, expired or revoked.
 
@@ -642,9 +648,7 @@ def token_authenticate(secret: str, source_ip: str) -> ApiToken | None:
     if not secret.startswith(TOKEN_PREFIX) or secret.count("_") < 2:
         return None
     prefix = secret[len(TOKEN_PREFIX):].split("_", 1)[0]
-    token = (
-        ApiToken.objects.select_related("owner", "integration").filter(prefix=prefix).first()
-    )
+    token = _TOKEN_BY_PREFIX.first(prefix=prefix)
     if token is None or not hmac.compare_digest(token.token_hash, _hash_token(secret)):
         _token_rejected(source_ip, "Unknown API token presented", data={"prefix": prefix[:12]})
         return None

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from .compiled import Compiled, Param
 from .context import current_context
 from .models import SecurityEvent, Severity
 
@@ -63,12 +64,22 @@ def emit_security_event(
     return event
 
 
+# Asked on every API request (the token rate limit): compiled once (core.compiled).
+_OPEN_FROM = Compiled(lambda: SecurityEvent.objects.filter(
+    kind=Param("kind", models.CharField()),
+    source_ip=Param("source_ip", models.GenericIPAddressField()),
+    created_at__gt=Param("since", models.DateTimeField()),
+).order_by("-created_at", "-id")[:1])
+
+
 def open_security_event(kind: str, source_ip: str, window: timedelta) -> SecurityEvent | None:
     """The event of ``kind`` from ``source_ip`` whose window is still open: written less
     than ``window`` ago (see `emit_repeated_security_event`)."""
+    since = timezone.now() - window
+    if source_ip:
+        return _OPEN_FROM.first(kind=kind, source_ip=source_ip, since=since)
     return (
-        SecurityEvent.objects.filter(kind=kind, source_ip=source_ip or None,
-                                     created_at__gt=timezone.now() - window)
+        SecurityEvent.objects.filter(kind=kind, source_ip=None, created_at__gt=since)
         .order_by("-created_at", "-id").first()
     )
 

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from django.db import models
 from django.urls import NoReverseMatch, reverse
 
+from cyberqms.platform.core.compiled import Compiled, Param
 from cyberqms.platform.core.models import (
     Attachment,
     Comment,
@@ -38,6 +40,24 @@ def register_page_links(provider: PageLinks) -> None:
         _PAGE_LINKS.append(provider)
 
 
+# The parts every record page and API answer reads, by (record type, id): compiled once
+# (core.compiled).
+def _of_record() -> dict[str, Param]:
+    return {"record_type": Param("type", models.CharField()),
+            "record_id": Param("id", models.CharField())}
+
+
+_SIGNATURES: Compiled[Signature] = Compiled(lambda: Signature.objects.filter(**_of_record()))
+_ATTACHMENTS: Compiled[Attachment] = Compiled(
+    lambda: Attachment.objects.filter(**_of_record())
+    .select_related("uploaded_by", "removed_by").defer("ciphertext"))
+_COMMENTS: Compiled[Comment] = Compiled(
+    lambda: Comment.objects.filter(**_of_record()).select_related("author"))
+_EXTENSIONS: Compiled[DueDateExtension] = Compiled(
+    lambda: DueDateExtension.objects.filter(**_of_record())
+    .select_related("requested_by", "decided_by"))
+
+
 def page_links(record: QualityRecord, actor: Any) -> list[dict[str, str]]:
     return [link for provider in _PAGE_LINKS for link in provider(record, actor)]
 
@@ -45,7 +65,7 @@ def page_links(record: QualityRecord, actor: Any) -> list[dict[str, str]]:
 def signatures_of(record: QualityRecord) -> list[dict[str, Any]]:
     """Manifestations of every signature on the record, superseded ones marked (P11-20)."""
     kind = kind_of(record)
-    rows = Signature.objects.filter(record_type=kind.type_name, record_id=str(record.pk))
+    rows = _SIGNATURES.all(type=kind.type_name, id=str(record.pk))
     current: dict[str, str] = {}
     for s in rows:
         if s.action not in current:
@@ -95,10 +115,7 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
     except NoReverseMatch:
         list_url = ""
     state_display = getattr(record, "get_state_display", None)
-    extensions = list(
-        DueDateExtension.objects.filter(record_type=type_name, record_id=pk)
-        .select_related("requested_by", "decided_by")
-    )
+    extensions = _EXTENSIONS.all(type=type_name, id=pk)
     reads = LinkReads()
     return {
         "record": record,
@@ -119,14 +136,8 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         },
         "content_hash": kind.workflow.content_hash(record),
         "signatures": signatures_of(record),
-        "attachments": list(
-            Attachment.objects.filter(record_type=type_name, record_id=pk)
-            .select_related("uploaded_by", "removed_by")
-            .defer("ciphertext")
-        ),
-        "comments": list(
-            Comment.objects.filter(record_type=type_name, record_id=pk).select_related("author")
-        ),
+        "attachments": _ATTACHMENTS.all(type=type_name, id=pk),
+        "comments": _COMMENTS.all(type=type_name, id=pk),
         "links": links_of(record, actor, reads=reads),
         "lineage": lineage(record, actor, reads=reads),
         "page_links": page_links(record, actor),
@@ -186,14 +197,12 @@ def record_json(
              "size": a.size, "sha256": a.sha256, "uploaded_by": a.uploaded_by.username,
              "uploaded_at": a.uploaded_at.isoformat(),
              "removed": a.removed_at is not None, "removed_reason": a.removed_reason}
-            for a in Attachment.objects.filter(record_type=type_name, record_id=pk)
-            .select_related("uploaded_by").defer("ciphertext")
+            for a in _ATTACHMENTS.all(type=type_name, id=pk)
         ],
         "comments": [
             {"id": c.pk, "author": c.author.username, "created_at": c.created_at.isoformat(),
              "body": c.body}
-            for c in Comment.objects.filter(record_type=type_name, record_id=pk)
-            .select_related("author")
+            for c in _COMMENTS.all(type=type_name, id=pk)
         ],
     }
     if actor is not None and actions:

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from cyberqms.platform.core.access import AccessDenied, require
+from cyberqms.platform.core.compiled import Compiled, Param
 from cyberqms.platform.core.models import (
     Attachment,
     Comment,
@@ -43,14 +44,29 @@ class RecordClosed(ValidationError):
         super().__init__({"__all__": [f"{record.number} is {status}: it cannot be {what}."]})
 
 
+_BY_PK: dict[type[models.Model], Compiled[Any]] = {}
+
+
+def _by_pk(model: type[models.Model]) -> Compiled[Any]:
+    """The record with its site and people by primary key: the read of every record page
+    and API call, compiled once per family (core.compiled)."""
+    compiled = _BY_PK.get(model)
+    if compiled is None:
+        compiled = _BY_PK[model] = Compiled(
+            lambda: model._default_manager.select_related("site", "owner", "originator")
+            .filter(pk=Param("pk", models.BigIntegerField())).order_by()
+        )
+    return compiled
+
+
 def get_record(actor: Any, kind: RecordKind, pk: Any, *, for_: str = "view") -> Any:
     """The record of `kind` with `pk` if `actor` may `for_` it; else RecordNotFound."""
     try:
-        record = kind.model._default_manager.select_related("site", "owner", "originator").get(
-            pk=int(pk)
-        )
-    except (kind.model.DoesNotExist, ValueError, TypeError, OverflowError):
+        record = _by_pk(kind.model).first(pk=int(pk))
+    except (ValueError, TypeError, OverflowError):
         raise RecordNotFound from None
+    if record is None:
+        raise RecordNotFound
     try:
         require(actor, kind.view_action, record)
     except AccessDenied:
@@ -251,6 +267,15 @@ def link_remove(
     return link
 
 
+def _links_of_one() -> models.QuerySet[RecordLink]:
+    type_name, pk = Param("type", models.CharField()), Param("id", models.CharField())
+    return RecordLink.objects.filter(removed_at__isnull=True).filter(
+        models.Q(from_type=type_name, from_id=pk) | models.Q(to_type=type_name, to_id=pk))
+
+
+_LINKS_OF_ONE: Compiled[RecordLink] = Compiled(_links_of_one)
+
+
 class LinkReads:
     """Records' current links and the records at their other ends, each read once: a
     record's page shows both its links and its lineage, whose first level is the same
@@ -272,11 +297,14 @@ class LinkReads:
         wanted = [r for r in dict.fromkeys(records) if r not in self._links]
         if not wanted:
             return
-        match = models.Q()
-        for type_name, pk in wanted:
-            match |= (models.Q(from_type=type_name, from_id=pk)
-                      | models.Q(to_type=type_name, to_id=pk))
-        rows = list(RecordLink.objects.filter(removed_at__isnull=True).filter(match))
+        if len(wanted) == 1:  # a record's page or API answer: the compiled query
+            rows = _LINKS_OF_ONE.all(type=wanted[0][0], id=wanted[0][1])
+        else:
+            match = models.Q()
+            for type_name, pk in wanted:
+                match |= (models.Q(from_type=type_name, from_id=pk)
+                          | models.Q(to_type=type_name, to_id=pk))
+            rows = list(RecordLink.objects.filter(removed_at__isnull=True).filter(match))
         ends = []
         for record in wanted:
             self._links[record] = [link for link in rows if record in (
@@ -302,8 +330,16 @@ class LinkReads:
                 kind: RecordKind | None = kind_by_type(type_name)
             except LookupError:
                 kind = None
-            found = {} if kind is None else {
-                str(r.pk): r for r in kind.model._default_manager.filter(pk__in=sorted(pks))}
+            if kind is None:
+                found = {}
+            elif len(pks) == 1:  # the usual case: one record of the family, compiled query
+                (pk,) = pks
+                canonical = pk.isascii() and pk.isdigit() and str(int(pk)) == pk
+                one = _by_pk(kind.model).first(pk=int(pk)) if canonical else None
+                found = {pk: one} if one is not None else {}
+            else:
+                found = {str(r.pk): r
+                         for r in kind.model._default_manager.filter(pk__in=sorted(pks))}
             for pk in pks:
                 self._others[(type_name, pk)] = (kind, found.get(pk))
 

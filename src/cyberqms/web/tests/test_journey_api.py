@@ -43,7 +43,7 @@ class Api:
         else:
             self.client = Client(enforce_csrf_checks=True)
             self.client.force_login(
-                user, backend="allauth.account.auth_backends.AuthenticationBackend")
+                user, backend="cyberqms.platform.accounts.backends.AuthenticationBackend")
             self.client.get("/deviations/new/")  # any page with a form sets the CSRF cookie
             self.csrf = self.client.cookies["cyberqms_csrf"].value
 

@@ -103,7 +103,8 @@ def test_privileged_role_without_mfa_must_enrol_a11_19(make_user: Any) -> None:
     """A11-19: privileged roles are sent to TOTP enrolment and can do nothing else."""
     user = make_user("sec_new", "it_security", mfa=False)
     client = Client()
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    client.force_login(
+        user, backend="cyberqms.platform.accounts.backends.AuthenticationBackend")
     response = client.get("/security/events/")
     assert response["Location"] == "/accounts/2fa/totp/activate/"
     with acting_context(RequestContext(channel="api")):

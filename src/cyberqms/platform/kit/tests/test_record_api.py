@@ -54,7 +54,7 @@ class Api:
     def __init__(self, user: Any) -> None:
         self.client = Client(enforce_csrf_checks=True)
         self.client.force_login(
-            user, backend="allauth.account.auth_backends.AuthenticationBackend"
+            user, backend="cyberqms.platform.accounts.backends.AuthenticationBackend"
         )
         page = self.client.get("/deviations/").content.decode()
         found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
