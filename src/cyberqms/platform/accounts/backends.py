@@ -1,5 +1,9 @@
 """allauth's authentication backend, with the read of the signed-in person that every
-request makes compiled once (core.compiled, issue 14). Signing in is allauth's own."""
+request makes compiled once (core.compiled, issue 14). Signing in is allauth's own.
+
+A session names the backend that signed it in; Django restores the person only while that
+backend is configured, so the sessions open when this backend replaced allauth's (at most
+the idle timeout old, 15 minutes by default) signed in again once."""
 
 from __future__ import annotations
 

@@ -21,25 +21,34 @@ and builds the objects through Django's own iterable, so `select_related`, conve
 once per connection too.
 
 No library does this: result caches (django-cachalot, cacheops) keep rows, which the
-access gate must never read stale; this keeps only SQL text, which cannot go stale while
-the models do not change (the process restarts on every deployment).
+access gate must never read stale; this keeps only SQL text. What can make SQL text stale
+is a value written into the template itself rather than as a `Param`: a date or time
+there (`timezone.now()`, today) is refused when the query is compiled. Anything else in
+the template must be a constant of the query's shape (a state list, a site list that is
+part of the caller's cache key).
 
 Every placeholder needs its value; a value whose placeholder a query's shape left out (a
-filter built from a person's roles that did not need the person) is ignored. A placeholder
-stands for one value compared with `=`; `None` is refused (SQL's `= NULL` is
-never true: write the `__isnull` shape as its own query), and an integer outside its
-column's range finds no row, as Django's own equality lookup answers (PostgreSQL would
-refuse to bind it).
+filter built from a person's roles that did not need the person) is ignored. `None` is
+refused (SQL's `= NULL` is never true: write the `__isnull` shape as its own query), and
+so is an integer outside its column's range (`ValueError`, before any query: PostgreSQL
+would refuse to bind it, and "no row" is the right answer only to an equality, which the
+caller knows and this does not). A template that can match nothing (`pk__in=[]`) answers
+no rows.
+
+Nothing kept holds a database connection: each call runs on the calling thread's
+connection, and the columns' converters, bound to a connection's operations, are kept on
+that connection, so they go with it when a server retires the thread.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakKeyDictionary
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression, Field, IntegerField, Model, QuerySet
 
@@ -63,22 +72,19 @@ class Param(Expression):
         return "%s", (_Slot(self.name, self.output_field),)
 
 
-class _NoRow(Exception):
-    """A value that no row can have (an integer outside its column's range)."""
+# Where a connection keeps the converters of the compiled queries it has run.
+_CONVERTERS = "_cyberqms_compiled_converters"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Entry:
     # never evaluated, nor shown: its parameters are placeholders, not values
     queryset: QuerySet[Any] = field(repr=False)
+    # the compiler after compiling (its column map), without its connection
     compiler: Any = field(repr=False)
-    sql: str
+    sql: str  # "" for a template that can match nothing
     params: tuple[Any, ...]
     names: frozenset[str]
-    # The columns' converters, per connection (they are bound to its operations): working
-    # them out costs about as much as running a narrow query.
-    converters: WeakKeyDictionary[Any, Any] = field(
-        default_factory=WeakKeyDictionary, repr=False, compare=False)
 
     def bind(self, values: dict[str, Any], connection: Any) -> tuple[Any, ...]:
         missing = self.names - set(values)
@@ -96,24 +102,45 @@ class _Entry:
                         param.field.get_internal_type())
                     if (low is not None and prepared < low) or (
                             high is not None and prepared > high):
-                        raise _NoRow
+                        raise ValueError(f"compiled query value {param.name!r} is outside "
+                                         "its column's range")
                 bound.append(prepared)
             else:
                 bound.append(param)
         return tuple(bound)
 
     def compiler_for(self, using: str, values: dict[str, Any]) -> Any:
+        connection = connections[using]
+        params = self.bind(values, connection)
         compiler = copy.copy(self.compiler)
-        compiler.connection = connections[using]
-        compiler.using = using
-        sql, params = self.sql, self.bind(values, compiler.connection)
-        compiler.as_sql = lambda *args, **kwargs: (sql, params)
-        converters = self.converters.get(compiler.connection)
+        compiler.connection, compiler.using = connection, using
+        sql = self.sql
+        if not sql:
+            def nothing(*args: Any, **kwargs: Any) -> tuple[str, tuple[Any, ...]]:
+                raise EmptyResultSet
+            compiler.as_sql = nothing
+        else:
+            compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        kept = connection.__dict__.setdefault(_CONVERTERS, {})
+        converters = kept.get(id(self))
         if converters is None:
             fields = [column[0] for column in compiler.select[:compiler.col_count]]
-            converters = self.converters[compiler.connection] = compiler.get_converters(fields)
+            converters = kept[id(self)] = compiler.get_converters(fields)
         compiler.get_converters = lambda expressions: converters
         return compiler
+
+
+def _moment_in(node: Any) -> Any:
+    """A date or time compared in the filter `node`, or None."""
+    for child in getattr(node, "children", ()):
+        found = _moment_in(child)
+        if found is not None:
+            return found
+    rhs = getattr(node, "rhs", None)
+    for value in rhs if isinstance(rhs, list | tuple | set | frozenset) else (rhs,):
+        if isinstance(value, dt.date | dt.time):
+            return value
+    return None
 
 
 class _BoundQuery:
@@ -146,9 +173,19 @@ class Compiled[M: Model]:
             queryset = self._build().using(using)
             query = queryset.query.exists() if exists else queryset.query
             compiler = query.get_compiler(using=using)
-            sql, params = compiler.as_sql()
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:
+                sql, params = "", ()
+                compiler.setup_query()  # the column map, for the converters
+            frozen = _moment_in(queryset.query.where)
+            if frozen is not None:
+                raise TypeError(f"a compiled query holds the moment {frozen!r}: pass it "
+                                "as a Param, or every call would use the first call's")
+            compiler.connection = None  # the calling thread's, each call (compiler_for)
             names = frozenset(p.name for p in params if isinstance(p, _Slot))
             entry = _Entry(queryset, compiler, sql, tuple(params), names)
+            # entries live as long as their query, so `id(entry)` keys the converters
             self._entries[key] = entry
         return entry
 
@@ -160,10 +197,7 @@ class Compiled[M: Model]:
         queryset.__dict__.update(entry.queryset.__dict__)
         queryset.__dict__.update(_result_cache=None, _prefetch_done=False)
         queryset.query = _BoundQuery(entry, using, values)  # type: ignore[assignment]  # duck-typed: only get_compiler differs
-        try:
-            return list(queryset)
-        except _NoRow:
-            return []
+        return list(queryset)
 
     def first(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> M | None:
         """The first row or None (slice the template, `[:1]`, so only one is read)."""
@@ -172,8 +206,5 @@ class Compiled[M: Model]:
 
     def exists(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> bool:
         """Whether the template has a row with these values (as `QuerySet.exists`)."""
-        try:
-            compiler = self._entry(using, exists=True).compiler_for(using, values)
-        except _NoRow:
-            return False
+        compiler = self._entry(using, exists=True).compiler_for(using, values)
         return bool(compiler.has_results())

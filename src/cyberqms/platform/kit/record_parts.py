@@ -334,8 +334,11 @@ class LinkReads:
                 found = {}
             elif len(pks) == 1:  # the usual case: one record of the family, compiled query
                 (pk,) = pks
-                canonical = pk.isascii() and pk.isdigit() and str(int(pk)) == pk
-                one = _by_pk(kind.model).first(pk=int(pk)) if canonical else None
+                try:
+                    one = (_by_pk(kind.model).first(pk=int(pk))
+                           if pk.isascii() and pk.isdigit() and str(int(pk)) == pk else None)
+                except ValueError:  # beyond the key's range: no such record
+                    one = None
                 found = {pk: one} if one is not None else {}
             else:
                 found = {str(r.pk): r

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.dispatch import Signal
@@ -75,12 +76,32 @@ def _tidy(record: QualityRecord, names: Iterable[str]) -> None:
             setattr(record, f.attname, value.strip())
 
 
+def _loaded_references(record: QualityRecord) -> list[str]:
+    """The foreign keys whose object the service holds as read from the database (the
+    site, the owner, the actor): Django's validation would ask the database whether each
+    exists, a query apiece on every write (issue 14); the database's own foreign key
+    refuses a missing one anyway (the people and sites a record names are never deleted).
+    Excluding a field from validation also skips the constraints naming it: no family
+    declares one on these fields."""
+    names = []
+    for f in record._meta.concrete_fields:
+        if not isinstance(f, models.ForeignKey) or not f.is_cached(record) or (
+                f.get_limit_choices_to()):
+            continue
+        held = f.get_cached_value(record)
+        if held is not None and not held._state.adding and held.pk == getattr(
+                record, f.attname):
+            names.append(f.name)
+    return names
+
+
 def _validate(record: QualityRecord, names: Iterable[str]) -> None:
     """`full_clean()` on the record; a TextField's `max_length` is enforced too (Django
     enforces it on CharField only)."""
     errors: dict[str, list[str]] = {}
     try:
-        record.full_clean(exclude=["number"], validate_unique=False)
+        record.full_clean(exclude=["number", *_loaded_references(record)],
+                          validate_unique=False)
     except ValidationError as exc:
         errors = {name: [_worded(record, name, e) for e in found]
                   for name, found in exc.error_dict.items()}
@@ -135,6 +156,8 @@ def record_create(
     values = dict(values)
     values.setdefault("owner", actor)
     record = kind.model(site=site, originator_id=actor.pk, state=kind.initial_state, **values)
+    if isinstance(actor, get_user_model()):
+        record.originator = actor  # held: validation need not read the person again
     require(actor, kind.action("create"), record)
     _tidy(record, values)
     late, reason = check_event_time(record.event_at, record.late_entry_reason)

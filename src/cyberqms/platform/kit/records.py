@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.urls import reverse
 from django.utils import timezone
 
@@ -327,10 +327,34 @@ _SYSTEM_FIELDS = frozenset({
 })
 
 
+class StateConstraint(models.CheckConstraint):
+    """A check that the state is one of the family's: in SQL exactly Django's
+    `CheckConstraint` (its migrations name that class), validated in Python. Django validates
+    a check constraint by asking the database, a query on every create and edit
+    (issue 14), for what a membership test answers."""
+
+    def validate(self, model: Any, instance: Any, exclude: Any = None,
+                 using: str = DEFAULT_DB_ALIAS) -> None:
+        if exclude and "state" in exclude:
+            return
+        children = getattr(self.condition, "children", [])
+        if len(children) != 1 or not isinstance(children[0], tuple) or (
+                children[0][0] != "state__in"):
+            super().validate(model, instance, exclude=exclude, using=using)
+            return
+        if instance.state not in children[0][1]:
+            raise ValidationError(self.get_violation_error_message(),
+                                  code=self.violation_error_code)
+
+    def deconstruct(self) -> Any:
+        _path, args, kwargs = super().deconstruct()
+        return "django.db.models.CheckConstraint", args, kwargs
+
+
 def state_constraint(states: type[models.TextChoices], name: str) -> models.CheckConstraint:
     """The database refuses a state the family does not have (a write around the
     services, in SQL, is refused too): every family's `Meta.constraints` holds it."""
-    return models.CheckConstraint(condition=models.Q(state__in=states.values), name=name)
+    return StateConstraint(condition=models.Q(state__in=states.values), name=name)
 
 
 def register_family(

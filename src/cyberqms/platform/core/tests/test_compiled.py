@@ -5,10 +5,13 @@ that are missing, unexpected, None or out of range answered without a wrong quer
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
+import weakref
 from typing import Any
 
 import pytest
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -111,15 +114,54 @@ def test_exists_answers_without_reading_rows(decisions: list[AccessDecision]) ->
 
 
 @pytest.mark.parametrize("actor", [2**63, -(2**63) - 1, 10**30])
-def test_an_integer_outside_the_column_finds_no_row_without_a_query(actor: int) -> None:
+def test_an_integer_outside_the_column_is_refused_before_a_query(actor: int) -> None:
+    with CaptureQueriesContext(connection) as queries, pytest.raises(
+            ValueError, match="'actor' is outside its column's range"):
+        BY_ACTOR.all(actor=actor)
+    assert queries.captured_queries == []
+
+
+def test_a_template_that_matches_nothing_answers_nothing_without_a_query() -> None:
+    nothing = Compiled(lambda: AccessDecision.objects.filter(
+        pk__in=[], action=Param("action", models.CharField())))
     with CaptureQueriesContext(connection) as queries:
-        answers = (BY_ACTOR.all(actor=actor), BY_ACTOR.first(actor=actor),
-                   BY_ACTOR.exists(actor=actor))
-    assert (answers, len(queries.captured_queries)) == (([], None, False), 0)
+        answers = (nothing.all(action="x"), nothing.first(action="x"),
+                   nothing.exists(action="x"))
+    assert (answers, queries.captured_queries) == (([], None, False), [])
+
+
+def test_a_moment_written_into_the_template_is_refused() -> None:
+    frozen = Compiled(lambda: AccessDecision.objects.filter(
+        created_at__gt=T0, action=Param("action", models.CharField())))
+    with pytest.raises(TypeError, match=r"holds the moment datetime\.datetime"):
+        frozen.all(action="x")
+
+
+# committed rows: on SQLite's shared in-memory test database, another connection is locked
+# out of a table the test's open transaction has written
+@pytest.mark.django_db(transaction=True)
+def test_calls_on_other_threads_leave_their_connections_free(
+    decisions: list[AccessDecision],
+) -> None:
+    held: list[weakref.ref[Any]] = []
+    counts: list[int] = []
+
+    def on_a_thread() -> None:
+        counts.append(len(BY_ACTOR.all(actor=1)))
+        held.append(weakref.ref(connections["default"]))
+        connections["default"].close()
+
+    for _ in range(3):
+        thread = threading.Thread(target=on_a_thread)
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert [ref() is None for ref in held] == [True, True, True]
+    assert len(counts) == 3
 
 
 def test_a_missing_value_is_named() -> None:
-    with pytest.raises(TypeError, match="values missing: ip, since$"):
+    with pytest.raises(TypeError, match=r"values missing: ip, since$"):
         DECISIONS.all(action="capa.view")
 
 

@@ -11,11 +11,14 @@ import io
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cyberqms.platform.core.access import AccessDenied, can
+from cyberqms.platform.kit import record_services
 from cyberqms.platform.kit.record_services import record_create
 from cyberqms.platform.kit.records import RecordKind, kind_by_slug
 from cyberqms.platform.kit.workflow import TransitionNotAllowed
@@ -259,3 +262,71 @@ def test_the_default_list_order_is_an_index(slug: str, personas: dict[str, Any])
     if connection.vendor == "sqlite":
         plan = rows[:25].explain()
         assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def _state_constraint(kind: RecordKind) -> Any:
+    [constraint] = [c for c in kind.model._meta.constraints
+                    if c.name == f"{_noun(kind)}_state_valid"]
+    return constraint
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_a_state_the_family_lacks_is_refused_by_validation_without_a_query(
+    slug: str, personas: dict[str, Any], site: Any,
+) -> None:
+    kind = kind_by_slug(slug)
+    [record] = _drafts(kind, personas, site, 1)
+    record.state = "shredded"
+    constraint = _state_constraint(kind)
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ValidationError) as bad:
+        constraint.validate(kind.model, record)
+    assert (bad.value.messages, len(queries.captured_queries)) == (
+        [f"Constraint “{_noun(kind)}_state_valid” is violated."], 0)
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_the_state_constraint_stays_a_check_in_the_database(slug: str) -> None:
+    kind = kind_by_slug(slug)
+    path, _args, kwargs = _state_constraint(kind).deconstruct()
+    assert (path, kwargs["condition"]) == (
+        "django.db.models.CheckConstraint", Q(state__in=kind.model.STATES.values))
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_a_valid_state_passes_and_an_excluded_one_is_not_checked_without_a_query(
+    slug: str, personas: dict[str, Any], site: Any,
+) -> None:
+    kind = kind_by_slug(slug)
+    [record] = _drafts(kind, personas, site, 1)
+    constraint = _state_constraint(kind)
+    with CaptureQueriesContext(connection) as queries:
+        constraint.validate(kind.model, record)
+        record.state = "shredded"
+        constraint.validate(kind.model, record, exclude={"state"})
+    assert queries.captured_queries == []
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_a_create_does_not_read_again_the_site_and_people_it_holds(
+    slug: str, personas: dict[str, Any], site: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kind = kind_by_slug(slug)
+    _drafts(kind, personas, site, 1)  # the first reads the roles and starts the numbers
+    with CaptureQueriesContext(connection) as held:
+        _drafts(kind, personas, site, 1)
+    monkeypatch.setattr(record_services, "_loaded_references", lambda record: [])
+    with CaptureQueriesContext(connection) as read_again:
+        _drafts(kind, personas, site, 1)
+    # the site, the owner and the originator (one person here: the author owns it)
+    assert len(read_again.captured_queries) - len(held.captured_queries) == 3
+
+
+@pytest.mark.parametrize("slug", FAMILIES)
+def test_an_owner_given_by_a_missing_id_is_still_refused(
+    slug: str, personas: dict[str, Any], site: Any,
+) -> None:
+    [record] = _drafts(kind_by_slug(slug), personas, site, 1)
+    record.owner_id = 987_654
+    with pytest.raises(ValidationError) as bad:
+        record_services._validate(record, [])
+    assert bad.value.message_dict["owner"] == ["user instance with id 987654 is not a valid choice."]
