@@ -270,14 +270,19 @@ def _state_constraint(kind: RecordKind) -> Any:
     return constraint
 
 
+def _a_draft(slug: str, people: dict[str, Any], site: Any) -> tuple[RecordKind, Any, Any]:
+    """The family, one draft of it, and its state constraint."""
+    kind = kind_by_slug(slug)
+    [record] = _drafts(kind, people, site, 1)
+    return kind, record, _state_constraint(kind)
+
+
 @pytest.mark.parametrize("slug", FAMILIES)
 def test_a_state_the_family_lacks_is_refused_by_validation_without_a_query(
     slug: str, personas: dict[str, Any], site: Any,
 ) -> None:
-    kind = kind_by_slug(slug)
-    [record] = _drafts(kind, personas, site, 1)
+    kind, record, constraint = _a_draft(slug, personas, site)
     record.state = "shredded"
-    constraint = _state_constraint(kind)
     with CaptureQueriesContext(connection) as queries, pytest.raises(ValidationError) as bad:
         constraint.validate(kind.model, record)
     assert (bad.value.messages, len(queries.captured_queries)) == (
@@ -296,9 +301,7 @@ def test_the_state_constraint_stays_a_check_in_the_database(slug: str) -> None:
 def test_a_valid_state_passes_and_an_excluded_one_is_not_checked_without_a_query(
     slug: str, personas: dict[str, Any], site: Any,
 ) -> None:
-    kind = kind_by_slug(slug)
-    [record] = _drafts(kind, personas, site, 1)
-    constraint = _state_constraint(kind)
+    kind, record, constraint = _a_draft(slug, personas, site)
     with CaptureQueriesContext(connection) as queries:
         constraint.validate(kind.model, record)
         record.state = "shredded"
