@@ -47,6 +47,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -121,11 +122,15 @@ class _Entry:
             compiler.as_sql = nothing
         else:
             compiler.as_sql = lambda *args, **kwargs: (sql, params)
-        kept = connection.__dict__.setdefault(_CONVERTERS, {})
-        converters = kept.get(id(self))
+        # keyed by the entry itself, weakly: an entry dropped (the home page's shapes are
+        # bounded) takes its converters along, and no later entry can be given them
+        kept = connection.__dict__.get(_CONVERTERS)
+        if kept is None:
+            kept = connection.__dict__[_CONVERTERS] = WeakKeyDictionary()
+        converters = kept.get(self)
         if converters is None:
             fields = [column[0] for column in compiler.select[:compiler.col_count]]
-            converters = kept[id(self)] = compiler.get_converters(fields)
+            converters = kept[self] = compiler.get_converters(fields)
         compiler.get_converters = lambda expressions: converters
         return compiler
 
@@ -185,7 +190,6 @@ class Compiled[M: Model]:
             compiler.connection = None  # the calling thread's, each call (compiler_for)
             names = frozenset(p.name for p in params if isinstance(p, _Slot))
             entry = _Entry(queryset, compiler, sql, tuple(params), names)
-            # entries live as long as their query, so `id(entry)` keys the converters
             self._entries[key] = entry
         return entry
 

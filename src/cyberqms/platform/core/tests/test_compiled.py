@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cyberqms.platform.core.compiled import Compiled, Param
-from cyberqms.platform.core.models import AccessDecision, Comment
+from cyberqms.platform.core.models import AccessDecision, Comment, SecurityEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,23 @@ def test_a_value_the_query_does_not_use_is_ignored(decisions: list[AccessDecisio
 def test_none_is_refused_rather_than_compared() -> None:
     with pytest.raises(ValueError, match="'actor' is None"):
         BY_ACTOR.all(actor=None)
+
+
+def test_a_query_made_after_another_was_dropped_converts_its_own_columns(
+    decisions: list[AccessDecision],
+) -> None:
+    SecurityEvent.objects.create(created_at=T0, kind="test.kind", severity="low",
+                                 message="m", data={"count": 2})
+    found = []
+    for _ in range(20):  # a dropped query's memory is soon reused by the next
+        dropped = Compiled(lambda: AccessDecision.objects.filter(
+            actor_id=Param("actor", models.BigIntegerField())))
+        dropped.first(actor=1)
+        del dropped
+        gc.collect()
+        made = Compiled(lambda: SecurityEvent.objects.filter(
+            kind=Param("kind", models.CharField())))
+        event = made.first(kind="test.kind")
+        assert event is not None
+        found.append((event.data, event.created_at))
+    assert found == [({"count": 2}, T0)] * 20
