@@ -166,11 +166,11 @@ def _shape(kind: Any, user: Any) -> Shape:
 
 
 def _reachable(kind: Any, shape: Shape, user: Any) -> Q:
-    """Which open records of `kind` hold a step for `user` (the compiled query's
-    `Param`), as a filter; `shape` is not empty: the states from which a step of `shape` leaves,
-    at its sites, on their own records (owner, originator) or, for the decisions of QA and
-    IT security, on anyone's. The workflow then decides each candidate as the record's
-    page does; the filter only keeps the others out of the query."""
+    """Which open records of `kind` hold a step for `user` (the compiled query's `Param`),
+    as a filter: the states from which a step of `shape` (not empty) leaves, at its sites,
+    on their own records (owner, originator) or, for the decisions of QA and IT security,
+    on anyone's. The workflow then decides each candidate as the record's page does; the
+    filter only keeps the others out of the query."""
     wheres = []
     for n, sites in shape:
         t = kind.workflow.transitions[n]
