@@ -6,7 +6,7 @@ for), compiling costs several times what running the query costs: measured on SQ
 the demo data, 0.36–1.5 ms to compile against 0.03–0.16 ms to run (issue 14; most of it
 resolving the ordering and the selected columns of wide models).
 
-A `Compiled` query is written once as an ordinary queryset with `Param` placeholders
+A `Compiled` query is written once as an ordinary queryset with named `Param` slots
 where its values go::
 
     TOKEN_BY_PREFIX = Compiled(lambda: ApiToken.objects.select_related("owner")
@@ -14,8 +14,8 @@ where its values go::
     token = TOKEN_BY_PREFIX.first(prefix="aa65fc3a")
 
 The first call on a database alias compiles it and keeps the SQL, the positions of the
-placeholders among its parameters and the compiler's column map. Each later call binds the
-values (prepared by the placeholder's field, as a lookup would prepare them), runs the SQL
+slots among its parameters and the compiler's column map. Each later call binds the
+values (prepared by the slot's field, as a lookup would prepare them), runs the SQL
 and builds the objects through Django's own iterable, so `select_related`, converters and
 `from_db` behave exactly as for the plain queryset. The columns' converters are worked out
 once per connection too.
@@ -27,7 +27,7 @@ there (`timezone.now()`, today) is refused when the query is compiled. Anything 
 the template must be a constant of the query's shape (a state list, a site list that is
 part of the caller's cache key).
 
-Every placeholder needs its value; a value whose placeholder a query's shape left out (a
+Every slot needs its value; a value whose slot a query's shape left out (a
 filter built from a person's roles that did not need the person) is ignored. `None` is
 refused (SQL's `= NULL` is never true: write the `__isnull` shape as its own query), and
 so is an integer outside its column's range (`ValueError`, before any query: PostgreSQL
@@ -79,7 +79,7 @@ _CONVERTERS = "_cyberqms_compiled_converters"
 
 @dataclass(frozen=True, eq=False)
 class _Entry:
-    # never evaluated, nor shown: its parameters are placeholders, not values
+    # never evaluated, nor shown: its parameters are slots, not values
     queryset: QuerySet[Any] = field(repr=False)
     # the compiler after compiling (its column map), without its connection
     compiler: Any = field(repr=False)
