@@ -64,12 +64,18 @@ def emit_security_event(
     return event
 
 
+def _open_events(address: Any) -> Compiled[SecurityEvent]:
+    """The newest event of a kind since a moment, from `address` (a `Param`, or None for
+    events without one)."""
+    return Compiled(lambda: SecurityEvent.objects.filter(
+        kind=Param("kind", models.CharField()), source_ip=address,
+        created_at__gt=Param("since", models.DateTimeField()),
+    ).order_by("-created_at", "-id")[:1])
+
+
 # Asked on every API request (the token rate limit): compiled once (core.compiled).
-_OPEN_FROM = Compiled(lambda: SecurityEvent.objects.filter(
-    kind=Param("kind", models.CharField()),
-    source_ip=Param("source_ip", models.GenericIPAddressField()),
-    created_at__gt=Param("since", models.DateTimeField()),
-).order_by("-created_at", "-id")[:1])
+_OPEN_FROM = _open_events(Param("source_ip", models.GenericIPAddressField()))
+_OPEN_WITHOUT_ADDRESS = _open_events(None)
 
 
 def open_security_event(kind: str, source_ip: str, window: timedelta) -> SecurityEvent | None:
@@ -78,10 +84,7 @@ def open_security_event(kind: str, source_ip: str, window: timedelta) -> Securit
     since = timezone.now() - window
     if source_ip:
         return _OPEN_FROM.first(kind=kind, source_ip=source_ip, since=since)
-    return (
-        SecurityEvent.objects.filter(kind=kind, source_ip=None, created_at__gt=since)
-        .order_by("-created_at", "-id").first()
-    )
+    return _OPEN_WITHOUT_ADDRESS.first(kind=kind, since=since)
 
 
 def repeat_count(event: SecurityEvent) -> int:

@@ -59,6 +59,17 @@ def _by_pk(model: type[models.Model]) -> Compiled[Any]:
     return compiled
 
 
+def _stored_id_record(model: type[models.Model], pk: str) -> Any:
+    """The record whose id, as a link stores it (digits, no leading zero), is `pk`; None
+    for none, or for an id that is not one."""
+    if not (pk.isascii() and pk.isdigit()) or str(int(pk)) != pk:
+        return None
+    try:
+        return _by_pk(model).first(pk=int(pk))
+    except ValueError:  # beyond the key's range
+        return None
+
+
 def get_record(actor: Any, kind: RecordKind, pk: Any, *, for_: str = "view") -> Any:
     """The record of `kind` with `pk` if `actor` may `for_` it; else RecordNotFound."""
     try:
@@ -334,11 +345,7 @@ class LinkReads:
                 found = {}
             elif len(pks) == 1:  # the usual case: one record of the family, compiled query
                 (pk,) = pks
-                try:
-                    one = (_by_pk(kind.model).first(pk=int(pk))
-                           if pk.isascii() and pk.isdigit() and str(int(pk)) == pk else None)
-                except ValueError:  # beyond the key's range: no such record
-                    one = None
+                one = _stored_id_record(kind.model, pk)
                 found = {pk: one} if one is not None else {}
             else:
                 found = {str(r.pk): r
