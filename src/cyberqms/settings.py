@@ -56,6 +56,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_months(name: str, default: list[str]) -> dict[str, int]:
+    """`key=months` pairs, comma-separated ("sop=24,pol=36"), each a whole number above 0."""
+    out: dict[str, int] = {}
+    for item in env_list(name, default):
+        key, _, months = item.partition("=")
+        if not key.strip() or not months.strip().isdigit() or int(months) < 1:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not key=months (months 1 or more)")
+        out[key.strip()] = int(months)
+    return out
+
+
 def secret(name: str, *, generate_into: Path | None = None, nbytes: int = 48) -> str:
     """Read a secret from NAME, or from the file named by NAME_FILE.
 
@@ -525,6 +536,15 @@ CYBERQMS_ATTACHMENT_TYPES = env_list(
     "CYBERQMS_ATTACHMENT_TYPES",
     ["pdf", "png", "jpg", "jpeg", "txt", "csv", "json", "xml", "docx", "xlsx", "log", "zip"],
 )
+# Document control: the types whose revision needs an approved change control, and the
+# periodic review interval per type in months ("sop=24,pol=36"; the rest 24).
+CYBERQMS_DOCUMENT_CHANGE_CONTROL = env_list(
+    "CYBERQMS_DOCUMENT_CHANGE_CONTROL", ["pol", "sop", "spec", "val"])
+CYBERQMS_DOCUMENT_REVIEW_MONTHS = env_months(
+    "CYBERQMS_DOCUMENT_REVIEW_MONTHS",
+    ["pol=36", "sop=24", "wi=24", "frm=36", "spec=36", "val=60"])
+# How often the scheduler makes approved documents effective on their date (seconds).
+CYBERQMS_DOCUMENT_EFFECTIVE_INTERVAL = float(env("CYBERQMS_DOCUMENT_EFFECTIVE_INTERVAL", "300"))
 # The syslog listener (`cyberqms syslog`, started by `make serve`): address and ports; 0 turns
 # a receiver off.
 CYBERQMS_SYSLOG_HOST = env("CYBERQMS_SYSLOG_HOST", "127.0.0.1")

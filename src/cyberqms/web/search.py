@@ -19,7 +19,12 @@ from django.urls import reverse
 
 from cyberqms.platform.core.access import can, declare
 from cyberqms.platform.kit.family_pages import visible_records
-from cyberqms.platform.kit.records import QualityRecord, RecordKind, registered_kinds
+from cyberqms.platform.kit.records import (
+    QualityRecord,
+    RecordKind,
+    registered_kinds,
+    stored_number,
+)
 
 from .navigation import NAVIGATION
 
@@ -103,10 +108,9 @@ def search_records(actor: Any, q: str) -> list[FamilyHits]:
 
 def record_numbered(actor: Any, q: str) -> tuple[RecordKind, QualityRecord] | None:
     """The record whose number `q` is (case aside), when `actor` may see it."""
-    number = q.strip().upper()
-    prefix = number.split("-", 1)[0]
     for kind in searched_kinds(actor):
-        if kind.prefix == prefix:
+        number = stored_number(kind, q)
+        if number is not None:
             record = visible_records(kind, actor).filter(number=number).first()
             return (kind, record) if record is not None else None
     return None

@@ -83,9 +83,9 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
 
     deviations = Deviation.objects.filter(is_deleted=False)
     assert (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
-            Complaint.objects.count()) == (62, 31, 24, 12)
-    # 1,549 entries of the records' own steps, and one per signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (231, 1549 + 231)
+            Complaint.objects.count()) == (62, 31, 31, 12)
+    # 1,880 entries of the records' own steps, and one per signature (its content audited)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (345, 1880 + 345)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)
@@ -93,6 +93,16 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert_the_qa_managers_inbox_is_open_grouped_and_in_words()
     assert Change.objects.filter(cyber_impact=True, state="closed").exists()
     assert Signature.objects.filter(meaning="Approved (IT security)").exists()
+
+    # The document library: each document in force once, one revision waiting for its
+    # reviewers, one periodic review called early and due within the month.
+    from cyberqms.quality.documents.models import DocumentVersion
+
+    versions = DocumentVersion.objects.all()
+    in_force = versions.filter(state="effective")
+    assert (versions.count(), in_force.count(), versions.filter(state="in_review").count(),
+            in_force.values("document").distinct().count()) == (38, 30, 1, 30)
+    assert in_force.filter(due_date__lte=today + timezone.timedelta(days=30)).count() == 1
 
     # Spread over 18 months, every state represented, most old records closed.
     first = Deviation.objects.order_by("created_at").first()

@@ -18,13 +18,12 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -339,11 +338,13 @@ def _state_label(type_name: str, state: str) -> str:
 _local = threading.local()
 
 
-def _stylesheet() -> tuple[Any, Any, Any]:
-    """The PDF stylesheet, its font configuration and the URL fetcher, made once per
-    thread (WeasyPrint's font configuration wraps fontconfig and Pango objects that
-    threads do not share)."""
-    cached = getattr(_local, "stylesheet", None)
+def _stylesheet(name: str) -> tuple[Any, Any, Any]:
+    """The PDF stylesheet `name` (a template path), its font configuration and the URL
+    fetcher, made once per thread (WeasyPrint's font configuration wraps fontconfig and
+    Pango objects that threads do not share)."""
+    sheets: dict[str, tuple[Any, Any, Any]] = getattr(_local, "sheets", None) or {}
+    _local.sheets = sheets
+    cached = sheets.get(name)
     if cached is None:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
@@ -358,25 +359,31 @@ def _stylesheet() -> tuple[Any, Any, Any]:
         fonts = FontConfiguration()
         # Made once: WeasyPrint's fetcher builds an SSL context, as costly as a page.
         refuse = NoFetch(fail_on_errors=True)
-        path = Path(settings.BASE_DIR) / "templates" / "core" / "record_pdf.css"
+        # Found as templates are (a family's own templates folder, the project's).
+        # (The Django backend's template has an origin; the stubs' protocol omits it.)
+        path = cast(Any, get_template(name)).origin.name
         cached = (CSS(filename=str(path), font_config=fonts, url_fetcher=refuse), fonts,
                   refuse)
-        _local.stylesheet = cached
+        sheets[name] = cached
     return cached
 
 
-def render_pdf(document: RecordDocument) -> bytes:
-    """The document as PDF. WeasyPrint reads no URL: everything is in the HTML and the
-    static stylesheet."""
+def html_to_pdf(html: str, stylesheet: str = "core/record_pdf.css") -> bytes:
+    """`html` as PDF with the static `stylesheet`; WeasyPrint reads no URL: everything is
+    in the HTML and the stylesheet."""
     from weasyprint import HTML
 
+    sheet, fonts, refuse = _stylesheet(stylesheet)
+    pdf: bytes = HTML(string=html, url_fetcher=refuse).write_pdf(
+        stylesheets=[sheet], font_config=fonts)
+    return pdf
+
+
+def render_pdf(document: RecordDocument) -> bytes:
+    """The document as PDF."""
     digest = document.as_json()["content_sha256"]
-    html = render_to_string("core/record_pdf.html", {
+    return html_to_pdf(render_to_string("core/record_pdf.html", {
         "doc": document, "record": document.record,
         "organization": settings.CYBERQMS_ORGANIZATION, "digest": digest,
         "version": cyberqms.__version__,
-    })
-    stylesheet, fonts, refuse = _stylesheet()
-    pdf: bytes = HTML(string=html, url_fetcher=refuse).write_pdf(
-        stylesheets=[stylesheet], font_config=fonts)
-    return pdf
+    }))

@@ -139,9 +139,13 @@ def _check_owner(kind: RecordKind, record: QualityRecord) -> None:
 
 
 def record_create(
-    kind: RecordKind, *, actor: Actor, site: Any, values: Mapping[str, Any]
+    kind: RecordKind, *, actor: Actor, site: Any, values: Mapping[str, Any],
+    fixed: Mapping[str, Any] | None = None,
 ) -> QualityRecord:
     """Record a new `kind` in its initial state with the declared creation fields.
+
+    `fixed` are values the family's own service sets, never entered by a person (a new
+    version's document and version number).
 
     Side effects: audit entry `<type>.create`; the family's `after_write` reactions; an
     assignment notice to the owner when it is not the actor (on commit).
@@ -155,7 +159,8 @@ def record_create(
         raise ValidationError({name: ["Not a field entered at creation."] for name in unknown})
     values = dict(values)
     values.setdefault("owner", actor)
-    record = kind.model(site=site, originator_id=actor.pk, state=kind.initial_state, **values)
+    record = kind.model(site=site, originator_id=actor.pk, state=kind.initial_state,
+                        **(fixed or {}), **values)
     if isinstance(actor, get_user_model()):
         record.originator = actor  # held: validation need not read the person again
     require(actor, kind.action("create"), record)
@@ -168,7 +173,8 @@ def record_create(
     for check in kind.checks:
         check(record, actor, tuple(values))
     with transaction.atomic():
-        record.number = next_number(kind.prefix)
+        record.number = (kind.numbering(record, actor) if kind.numbering is not None
+                         else next_number(kind.prefix))
         record.save()
         audit_record(f"{kind.type_name}.create", record, actor=actor, created=True)
         for react in kind.after_write:

@@ -212,6 +212,14 @@ class RecordKind:
     # `urlpatterns` (mounted under /<slug>/ in the `<slug>` namespace) and one with `router`.
     own_urls: str = ""
     own_api: str = ""
+    # Numbers of the family's own making: called inside the create transaction with the
+    # record (its fields set, not saved) and the actor, returns the number;
+    # `number_prefixes` are the prefixes those numbers start with (documents:
+    # "SOP-QA-0007 v2.0"). Default: `<prefix>-<year>-<n>`. `number_shape` shows them in
+    # the generated docs ("TYPE-DEPT-NNNN vX.Y").
+    numbering: Callable[[Any, Any], str] | None = None
+    number_prefixes: tuple[str, ...] = ()
+    number_shape: str = ""
 
     def module(self, name: str) -> Any:
         """The family app's module `name` (its `demo`, say), or None when it has none."""
@@ -434,14 +442,25 @@ def kind_of(record: models.Model | type[models.Model]) -> RecordKind:
     raise LookupError(f"{model.__name__} is not a registered record kind")
 
 
+def stored_number(kind: RecordKind, text: str) -> str | None:
+    """`text` (case aside) as `kind` stores its numbers, or None when it is not one of its
+    numbers' shape. A version mark is written in lower case ("SOP-QA-0007 v2.0")."""
+    number = text.strip().upper()
+    prefix = number.split("-", 1)[0]
+    if prefix == kind.prefix:
+        return number
+    if prefix in kind.number_prefixes:
+        return number.replace(" V", " v")
+    return None
+
+
 def find_by_number(number: str) -> QualityRecord | None:
     """The record numbered `number` (any kind, case-insensitive), or None."""
-    number = number.strip().upper()
-    prefix = number.split("-", 1)[0]
     for kind in _KINDS.values():
-        if kind.prefix == prefix:
+        wanted = stored_number(kind, number)
+        if wanted is not None:
             found: QualityRecord | None = kind.model._default_manager.filter(
-                number=number
+                number=wanted
             ).first()
             return found
     return None

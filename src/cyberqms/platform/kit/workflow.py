@@ -76,6 +76,15 @@ class GuardFailed(ValidationError):
         self.text = message
 
 
+class StepClosed(PermissionDenied):
+    """The step is not the actor's (a review asked of someone else, a step cyberqms takes
+    by itself on its date), answered 403 with the sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.text = message
+
+
 class SegregationOfDuties(PermissionDenied):
     """The actor is barred from this action on this record (P11-11), answered 403."""
 
@@ -95,8 +104,19 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     not_by: tuple[str, ...] = ()  # fields naming users who may not take this action
     effects: tuple[SideEffect, ...] = ()
+    # Run in the step's transaction before the record is saved in its new state: what
+    # must make room for it (the version in force superseded before the next takes its
+    # place, which the database's unique index checks at once).
+    before: tuple[SideEffect, ...] = ()
     label: str = ""
     updates: Updates | None = None  # e.g. closed_at on closure, inside the transaction
+    # Whose step it is, beyond the right: (record, actor) → why it is not this actor's,
+    # or None (a review asked of named reviewers). Unlike a guard, nothing the actor does
+    # changes the answer: the step is not on their list of tasks.
+    only: Guard | None = None
+    # A step cyberqms takes by itself (`run(…, actor=None)`, the scheduler on a date):
+    # never a person's, never shown as an action.
+    system: bool = False
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -166,11 +186,14 @@ class Workflow[M: models.Model]:
         return None
 
     def closed_to(self, record: M, actor: Any, t: Transition) -> str | None:
-        """Why `actor` can never take `t` on this record as it stands (no right, or barred
-        by segregation of duties), or None: what the actor could resolve is not here."""
+        """Why `actor` can never take `t` on this record as it stands (no right, barred by
+        segregation of duties, not whose step it is), or None: what the actor could
+        resolve is not here."""
+        if t.system:
+            return "cyberqms takes this step by itself."
         if not can(actor, t.permission, record):
             return "You do not have the right to do this."
-        return self.barred(record, actor, t)
+        return self.barred(record, actor, t) or (t.only(record, actor) if t.only else None)
 
     def pending_check(self, record: M, actor: Any, t: Transition) -> str | None:
         """What must be done before `t` can be taken (the first failing guard), or None."""
@@ -185,9 +208,11 @@ class Workflow[M: models.Model]:
         return self.closed_to(record, actor, t) or self.pending_check(record, actor, t)
 
     def available(self, record: M, actor: Any) -> list[tuple[Transition, str | None]]:
-        """Actions from the current state with, for each, why it is refused (None: can)."""
+        """A person's actions from the current state with, for each, why it is refused
+        (None: can); the steps cyberqms takes by itself are not among them."""
         current = self.state_of(record)
-        return [(t, self.refusal(record, actor, t)) for t in self.actions_from(current)]
+        return [(t, self.refusal(record, actor, t)) for t in self.actions_from(current)
+                if not t.system]
 
     # --- hashing what is signed ------------------------------------------------------------
 
@@ -213,13 +238,22 @@ class Workflow[M: models.Model]:
             # Authorization first: someone who may never take this step learns nothing of
             # the record's state from the answer (403, not 409).
             named = [u for u in self.transitions if u.action == action]
-            if named and not any(can(actor, u.permission, record) for u in named):
+            if named and actor is not None and not any(
+                    can(actor, u.permission, record) for u in named):
                 require(actor, named[0].permission, record)
             raise TransitionNotAllowed(action, state, [u.action for u in self.actions_from(state)])
-        require(actor, t.permission, record)
-        barred = self.barred(record, actor, t)
-        if barred:
-            raise SegregationOfDuties(barred)
+        if t.system or actor is None:
+            if not (t.system and actor is None):
+                raise StepClosed("cyberqms takes this step by itself." if t.system
+                                 else "Only a person takes this step.")
+        else:
+            require(actor, t.permission, record)
+            barred = self.barred(record, actor, t)
+            if barred:
+                raise SegregationOfDuties(barred)
+            closed = t.only(record, actor) if t.only else None
+            if closed:
+                raise StepClosed(closed)
         for guard in t.guards:
             problem = guard(record, actor)
             if problem:
@@ -240,6 +274,7 @@ class Workflow[M: models.Model]:
     ) -> M:
         """Take `action` on `record`; returns the saved record.
 
+        `actor` is None only for a step cyberqms takes by itself (`Transition.system`).
         `changes` are field values set together with the state (e.g. a closure date).
         `expected_hash` is the `content_hash` of the version the user saw: when another
         request changed the record since, nothing is signed (what you see is what you sign).
@@ -269,6 +304,8 @@ class Workflow[M: models.Model]:
                     action, f"{self.state_of(locked)} (changed since you opened it)",
                     [u.action for u in self.actions_from(self.state_of(locked))],
                 )
+            for prepare in t.before:
+                prepare(locked, actor)
             before = snapshot(locked)
             source = self.state_of(locked)
             updated = [self.state_field]
@@ -324,6 +361,8 @@ def mermaid(workflow: Workflow[Any]) -> str:
                 extras.append(f"signed: {t.sign}")
             if t.reason:
                 extras.append("reason")
+            if t.system:
+                extras.append("by cyberqms itself")
             if t.not_by:
                 extras.append("not by " + ", ".join(t.not_by))
             note = f" ({'; '.join(extras)})" if extras else ""
@@ -335,6 +374,7 @@ __all__ = [
     "GuardFailed",
     "SegregationOfDuties",
     "SigningError",
+    "StepClosed",
     "Transition",
     "TransitionNotAllowed",
     "Workflow",

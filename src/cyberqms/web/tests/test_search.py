@@ -156,8 +156,8 @@ def test_the_search_queries_once_per_family_whatever_the_hits(
 
 
 # The session, the person, their roles, the gate's recorded decision, one query per family
-# the auditor may see (five), the shell's counts (inbox, alert banner).
-QUERIES_PER_SEARCH = 11
+# the auditor may see (six), the shell's counts (inbox, alert banner).
+QUERIES_PER_SEARCH = 12
 
 
 def test_the_shell_has_a_labelled_search_box(personas: dict[str, Any],

@@ -121,6 +121,7 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
     records = [deviation, record("deviations", "qa_review"), capa, change,
                record("complaints", "open"),
                record("incidents", kind_by_slug("incidents").initial_state),
+               record("documents", "effective"),
                record("deviations", "open", site=zurich)]  # not hers to see
     attachment = attachment_add(deviation, actor=author, filename="logger.csv",
                                 data=b"t,celsius\n02:00,9.4\n")

@@ -78,7 +78,8 @@ def test_every_kept_table_carries_its_guard() -> None:
         "capa_capa", "capa_capaaction", "changes_change", "changes_changetask",
         "complaints_complaint", "core_attachment", "core_comment", "core_duedateextension",
         "core_recordlink", "core_signature", "core_signaturecommitment",
-        "deviations_deviation", "incidents_incident",
+        "deviations_deviation", "documents_controlleddocument", "documents_documentversion",
+        "incidents_incident",
         "notifications_sample_widget"]  # the test suite's sample family (settings_test)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -31,7 +31,7 @@ RECOVERY_CODES_PATH = "/accounts/2fa/recovery-codes/"
 # The sidebar each role must see (CYB-01), written out by hand from the grants table in
 # cyberqms/platform/accounts/roles.py, the families' declarations and the entries in
 # cyberqms/web/navigation.py, so that a change to any shows up here as a failure to review.
-QUALITY = {"Deviations", "CAPA", "Change control", "Complaints"}
+QUALITY = {"Documents", "Deviations", "CAPA", "Change control", "Complaints"}
 EXPECTED_NAV: dict[str, set[str]] = {
     "author": {"Home", "Notifications", *QUALITY, "Profile and security", "API"},
     "it_security": {

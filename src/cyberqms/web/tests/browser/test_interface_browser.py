@@ -126,7 +126,9 @@ def make_data(people: dict[str, Any]) -> None:
         for kind in registered_kinds():
             states = kind.workflow.states()
             halfway = states[len(states) // 2 - 1]  # deviations: investigation
-            for state in (kind.initial_state, "closed", halfway):
+            # Finished: closed, or the first finished state (documents: superseded).
+            finished = "closed" if "closed" in states else kind.closed_states[0]
+            for state in (kind.initial_state, finished, halfway):
                 record_in_state(kind, state, people, site=site)
         monitoring.reload_rules()
         source = monitoring.source_create(

@@ -1,0 +1,138 @@
+"""Controlled documents, declared for the record kit: each version is a record; its own
+parts are the number, the content, the version history and the controlled copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from cyberqms.platform.core.access import can, capable
+from cyberqms.platform.kit.record_filters import RecordFilterSet, YesNoFilter
+from cyberqms.platform.kit.records import Column, FormGroup, RecordKind
+
+from .content import render_markdown
+from .enums import ChangeSize, Department, DocumentState, DocumentType
+from .models import DocumentVersion
+from .services import document_number
+from .workflow import DOCUMENT_WORKFLOW
+
+S = DocumentState
+
+_PEOPLE = ("owner", "reviewer", "second_reviewer")
+_CONTENT = ("title", "description", "body", "change_summary")
+_NEW = ("title", "doc_type", "department", "cyber_relevant", "description", "body",
+        "owner", "reviewer", "second_reviewer", "effective_date", "due_date")
+
+
+class DocumentFilter(RecordFilterSet):
+    search_fields = ("description", "change_summary")
+    doc_type = django_filters.ChoiceFilter(choices=DocumentType.choices, empty_label="Any",
+                                           label="Type")
+    department = django_filters.ChoiceFilter(choices=Department.choices, empty_label="Any")
+    cyber_relevant = YesNoFilter(label="Cyber-relevant")
+    sort_fields = (*RecordFilterSet.sort_fields, ("effective_date", "effective"))
+
+    class Meta:
+        model = DocumentVersion
+        fields: list[str] = []
+
+
+def page_context(request: HttpRequest, version: DocumentVersion) -> dict[str, Any]:
+    """The document page's own blocks: the content, every version of the document, and
+    what its reader may do with them (revise, compare, the controlled copy)."""
+    versions = list(DocumentVersion.objects.filter(
+        document_id=version.document_id, is_deleted=False).order_by("-major", "-minor")
+        .only("pk", "number", "major", "minor", "state", "effective_date", "effective_at",
+              "closed_at", "change_summary", "title"))
+    under_way = any(v.state in (S.DRAFT, S.IN_REVIEW, S.APPROVED) for v in versions)
+    return {
+        "version": version,
+        "body_html": render_markdown(version.body),
+        "versions": versions,
+        "compare_with": next((v for v in versions if v.pk != version.pk
+                              and (v.major, v.minor) < (version.major, version.minor)),
+                             None),
+        "can_revise": (version.state == S.EFFECTIVE and not under_way and not version.is_deleted
+                       and can(request.user, "documents.create", version)),
+        "revision_sizes": ChangeSize.choices,
+        "needs_change": version.doc_type in _change_types(),
+    }
+
+
+def _change_types() -> list[str]:
+    from django.conf import settings
+
+    return list(settings.CYBERQMS_DOCUMENT_CHANGE_CONTROL)
+
+
+def reviewers_able(version: DocumentVersion, actor: Any, changed: tuple[str, ...]) -> None:
+    """A named reviewer is an active person who may work on documents at its site."""
+    for name in ("reviewer", "second_reviewer"):
+        person = getattr(version, name)
+        if name in changed and person is not None and not (
+                person.is_active and capable(person, "documents.work", version)):
+            raise ValidationError({name: [
+                f"{person} cannot review documents at {version.site.code}."]})
+
+
+def version_badges(version: DocumentVersion) -> list[tuple[str, str, str]]:
+    badges = []
+    if version.cyber_relevant:
+        badges.append(("warn", "cyber", "Cyber-relevant: IT security approves it too."))
+    return badges
+
+
+DOCUMENTS = RecordKind(
+    slug="documents", model=DocumentVersion, workflow=DOCUMENT_WORKFLOW, prefix="DOC",
+    label="Document", action_prefix="documents",
+    closed_states=(S.SUPERSEDED, S.OBSOLETE, S.CANCELLED),
+    summary="Controlled policies, SOPs, work instructions, forms, specifications and "
+            "validation deliverables: review and approval with e-signatures, one version in "
+            "force at a time, periodic review and controlled copies.",
+    nav_section="Quality", nav_icon="file", nav_order=5,
+    filterset=DocumentFilter, row_badges=version_badges, checks=(reviewers_able,),
+    own_grants={"security_approve": ("it_security",)},
+    numbering=document_number,
+    number_prefixes=tuple(t.upper() for t in DocumentType.values),
+    number_shape="TYPE-DEPT-NNNN vMAJOR.MINOR",
+    columns=(Column("number", "Number", "number"), Column("title", "Title", "title"),
+             Column("doc_type", "Type"), Column("department", "Department"),
+             Column("state", "State", "state"), Column("site", "Site"),
+             Column("owner", "Owner"), Column("effective_date", "Effective", "effective"),
+             Column("due_date", "Due", "due")),
+    create_fields=_NEW,
+    editable={
+        S.DRAFT: frozenset({*_CONTENT, *_PEOPLE, "cyber_relevant", "effective_date",
+                            "due_date"}),
+        # A document in force changes hands (its owner leaves); its content never does.
+        S.EFFECTIVE: frozenset({"owner"}),
+    },
+    labels={"due_date": "Due", "description": "Purpose and scope",
+            "body": "Content (Markdown)"},
+    sections=(
+        ("Document", ("doc_type", "department", "cyber_relevant", "effective_date",
+                      "effective_at", "due_date")),
+        ("Purpose and change", ("description", "change_summary")),
+        ("Review and approval", ("reviewer", "reviewed_at", "second_reviewer",
+                                 "second_reviewed_at", "security_approved_at")),
+    ),
+    form_groups=(
+        FormGroup("Document", ("title", "doc_type", "department", "cyber_relevant",
+                               "description"),
+                  "The type and department make the number (SOP-QA-0007); they stay with "
+                  "every version."),
+        FormGroup("Content", ("body", "change_summary"),
+                  "Write the text in Markdown, or attach the DOCX or PDF once created."),
+        FormGroup("Review and approval", ("owner", "reviewer", "second_reviewer",
+                                          "effective_date", "due_date"),
+                  "Reviewers sign “Reviewed”; QA then approves (and IT security, for a "
+                  "cyber-relevant document). It takes effect on its effective date; the "
+                  "due date is when you aim to have it approved."),
+    ),
+    detail_template="documents/document_detail.html", detail_context=page_context,
+    api_list_fields=("doc_type", "department", "effective_date"),
+    own_urls="cyberqms.quality.documents.urls", own_api="cyberqms.quality.documents.api",
+)
