@@ -264,6 +264,7 @@ def _register_routers() -> None:
     from cyberqms.platform.kit.records import all_kinds
     from cyberqms.platform.notifications.api import router as notifications_router
     from cyberqms.platform.trail.api import router as trail_router
+    from cyberqms.quality.training.api import router as training_router
     from cyberqms.security.monitoring.api import router as monitoring_router
     from cyberqms.web.api import router as system_router
 
@@ -273,6 +274,7 @@ def _register_routers() -> None:
     api.add_router("/", records_router)
     api.add_router("/", notifications_router)
     api.add_router("/", monitoring_router)
+    api.add_router("/", training_router)
     for kind in all_kinds():
         if kind.on_kit:
             api.add_router("/", family_router(kind))

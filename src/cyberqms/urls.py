@@ -14,6 +14,7 @@ urlpatterns = [
     path("records/", include("cyberqms.platform.kit.urls")),
     path("notifications/", include("cyberqms.platform.notifications.urls")),
     path("monitoring/", include("cyberqms.security.monitoring.urls")),
+    path("training/", include("cyberqms.quality.training.urls")),
     *family_urls(),
     path("", include("cyberqms.platform.accounts.urls")),
     path("", include("cyberqms.web.urls")),

@@ -26,8 +26,11 @@ NAVIGATION: tuple[NavSection, ...] = (
     NavSection("Workspace", (
         NavItem("Home", "web:home", "account.self", "home"),
         NavItem("Notifications", "notifications:inbox", "notifications.inbox.view", "bell"),
+        NavItem("My training", "training:mine", "training.self", "book"),
     )),
-    NavSection("Quality", ()),
+    NavSection("Quality", (
+        NavItem("Training matrix", "training:matrix", "training.view", "grid"),
+    )),
     NavSection("Data integrity", (
         NavItem("Audit trail", "trail:entries", "trail.entry.view", "list"),
         NavItem("Trail status", "trail:status", "trail.status.view", "check"),

@@ -7,8 +7,6 @@ theirs here (assignments, approvals due, overdue items).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import reduce
 from typing import Any
@@ -22,19 +20,9 @@ from django.utils.functional import lazy
 
 from cyberqms.platform.core.access import can, sites_for
 from cyberqms.platform.core.compiled import Compiled, Param
+from cyberqms.platform.core.context import remembering
+from cyberqms.platform.core.home import OpenTask, TaskProvider, registered_task_providers
 
-
-@dataclass(frozen=True)
-class OpenTask:
-    title: str
-    detail: str
-    url: str
-    priority: str  # "high", "medium", "low"
-    due: Any = None
-    first: str = ""  # what must be done before the step can be taken, in words
-
-
-TaskProvider = Callable[[Any], list[OpenTask]]
 _lazy_url = lazy(lambda detail_url, record: detail_url(record), str)
 
 
@@ -201,6 +189,11 @@ def _candidates(kind: Any, user: Any) -> list[Any]:
 
 
 def quality_tasks(user: Any) -> list[OpenTask]:
+    with remembering():  # what the steps' checks read of the person, read once
+        return _quality_tasks(user)
+
+
+def _quality_tasks(user: Any) -> list[OpenTask]:
     """Open quality records on which this user can take a step now (the same decision the
     record's page makes): the owner's and originator's next steps, and the review and
     approval steps of QA and IT security; plus due-date extensions waiting for a decision.
@@ -274,5 +267,6 @@ PROVIDERS: list[TaskProvider] = [
 
 def open_tasks(user: Any) -> list[OpenTask]:
     order = {"high": 0, "medium": 1, "low": 2}
-    tasks = [task for provider in PROVIDERS for task in provider(user)]
+    tasks = [task for provider in (*PROVIDERS, *registered_task_providers())
+             for task in provider(user)]
     return sorted(tasks, key=lambda t: order.get(t.priority, 3))

@@ -54,12 +54,13 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.proof.view",
         "monitoring.alert.view",
         "monitoring.alert.triage",
+        "training.view", "training.deliver", "training.manage",
     ),
     Role.QA_REVIEWER: (
-        "accounts.user.view", *_TRAIL_READ, "trail.review.create",
+        "accounts.user.view", *_TRAIL_READ, "trail.review.create", "training.view",
     ),
     Role.PROCESS_OWNER: (
-        "accounts.user.view", "trail.history.view",
+        "accounts.user.view", "trail.history.view", "training.view", "training.deliver",
     ),
     Role.AUTHOR: ("trail.history.view",),
     Role.IT_SECURITY: (
@@ -94,6 +95,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "trail.proof.view",
         "monitoring.event.view",
         "monitoring.alert.view",
+        "training.view",
     ),
 }
 

@@ -20,6 +20,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from cyberqms.platform.core.access import ACTIONS, RateLimited, require, scope_covers
@@ -347,6 +348,11 @@ def user_verify_identity(user: User, *, actor: User, method: str) -> User:
 # --- roles ------------------------------------------------------------------------------
 
 
+# Sent inside the transaction of a role's grant or revocation: what follows from the roles
+# a person holds (the training their curricula give) commits with the change.
+roles_changed = Signal()  # sender: RoleAssignment; user, assignment
+
+
 def role_grant(
     user: User,
     role: str,
@@ -414,6 +420,7 @@ def role_grant(
         )
         audit_record("accounts.role.grant", assignment, actor=actor, created=True,
                      reason=reason)
+        roles_changed.send(RoleAssignment, user=user, assignment=assignment)
     emit_security_event(
         "account.role_granted",
         severity=Severity.HIGH if role == Role.ADMINISTRATOR else Severity.LOW,

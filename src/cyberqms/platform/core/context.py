@@ -35,6 +35,10 @@ class RequestContext:
     # Allowed decisions for changes, waiting to commit with the change they allowed (see
     # core/decisions.py); shared by the copies `replace` makes, settled when the unit ends.
     held: list[Any] = field(default_factory=list, compare=False, repr=False)
+    # What the unit of work read once and asks again (a person's current training, for
+    # every record a page decides), by key; shared by the copies `replace` makes, gone with
+    # the unit, so never stale past it.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_token(self, token_id: int, scopes: frozenset[str]) -> RequestContext:
         return replace(self, token_id=token_id, token_scopes=scopes, channel="api")
@@ -51,6 +55,30 @@ _closers: list[Callable[[RequestContext], None]] = []
 def at_context_end(closer: Callable[[RequestContext], None]) -> None:
     if closer not in _closers:
         _closers.append(closer)
+
+
+_memo: ContextVar[dict[Any, Any] | None] = ContextVar("cyberqms_memo", default=None)
+
+
+def memo() -> dict[Any, Any] | None:
+    """Where what is read once is kept for the unit of work in progress (`RequestContext.
+    memo`), or for a `remembering()` block outside one; None: nowhere, read each time."""
+    unit = _current.get()
+    return unit.memo if unit is not None else _memo.get()
+
+
+@contextlib.contextmanager
+def remembering() -> Iterator[None]:
+    """A block that reads the same things for many records (the home page's tasks) keeps
+    them for its length, even outside a unit of work (a test, a shell)."""
+    if memo() is not None:
+        yield
+        return
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
 
 
 def open_context() -> RequestContext | None:

@@ -9,7 +9,6 @@ information for the API (embedded as ``"common"``) and the JSON export.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from django.db import models
@@ -26,7 +25,7 @@ from cyberqms.platform.core.models import (
 
 from .record_parts import LINK_RELATIONS, LinkReads, lineage, links_of
 from .records import QualityRecord, RecordKind, kind_of
-from .signatures import ACCOUNTABILITY_STATEMENT, SESSION_KEY, has_commitment, manifestation
+from .signatures import manifestation, signing_state
 
 # Extra links in a record page's header, from apps that know more about a record than core
 # does (the security-incident chain): each provider, registered in an AppConfig.ready(),
@@ -127,13 +126,7 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         "can_act": any(not a["refusal"] for a in actions),
         # Asked by the template only where a signing form shows (a query each): a
         # template calls a callable it finds, and each answers once per page.
-        "signing": {
-            "needs_statement": cache(lambda: not has_commitment(actor)),
-            "statement": ACCOUNTABILITY_STATEMENT,
-            # The code is asked for the first signature of a continuous session (P11-25).
-            "needs_otp": cache(lambda: bool(getattr(actor, "has_mfa", lambda: False)())
-                               and not getattr(request, "session", {}).get(SESSION_KEY)),
-        },
+        "signing": signing_state(request, actor),
         "content_hash": kind.workflow.content_hash(record),
         "signatures": signatures_of(record),
         "attachments": _ATTACHMENTS.all(type=type_name, id=pk),

@@ -81,6 +81,20 @@ def has_commitment(user: Any) -> bool:
     return SignatureCommitment.objects.filter(user=user, version=STATEMENT_VERSION).exists()
 
 
+def signing_state(request: Any, actor: Any) -> dict[str, Any]:
+    """What a signing form asks of `actor` in this request, each answered when a template
+    first asks (a query each): the accountability statement the first time they sign, and
+    the authenticator code for the first signature of a continuous session (P11-25)."""
+    from functools import cache
+
+    return {
+        "needs_statement": cache(lambda: not has_commitment(actor)),
+        "statement": ACCOUNTABILITY_STATEMENT,
+        "needs_otp": cache(lambda: bool(getattr(actor, "has_mfa", lambda: False)())
+                           and not getattr(request, "session", {}).get(SESSION_KEY)),
+    }
+
+
 def commitment_accept(user: Any, *, source_ip: str | None = None) -> SignatureCommitment:
     """Record the user's acknowledgement of the current accountability statement (P11-14).
 

@@ -51,6 +51,21 @@ SideEffect = Callable[[Any, Any], None]  # (record, actor), run in the step's tr
 Updates = Callable[[Any, Any], dict[str, Any]]  # (record, actor) -> fields set with the state
 GuardData = Callable[[models.QuerySet[Any]], models.QuerySet[Any]]  # rows -> rows + guard data
 
+# Checks every person's step passes besides its own guards, declared by apps that know
+# more than the family (training: the documents whose current training a step needs,
+# P11-13): (record, actor, transition, type_name) -> refusal or None.
+StepCheck = Callable[[Any, Any, Any, str], str | None]
+_STEP_CHECKS: list[StepCheck] = []
+
+
+def add_step_check(check: StepCheck) -> None:
+    """Run `check` on every person's step of every workflow, after the step's guards: like
+    a guard, what it refuses is something the person can resolve, so the page shows the step
+    disabled with the sentence and the home page lists it with “First: …”."""
+    if check not in _STEP_CHECKS:
+        _STEP_CHECKS.append(check)
+
+
 # Sent inside the transition's transaction, after its audit entry: what follows a record's
 # state commits or rolls back with the step (the inbox resolves the notices that awaited
 # the state left). Core knows no inbox.
@@ -201,6 +216,15 @@ class Workflow[M: models.Model]:
             problem = guard(record, actor)
             if problem:
                 return problem
+        return self._step_checks(record, actor, t)
+
+    def _step_checks(self, record: M, actor: Any, t: Transition) -> str | None:
+        if actor is None or t.system:
+            return None
+        for check in _STEP_CHECKS:
+            problem = check(record, actor, t, self.type_name)
+            if problem:
+                return problem
         return None
 
     def refusal(self, record: M, actor: Any, t: Transition) -> str | None:
@@ -258,6 +282,9 @@ class Workflow[M: models.Model]:
             problem = guard(record, actor)
             if problem:
                 raise GuardFailed(problem)
+        problem = self._step_checks(record, actor, t)
+        if problem:
+            raise GuardFailed(problem)
         return t
 
     def run(
@@ -374,10 +401,12 @@ __all__ = [
     "GuardFailed",
     "SegregationOfDuties",
     "SigningError",
+    "StepCheck",
     "StepClosed",
     "Transition",
     "TransitionNotAllowed",
     "Workflow",
+    "add_step_check",
     "mermaid",
     "state_changed",
 ]

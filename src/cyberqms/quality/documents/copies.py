@@ -19,6 +19,10 @@ from .content import render_markdown
 from .enums import DocumentState
 from .models import DocumentVersion
 
+# The readers' signatures (training) are not the document's approval: the training record
+# holds them, not the manifestation.
+READ = "Read and understood"
+
 
 def controlled_copy(version: DocumentVersion, actor: Any) -> bytes:
     """The version as a PDF for `actor` (who is named on it, with the time of printing)."""
@@ -27,7 +31,7 @@ def controlled_copy(version: DocumentVersion, actor: Any) -> bytes:
         "meaning": s["meaning"], "printed_name": s["printed_name"], "username": s["username"],
         "reason": s["reason"], "superseded": s["superseded"],
         "signed_at": utc_text(_moment(s["signed_at"])),
-    } for s in common["signatures"]]
+    } for s in common["signatures"] if s["meaning"] != READ]
     files = [a for a in common["attachments"] if not a.get("removed")]
     html = render_to_string("documents/controlled_copy.html", {
         "version": version, "body_html": render_markdown(version.body),

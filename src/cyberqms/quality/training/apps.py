@@ -1,0 +1,54 @@
+from typing import Any
+
+from django.apps import AppConfig
+
+
+class TrainingConfig(AppConfig):
+    name = "cyberqms.quality.training"
+    label = "training"
+    verbose_name = "Training"
+
+    def ready(self) -> None:
+        from django.urls import reverse
+
+        from cyberqms.platform.accounts.services import roles_changed
+        from cyberqms.platform.core.home import register_home_tasks
+        from cyberqms.platform.kit.workflow import add_step_check, state_changed
+        from cyberqms.platform.trail.registry import register
+
+        from . import actions  # noqa: F401  (declares the actions)
+        from .gate import training_check
+        from .models import Curriculum, CurriculumItem, TrainingAssignment, TrainingRequirement
+        from .queries import home_tasks
+
+        register(Curriculum, "training.curriculum", view_action="training.view",
+                 label=lambda c: c.name,
+                 detail_url=lambda c: reverse("training:curricula"))
+        register(CurriculumItem, "training.item", view_action="training.view",
+                 label=lambda i: f"{i.curriculum.name}: {i.label}",
+                 detail_url=lambda i: reverse("training:curricula"))
+        register(TrainingAssignment, "training.assignment", view_action="training.view",
+                 label=lambda a: a.label,
+                 detail_url=lambda a: reverse("training:person", args=[a.person_id]))
+        register(TrainingRequirement, "training.requirement", view_action="training.view",
+                 label=lambda r: r.label, detail_url=lambda r: reverse("training:requirements"))
+        add_step_check(training_check)
+        state_changed.connect(_version_in_force, dispatch_uid="training.version_in_force")
+        roles_changed.connect(_role_granted, dispatch_uid="training.role_granted")
+        register_home_tasks(home_tasks)
+
+
+def _version_in_force(sender: Any, *, record: Any, type_name: str, target: str,
+                      **kwargs: Any) -> None:
+    """A version taking effect: whoever's curriculum holds its document reads it (in the
+    step's transaction)."""
+    if type_name == "documents.document" and target == "effective":
+        from .services import assignments_sync
+
+        assignments_sync(documents=[record.document_id])
+
+
+def _role_granted(sender: Any, *, user: Any, **kwargs: Any) -> None:
+    from .services import assignments_sync
+
+    assignments_sync(people=[user.pk], reason="New role: its curriculum")

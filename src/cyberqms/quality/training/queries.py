@@ -1,0 +1,176 @@
+"""What training pages and the API read: a person's assignments, the matrix (people ×
+items) in a fixed number of queries whatever its size, and the training KPIs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from cyberqms.platform.accounts.enums import Role
+from cyberqms.platform.core.home import OpenTask
+from cyberqms.quality.documents.models import DocumentVersion
+
+from .enums import AssignmentState, ItemKind
+from .models import CurriculumItem, TrainingAssignment
+from .services import TRAINED_ROLES, curriculum_items, items_for, roles_held
+
+A = AssignmentState
+
+
+def assignments_of(person_id: int) -> QuerySet[TrainingAssignment]:
+    return TrainingAssignment.objects.filter(person_id=person_id).select_related(
+        "version", "completed_by", "document").order_by("-assigned_at", "-id")
+
+
+def home_tasks(user: Any) -> list[OpenTask]:
+    """The person's open training, each a task on the home page (overdue first)."""
+    if getattr(user, "pk", None) is None:
+        return []
+    today = timezone.localdate()
+    rows = TrainingAssignment.objects.filter(person_id=user.pk, state=A.OPEN).order_by(
+        "due_date", "id")[:50]
+    return [OpenTask(
+        title=row.title, detail=("Overdue training: " if row.due_date < today else
+                                 "Training: ") + row.reason,
+        url=reverse("training:read", args=[row.pk]) if row.kind == ItemKind.READING
+        else reverse("training:mine"),
+        priority="high" if row.due_date < today else "medium", due=row.due_date,
+    ) for row in rows]
+
+
+# --- the matrix ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # "d<document id>" or "i<item id>"
+    label: str  # "SOP-QA-0003"
+    title: str
+    department: str
+
+
+@dataclass
+class Row:
+    person: Any
+    roles: list[str]
+    cells: list[str] = field(default_factory=list)  # per column: ok, open, overdue, "" (n/a)
+
+
+@dataclass
+class Matrix:
+    columns: list[Column]
+    rows: list[Row]
+    counts: dict[str, int]
+
+
+STATUS_WORDS = {"ok": "Current", "open": "Open", "overdue": "Overdue", "": "Not required"}
+
+
+def matrix(*, site: str = "", role: str = "", department: str = "", item: str = "",
+           today: dt.date | None = None) -> Matrix:
+    """People (active, with a trained role; at `site`, holding `role`) × the items of their
+    curricula (of `department`, or the one `item`), each cell current, open, overdue or not
+    required. Six queries whatever the number of people and items."""
+    today = today or timezone.localdate()
+    held = roles_held()
+    people = get_user_model()._default_manager.filter(pk__in=list(held), is_active=True)
+    if site:
+        people = people.filter(Q(role_assignments__site__code=site)
+                               | Q(role_assignments__site__isnull=True),
+                               role_assignments__revoked_at__isnull=True).distinct()
+    if role:
+        held = {pk: roles for pk, roles in held.items() if role in roles}
+    people_list = sorted((p for p in people if p.pk in held),
+                         key=lambda p: (str(getattr(p, "printed_name", "") or p.username)))
+    curricula = curriculum_items()
+    in_force = {v.document_id: v for v in DocumentVersion.objects.filter(
+        state="effective", is_deleted=False).select_related("document")}
+    columns: dict[str, Column] = {}
+    needed: dict[int, set[str]] = {}
+    for person in people_list:
+        keys = set()
+        for it in items_for(held[person.pk], curricula):
+            column = _column(it, in_force)
+            if column is None or (department and column.department != department) or (
+                    item and column.key != item):
+                continue
+            columns.setdefault(column.key, column)
+            keys.add(column.key)
+        needed[person.pk] = keys
+    ordered = sorted(columns.values(), key=lambda c: (c.label, c.title))
+    status = _statuses([p.pk for p in people_list], in_force, today)
+    counts = {"ok": 0, "open": 0, "overdue": 0}
+    rows = []
+    for person in people_list:
+        row = Row(person, sorted(held[person.pk]))
+        for column in ordered:
+            if column.key not in needed[person.pk]:
+                row.cells.append("")
+                continue
+            cell = status.get((person.pk, column.key), "open")  # not assigned yet
+            row.cells.append(cell)
+            counts[cell] += 1
+        rows.append(row)
+    return Matrix(ordered, rows, counts)
+
+
+def _column(it: CurriculumItem, in_force: dict[int, DocumentVersion]) -> Column | None:
+    if it.kind == ItemKind.READING:
+        version = in_force.get(it.document_id or 0)
+        if version is None:
+            return None  # nothing in force to read yet
+        return Column(f"d{it.document_id}", version.document.number, version.title,
+                      version.department)
+    return Column(f"i{it.pk}", it.title[:24], it.title, "")
+
+
+def _statuses(people: list[int], in_force: dict[int, DocumentVersion],
+              today: dt.date) -> dict[tuple[int, str], str]:
+    """(person, column) → ok / open / overdue from the assignments (one query)."""
+    out: dict[tuple[int, str], str] = {}
+    current = {v.pk for v in in_force.values()}
+    rows = TrainingAssignment.objects.filter(person_id__in=people).exclude(
+        state=A.CANCELLED).values_list("person_id", "document_id", "version_id", "item_id",
+                                        "state", "due_date")
+    for person_id, document_id, version_id, item_id, state, due in rows:
+        waiting = "overdue" if due < today else "open"
+        if version_id is not None:
+            if version_id in current:  # an older version says nothing of the one in force
+                out[(person_id, f"d{document_id}")] = "ok" if state == A.DONE else waiting
+        elif state == A.OPEN:  # retraining due: open, whatever was done before
+            out[(person_id, f"i{item_id}")] = waiting
+        else:
+            out.setdefault((person_id, f"i{item_id}"), "ok")
+    return out
+
+
+# --- KPIs ------------------------------------------------------------------------------------
+
+
+def kpis(today: dt.date | None = None) -> dict[str, Any]:
+    """Training compliance (completions on time ÷ assignments due so far), overdue
+    trainings, and documents past their periodic review."""
+    today = today or timezone.localdate()
+    due_so_far = TrainingAssignment.objects.exclude(state=A.CANCELLED).filter(
+        Q(due_date__lt=today) | Q(state=A.DONE))
+    figures = due_so_far.aggregate(
+        total=Count("pk"),
+        on_time=Count("pk", filter=Q(state=A.DONE, completed_at__date__lte=F("due_date"))))
+    overdue = TrainingAssignment.objects.filter(state=A.OPEN, due_date__lt=today).count()
+    past_review = DocumentVersion.objects.filter(state="effective", is_deleted=False,
+                                                 due_date__lt=today).count()
+    total = figures["total"] or 0
+    return {
+        "training_compliance": round(100 * figures["on_time"] / total, 1) if total else None,
+        "assignments_due": total, "completed_on_time": figures["on_time"],
+        "overdue_trainings": overdue, "documents_past_review": past_review,
+    }
+
+
+ROLE_LABELS = {r: str(Role(r).label) for r in TRAINED_ROLES}

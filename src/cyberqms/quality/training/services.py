@@ -1,0 +1,388 @@
+"""The writes of training: assignments made from the curricula, a reading signed "Read and
+understood", a session or on-the-job training signed off by its trainer, curricula, and
+the requirements that gate workflow steps (P11-13)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cyberqms.platform.accounts.models import RoleAssignment
+from cyberqms.platform.core.access import Actor, require
+from cyberqms.platform.kit.records import find_by_number, kind_by_type
+from cyberqms.platform.kit.signatures import (
+    SignatureRequest,
+    mark_signing_session,
+    record_signature,
+    verify_signer,
+)
+from cyberqms.platform.trail.record import audit_record, snapshot
+from cyberqms.quality.documents.models import ControlledDocument, DocumentVersion
+
+from . import actions
+from .enums import AssignmentState, ItemKind
+from .models import Curriculum, CurriculumItem, TrainingAssignment, TrainingRequirement
+
+A = AssignmentState
+# Roles whose holders work under GxP and are trained (never the administrator).
+TRAINED_ROLES = ("qa_manager", "qa_reviewer", "process_owner", "author", "it_security",
+                 "system_owner")
+READ_ACTION = "training.reading.acknowledge"
+# The change-control states in which a requirement may be added or removed under it.
+CHANGE_APPROVED = ("approved", "implementation", "review", "closed")
+
+
+# --- who follows what -----------------------------------------------------------------------
+
+
+def roles_held(people: Iterable[int] | None = None) -> dict[int, set[str]]:
+    """The trained roles each active person holds now, by person id."""
+    rows = RoleAssignment.objects.held_on(timezone.now()).filter(
+        role__in=TRAINED_ROLES, user__is_active=True, user__kind="person")
+    if people is not None:
+        rows = rows.filter(user_id__in=list(people))
+    held: dict[int, set[str]] = defaultdict(set)
+    for user_id, role in rows.values_list("user_id", "role"):
+        held[user_id].add(role)
+    return held
+
+
+def curriculum_items() -> list[tuple[Curriculum, list[CurriculumItem]]]:
+    curricula = list(Curriculum.objects.filter(is_active=True).prefetch_related("items"))
+    return [(c, list(c.items.all())) for c in curricula]
+
+
+def items_for(roles: set[str], curricula: list[tuple[Curriculum, list[CurriculumItem]]]
+              ) -> list[CurriculumItem]:
+    out: dict[int, CurriculumItem] = {}
+    for curriculum, items in curricula:
+        if curriculum.for_everyone or roles & set(curriculum.roles):
+            for item in items:
+                out.setdefault(item.pk, item)
+    return list(out.values())
+
+
+# --- making the assignments -------------------------------------------------------------------
+
+
+def assignments_sync(*, people: Iterable[int] | None = None,
+                     documents: Iterable[int] | None = None, reason: str = "") -> int:
+    """Make the assignments the curricula ask for and nobody has yet: the version in force
+    of each document to read (an open reading of an older version is no longer needed),
+    each session or on-the-job training not done (or due again). Only `people` and only
+    `documents` when named. Returns how many were made; runs in the caller's transaction.
+
+    Side effects: audit entries `training.assignment.create` (and `.cancel`); a notice to
+    each person with new training (on commit).
+    """
+    held = roles_held(people)
+    curricula = curriculum_items()
+    wanted_docs = None if documents is None else set(documents)
+    plan: dict[int, list[CurriculumItem]] = {}
+    for person_id, roles in held.items():
+        items = [i for i in items_for(roles, curricula)
+                 if wanted_docs is None or i.document_id in wanted_docs]
+        if items:
+            plan[person_id] = items
+    if not plan:
+        return 0
+    doc_ids = {i.document_id for items in plan.values() for i in items if i.document_id}
+    in_force = {v.document_id: v for v in DocumentVersion.objects.filter(
+        document_id__in=doc_ids, state="effective", is_deleted=False)}
+    existing = TrainingAssignment.objects.filter(person_id__in=list(plan)).exclude(
+        state=A.CANCELLED).values_list("person_id", "version_id", "item_id", "state",
+                                        "completed_at", "pk", "document_id")
+    have_version: set[tuple[int, int]] = set()
+    open_older: list[tuple[int, int, int]] = []  # (person, document, assignment)
+    last_item: dict[tuple[int, int], tuple[str, Any]] = {}
+    for person_id, version_id, item_id, state, done_at, pk, doc_id in existing:
+        if version_id is not None:
+            have_version.add((person_id, version_id))
+            if state == A.OPEN:
+                open_older.append((person_id, doc_id, pk))
+        elif item_id is not None:
+            key = (person_id, item_id)
+            if key not in last_item or state == A.OPEN or (
+                    last_item[key][0] != A.OPEN and done_at and (
+                        last_item[key][1] is None or done_at > last_item[key][1])):
+                last_item[key] = (state, done_at)
+    now = timezone.now()
+    today = timezone.localdate()
+    made = 0
+    told: dict[int, list[str]] = defaultdict(list)
+    for person_id, items in plan.items():
+        for item in items:
+            if item.kind == ItemKind.READING:
+                version = in_force.get(item.document_id or 0)
+                if version is None or (person_id, version.pk) in have_version:
+                    continue
+                have_version.add((person_id, version.pk))
+                for other_person, doc_id, pk in open_older:
+                    if other_person == person_id and doc_id == version.document_id:
+                        _cancel(pk, f"{version.number} is now in force")
+                start = max(today, version.effective_date or today)
+                assignment = TrainingAssignment(
+                    person_id=person_id, kind=item.kind, document_id=version.document_id,
+                    version=version, title=f"Read {version.number}: {version.title}"[:240],
+                    reason=(reason or f"{version.number} in force")[:240],
+                    due_date=start + dt.timedelta(days=item.due_days), assigned_at=now)
+            else:
+                state, done_at = last_item.get((person_id, item.pk), ("", None))
+                if state == A.OPEN or (state == A.DONE and not _due_again(item, done_at)):
+                    continue
+                last_item[(person_id, item.pk)] = (A.OPEN, None)
+                assignment = TrainingAssignment(
+                    person_id=person_id, kind=item.kind, item=item, title=item.title[:240],
+                    reason=(reason or ("Retraining due" if state == A.DONE
+                                       else f"Curriculum “{item.curriculum.name}”"))[:240],
+                    due_date=today + dt.timedelta(days=item.due_days), assigned_at=now)
+            assignment.save()
+            audit_record("training.assignment.create", assignment, actor=None, created=True)
+            told[person_id].append(assignment.title)
+            made += 1
+    if told:
+        _tell(told)
+    return made
+
+
+def _due_again(item: CurriculumItem, done_at: Any) -> bool:
+    if item.retrain_months is None or done_at is None:
+        return False
+    from cyberqms.quality.documents.workflow import add_months
+
+    return add_months(done_at.date(), item.retrain_months) <= timezone.localdate()
+
+
+def _cancel(pk: int, reason: str) -> None:
+    locked = TrainingAssignment.objects.select_for_update().get(pk=pk)
+    if locked.state != A.OPEN:
+        return
+    before = snapshot(locked)
+    locked.state, locked.cancelled_reason = A.CANCELLED, reason[:240]
+    locked.save(update_fields=["state", "cancelled_reason"])
+    audit_record("training.assignment.cancel", locked, actor=None, before=before,
+                 reason=reason)
+
+
+def _tell(told: dict[int, list[str]]) -> None:
+    from django.urls import reverse
+
+    from cyberqms.platform.notifications.services import notify
+
+    for person_id, titles in told.items():
+        more = f" and {len(titles) - 1} more" if len(titles) > 1 else ""
+        notify([person_id], kind="assignment", subject=f"Training for you: {titles[0]}{more}",
+               url=reverse("training:mine"), body="Open My training to complete it.",
+               subject_key=f"training:{person_id}:{titles[0]}")
+
+
+# --- completing ---------------------------------------------------------------------------------
+
+
+def reading_acknowledge(assignment: TrainingAssignment, *, actor: Actor,
+                        signature: SignatureRequest | None) -> TrainingAssignment:
+    """The person signs "Read and understood" for the version their assignment names: the
+    signature binds that version's content hash (P11-13, P11-20).
+
+    Side effects: signature row and its audit entry; audit entry `training.assignment.complete`.
+    :raises PermissionDenied: not the person's own assignment.
+    :raises ValidationError: not an open reading.
+    :raises SigningError: the signature was refused (nothing else changes).
+    """
+    require(actor, actions.SELF, assignment)
+    if assignment.person_id != actor.pk:
+        raise PermissionDenied("Only the person trained signs their reading.")
+    if assignment.kind != ItemKind.READING or assignment.state != A.OPEN:
+        raise ValidationError({"__all__": ["This training is not an open reading."]})
+    verified = verify_signer(actor, signature)
+    documents = kind_by_type("documents.document")
+    with transaction.atomic():
+        locked = TrainingAssignment.objects.select_for_update().select_related(
+            "version").get(pk=assignment.pk)
+        if locked.state != A.OPEN or locked.version is None:
+            raise ValidationError({"__all__": ["This training is not open any more."]})
+        version = locked.version
+        before = snapshot(locked)
+        row = record_signature(
+            verified, record_type=documents.type_name, record_id=version.pk,
+            record_label=version.label,
+            record_hash=documents.workflow.hash_for(version, READ_ACTION),
+            action=READ_ACTION, meaning="Read and understood")
+        locked.state, locked.completed_at = A.DONE, timezone.now()
+        locked.completed_by_id, locked.signature = actor.pk, row
+        locked.save(update_fields=["state", "completed_at", "completed_by", "signature"])
+        audit_record("training.assignment.complete", locked, actor=actor, before=before,
+                     signature_id=row.pk)
+        if signature is not None:
+            transaction.on_commit(lambda: mark_signing_session(signature))
+    forget(actor)
+    return locked
+
+
+def training_sign_off(assignment: TrainingAssignment, *, actor: Actor,
+                      signature: SignatureRequest | None, note: str = "") -> TrainingAssignment:
+    """A trainer signs a session's attendance or on-the-job training as done ("Trained").
+
+    Side effects: signature row; audit entry `training.assignment.complete`.
+    :raises ValidationError: not an open session or on-the-job training; the trainer
+        signing their own training.
+    """
+    require(actor, actions.DELIVER, assignment)
+    if assignment.kind == ItemKind.READING or assignment.state != A.OPEN:
+        raise ValidationError({"__all__": ["Only an open session or on-the-job training is "
+                                           "signed off by a trainer."]})
+    if assignment.person_id == actor.pk:
+        raise ValidationError({"__all__": ["A trainer does not sign off their own training."]})
+    verified = verify_signer(actor, signature)
+    with transaction.atomic():
+        locked = TrainingAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.state != A.OPEN:
+            raise ValidationError({"__all__": ["This training is not open any more."]})
+        before = snapshot(locked)
+        row = record_signature(
+            verified, record_type="training.assignment", record_id=locked.pk,
+            record_label=locked.label, record_hash=_hash(locked),
+            action="training.assignment.sign_off", meaning="Trained")
+        locked.state, locked.completed_at, locked.note = A.DONE, timezone.now(), note.strip()
+        locked.completed_by_id, locked.signature = actor.pk, row
+        locked.save(update_fields=["state", "completed_at", "completed_by", "signature",
+                                   "note"])
+        audit_record("training.assignment.complete", locked, actor=actor, before=before,
+                     signature_id=row.pk)
+        if signature is not None:
+            transaction.on_commit(lambda: mark_signing_session(signature))
+    return locked
+
+
+def _hash(assignment: TrainingAssignment) -> str:
+    import hashlib
+
+    from cyberqms.platform.trail.canonical import canonical_json
+
+    content = {k: v for k, v in snapshot(assignment).items()
+               if k in ("person_id", "kind", "item_id", "title", "due_date")}
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def forget(actor: Any = None) -> None:
+    from .gate import forget as gate_forget
+
+    gate_forget(None if actor is None else actor.pk)
+
+
+# --- curricula and requirements ------------------------------------------------------------------
+
+
+def curriculum_save(*, actor: Actor, name: str, roles: list[str], for_everyone: bool,
+                    documents: list[ControlledDocument], description: str = "",
+                    sessions: Iterable[tuple[str, str, int | None]] = (),
+                    curriculum: Curriculum | None = None, due_days: int = 14) -> Curriculum:
+    """Create or change a curriculum: its roles and the documents to read (and sessions:
+    (kind, title, retrain months)); the people it concerns are assigned what is new.
+
+    Side effects: audit entries `training.curriculum.create|update`; assignments.
+    """
+    require(actor, actions.MANAGE)
+    from cyberqms.platform.accounts.enums import Role
+
+    unknown = sorted(set(roles) - set(Role.values))
+    if unknown:
+        raise ValidationError({"roles": [f"Unknown roles: {', '.join(unknown)}."]})
+    if not name.strip():
+        raise ValidationError({"name": ["Name the curriculum."]})
+    with transaction.atomic():
+        if curriculum is None:
+            curriculum = Curriculum(name=name.strip())
+            before = None
+        else:
+            curriculum = Curriculum.objects.select_for_update().get(pk=curriculum.pk)
+            before = snapshot(curriculum)
+        curriculum.name, curriculum.description = name.strip(), description.strip()
+        curriculum.roles, curriculum.for_everyone = sorted(set(roles)), for_everyone
+        curriculum.full_clean(validate_unique=True)
+        curriculum.save()
+        audit_record(f"training.curriculum.{'create' if before is None else 'update'}",
+                     curriculum, actor=actor, before=before, created=before is None)
+        have = {i.document_id: i for i in curriculum.items.all() if i.document_id}
+        for document in documents:
+            if document.pk not in have:
+                item = CurriculumItem.objects.create(curriculum=curriculum, document=document,
+                                                     due_days=due_days)
+                audit_record("training.item.create", item, actor=actor, created=True)
+        titles = {i.title for i in curriculum.items.all() if not i.document_id}
+        for kind, title, months in sessions:
+            if title not in titles:
+                item = CurriculumItem(curriculum=curriculum, kind=kind, title=title,
+                                      retrain_months=months, due_days=due_days)
+                item.full_clean()
+                item.save()
+                audit_record("training.item.create", item, actor=actor, created=True)
+        assignments_sync(reason=f"Curriculum “{curriculum.name}”")
+    return curriculum
+
+
+def requirement_add(*, actor: Actor, step: str, document_number: str,
+                    change_number: str) -> TrainingRequirement:
+    """A workflow step needs current training on a document from now on: added under an
+    approved change control (named by its number).
+
+    Side effects: audit entry `training.requirement.create` with the change as reason.
+    :raises ValidationError: naming the field (unknown step or document, no approved change).
+    """
+    require(actor, actions.MANAGE)
+    from .gate import known_steps
+
+    if step not in known_steps():
+        raise ValidationError({"step": ["Choose a step of a workflow."]})
+    document = ControlledDocument.objects.filter(number=document_number.strip().upper()).first()
+    if document is None:
+        raise ValidationError({"document": [f"No document {document_number!r}."]})
+    change = _approved_change(change_number)
+    with transaction.atomic():
+        if TrainingRequirement.objects.filter(step=step, document=document,
+                                              removed_at__isnull=True).exists():
+            raise ValidationError({"document": ["This step already needs this document."]})
+        row = TrainingRequirement.objects.create(step=step, document=document,
+                                                 change_reference=change, created_by_id=actor.pk)
+        audit_record("training.requirement.create", row, actor=actor, created=True,
+                     reason=f"Under change control {change}")
+    forget()
+    return row
+
+
+def requirement_remove(requirement: TrainingRequirement, *, actor: Actor,
+                       change_number: str) -> TrainingRequirement:
+    """The step no longer needs the document (under an approved change control).
+
+    Side effects: audit entry `training.requirement.remove` with the change as reason.
+    """
+    require(actor, actions.MANAGE)
+    change = _approved_change(change_number)
+    with transaction.atomic():
+        locked = TrainingRequirement.objects.select_for_update().get(pk=requirement.pk)
+        if locked.removed_at is not None:
+            return locked
+        before = snapshot(locked)
+        locked.removed_at, locked.removed_reference = timezone.now(), change
+        locked.save(update_fields=["removed_at", "removed_reference"])
+        audit_record("training.requirement.remove", locked, actor=actor, before=before,
+                     reason=f"Under change control {change}")
+    forget()
+    return locked
+
+
+def _approved_change(number: str) -> str:
+    change = find_by_number(number or "")
+    if change is None or type(change)._meta.label_lower != "changes.change":
+        raise ValidationError({"change": [f"No change control {number!r}."]})
+    if change.state not in CHANGE_APPROVED or change.is_deleted:
+        raise ValidationError({"change": [
+            f"{change.number} is not approved: requirements change only under an approved "
+            "change control."]})
+    return change.number

@@ -1,0 +1,219 @@
+"""Training pages: my training and the reading I sign, the matrix, a person's training
+record, the trainer's sign-off, curricula, and the training workflow steps need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cyberqms.platform.accounts.enums import Role
+from cyberqms.platform.core.access import AccessDenied, can
+from cyberqms.platform.core.client_address import request_client_address
+from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
+from cyberqms.platform.core.pages import gated, page_actor
+from cyberqms.platform.kit.signatures import (
+    SignatureRequest,
+    SigningError,
+    commitment_accept,
+    has_commitment,
+    signing_state,
+)
+from cyberqms.platform.kit.words import problem_text
+from cyberqms.platform.trail.services import list_export_record
+from cyberqms.quality.documents.content import render_markdown
+from cyberqms.quality.documents.enums import Department
+from cyberqms.quality.documents.models import ControlledDocument
+
+from . import actions, queries, services
+from .enums import AssignmentState, ItemKind
+from .gate import known_steps
+from .models import Curriculum, TrainingAssignment, TrainingRequirement
+
+
+def _signature(request: HttpRequest) -> SignatureRequest:
+    """The signer's password and code from the form; the accountability statement accepted
+    first when they have never signed."""
+    if not has_commitment(request.user):
+        if request.POST.get("accept_statement") != "yes":
+            raise SigningError("Tick the accountability statement to sign for the first time.",
+                               field="statement")
+        commitment_accept(request.user, source_ip=request_client_address(request) or None)
+    return SignatureRequest(password=request.POST.get("password", ""),
+                            otp=request.POST.get("otp", ""), request=request)
+
+
+@gated(actions.SELF)
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    actor = page_actor(request)
+    rows = list(queries.assignments_of(actor.pk))
+    return render(request, "training/mine.html", {
+        "open": [r for r in rows if r.state == AssignmentState.OPEN],
+        "done": [r for r in rows if r.state == AssignmentState.DONE][:100],
+        "today": _today(),
+    })
+
+
+def _today() -> Any:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+@gated(actions.SELF)
+@require_http_methods(["GET", "POST"])
+def read(request: HttpRequest, pk: int) -> HttpResponse:
+    """The version to read, and the signature "Read and understood" under it."""
+    actor = page_actor(request)
+    assignment = TrainingAssignment.objects.select_related("version", "version__owner").filter(
+        pk=pk, person_id=actor.pk, kind=ItemKind.READING).first()
+    if assignment is None or assignment.version is None:
+        raise Http404
+    error: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            services.reading_acknowledge(assignment, actor=actor,
+                                         signature=_signature(request))
+        except SigningError as exc:
+            error = {"field": exc.field or "", "message": str(exc)}
+        except (ValidationError, PermissionDenied) as exc:
+            error = {"field": "", "message": problem_text(exc)}
+        else:
+            messages.success(request, f"{assignment.version.number}: read and understood, "
+                                      "signed.")
+            return redirect("training:mine")
+    return render(request, "training/read.html", {
+        "assignment": assignment, "version": assignment.version,
+        "body_html": render_markdown(assignment.version.body),
+        "signing": signing_state(request, actor), "error": error,
+    }, status=422 if error else 200)
+
+
+@gated(actions.VIEW)
+@require_GET
+def matrix(request: HttpRequest) -> HttpResponseBase:
+    params = {k: request.GET.get(k, "").strip()[:40] for k in ("site", "role", "department",
+                                                              "item")}
+    if params["role"] and params["role"] not in services.TRAINED_ROLES:
+        params["role"] = ""
+    found = queries.matrix(site=params["site"], role=params["role"],
+                           department=params["department"], item=params["item"])
+    if wants_csv(request):
+        columns = [CsvColumn("Person", lambda r: r.person.printed_name),
+                   CsvColumn("Username", lambda r: r.person.username),
+                   CsvColumn("Roles", lambda r: ", ".join(r.roles))]
+        columns += [CsvColumn(f"{c.label} {c.title}", _cell_value(i))
+                    for i, c in enumerate(found.columns)]
+        list_export_record(actor=page_actor(request), name="training.matrix",
+                           label="Training matrix", filters=list_filters(request),
+                           rows=len(found.rows))
+        return csv_response("training-matrix.csv", columns, found.rows)
+    from cyberqms.platform.accounts.models import Site
+
+    return render(request, "training/matrix.html", {
+        "matrix": found, "params": params, "kpis": queries.kpis(),
+        "sites": Site.objects.filter(is_active=True).order_by("code"),
+        "roles": [(r, Role(r).label) for r in services.TRAINED_ROLES],
+        "departments": Department.choices, "words": queries.STATUS_WORDS,
+    })
+
+
+def _cell_value(i: int) -> Any:
+    return lambda row: queries.STATUS_WORDS[row.cells[i]]
+
+
+@gated(actions.SELF)
+@require_GET
+def person(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = page_actor(request)
+    if pk != actor.pk and not can(actor, actions.VIEW):
+        raise Http404
+    subject = get_user_model()._default_manager.filter(pk=pk).first()
+    if subject is None:
+        raise Http404
+    rows = list(queries.assignments_of(pk))
+    return render(request, "training/person.html", {
+        "subject": subject, "rows": rows, "today": _today(),
+        "can_sign_off": can(actor, actions.DELIVER) and pk != actor.pk,
+        "signing": signing_state(request, actor),
+    })
+
+
+@gated(actions.DELIVER)
+@require_POST
+def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = TrainingAssignment.objects.filter(pk=pk).first()
+    if assignment is None:
+        raise Http404
+    try:
+        services.training_sign_off(assignment, actor=page_actor(request),
+                                   signature=_signature(request),
+                                   note=request.POST.get("note", ""))
+    except AccessDenied:
+        raise PermissionDenied from None
+    except (SigningError, ValidationError) as exc:
+        messages.error(request, problem_text(exc))
+    else:
+        messages.success(request, f"{assignment.title}: signed off as trained.")
+    return redirect("training:person", assignment.person_id)
+
+
+@gated(actions.VIEW)
+@require_GET
+def curricula(request: HttpRequest) -> HttpResponse:
+    rows = Curriculum.objects.prefetch_related("items__document").order_by("name")
+    labels = dict(Role.choices)
+    return render(request, "training/curricula.html", {"curricula": [
+        (c, "every GxP user" if c.for_everyone
+         else ", ".join(str(labels.get(r, r)) for r in c.roles) or "no role yet")
+        for c in rows]})
+
+
+@gated(actions.VIEW)
+@require_http_methods(["GET", "POST"])
+def requirements(request: HttpRequest) -> HttpResponse:
+    actor = page_actor(request)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.requirement_add(actor=actor, step=request.POST.get("step", ""),
+                                     document_number=request.POST.get("document", ""),
+                                     change_number=request.POST.get("change", ""))
+        except AccessDenied:
+            raise PermissionDenied from None
+        except ValidationError as exc:
+            error = problem_text(exc)
+        else:
+            messages.success(request, "The step needs this training from now on.")
+            return redirect("training:requirements")
+    steps = known_steps()
+    rows = TrainingRequirement.objects.filter(removed_at__isnull=True).select_related(
+        "document", "created_by")
+    return render(request, "training/requirements.html", {
+        "rows": [(r, steps.get(r.step, r.step)) for r in rows], "steps": sorted(
+            steps.items(), key=lambda s: s[1]),
+        "documents": ControlledDocument.objects.order_by("number"),
+        "can_manage": can(actor, actions.MANAGE), "error": error, "posted": request.POST,
+    }, status=422 if error else 200)
+
+
+@gated(actions.MANAGE)
+@require_POST
+def requirement_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    row = TrainingRequirement.objects.filter(pk=pk, removed_at__isnull=True).first()
+    if row is None:
+        raise Http404
+    try:
+        services.requirement_remove(row, actor=page_actor(request),
+                                    change_number=request.POST.get("change", ""))
+    except ValidationError as exc:
+        messages.error(request, problem_text(exc))
+    else:
+        messages.success(request, "The step no longer needs this training.")
+    return redirect("training:requirements")
