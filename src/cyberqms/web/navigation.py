@@ -29,7 +29,7 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("My training", "training:mine", "training.self", "book"),
     )),
     NavSection("Quality", (
-        NavItem("Training matrix", "training:matrix", "training.view", "grid"),
+        NavItem("Training", "training:matrix", "training.view", "grid"),
     )),
     NavSection("Data integrity", (
         NavItem("Audit trail", "trail:entries", "trail.entry.view", "list"),

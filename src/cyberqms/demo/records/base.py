@@ -121,6 +121,16 @@ class LoaderBase:
         return SignatureRequest(password=_person_password(self.cast, user), otp="",
                                 request=None)
 
+    def trained(self, person: Any) -> None:
+        """The person reads and signs every document they have open before a step that may
+        need current training (the step's page would send them to My training first)."""
+        from cyberqms.quality.training.models import TrainingAssignment
+        from cyberqms.quality.training.services import reading_acknowledge
+
+        for assignment in TrainingAssignment.objects.filter(
+                person=person, state="open", kind="reading"):
+            reading_acknowledge(assignment, actor=person, signature=self.sign(person))
+
     # --- running ------------------------------------------------------------------------------
 
     def say(self, text: str) -> None:

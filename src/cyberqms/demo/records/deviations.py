@@ -165,6 +165,7 @@ class DeviationScripts(CapaScripts, IncidentScripts):
         yield self.later(1, 6)
         approver = c.qa_manager if (classification == "critical"
                                     or originator == c.qa_reviewer) else c.qa_reviewer
+        self.trained(approver)  # what the page would send them to read first
         d = DEVIATION_WORKFLOW.run(d, "approve", actor=approver, signature=self.sign(approver))
         yield self.later(0.5, 5)
         DEVIATION_WORKFLOW.run(d, "close", actor=c.qa_manager, signature=self.sign(c.qa_manager),

@@ -4,10 +4,13 @@ counts what is in the database afterwards."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import importlib.util
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.utils import timezone
 
 from cyberqms.platform.core.models import Signature
@@ -82,12 +85,22 @@ class RecordLoader(DeviationScripts, ChangeScripts):
         changes = self._change_templates(n_change)
         for i, when in enumerate(self._moments(n_change, first, last, recent=2)):
             self.timeline.start(when, self.change(i, n_change, changes[i]), f"change {i + 1}")
+        family_apps = {config.name for kind in registered_kinds()
+                       if (config := apps.get_containing_app_config(kind.model.__module__))}
         for kind in registered_kinds():
             # Families on the kit bring their own demo script (<family>/demo.py).
             family_demo = kind.module("demo")
             if family_demo is not None:
                 count = family_demo.schedule(self)
                 self.say(f"  · scheduling {count} {kind.plural_label.lower()}")
+        for config in apps.get_app_configs():
+            # Apps of the product that are not record families bring theirs too (training).
+            if not config.name.startswith("cyberqms.") or config.name in family_apps or (
+                    config.name == "cyberqms.demo" or importlib.util.find_spec(
+                        f"{config.name}.demo") is None):
+                continue
+            count = importlib.import_module(f"{config.name}.demo").schedule(self)
+            self.say(f"  · scheduling {config.verbose_name.lower()}: {count} curricula")
         monitoring = demo_monitoring.schedule(self)
         self.say(f"  · security monitoring goes live {monitoring.start:%Y-%m-%d}: the plant's "
                  "events fed through ingest, alerts triaged")

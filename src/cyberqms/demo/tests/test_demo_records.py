@@ -83,9 +83,9 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
 
     deviations = Deviation.objects.filter(is_deleted=False)
     assert (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
-            Complaint.objects.count()) == (62, 31, 31, 12)
-    # 1,880 entries of the records' own steps, and one per signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (345, 1880 + 345)
+            Complaint.objects.count()) == (62, 31, 32, 12)
+    # 2,222 entries of the records' own steps, and one per signature (its content audited)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (477, 2222 + 477)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)
@@ -103,6 +103,17 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert (versions.count(), in_force.count(), versions.filter(state="in_review").count(),
             in_force.values("document").distinct().count()) == (38, 30, 1, 30)
     assert in_force.filter(due_date__lte=today + timezone.timedelta(days=30)).count() == 1
+
+    # Training: curricula for every role, most of it done, some overdue; deviation
+    # approval needs current training on the deviation SOP.
+    from cyberqms.quality.training import queries as training
+    from cyberqms.quality.training.models import Curriculum, TrainingRequirement
+
+    assert (Curriculum.objects.count(), list(TrainingRequirement.objects.values_list(
+        "step", flat=True))) == (5, ["deviations.deviation.approve"])
+    assert training.kpis() == {
+        "training_compliance": 73.7, "assignments_due": 133, "completed_on_time": 98,
+        "overdue_trainings": 2, "documents_past_review": 0}
 
     # Spread over 18 months, every state represented, most old records closed.
     first = Deviation.objects.order_by("created_at").first()

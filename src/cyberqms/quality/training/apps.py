@@ -36,6 +36,11 @@ class TrainingConfig(AppConfig):
         state_changed.connect(_version_in_force, dispatch_uid="training.version_in_force")
         roles_changed.connect(_role_granted, dispatch_uid="training.role_granted")
         register_home_tasks(home_tasks)
+        from cyberqms.platform.core import scheduler
+
+        scheduler.every("training.daily", "cyberqms.quality.training.services.daily_interval",
+                        "cyberqms.quality.training.services.daily",
+                        "assign retraining that has fallen due, remind overdue training")
 
 
 def _version_in_force(sender: Any, *, record: Any, type_name: str, target: str,

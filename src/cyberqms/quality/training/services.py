@@ -73,6 +73,13 @@ def items_for(roles: set[str], curricula: list[tuple[Curriculum, list[Curriculum
 
 def assignments_sync(*, people: Iterable[int] | None = None,
                      documents: Iterable[int] | None = None, reason: str = "") -> int:
+    """See `_sync`: in the caller's transaction, or one of its own."""
+    with transaction.atomic():
+        return _sync(people=people, documents=documents, reason=reason)
+
+
+def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
+          reason: str) -> int:
     """Make the assignments the curricula ask for and nobody has yet: the version in force
     of each document to read (an open reading of an older version is no longer needed),
     each session or on-the-job training not done (or due again). Only `people` and only
@@ -182,6 +189,33 @@ def _tell(told: dict[int, list[str]]) -> None:
                subject_key=f"training:{person_id}:{titles[0]}")
 
 
+def daily() -> int:
+    """The scheduler's daily job: make what has fallen due (retraining), and remind each
+    person with overdue training, once a day. Returns how many assignments were made."""
+    from django.urls import reverse
+
+    from cyberqms.platform.notifications.services import notify
+
+    made = assignments_sync()
+    today = timezone.localdate()
+    overdue: dict[int, int] = defaultdict(int)
+    for person_id in TrainingAssignment.objects.filter(
+            state=A.OPEN, due_date__lt=today).values_list("person_id", flat=True):
+        overdue[person_id] += 1
+    for person_id, count in overdue.items():
+        notify([person_id], kind="overdue",
+               subject=f"{count} training item{'s' if count > 1 else ''} overdue",
+               url=reverse("training:mine"), body="Open My training to complete it.",
+               subject_key=f"training-overdue:{person_id}:{today.isoformat()}")
+    return made
+
+
+def daily_interval() -> float:
+    from django.conf import settings
+
+    return float(settings.CYBERQMS_OVERDUE_SCAN_INTERVAL)
+
+
 # --- completing ---------------------------------------------------------------------------------
 
 
@@ -282,7 +316,8 @@ def forget(actor: Any = None) -> None:
 def curriculum_save(*, actor: Actor, name: str, roles: list[str], for_everyone: bool,
                     documents: list[ControlledDocument], description: str = "",
                     sessions: Iterable[tuple[str, str, int | None]] = (),
-                    curriculum: Curriculum | None = None, due_days: int = 14) -> Curriculum:
+                    curriculum: Curriculum | None = None, due_days: int = 14,
+                    reason: str = "") -> Curriculum:
     """Create or change a curriculum: its roles and the documents to read (and sessions:
     (kind, title, retrain months)); the people it concerns are assigned what is new.
 
@@ -296,6 +331,8 @@ def curriculum_save(*, actor: Actor, name: str, roles: list[str], for_everyone: 
         raise ValidationError({"roles": [f"Unknown roles: {', '.join(unknown)}."]})
     if not name.strip():
         raise ValidationError({"name": ["Name the curriculum."]})
+    if curriculum is not None and not reason.strip():
+        raise ValidationError({"reason": ["Say why the curriculum changes."]})
     with transaction.atomic():
         if curriculum is None:
             curriculum = Curriculum(name=name.strip())
@@ -308,7 +345,8 @@ def curriculum_save(*, actor: Actor, name: str, roles: list[str], for_everyone: 
         curriculum.full_clean(validate_unique=True)
         curriculum.save()
         audit_record(f"training.curriculum.{'create' if before is None else 'update'}",
-                     curriculum, actor=actor, before=before, created=before is None)
+                     curriculum, actor=actor, before=before, created=before is None,
+                     reason=reason.strip() or None)
         have = {i.document_id: i for i in curriculum.items.all() if i.document_id}
         for document in documents:
             if document.pk not in have:

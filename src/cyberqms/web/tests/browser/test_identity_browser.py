@@ -33,23 +33,24 @@ RECOVERY_CODES_PATH = "/accounts/2fa/recovery-codes/"
 # cyberqms/web/navigation.py, so that a change to any shows up here as a failure to review.
 QUALITY = {"Documents", "Deviations", "CAPA", "Change control", "Complaints"}
 EXPECTED_NAV: dict[str, set[str]] = {
-    "author": {"Home", "Notifications", *QUALITY, "Profile and security", "API"},
+    "author": {"Home", "Notifications", "My training", *QUALITY, "Profile and security",
+               "API"},
     "it_security": {
-        "Home", "Notifications", *QUALITY, "Audit trail", "Trail status", "Trail reviews",
-        "Monitoring", "Security alerts", "Security incidents", "Security events",
-        "Access decisions",
+        "Home", "Notifications", "My training", *QUALITY, "Audit trail", "Trail status",
+        "Trail reviews", "Monitoring", "Security alerts", "Security incidents",
+        "Security events", "Access decisions",
         "Integrations", "Users", "Profile and security", "API",
     },
     "auditor": {
-        "Home", "Notifications", *QUALITY, "Audit trail", "Trail status", "Trail reviews",
-        "Monitoring", "Security alerts", "Security incidents", "Security events",
-        "Access decisions",
+        "Home", "Notifications", "My training", *QUALITY, "Training", "Audit trail",
+        "Trail status", "Trail reviews", "Monitoring", "Security alerts",
+        "Security incidents", "Security events", "Access decisions",
         "Integrations", "Users", "Profile and security", "API",
     },
     # administrators hold no GxP rights (DI-01): no quality records in their navigation
     "admin": {
-        "Home", "Notifications", "Trail status", "Security events", "Access decisions",
-        "Integrations", "Users", "Sites", "Profile and security", "API",
+        "Home", "Notifications", "My training", "Trail status", "Security events",
+        "Access decisions", "Integrations", "Users", "Sites", "Profile and security", "API",
     },
 }
 
