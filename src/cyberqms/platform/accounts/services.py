@@ -348,8 +348,8 @@ def user_verify_identity(user: User, *, actor: User, method: str) -> User:
 # --- roles ------------------------------------------------------------------------------
 
 
-# Sent inside the transaction of a role's grant or revocation: what follows from the roles
-# a person holds (the training their curricula give) commits with the change.
+# Sent inside the transaction of a role's grant: what follows from the roles a person holds
+# (the training their curricula give) commits with the grant.
 roles_changed = Signal()  # sender: RoleAssignment; user, assignment
 
 

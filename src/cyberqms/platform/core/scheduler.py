@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .context import open_context
 from .election import Lease
 
 logger = logging.getLogger("cyberqms.scheduler")
@@ -74,6 +75,9 @@ def run_due(now: float) -> list[str]:
     for job in JOBS.values():
         if now < job.next_at:
             continue
+        unit = open_context()
+        if unit is not None:
+            unit.memo.clear()  # what a job reads once is read afresh by the next
         try:
             job.run()
         except Exception:  # a failing job must not stop the others; it is logged

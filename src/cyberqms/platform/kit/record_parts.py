@@ -40,7 +40,7 @@ class RecordClosed(ValidationError):
     """The record is closed or deleted; its content can no longer change (422)."""
 
     def __init__(self, record: QualityRecord, what: str = "changed") -> None:
-        status = "deleted" if record.is_deleted else record.state
+        status = "deleted" if record.is_deleted else record.get_state_display().lower()
         super().__init__({"__all__": [f"{record.number} is {status}: it cannot be {what}."]})
 
 
@@ -99,6 +99,13 @@ def _writable(record: QualityRecord, what: str = "changed") -> None:
         raise RecordClosed(record, what)
 
 
+def _files_writable(record: QualityRecord, what: str) -> None:
+    _writable(record, what)
+    kind = kind_of(record)
+    if kind.attachment_states and record.state not in kind.attachment_states:
+        raise RecordClosed(record, what)
+
+
 def _lock(record: QualityRecord) -> QualityRecord:
     locked: QualityRecord = type(record)._default_manager.select_for_update().get(pk=record.pk)
     return locked
@@ -116,10 +123,10 @@ def attachment_add(
     """
     kind = kind_of(record)
     require(actor, kind.edit_action, record)
-    _writable(record, "given new attachments")
+    _files_writable(record, "given new attachments")
     sealed = crypto.seal(kind.type_name, str(record.pk), filename, data)
     with transaction.atomic():
-        _writable(_lock(record), "given new attachments")
+        _files_writable(_lock(record), "given new attachments")
         attachment = Attachment.objects.create(
             record_type=kind.type_name, record_id=str(record.pk), filename=sealed.filename,
             content_type=sealed.content_type, size=sealed.size, sha256=sealed.sha256,
@@ -159,7 +166,7 @@ def attachment_remove(attachment: Attachment, *, actor: Any, reason: str) -> Att
     """
     record = record_of(attachment.record_type, attachment.record_id)
     require(actor, kind_of(record).edit_action, record)
-    _writable(record)
+    _files_writable(record, "changed")
     reason = _reason(reason)
     if attachment.removed_at is not None:
         raise ValidationError({"__all__": ["This attachment was already removed."]})

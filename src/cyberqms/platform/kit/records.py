@@ -220,6 +220,9 @@ class RecordKind:
     numbering: Callable[[Any, Any], str] | None = None
     number_prefixes: tuple[str, ...] = ()
     number_shape: str = ""
+    # The states in which files may be attached or removed; empty: any state not closed.
+    # A document's files are its content: fixed once it is sent for review.
+    attachment_states: tuple[str, ...] = ()
 
     def module(self, name: str) -> Any:
         """The family app's module `name` (its `demo`, say), or None when it has none."""

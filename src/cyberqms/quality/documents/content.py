@@ -35,6 +35,9 @@ def render_markdown(text: str) -> SafeString:
     return mark_safe(html)  # noqa: S308  (markdown-it escapes every raw tag: html=False)
 
 
+LONG = 2000  # lines
+
+
 @dataclass(frozen=True)
 class DiffRow:
     """One line of a side-by-side comparison: `kind` is same, changed, added or removed."""
@@ -51,7 +54,9 @@ def diff_rows(old: str, new: str, *, context: int = 3) -> list[DiffRow]:
     (a gap between groups is one row of kind "gap")."""
     a, b = (old or "").splitlines(), (new or "").splitlines()
     rows: list[DiffRow] = []
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    # Long texts let difflib ignore their most frequent lines when matching (its
+    # "autojunk"): the comparison stays fast whatever a text repeats.
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=len(a) + len(b) > LONG)
     for group in matcher.get_grouped_opcodes(context):
         if rows:
             rows.append(DiffRow("gap", None, "", None, ""))

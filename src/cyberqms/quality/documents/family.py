@@ -78,6 +78,20 @@ def reviewers_able(version: DocumentVersion, actor: Any, changed: tuple[str, ...
                 f"{person} cannot review documents at {version.site.code}."]})
 
 
+def cyber_kept(version: DocumentVersion, actor: Any, changed: tuple[str, ...]) -> None:
+    """A revision of a cyber-relevant document stays so unless IT security says otherwise:
+    its author cannot drop IT security's approval by unticking the box."""
+    if "cyber_relevant" not in changed or version.cyber_relevant or (
+            version.document_id is None):
+        return
+    in_force = DocumentVersion.objects.filter(
+        document_id=version.document_id, state=S.EFFECTIVE).exclude(pk=version.pk).first()
+    if in_force is not None and in_force.cyber_relevant and not can(
+            actor, "documents.security_approve", version):
+        raise ValidationError({"cyber_relevant": [
+            "Only IT security decides that a revision of a cyber-relevant document is not."]})
+
+
 def version_badges(version: DocumentVersion) -> list[tuple[str, str, str]]:
     badges = []
     if version.cyber_relevant:
@@ -93,8 +107,9 @@ DOCUMENTS = RecordKind(
             "validation deliverables: review and approval with e-signatures, one version in "
             "force at a time, periodic review and controlled copies.",
     nav_section="Quality", nav_icon="file", nav_order=5,
-    filterset=DocumentFilter, row_badges=version_badges, checks=(reviewers_able,),
+    filterset=DocumentFilter, row_badges=version_badges, checks=(reviewers_able, cyber_kept),
     own_grants={"security_approve": ("it_security",)},
+    attachment_states=(S.DRAFT,),
     numbering=document_number,
     number_prefixes=tuple(t.upper() for t in DocumentType.values),
     number_shape="TYPE-DEPT-NNNN vMAJOR.MINOR",

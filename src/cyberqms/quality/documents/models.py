@@ -100,10 +100,10 @@ class DocumentVersion(QualityRecord):
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
-        owner = getattr(self, "owner_id", None)
-        if self.reviewer_id is not None and self.reviewer_id == owner:
+        authors = {getattr(self, "owner_id", None), getattr(self, "originator_id", None)}
+        if self.reviewer_id is not None and self.reviewer_id in authors:
             errors["reviewer"] = ["The author cannot review their own document."]
-        if self.second_reviewer_id is not None and self.second_reviewer_id == owner:
+        if self.second_reviewer_id is not None and self.second_reviewer_id in authors:
             errors["second_reviewer"] = ["The author cannot review their own document."]
         if (self.second_reviewer_id is not None
                 and self.second_reviewer_id == self.reviewer_id):

@@ -148,6 +148,15 @@ def date_reached(v: DocumentVersion, actor: Any) -> str | None:
     return None
 
 
+def nothing_under_way(v: DocumentVersion, actor: Any) -> str | None:
+    later = DocumentVersion.objects.filter(
+        document_id=v.document_id, state__in=(S.DRAFT, S.IN_REVIEW, S.APPROVED),
+        is_deleted=False).first()
+    if later is not None:
+        return f"{later.number} is under way: cancel it before retiring the document."
+    return None
+
+
 def review_window(v: DocumentVersion, actor: Any) -> str | None:
     """The owner confirms a version in force within 90 days of its periodic review."""
     if actor.pk != v.owner_id:
@@ -230,7 +239,9 @@ def effective_if_due(v: DocumentVersion, actor: Any) -> None:
     """Approved on or after its effective date: it comes into force as soon as the approval
     has committed (the scheduler's job retries it if that fails)."""
     if date_reached(v, None) is None:
-        transaction.on_commit(partial(take_effect, v.pk))
+        # Robust: the approval has committed; a failure here is logged and the scheduler's
+        # job takes the step instead.
+        transaction.on_commit(partial(take_effect, v.pk), robust=True)
 
 
 def take_effect(pk: int) -> bool:
@@ -268,9 +279,11 @@ DOCUMENT_WORKFLOW = Workflow(DocumentVersion, TYPE_NAME, [
                guards=(ready_for_review,), effects=(reviewers_asked,),
                label="Send for review"),
     Transition("review", S.IN_REVIEW, S.IN_REVIEW, "documents.work", sign="Reviewed",
-               only=your_review, updates=reviewed, effects=(review_done,), label="Review"),
+               only=your_review, not_by=("owner", "originator"), updates=reviewed,
+               effects=(review_done,), label="Review"),
     Transition("security_approve", S.IN_REVIEW, S.IN_REVIEW, "documents.security_approve",
-               sign="Approved (IT security)", only=security_review, not_by=("owner",),
+               sign="Approved (IT security)", only=security_review,
+               not_by=("owner", "originator"),
                updates=security_approved, effects=(qa_asked,),
                label="IT security approve"),
     Transition("approve", S.IN_REVIEW, S.APPROVED, "documents.approve", sign="Approved",
@@ -290,7 +303,8 @@ DOCUMENT_WORKFLOW = Workflow(DocumentVersion, TYPE_NAME, [
                only=not_due_soon, updates=review_called, effects=(owner_review_due,),
                label="Call an early periodic review"),
     Transition("retire", S.EFFECTIVE, S.OBSOLETE, "documents.approve", sign="Retired",
-               reason=True, updates=closing, label="Retire (obsolete)"),
+               reason=True, guards=(nothing_under_way,), updates=closing,
+               label="Retire (obsolete)"),
     Transition("return", S.IN_REVIEW, S.DRAFT, "documents.work", reason=True,
                only=reviewer_or_approver, updates=returned, label="Return to the author"),
     Transition("cancel", (S.DRAFT, S.IN_REVIEW, S.APPROVED), S.CANCELLED,

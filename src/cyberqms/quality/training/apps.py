@@ -43,14 +43,19 @@ class TrainingConfig(AppConfig):
                         "assign retraining that has fallen due, remind overdue training")
 
 
-def _version_in_force(sender: Any, *, record: Any, type_name: str, target: str,
-                      **kwargs: Any) -> None:
-    """A version taking effect: whoever's curriculum holds its document reads it (in the
-    step's transaction)."""
-    if type_name == "documents.document" and target == "effective":
-        from .services import assignments_sync
+def _version_in_force(sender: Any, *, record: Any, type_name: str, source: str,
+                      target: str, **kwargs: Any) -> None:
+    """A version taking effect: whoever's curriculum holds its document reads it; a version
+    superseded or retired: its open readings are no longer needed (in the step's
+    transaction). A periodic review (in force before and after) changes nothing."""
+    if type_name != "documents.document" or source == target:
+        return
+    from .services import assignments_sync, readings_cancel
 
+    if target == "effective":
         assignments_sync(documents=[record.document_id])
+    elif target in ("superseded", "obsolete"):
+        readings_cancel(record, f"{record.number} is {target}")
 
 
 def _role_granted(sender: Any, *, user: Any, **kwargs: Any) -> None:

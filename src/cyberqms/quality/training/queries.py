@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cyberqms.platform.accounts.enums import Role
+from cyberqms.platform.accounts.models import RoleAssignment
 from cyberqms.platform.core.home import OpenTask
 from cyberqms.quality.documents.models import DocumentVersion
 
 from .enums import AssignmentState, ItemKind
 from .models import CurriculumItem, TrainingAssignment
-from .services import TRAINED_ROLES, curriculum_items, items_for, roles_held
+from .services import TRAINED_ROLES, curriculum_items, items_by_roles, roles_held
 
 A = AssignmentState
 
@@ -73,36 +74,44 @@ STATUS_WORDS = {"ok": "Current", "open": "Open", "overdue": "Overdue", "": "Not 
 
 
 def matrix(*, site: str = "", role: str = "", department: str = "", item: str = "",
-           today: dt.date | None = None) -> Matrix:
-    """People (active, with a trained role; at `site`, holding `role`) × the items of their
-    curricula (of `department`, or the one `item`), each cell current, open, overdue or not
-    required. Six queries whatever the number of people and items."""
+           today: dt.date | None = None, within: set[int] | None = None) -> Matrix:
+    """People (active, with a trained role now; at `site`, holding `role`; working at one of
+    the sites `within`, None: any) × the items of their curricula (of `department`, or the
+    one `item`), each cell current, open, overdue or not required. Seven queries whatever
+    the number of people and items."""
     today = today or timezone.localdate()
     held = roles_held()
-    people = get_user_model()._default_manager.filter(pk__in=list(held), is_active=True)
+    working = RoleAssignment.objects.held_on(timezone.now()).filter(
+        role__in=TRAINED_ROLES, user_id__in=list(held))
+    if within is not None:
+        working = working.filter(Q(site_id__in=within) | Q(site__isnull=True))
     if site:
-        people = people.filter(Q(role_assignments__site__code=site)
-                               | Q(role_assignments__site__isnull=True),
-                               role_assignments__revoked_at__isnull=True).distinct()
+        working = working.filter(Q(site__code=site) | Q(site__isnull=True))
     if role:
-        held = {pk: roles for pk, roles in held.items() if role in roles}
-    people_list = sorted((p for p in people if p.pk in held),
-                         key=lambda p: (str(getattr(p, "printed_name", "") or p.username)))
-    curricula = curriculum_items()
+        working = working.filter(role=role)
+    chosen = set(working.values_list("user_id", flat=True))
+    people = get_user_model()._default_manager.filter(pk__in=chosen, is_active=True)
+    people_list = sorted(people, key=lambda p: (str(getattr(p, "printed_name", "") or
+                                                    p.username)))
+    items_of = items_by_roles(curriculum_items())
     in_force = {v.document_id: v for v in DocumentVersion.objects.filter(
         state="effective", is_deleted=False).select_related("document")}
     columns: dict[str, Column] = {}
+    keys_of: dict[frozenset[str], set[str]] = {}  # by combination of roles: worked out once
     needed: dict[int, set[str]] = {}
     for person in people_list:
-        keys = set()
-        for it in items_for(held[person.pk], curricula):
-            column = _column(it, in_force)
-            if column is None or (department and column.department != department) or (
-                    item and column.key != item):
-                continue
-            columns.setdefault(column.key, column)
-            keys.add(column.key)
-        needed[person.pk] = keys
+        roles = frozenset(held[person.pk])
+        if roles not in keys_of:
+            keys = set()
+            for it in items_of(set(roles)):
+                column = _column(it, in_force)
+                if column is None or (department and column.department != department) or (
+                        item and column.key != item):
+                    continue
+                columns.setdefault(column.key, column)
+                keys.add(column.key)
+            keys_of[roles] = keys
+        needed[person.pk] = keys_of[roles]
     ordered = sorted(columns.values(), key=lambda c: (c.label, c.title))
     status = _statuses([p.pk for p in people_list], in_force, today)
     counts = {"ok": 0, "open": 0, "overdue": 0}

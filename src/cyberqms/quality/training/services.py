@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cyberqms.platform.accounts.models import RoleAssignment
-from cyberqms.platform.core.access import Actor, require
+from cyberqms.platform.core.access import Actor, can, require
 from cyberqms.platform.kit.records import find_by_number, kind_by_type
 from cyberqms.platform.kit.signatures import (
     SignatureRequest,
@@ -53,6 +53,24 @@ def roles_held(people: Iterable[int] | None = None) -> dict[int, set[str]]:
     return held
 
 
+def subject_sites(person_id: int) -> set[int | None]:
+    """The sites where the person holds a trained role now (None: every site)."""
+    return set(RoleAssignment.objects.held_on(timezone.now()).filter(
+        user_id=person_id, role__in=TRAINED_ROLES).values_list("site_id", flat=True))
+
+
+def covers(actor: Any, action: str, person_id: int) -> bool:
+    """Whether `actor` holds `action` at a site where the person works (their training is
+    seen and signed off by those who work with them)."""
+    from cyberqms.platform.core.access import sites_for
+
+    sites = sites_for(actor, action)
+    if sites is None:
+        return can(actor, action)
+    held = subject_sites(person_id)
+    return bool(sites) and (None in held or bool(held & sites))
+
+
 def curriculum_items() -> list[tuple[Curriculum, list[CurriculumItem]]]:
     curricula = list(Curriculum.objects.filter(is_active=True).prefetch_related("items"))
     return [(c, list(c.items.all())) for c in curricula]
@@ -66,6 +84,21 @@ def items_for(roles: set[str], curricula: list[tuple[Curriculum, list[Curriculum
             for item in items:
                 out.setdefault(item.pk, item)
     return list(out.values())
+
+
+def items_by_roles(curricula: list[tuple[Curriculum, list[CurriculumItem]]]
+                   ) -> Callable[[set[str]], list[CurriculumItem]]:
+    """`items_for` over `curricula`, worked out once per combination of roles (a site has
+    thousands of people and a handful of combinations)."""
+    known: dict[frozenset[str], list[CurriculumItem]] = {}
+
+    def of(roles: set[str]) -> list[CurriculumItem]:
+        key = frozenset(roles)
+        if key not in known:
+            known[key] = items_for(roles, curricula)
+        return known[key]
+
+    return of
 
 
 # --- making the assignments -------------------------------------------------------------------
@@ -89,11 +122,11 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
     each person with new training (on commit).
     """
     held = roles_held(people)
-    curricula = curriculum_items()
+    items_of = items_by_roles(curriculum_items())
     wanted_docs = None if documents is None else set(documents)
     plan: dict[int, list[CurriculumItem]] = {}
     for person_id, roles in held.items():
-        items = [i for i in items_for(roles, curricula)
+        items = [i for i in items_of(roles)
                  if wanted_docs is None or i.document_id in wanted_docs]
         if items:
             plan[person_id] = items
@@ -164,6 +197,15 @@ def _due_again(item: CurriculumItem, done_at: Any) -> bool:
     from cyberqms.quality.documents.workflow import add_months
 
     return add_months(done_at.date(), item.retrain_months) <= timezone.localdate()
+
+
+def readings_cancel(version: Any, reason: str) -> int:
+    """Open readings of `version` are no longer needed (it was superseded or retired)."""
+    pks = list(TrainingAssignment.objects.filter(version=version, state=A.OPEN).values_list(
+        "pk", flat=True))
+    for pk in pks:
+        _cancel(pk, reason)
+    return len(pks)
 
 
 def _cancel(pk: int, reason: str) -> None:
@@ -237,11 +279,14 @@ def reading_acknowledge(assignment: TrainingAssignment, *, actor: Actor,
     verified = verify_signer(actor, signature)
     documents = kind_by_type("documents.document")
     with transaction.atomic():
-        locked = TrainingAssignment.objects.select_for_update().select_related(
+        locked = TrainingAssignment.objects.select_for_update(of=("self",)).select_related(
             "version").get(pk=assignment.pk)
         if locked.state != A.OPEN or locked.version is None:
             raise ValidationError({"__all__": ["This training is not open any more."]})
         version = locked.version
+        if version.state != "effective":
+            raise ValidationError({"__all__": [
+                f"{version.number} is no longer in force: read the version that is."]})
         before = snapshot(locked)
         row = record_signature(
             verified, record_type=documents.type_name, record_id=version.pk,
@@ -268,6 +313,8 @@ def training_sign_off(assignment: TrainingAssignment, *, actor: Actor,
         signing their own training.
     """
     require(actor, actions.DELIVER, assignment)
+    if not covers(actor, actions.DELIVER, assignment.person_id):
+        raise PermissionDenied("You sign off training only at the sites where you train.")
     if assignment.kind == ItemKind.READING or assignment.state != A.OPEN:
         raise ValidationError({"__all__": ["Only an open session or on-the-job training is "
                                            "signed off by a trainer."]})
@@ -279,11 +326,12 @@ def training_sign_off(assignment: TrainingAssignment, *, actor: Actor,
         if locked.state != A.OPEN:
             raise ValidationError({"__all__": ["This training is not open any more."]})
         before = snapshot(locked)
+        locked.note = note.strip()  # the trainer's note is part of what they sign
         row = record_signature(
             verified, record_type="training.assignment", record_id=locked.pk,
             record_label=locked.label, record_hash=_hash(locked),
             action="training.assignment.sign_off", meaning="Trained")
-        locked.state, locked.completed_at, locked.note = A.DONE, timezone.now(), note.strip()
+        locked.state, locked.completed_at = A.DONE, timezone.now()
         locked.completed_by_id, locked.signature = actor.pk, row
         locked.save(update_fields=["state", "completed_at", "completed_by", "signature",
                                    "note"])
@@ -300,7 +348,7 @@ def _hash(assignment: TrainingAssignment) -> str:
     from cyberqms.platform.trail.canonical import canonical_json
 
     content = {k: v for k, v in snapshot(assignment).items()
-               if k in ("person_id", "kind", "item_id", "title", "due_date")}
+               if k in ("person_id", "kind", "item_id", "title", "due_date", "note")}
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
@@ -381,13 +429,19 @@ def requirement_add(*, actor: Actor, step: str, document_number: str,
     document = ControlledDocument.objects.filter(number=document_number.strip().upper()).first()
     if document is None:
         raise ValidationError({"document": [f"No document {document_number!r}."]})
-    change = _approved_change(change_number)
+    change = _approved_change(change_number, actor)
     with transaction.atomic():
         if TrainingRequirement.objects.filter(step=step, document=document,
                                               removed_at__isnull=True).exists():
             raise ValidationError({"document": ["This step already needs this document."]})
-        row = TrainingRequirement.objects.create(step=step, document=document,
-                                                 change_reference=change, created_by_id=actor.pk)
+        try:
+            with transaction.atomic():
+                row = TrainingRequirement.objects.create(
+                    step=step, document=document, change_reference=change,
+                    created_by_id=actor.pk)
+        except IntegrityError:  # added by someone else a moment ago
+            raise ValidationError({"document": [
+                "This step already needs this document."]}) from None
         audit_record("training.requirement.create", row, actor=actor, created=True,
                      reason=f"Under change control {change}")
     forget()
@@ -401,7 +455,7 @@ def requirement_remove(requirement: TrainingRequirement, *, actor: Actor,
     Side effects: audit entry `training.requirement.remove` with the change as reason.
     """
     require(actor, actions.MANAGE)
-    change = _approved_change(change_number)
+    change = _approved_change(change_number, actor)
     with transaction.atomic():
         locked = TrainingRequirement.objects.select_for_update().get(pk=requirement.pk)
         if locked.removed_at is not None:
@@ -415,9 +469,10 @@ def requirement_remove(requirement: TrainingRequirement, *, actor: Actor,
     return locked
 
 
-def _approved_change(number: str) -> str:
+def _approved_change(number: str, actor: Any) -> str:
     change = find_by_number(number or "")
-    if change is None or type(change)._meta.label_lower != "changes.change":
+    if change is None or type(change)._meta.label_lower != "changes.change" or not can(
+            actor, "changes.view", change):
         raise ValidationError({"change": [f"No change control {number!r}."]})
     if change.state not in CHANGE_APPROVED or change.is_deleted:
         raise ValidationError({"change": [

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cyberqms.platform.accounts.enums import Role
-from cyberqms.platform.core.access import AccessDenied, can
+from cyberqms.platform.core.access import AccessDenied, can, sites_for
 from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
 from cyberqms.platform.core.pages import gated, page_actor
@@ -103,7 +103,8 @@ def matrix(request: HttpRequest) -> HttpResponseBase:
     if params["role"] and params["role"] not in services.TRAINED_ROLES:
         params["role"] = ""
     found = queries.matrix(site=params["site"], role=params["role"],
-                           department=params["department"], item=params["item"])
+                           department=params["department"], item=params["item"],
+                           within=sites_for(page_actor(request), actions.VIEW))
     if wants_csv(request):
         columns = [CsvColumn("Person", lambda r: r.person.printed_name),
                    CsvColumn("Username", lambda r: r.person.username),
@@ -114,14 +115,22 @@ def matrix(request: HttpRequest) -> HttpResponseBase:
                            label="Training matrix", filters=list_filters(request),
                            rows=len(found.rows))
         return csv_response("training-matrix.csv", columns, found.rows)
+    from django.core.paginator import Paginator
+
     from cyberqms.platform.accounts.models import Site
 
+    page = Paginator(found.rows, MATRIX_PAGE).get_page(request.GET.get("page"))
     return render(request, "training/matrix.html", {
-        "matrix": found, "params": params, "kpis": queries.kpis(),
+        "matrix": found, "page": page, "params": params, "kpis": queries.kpis(),
         "sites": Site.objects.filter(is_active=True).order_by("code"),
         "roles": [(r, Role(r).label) for r in services.TRAINED_ROLES],
         "departments": Department.choices, "words": queries.STATUS_WORDS,
     })
+
+
+# People per page of the matrix (each row holds a cell per item: 300 items make a page of
+# 30 000 cells); the CSV holds everyone.
+MATRIX_PAGE = 100
 
 
 def _cell_value(i: int) -> Any:
@@ -132,7 +141,7 @@ def _cell_value(i: int) -> Any:
 @require_GET
 def person(request: HttpRequest, pk: int) -> HttpResponse:
     actor = page_actor(request)
-    if pk != actor.pk and not can(actor, actions.VIEW):
+    if pk != actor.pk and not services.covers(actor, actions.VIEW, pk):
         raise Http404
     subject = get_user_model()._default_manager.filter(pk=pk).first()
     if subject is None:
@@ -140,7 +149,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
     rows = list(queries.assignments_of(pk))
     return render(request, "training/person.html", {
         "subject": subject, "rows": rows, "today": _today(),
-        "can_sign_off": can(actor, actions.DELIVER) and pk != actor.pk,
+        "can_sign_off": pk != actor.pk and services.covers(actor, actions.DELIVER, pk),
         "signing": signing_state(request, actor),
     })
 

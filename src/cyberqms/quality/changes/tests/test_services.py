@@ -197,7 +197,7 @@ def test_task_validation_and_timing(personas: dict[str, Any]) -> None:
     year = timezone.now().year
     assert _errors(services.change_task_add, review, actor=personas["author"],
                    description="late", owner=personas["author"]) == {
-        "__all__": [f"{review.number} is review: it cannot be changed."]}
+        "__all__": [f"{review.number} is post-implementation review: it cannot be changed."]}
     assert review.number.startswith(f"CC-{year}-")
 
 

@@ -63,3 +63,10 @@ def test_any_two_texts_compare_and_cover_every_line(old: str, new: str) -> None:
     rows = diff_rows(old, new, context=10**6)
     assert [r.new for r in rows if r.new_no is not None] == (
         new.splitlines() if old.splitlines() != new.splitlines() else [])
+
+
+def test_a_long_repetitive_text_compares_at_once() -> None:
+    """A crafted body (the same line 50 000 times) must not make the comparison quadratic."""
+    old = "a\n" * 50_000
+    rows = diff_rows(old, old + "b\n")
+    assert [(r.kind, r.new) for r in rows if r.kind != "same"] == [("added", "b")]

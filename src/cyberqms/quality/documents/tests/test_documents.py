@@ -230,9 +230,12 @@ def test_two_processes_making_a_version_effective_at_once_leave_one_in_force(
         pytest.skip("SQLite runs one write transaction at a time")
     site = SiteFactory.create(code="MUC", name="Site MUC")
     first = _approved(kind, personas, _new(kind, personas, site, doc_type="wi"))
-    kind.workflow.run(first, "make_effective", actor=None)
-    second = _approved(kind, personas, document_revise(
-        first, actor=personas["author"], size="minor", change_summary="Typo."))
+    first.refresh_from_db()  # in force already: the approval's follow-up ran on commit
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    revision = document_revise(first, actor=personas["author"], size="minor",
+                               change_summary="Typo.")
+    record_update(revision, actor=personas["author"], changes={"effective_date": tomorrow})
+    second = _approved(kind, personas, revision)
     ready = threading.Barrier(2)
     failures: list[Exception] = []
 
@@ -247,13 +250,14 @@ def test_two_processes_making_a_version_effective_at_once_leave_one_in_force(
             connection.close()
 
     threads = [threading.Thread(target=take, args=(pk,)) for pk in (second.pk, second.pk)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with time_machine.travel(dt.datetime.combine(tomorrow, dt.time(8), tzinfo=dt.UTC)):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     states = list(DocumentVersion.objects.order_by("minor").values_list("number", "state"))
-    assert (states, [type(f).__name__ for f in failures]) == (
-        [(first.number, S.SUPERSEDED), (second.number, S.EFFECTIVE)],
+    assert (first.state, states, [type(f).__name__ for f in failures]) == (
+        S.EFFECTIVE, [(first.number, S.SUPERSEDED), (second.number, S.EFFECTIVE)],
         ["TransitionNotAllowed"])
 
 
@@ -402,3 +406,51 @@ def test_versions_of_two_documents_do_not_compare(kind: Any, personas: dict[str,
     one, other = _new(kind, personas, site), _new(kind, personas, site)
     response = login(personas["auditor"]).get(f"/api/v1/documents/{one.pk}/compare/{other.pk}")
     assert response.status_code == 404
+
+
+# --- what the reviewers signed stays what they saw ----------------------------------------------
+
+
+def test_a_file_is_not_attached_once_the_version_is_in_review(
+        kind: Any, personas: dict[str, Any], site: Any) -> None:
+    from cyberqms.platform.kit.record_parts import attachment_add
+
+    version = _new(kind, personas, site, reviewer=personas["process_owner"])
+    kind.workflow.run(version, "submit", actor=personas["author"])
+    with pytest.raises(ValidationError) as refused:
+        attachment_add(version, actor=personas["author"], filename="sop.pdf",
+                       data=b"%PDF-1.7\n")
+    assert refused.value.messages == [
+        "SOP-IT-0001 v1.0 is in review: it cannot be given new attachments."]
+
+
+def test_the_originator_cannot_review_after_handing_over_ownership(
+        kind: Any, personas: dict[str, Any], site: Any) -> None:
+    version = _new(kind, personas, site, owner=personas["process_owner"])
+    with pytest.raises(ValidationError) as refused:
+        record_update(version, actor=personas["process_owner"],
+                      changes={"reviewer": personas["author"]})
+    assert refused.value.message_dict == {
+        "reviewer": ["The author cannot review their own document."]}
+
+
+def test_a_document_is_not_retired_while_its_revision_is_under_way(
+        kind: Any, personas: dict[str, Any], site: Any) -> None:
+    first = record_in_state(kind, S.EFFECTIVE, personas, site=site, doc_type="wi")
+    document_revise(first, actor=personas["author"], size="minor", change_summary="X.")
+    with pytest.raises(GuardFailed) as refused:
+        _sign(kind, first, "retire", personas["qa_manager"], personas["admin"],
+              reason="Replaced by the new work instruction")
+    assert refused.value.messages == [
+        "WI-IT-0001 v1.1 is under way: cancel it before retiring the document."]
+
+
+def test_a_revision_of_a_cyber_relevant_document_stays_cyber_relevant(
+        kind: Any, personas: dict[str, Any], site: Any) -> None:
+    first = record_in_state(kind, S.EFFECTIVE, personas, site=site)  # cyber-relevant
+    draft = document_revise(first, actor=personas["author"], size="minor",
+                            change_summary="X.")
+    with pytest.raises(ValidationError) as refused:
+        record_update(draft, actor=personas["author"], changes={"cyber_relevant": False})
+    assert refused.value.message_dict == {"cyber_relevant": [
+        "Only IT security decides that a revision of a cyber-relevant document is not."]}

@@ -89,7 +89,7 @@ def test_a_new_version_in_force_is_assigned_and_the_old_reading_is_no_longer_nee
         "pk").values_list("title", "state", "cancelled_reason"))
     assert rows == [
         ("Read SOP-QA-0001 v1.0: Deviation management", A.CANCELLED,
-         "SOP-QA-0001 v1.1 is now in force"),
+         "SOP-QA-0001 v1.0 is superseded"),
         ("Read SOP-QA-0001 v1.1: Deviation management", A.OPEN, "")]
 
 
@@ -274,7 +274,7 @@ def test_the_matrix_costs_the_same_queries_for_more_people(
         make_user(f"reviewer{i}", "qa_reviewer")
     with CaptureQueriesContext(connection) as many:
         rows = queries.matrix().rows
-    assert (len(few), len(many), len(rows)) == (6, 6, 11)
+    assert (len(few), len(many), len(rows)) == (7, 7, 11)
 
 
 def test_the_kpis_count_on_time_completions_and_overdue_training(
@@ -285,3 +285,37 @@ def test_the_kpis_count_on_time_completions_and_overdue_training(
     assert queries.kpis(later) == {
         "training_compliance": 50.0, "assignments_due": 2, "completed_on_time": 1,
         "overdue_trainings": 1, "documents_past_review": 0}
+
+
+# --- the sites people work at --------------------------------------------------------------------
+
+
+def _worker_at_munich(make_user: Any, site: Any, people: dict[str, Any]) -> Any:
+    worker = make_user("muc_author", "author", site=site)
+    services.curriculum_save(actor=people["qa_manager"], name="Every GxP user", roles=[],
+                             for_everyone=True, documents=[],
+                             sessions=[(ItemKind.CLASSROOM, "Data integrity basics", 12)])
+    return worker
+
+
+def test_a_trainer_signs_off_only_where_they_train(personas: dict[str, Any], site: Any,
+                                                  make_user: Any) -> None:
+    worker = _worker_at_munich(make_user, site, personas)
+    zurich = SiteFactory.create(code="ZRH", name="Site ZRH")
+    trainer = ready_to_sign(make_user("zrh_trainer", "process_owner", site=zurich),
+                            personas["admin"])
+    assignment = TrainingAssignment.objects.get(person=worker)
+    with pytest.raises(PermissionDenied) as refused:
+        services.training_sign_off(assignment, actor=trainer, signature=signature(trainer))
+    assert str(refused.value) == "You sign off training only at the sites where you train."
+
+
+def test_a_training_record_is_seen_by_viewers_of_the_persons_sites(
+        personas: dict[str, Any], site: Any, make_user: Any, login: Any) -> None:
+    worker = _worker_at_munich(make_user, site, personas)
+    zurich = SiteFactory.create(code="ZRH", name="Site ZRH")
+    elsewhere = make_user("zrh_viewer", "qa_reviewer", site=zurich)
+    here = make_user("muc_viewer", "qa_reviewer", site=site)
+    url = f"/training/people/{worker.pk}/"
+    assert (login(elsewhere).get(url).status_code, login(here).get(url).status_code) == (
+        404, 200)
