@@ -97,7 +97,9 @@ def _out(a: TrainingAssignment) -> dict[str, Any]:
 
 
 @router.get("/training/assignments", response=list[AssignmentOut],
-            operation_id="training_assignments")
+            operation_id="training_assignments",
+            openapi_extra={"responses": {404: {
+                "description": "No such person, or not one whose training you may see."}}})
 @gate(actions.SELF)
 def training_assignments(request: HttpRequest,
                          filters: Query[AssignmentFilters]) -> list[dict[str, Any]]:
