@@ -68,17 +68,20 @@ class Matrix:
     columns: list[Column]
     rows: list[Row]
     counts: dict[str, int]
+    people: int = 0  # everyone chosen (rows holds a page of them, or all)
 
 
 STATUS_WORDS = {"ok": "Current", "open": "Open", "overdue": "Overdue", "": "Not required"}
 
 
 def matrix(*, site: str = "", role: str = "", department: str = "", item: str = "",
-           today: dt.date | None = None, within: set[int] | None = None) -> Matrix:
+           today: dt.date | None = None, within: set[int] | None = None,
+           page: int | None = None, per_page: int = 100) -> Matrix:
     """People (active, with a trained role now; at `site`, holding `role`; working at one of
     the sites `within`, None: any) × the items of their curricula (of `department`, or the
-    one `item`), each cell current, open, overdue or not required. Seven queries whatever
-    the number of people and items."""
+    one `item`), each cell current, open, overdue or not required; everyone, or the people
+    of `page`. Seven queries whatever the number of people and items (a page: eight, its
+    cells read for its people only, the counts over everyone in the database)."""
     today = today or timezone.localdate()
     held = roles_held()
     working = RoleAssignment.objects.held_on(timezone.now()).filter(
@@ -113,20 +116,36 @@ def matrix(*, site: str = "", role: str = "", department: str = "", item: str = 
             keys_of[roles] = keys
         needed[person.pk] = keys_of[roles]
     ordered = sorted(columns.values(), key=lambda c: (c.label, c.title))
-    status = _statuses([p.pk for p in people_list], in_force, today)
-    counts = {"ok": 0, "open": 0, "overdue": 0}
+    shown = people_list if page is None else people_list[
+        (page - 1) * per_page:page * per_page]
+    status = _statuses([p.pk for p in shown], in_force, today)
     rows = []
-    for person in people_list:
+    for person in shown:
         row = Row(person, sorted(held[person.pk]))
         for column in ordered:
             if column.key not in needed[person.pk]:
                 row.cells.append("")
                 continue
-            cell = status.get((person.pk, column.key), "open")  # not assigned yet
-            row.cells.append(cell)
-            counts[cell] += 1
+            row.cells.append(status.get((person.pk, column.key), "open"))  # not assigned
         rows.append(row)
-    return Matrix(ordered, rows, counts)
+    if page is None:
+        counts = {state: sum(row.cells.count(state) for row in rows)
+                  for state in ("ok", "open", "overdue")}
+    else:
+        counts = _counts([p.pk for p in people_list], today)
+    return Matrix(ordered, rows, counts, len(people_list))
+
+
+def _counts(people: list[int], today: dt.date) -> dict[str, int]:
+    """The cells' states over everyone chosen, counted in the database (one query): done
+    readings of versions in force and done sessions, open ones by due date."""
+    rows = TrainingAssignment.objects.filter(person_id__in=people).filter(
+        Q(version__isnull=True) | Q(version__state="effective"))
+    found = rows.aggregate(
+        ok=Count("pk", filter=Q(state=A.DONE)),
+        open=Count("pk", filter=Q(state=A.OPEN, due_date__gte=today)),
+        overdue=Count("pk", filter=Q(state=A.OPEN, due_date__lt=today)))
+    return {key: int(value or 0) for key, value in found.items()}
 
 
 def _column(it: CurriculumItem, in_force: dict[int, DocumentVersion]) -> Column | None:

@@ -136,16 +136,19 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
     in_force = {v.document_id: v for v in DocumentVersion.objects.filter(
         document_id__in=doc_ids, state="effective", is_deleted=False)}
     existing = TrainingAssignment.objects.filter(person_id__in=list(plan)).exclude(
-        state=A.CANCELLED).values_list("person_id", "version_id", "item_id", "state",
-                                        "completed_at", "pk", "document_id")
+        state=A.CANCELLED)
+    if wanted_docs is not None:  # only these documents' readings can be concerned
+        existing = existing.filter(document_id__in=doc_ids)
     have_version: set[tuple[int, int]] = set()
-    open_older: list[tuple[int, int, int]] = []  # (person, document, assignment)
+    open_older: dict[tuple[int, int], list[int]] = defaultdict(list)  # (person, doc) → pks
     last_item: dict[tuple[int, int], tuple[str, Any]] = {}
-    for person_id, version_id, item_id, state, done_at, pk, doc_id in existing:
+    for person_id, version_id, item_id, state, done_at, pk, doc_id in existing.values_list(
+            "person_id", "version_id", "item_id", "state", "completed_at", "pk",
+            "document_id"):
         if version_id is not None:
             have_version.add((person_id, version_id))
             if state == A.OPEN:
-                open_older.append((person_id, doc_id, pk))
+                open_older[(person_id, doc_id)].append(pk)
         elif item_id is not None:
             key = (person_id, item_id)
             if key not in last_item or state == A.OPEN or (
@@ -163,9 +166,8 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
                 if version is None or (person_id, version.pk) in have_version:
                     continue
                 have_version.add((person_id, version.pk))
-                for other_person, doc_id, pk in open_older:
-                    if other_person == person_id and doc_id == version.document_id:
-                        _cancel(pk, f"{version.number} is now in force")
+                for pk in open_older.pop((person_id, version.document_id), ()):
+                    _cancel(pk, f"{version.number} is now in force")
                 start = max(today, version.effective_date or today)
                 assignment = TrainingAssignment(
                     person_id=person_id, kind=item.kind, document_id=version.document_id,

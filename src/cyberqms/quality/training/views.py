@@ -102,10 +102,11 @@ def matrix(request: HttpRequest) -> HttpResponseBase:
                                                               "item")}
     if params["role"] and params["role"] not in services.TRAINED_ROLES:
         params["role"] = ""
-    found = queries.matrix(site=params["site"], role=params["role"],
-                           department=params["department"], item=params["item"],
-                           within=sites_for(page_actor(request), actions.VIEW))
+    within = sites_for(page_actor(request), actions.VIEW)
     if wants_csv(request):
+        found = queries.matrix(site=params["site"], role=params["role"],
+                               department=params["department"], item=params["item"],
+                               within=within)
         columns = [CsvColumn("Person", lambda r: r.person.printed_name),
                    CsvColumn("Username", lambda r: r.person.username),
                    CsvColumn("Roles", lambda r: ", ".join(r.roles))]
@@ -119,7 +120,17 @@ def matrix(request: HttpRequest) -> HttpResponseBase:
 
     from cyberqms.platform.accounts.models import Site
 
-    page = Paginator(found.rows, MATRIX_PAGE).get_page(request.GET.get("page"))
+    number = _page_number(request.GET.get("page"))
+    found = queries.matrix(site=params["site"], role=params["role"],
+                           department=params["department"], item=params["item"],
+                           within=within, page=number, per_page=MATRIX_PAGE)
+    if not found.rows and number > 1 and found.people:  # past the last page: the last one
+        number = (found.people - 1) // MATRIX_PAGE + 1
+        found = queries.matrix(site=params["site"], role=params["role"],
+                               department=params["department"], item=params["item"],
+                               within=within, page=number, per_page=MATRIX_PAGE)
+    # The pager counts everyone chosen; the page holds its rows only.
+    page = Paginator(range(found.people), MATRIX_PAGE).get_page(number)
     return render(request, "training/matrix.html", {
         "matrix": found, "page": page, "params": params, "kpis": queries.kpis(),
         "sites": Site.objects.filter(is_active=True).order_by("code"),
@@ -131,6 +142,13 @@ def matrix(request: HttpRequest) -> HttpResponseBase:
 # People per page of the matrix (each row holds a cell per item: 300 items make a page of
 # 30 000 cells); the CSV holds everyone.
 MATRIX_PAGE = 100
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10**6))
+    except ValueError:
+        return 1
 
 
 def _cell_value(i: int) -> Any:
