@@ -37,6 +37,17 @@ def known_steps() -> dict[str, str]:
     return out
 
 
+def step_permission(step: str) -> str | None:
+    """The gate action a person's step `<type>.<action>` needs, or None for no such step."""
+    from cyberqms.platform.kit.records import registered_kinds
+
+    for kind in registered_kinds():
+        for t in kind.workflow.transitions:
+            if not t.system and f"{kind.type_name}.{t.action}" == step:
+                return t.permission
+    return None
+
+
 def _state(actor: Any) -> tuple[dict[str, list[tuple[int, str]]], set[int]]:
     """(requirements by step: [(document id, "SOP-QA-0003 Title")], ids of the documents
     the actor's training is current on), read once per unit of work (a request, a task)."""

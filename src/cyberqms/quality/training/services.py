@@ -168,12 +168,8 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
                 have_version.add((person_id, version.pk))
                 for pk in open_older.pop((person_id, version.document_id), ()):
                     _cancel(pk, f"{version.number} is now in force")
-                start = max(today, version.effective_date or today)
-                assignment = TrainingAssignment(
-                    person_id=person_id, kind=item.kind, document_id=version.document_id,
-                    version=version, title=f"Read {version.number}: {version.title}"[:240],
-                    reason=(reason or f"{version.number} in force")[:240],
-                    due_date=start + dt.timedelta(days=item.due_days), assigned_at=now)
+                assignment = _reading(person_id, version, reason or f"{version.number} in force",
+                                      item.due_days, now)
             else:
                 state, done_at = last_item.get((person_id, item.pk), ("", None))
                 if state == A.OPEN or (state == A.DONE and not _due_again(item, done_at)):
@@ -191,6 +187,51 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
     if told:
         _tell(told)
     return made
+
+
+def _reading(person_id: int, version: DocumentVersion, reason: str, due_days: int,
+             now: Any) -> TrainingAssignment:
+    """The reading of `version` for a person (not saved): due `due_days` after the later of
+    today and the version's effective date."""
+    today = timezone.localdate()
+    start = max(today, version.effective_date or today)
+    return TrainingAssignment(
+        person_id=person_id, kind=ItemKind.READING, document_id=version.document_id,
+        version=version, title=f"Read {version.number}: {version.title}"[:240],
+        reason=reason[:240], due_date=start + dt.timedelta(days=due_days), assigned_at=now)
+
+
+def readings_for_step(step: str, document: ControlledDocument, *, due_days: int = 14) -> int:
+    """Everyone who may take `step` reads the version of `document` in force, when they
+    have not: a step that needs training never waits for training nobody assigned.
+    Returns how many readings were made.
+
+    Side effects: audit entries `training.assignment.create`; notices (on commit).
+    """
+    from cyberqms.platform.accounts.roles import roles_granting
+
+    from .gate import step_permission
+
+    permission = step_permission(step)
+    version = DocumentVersion.objects.filter(document=document, state="effective",
+                                             is_deleted=False).first()
+    if permission is None or version is None:
+        return 0
+    holders = set(RoleAssignment.objects.held_on(timezone.now()).filter(
+        role__in=set(roles_granting(permission)) & set(TRAINED_ROLES), user__is_active=True,
+        user__kind="person").values_list("user_id", flat=True))
+    have = set(TrainingAssignment.objects.filter(
+        version=version, person_id__in=holders).values_list("person_id", flat=True))
+    now = timezone.now()
+    told: dict[int, list[str]] = defaultdict(list)
+    for person_id in sorted(holders - have):
+        assignment = _reading(person_id, version, f"Needed for the step {step}", due_days, now)
+        assignment.save()
+        audit_record("training.assignment.create", assignment, actor=None, created=True)
+        told[person_id].append(assignment.title)
+    if told:
+        _tell(told)
+    return len(told)
 
 
 def _due_again(item: CurriculumItem, done_at: Any) -> bool:
@@ -444,6 +485,7 @@ def requirement_add(*, actor: Actor, step: str, document_number: str,
         except IntegrityError:  # added by someone else a moment ago
             raise ValidationError({"document": [
                 "This step already needs this document."]}) from None
+        readings_for_step(step, document)
         audit_record("training.requirement.create", row, actor=actor, created=True,
                      reason=f"Under change control {change}")
     forget()

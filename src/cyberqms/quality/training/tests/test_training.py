@@ -319,3 +319,14 @@ def test_a_training_record_is_seen_by_viewers_of_the_persons_sites(
     url = f"/training/people/{worker.pk}/"
     assert (login(elsewhere).get(url).status_code, login(here).get(url).status_code) == (
         404, 200)
+
+
+def test_a_requirement_assigns_the_reading_to_whoever_may_take_the_step(
+        personas: dict[str, Any], sop: DocumentVersion, site: Any) -> None:
+    """No curriculum holds the SOP: the step's holders are assigned it with the requirement,
+    so nobody is refused for training that nothing asks them to do."""
+    _needs(personas, sop, site)
+    assigned = dict(TrainingAssignment.objects.filter(state=A.OPEN).values_list(
+        "person__username", "reason"))
+    assert assigned == {"qa_approver": "Needed for the step deviations.deviation.approve",
+                        "qa_manager": "Needed for the step deviations.deviation.approve"}
