@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -58,14 +59,8 @@ def page_context(request: HttpRequest, version: DocumentVersion) -> dict[str, An
         "can_revise": (version.state == S.EFFECTIVE and not under_way and not version.is_deleted
                        and can(request.user, "documents.create", version)),
         "revision_sizes": ChangeSize.choices,
-        "needs_change": version.doc_type in _change_types(),
+        "needs_change": version.doc_type in settings.CYBERQMS_DOCUMENT_CHANGE_CONTROL,
     }
-
-
-def _change_types() -> list[str]:
-    from django.conf import settings
-
-    return list(settings.CYBERQMS_DOCUMENT_CHANGE_CONTROL)
 
 
 def reviewers_able(version: DocumentVersion, actor: Any, changed: tuple[str, ...]) -> None:

@@ -17,7 +17,7 @@ from django.db.models import OuterRef, Subquery
 
 from cyberqms.platform.core.context import memo
 from cyberqms.platform.kit.words import listing
-from cyberqms.quality.documents.models import ControlledDocument, DocumentVersion
+from cyberqms.quality.documents.models import DocumentVersion
 
 from .enums import AssignmentState
 from .models import TrainingAssignment, TrainingRequirement
@@ -25,27 +25,29 @@ from .models import TrainingAssignment, TrainingRequirement
 MEMO = "training.current"
 
 
-def known_steps() -> dict[str, str]:
-    """Every person's step of every registered workflow: `<type>.<action>` → its words."""
+def _steps() -> dict[str, tuple[str, str]]:
+    """Every person's step of every registered workflow: `<type>.<action>` → (its words,
+    the gate action it needs)."""
     from cyberqms.platform.kit.records import registered_kinds
 
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str]] = {}
     for kind in registered_kinds():
         for t in kind.workflow.transitions:
             if not t.system:
-                out.setdefault(f"{kind.type_name}.{t.action}", f"{kind.label}: {t.title}")
+                out.setdefault(f"{kind.type_name}.{t.action}",
+                               (f"{kind.label}: {t.title}", t.permission))
     return out
+
+
+def known_steps() -> dict[str, str]:
+    """Every person's step: `<type>.<action>` → its words."""
+    return {step: words for step, (words, _permission) in _steps().items()}
 
 
 def step_permission(step: str) -> str | None:
     """The gate action a person's step `<type>.<action>` needs, or None for no such step."""
-    from cyberqms.platform.kit.records import registered_kinds
-
-    for kind in registered_kinds():
-        for t in kind.workflow.transitions:
-            if not t.system and f"{kind.type_name}.{t.action}" == step:
-                return t.permission
-    return None
+    found = _steps().get(step)
+    return found[1] if found else None
 
 
 def _state(actor: Any) -> tuple[dict[str, list[tuple[int, str]]], set[int]]:
@@ -99,6 +101,3 @@ def training_check(record: Any, actor: Any, t: Any, type_name: str) -> str | Non
     return (f"Your training on {listing(missing)} is not current: read and sign it first "
             "(My training).")
 
-
-def documents_named() -> list[ControlledDocument]:
-    return list(ControlledDocument.objects.order_by("number"))

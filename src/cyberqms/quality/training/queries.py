@@ -12,7 +12,6 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from cyberqms.platform.accounts.enums import Role
 from cyberqms.platform.accounts.models import RoleAssignment
 from cyberqms.platform.core.home import OpenTask
 from cyberqms.quality.documents.models import DocumentVersion
@@ -200,5 +199,3 @@ def kpis(today: dt.date | None = None) -> dict[str, Any]:
         "overdue_trainings": overdue, "documents_past_review": past_review,
     }
 
-
-ROLE_LABELS = {r: str(Role(r).label) for r in TRAINED_ROLES}

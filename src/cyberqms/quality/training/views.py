@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cyberqms.platform.accounts.enums import Role
@@ -56,14 +57,8 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(request, "training/mine.html", {
         "open": [r for r in rows if r.state == AssignmentState.OPEN],
         "done": [r for r in rows if r.state == AssignmentState.DONE][:100],
-        "today": _today(),
+        "today": timezone.localdate(),
     })
-
-
-def _today() -> Any:
-    from django.utils import timezone
-
-    return timezone.localdate()
 
 
 @gated(actions.SELF)
@@ -166,7 +161,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     rows = list(queries.assignments_of(pk))
     return render(request, "training/person.html", {
-        "subject": subject, "rows": rows, "today": _today(),
+        "subject": subject, "rows": rows, "today": timezone.localdate(),
         "can_sign_off": pk != actor.pk and services.covers(actor, actions.DELIVER, pk),
         "signing": signing_state(request, actor),
     })
