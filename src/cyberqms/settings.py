@@ -536,6 +536,13 @@ CYBERQMS_ATTACHMENT_TYPES = env_list(
     "CYBERQMS_ATTACHMENT_TYPES",
     ["pdf", "png", "jpg", "jpeg", "txt", "csv", "json", "xml", "docx", "xlsx", "log", "zip"],
 )
+# Archives and Office files are unpacked to check them (kit.file_checks): refused past this
+# many bytes unpacked (an archive bomb) or this many files.
+CYBERQMS_ATTACHMENT_MAX_EXPANDED_BYTES = env_int(
+    "CYBERQMS_ATTACHMENT_MAX_EXPANDED_BYTES", 100 * 1024 * 1024, minimum=1024)
+CYBERQMS_ATTACHMENT_MAX_MEMBERS = env_int("CYBERQMS_ATTACHMENT_MAX_MEMBERS", 5000, minimum=1)
+# A PDF longer than this is refused (its text is read, and each page stamped on copies).
+CYBERQMS_DOCUMENT_MAX_PAGES = env_int("CYBERQMS_DOCUMENT_MAX_PAGES", 2000, minimum=1)
 # Document control: the types whose revision needs an approved change control, and the
 # periodic review interval per type in months ("sop=24,pol=36"; the rest 24).
 CYBERQMS_DOCUMENT_CHANGE_CONTROL = env_list(

@@ -84,8 +84,8 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     deviations = Deviation.objects.filter(is_deleted=False)
     assert (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
             Complaint.objects.count()) == (62, 31, 32, 12)
-    # 2,222 entries of the records' own steps, and one per signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (477, 2222 + 477)
+    # 2,265 entries of the records' own steps, and one per signature (its content audited)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (489, 2265 + 489)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)
@@ -112,8 +112,13 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert (Curriculum.objects.count(), list(TrainingRequirement.objects.values_list(
         "step", flat=True))) == (5, ["deviations.deviation.approve"])
     assert training.kpis() == {
-        "training_compliance": 73.7, "assignments_due": 133, "completed_on_time": 98,
+        "training_compliance": 73.8, "assignments_due": 145, "completed_on_time": 107,
         "overdue_trainings": 2, "documents_past_review": 0}
+    # The data-integrity quiz: passed by every GxP user, the process owner after one fail.
+    from cyberqms.quality.training.models import QuizAttempt
+
+    assert (QuizAttempt.objects.filter(passed=True).count(), list(QuizAttempt.objects.filter(
+        passed=False).values_list("person__username", "score"))) == (12, [("pnatarajan", 60)])
 
     # Spread over 18 months, every state represented, most old records closed.
     first = Deviation.objects.order_by("created_at").first()

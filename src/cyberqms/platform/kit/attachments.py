@@ -8,7 +8,8 @@ with another file's, fails authentication instead of decrypting.
 
 Type checks go by the file name's extension (an allow-list) *and* by content: binary
 formats must start with their signature and text formats must be UTF-8 without NUL bytes,
-so a renamed executable is refused.
+so a renamed executable is refused; PDFs, Office files and archives are then opened and
+checked in depth (`file_checks`: damaged, encrypted, macros, active content, bombs).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from . import file_checks
 
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "pdf": (b"%PDF-",),
@@ -103,8 +106,11 @@ def check_content(filename: str, data: bytes) -> str:
             if ext else "The file name needs an extension."
         ]})
     if ext in _SIGNATURES:
+        if ext in ("docx", "xlsx") and data.startswith(file_checks.OLE):
+            file_checks.inspect(ext, data)  # says: password-protected or old format
         if not data.startswith(_SIGNATURES[ext]):
             raise ValidationError({"file": [f"The content is not a .{ext} file."]})
+        file_checks.inspect(ext, data)
     elif ext in _TEXT:
         try:
             text = data.decode("utf-8")

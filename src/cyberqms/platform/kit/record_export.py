@@ -14,7 +14,9 @@ a copy costs only the layout of its own content.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -348,13 +350,18 @@ def _stylesheet(name: str) -> tuple[Any, Any, Any]:
     if cached is None:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
-        from weasyprint.urls import URLFetcher
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
 
         class NoFetch(URLFetcher):
-            """Refuses every URL, and stops the copy: it must not miss a part silently."""
+            """Refuses every URL, and stops the copy: it must not miss a part silently.
+            Images inside the document itself (`data:` PNG, JPEG or GIF, which a converted
+            DOCX carries) are decoded here, without any network."""
 
             def fetch(self, url: str, headers: Any = None) -> Any:
-                raise ValueError(f"external resource refused: {url[:80]}")
+                image = _data_image(url)
+                if image is None:
+                    raise ValueError(f"external resource refused: {url[:80]}")
+                return URLFetcherResponse(url[:40], image[1], {"Content-Type": image[0]})
 
         fonts = FontConfiguration()
         # Made once: WeasyPrint's fetcher builds an SSL context, as costly as a page.
@@ -368,14 +375,34 @@ def _stylesheet(name: str) -> tuple[Any, Any, Any]:
     return cached
 
 
-def html_to_pdf(html: str, stylesheet: str = "core/record_pdf.css") -> bytes:
-    """`html` as PDF with the static `stylesheet`; WeasyPrint reads no URL: everything is
-    in the HTML and the stylesheet."""
+_DATA_IMAGE = re.compile(r"data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]*)\Z",
+                         re.DOTALL)
+
+
+def _data_image(url: str) -> tuple[str, bytes] | None:
+    """(content type, bytes) of a `data:` URL holding a PNG, JPEG or GIF; None otherwise."""
+    found = _DATA_IMAGE.match(url)
+    if found is None:
+        return None
+    try:
+        return found[1], base64.b64decode(found[2])
+    except ValueError:
+        return None
+
+
+def html_to_document(html: str, stylesheet: str = "core/record_pdf.css") -> Any:
+    """`html` laid out into pages (WeasyPrint's `Document`), to write as PDF or to look at
+    where its parts fell; WeasyPrint reads no URL: everything is in the HTML and the
+    stylesheet."""
     from weasyprint import HTML
 
     sheet, fonts, refuse = _stylesheet(stylesheet)
-    pdf: bytes = HTML(string=html, url_fetcher=refuse).write_pdf(
-        stylesheets=[sheet], font_config=fonts)
+    return HTML(string=html, url_fetcher=refuse).render(stylesheets=[sheet], font_config=fonts)
+
+
+def html_to_pdf(html: str, stylesheet: str = "core/record_pdf.css") -> bytes:
+    """`html` as PDF with the static `stylesheet` (see `html_to_document`)."""
+    pdf: bytes = html_to_document(html, stylesheet).write_pdf()
     return pdf
 
 

@@ -60,7 +60,7 @@ def action_out(a: CapaAction) -> dict[str, Any]:
         "created_at": a.created_at, "completed_at": a.completed_at,
         "completed_by": a.completed_by.username if a.completed_by else None,
         "completion_note": a.completion_note, "evidence": a.evidence,
-        "cancel_reason": a.cancel_reason,
+        "cancel_reason": a.cancel_reason, "document_number": a.document_number,
     }
 
 
@@ -68,11 +68,13 @@ def action_out(a: CapaAction) -> dict[str, Any]:
              operation_id="capa_action_add")
 @gate("capa.edit")
 def capa_action_add(request: HttpRequest, capa_id: int, payload: ActionIn) -> Status:
-    """Add a corrective or preventive action; its owner is notified."""
+    """Add a corrective or preventive action; its owner is notified. An action that revises
+    a controlled document names it and is done only once its new version is in force."""
     capa = _load(request, capa_id, for_="edit")
     action = services.capa_action_add(
         capa, actor=_actor(request), kind=payload.kind, description=payload.description,
         owner=_user(payload.owner, "owner"), due_date=payload.due_date,
+        document_number=payload.document_number,
     )
     return Status(201, action_out(action))
 

@@ -31,6 +31,11 @@ class ActionForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
     owner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(User.objects.none())
     due_date = forms.DateField(widget=DateInput())
+    document_number = forms.CharField(
+        label="Revises document", required=False, max_length=24,
+        widget=forms.TextInput(attrs={"placeholder": "SOP-QA-0007", "size": 12}),
+        help_text="The controlled document this action revises (SOP-QA-0007): the action is "
+                  "done once its new version is in force.")
 
     def __init__(self, *args: Any, capa: Any, **kwargs: Any) -> None:
         """`capa`: the CAPA the action is for; its owner is someone who can work on CAPAs

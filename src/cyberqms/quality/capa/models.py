@@ -112,6 +112,10 @@ class CapaAction(KeptForever):
         related_name="+",
     )
     completion_note = models.TextField(max_length=5000, blank=True)
+    document_number = models.CharField(
+        "document to revise", max_length=24, blank=True,
+        help_text="A controlled document (SOP-QA-0007) this action revises: it is done only "
+                  "once a new version of it is in force.")
     evidence = models.TextField(max_length=10000, blank=True)
     cancel_reason = models.TextField(max_length=2000, blank=True)
 

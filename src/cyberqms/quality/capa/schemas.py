@@ -20,6 +20,7 @@ class ActionOut(Schema):
     completion_note: str
     evidence: str
     cancel_reason: str
+    document_number: str = Field(description="The controlled document this action revises")
 
 
 class ActionIn(Schema):
@@ -27,6 +28,9 @@ class ActionIn(Schema):
     description: str
     owner: str = Field(description="Username of the action owner")
     due_date: dt.date | None = None
+    document_number: str = Field(
+        "", max_length=24, description="A controlled document this action revises "
+                                       "(SOP-QA-0007): done only once its new version is in force")
 
 
 class ActionCompleteIn(Schema):

@@ -185,14 +185,54 @@ def _lock_for_actions(capa: Capa, what: str) -> Capa:
     return locked
 
 
+DOCUMENT_TYPE = "documents.document"  # read through the kit's registry, not imported
+
+
+def _document_versions() -> Any:
+    """The controlled documents' versions (None when document control is not installed)."""
+    from cyberqms.platform.kit.records import kind_by_type
+
+    try:
+        return kind_by_type(DOCUMENT_TYPE).model._default_manager.filter(is_deleted=False)
+    except LookupError:
+        return None
+
+
+def _document_to_revise(number: str) -> str:
+    """`number` as a controlled document in force (SOP-QA-0007), "" for none given."""
+    number = (number or "").strip().upper()
+    if not number:
+        return ""
+    versions = _document_versions()
+    if versions is None or not versions.filter(document__number=number,
+                                               state="effective").exists():
+        raise ValidationError({"document_number": [
+            f"No controlled document {number[:24]} is in force to be revised."]})
+    return number
+
+
+def revision_in_force(action: CapaAction) -> Any:
+    """The version of the action's document that took effect after the action was added
+    (the revision it asked for), or None."""
+    versions = _document_versions()
+    if not action.document_number or versions is None:
+        return None
+    return versions.filter(document__number=action.document_number,
+                           effective_at__gte=action.created_at).order_by(
+        "-major", "-minor").first()
+
+
 def capa_action_add(
     capa: Capa, *, actor: Actor, kind: str, description: str, owner: Any, due_date: dt.date | None,
+    document_number: str = "",
 ) -> CapaAction:
-    """Add a corrective or preventive action (draft, plan review or implementation).
+    """Add a corrective or preventive action (draft, plan review or implementation); one
+    that revises a controlled document names it (`document_number`) and is done only once
+    a new version of it is in force.
 
     Side effects: audit `capa.action.add` (in the CAPA's history); the action owner gets
     an "assignment" notification on commit.
-    :raises ValidationError: kind, description, owner or due_date (named).
+    :raises ValidationError: kind, description, owner, due_date or document_number (named).
     """
     require(actor, "capa.edit", capa)
     if kind not in ActionKind.values:
@@ -206,18 +246,20 @@ def capa_action_add(
     if due_date is None:
         raise ValidationError({"due_date": ["Give the action a due date."]})
     check_due_date(due_date)
+    document_number = _document_to_revise(document_number)
     with transaction.atomic():
         locked = _lock_for_actions(capa, "added")
         action = CapaAction.objects.create(
             capa=locked, kind=kind, description=description, owner=owner, due_date=due_date,
             created_by_id=actor.pk, created_at=timezone.now(),
+            document_number=document_number,
         )
         audit_record(f"{ACTION_TYPE}.add", action, actor=actor, created=True)
         notices.action_assigned(action, actor)
     return action
 
 
-ACTION_EDITABLE = ("kind", "description", "owner", "due_date")
+ACTION_EDITABLE = ("kind", "description", "owner", "due_date", "document_number")
 
 
 def capa_action_update(
@@ -252,6 +294,8 @@ def capa_action_update(
         if "owner" in changes:
             _check_owner(changes["owner"], locked_capa)
             locked.owner = changes["owner"]
+        if "document_number" in changes:
+            locked.document_number = _document_to_revise(str(changes["document_number"] or ""))
         if "due_date" in changes:
             if changes["due_date"] is None:
                 raise ValidationError({"due_date": ["Give the action a due date."]})
@@ -284,10 +328,12 @@ def capa_action_complete(
     action: CapaAction, *, actor: Actor, evidence: str, note: str = ""
 ) -> CapaAction:
     """Mark an action done, with its evidence, during implementation. Only the action's
-    owner or the CAPA's owner completes it.
+    owner or the CAPA's owner completes it; an action that revises a controlled document
+    only once a new version of it has taken effect.
 
     Side effects: audit `capa.action.complete`; the action's assignment notice resolved.
     :raises ValidationError: evidence missing (named `evidence`).
+    :raises GuardFailed: the document's revision is not in force yet.
     """
     capa = action.capa
     require(actor, "capa.work", capa)
@@ -307,6 +353,11 @@ def capa_action_complete(
         locked = CapaAction.objects.select_for_update().get(pk=action.pk)
         if locked.state != ActionState.OPEN:
             raise GuardFailed(f"This action is already {locked.state}.")
+        if locked.document_number and revision_in_force(locked) is None:
+            raise GuardFailed(
+                f"This action revises {locked.document_number}: it is done when a new "
+                "version of it is in force, and none has taken effect since the action was "
+                "added.")
         before = snapshot(locked)
         locked.state = ActionState.DONE
         locked.evidence = evidence

@@ -20,7 +20,7 @@ from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.pages import gated, page_actor
 from cyberqms.platform.kit.family_pages import detail_page
 from cyberqms.platform.kit.record_parts import RecordNotFound, get_record
-from cyberqms.platform.kit.records import kind_by_slug
+from cyberqms.platform.kit.records import kind_by_slug, kind_of
 from cyberqms.platform.kit.signatures import (
     SignatureRequest,
     SigningError,
@@ -74,10 +74,13 @@ def _is_htmx(request: HttpRequest) -> bool:
 def _action_row(request: HttpRequest, action: CapaAction, error: str = "") -> dict[str, Any]:
     user = page_actor(request)
     capa = action.capa
+    revision = services.revision_in_force(action) if action.document_number else None
     return {
         "action": action,
         "overdue": action.is_overdue(),
         "can_complete": services.may_complete(action, user),
+        "revision": revision,
+        "revision_url": kind_of(revision).detail_url(revision) if revision else "",
         "can_cancel": (action.state == ActionState.OPEN
                        and capa.state in services.PLANNING_STATES and not capa.is_deleted
                        and can(user, "capa.edit", capa)),
@@ -129,6 +132,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
             services.capa_action_add(
                 capa, actor=page_actor(request), kind=data["kind"], description=data["description"],
                 owner=data["owner"], due_date=data["due_date"],
+                document_number=data["document_number"],
             )
         except ValidationError as exc:
             _errors_to_form(form, exc)

@@ -14,11 +14,12 @@ from cyberqms.platform.core.access import can, capable
 from cyberqms.platform.kit.record_filters import RecordFilterSet, YesNoFilter
 from cyberqms.platform.kit.records import Column, FormGroup, RecordKind
 
-from .content import render_markdown
 from .enums import ChangeSize, Department, DocumentState, DocumentType
+from .files import content_html
 from .models import DocumentVersion
 from .services import document_number
 from .workflow import DOCUMENT_WORKFLOW
+from .workflow import TYPE_NAME as DOCUMENTS_TYPE
 
 S = DocumentState
 
@@ -51,7 +52,11 @@ def page_context(request: HttpRequest, version: DocumentVersion) -> dict[str, An
     under_way = any(v.state in (S.DRAFT, S.IN_REVIEW, S.APPROVED) for v in versions)
     return {
         "version": version,
-        "body_html": render_markdown(version.body),
+        "body_html": content_html(version),
+        "source": version.source if version.source_id is not None else None,
+        "can_upload": (version.state == S.DRAFT and not version.is_deleted
+                       and can(request.user, "documents.edit", version)),
+        "waiver": _waiver(version),
         "versions": versions,
         "compare_with": next((v for v in versions if v.pk != version.pk
                               and (v.major, v.minor) < (version.major, version.minor)),
@@ -61,6 +66,17 @@ def page_context(request: HttpRequest, version: DocumentVersion) -> dict[str, An
         "revision_sizes": ChangeSize.choices,
         "needs_change": version.doc_type in settings.CYBERQMS_DOCUMENT_CHANGE_CONTROL,
     }
+
+
+def _waiver(version: DocumentVersion) -> Any:
+    """QA's signature "No retraining needed" on this version (its reason), or None."""
+    if version.retraining_needed:
+        return None
+    from cyberqms.platform.core.models import Signature
+
+    return Signature.objects.filter(
+        record_type=DOCUMENTS_TYPE, record_id=str(version.pk),
+        action=f"{DOCUMENTS_TYPE}.waive_retraining").last()
 
 
 def reviewers_able(version: DocumentVersion, actor: Any, changed: tuple[str, ...]) -> None:

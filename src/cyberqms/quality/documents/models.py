@@ -56,6 +56,15 @@ class DocumentVersion(QualityRecord):
     body = models.TextField(
         "content", max_length=200_000, blank=True,
         help_text="Markdown: # headings, lists, **bold**, tables. Or attach the DOCX or PDF.")
+    source = models.ForeignKey(
+        "core.Attachment", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        editable=False, verbose_name="content file",
+        help_text="The DOCX or PDF that is the content, instead of text written here.")
+    source_text = models.TextField("text of the content file", blank=True, editable=False)
+    retraining_needed = models.BooleanField(
+        "retraining needed", default=True, editable=False,
+        help_text="False: QA signed that readers of the previous version need not read this "
+                  "minor revision again.")
     change_summary = models.TextField("what changed", max_length=5000, blank=True)
     effective_date = models.DateField(
         "effective date", null=True, blank=True,
@@ -110,6 +119,10 @@ class DocumentVersion(QualityRecord):
             errors["second_reviewer"] = ["Name someone else than the first reviewer."]
         if errors:
             raise ValidationError(errors)
+
+    def text(self) -> str:
+        """The content as text: the Markdown written here, or the content file's text."""
+        return self.source_text if self.source_id is not None else self.body
 
     def reviewers(self) -> list[int]:
         return [pk for pk in (self.reviewer_id, self.second_reviewer_id) if pk is not None]

@@ -1,6 +1,6 @@
 """What document control does besides the kit's create, edit and transitions: number a new
-document, start a revision of the version in force, and make approved versions effective
-on their date (the scheduler's job)."""
+document, start a revision of the version in force, take a DOCX or PDF as a draft's
+content, and make approved versions effective on their date (the scheduler's job)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from cyberqms.platform.core.models import NumberSequence
 from cyberqms.platform.kit.record_parts import link_add
 from cyberqms.platform.kit.record_services import record_create
 from cyberqms.platform.kit.records import kind_of
-from cyberqms.platform.trail.record import audit_record
+from cyberqms.platform.trail.record import audit_record, snapshot
 
 from .enums import ChangeSize, DocumentState
 from .models import ControlledDocument, DocumentVersion
@@ -56,8 +56,9 @@ def document_revise(
     """Start the next version of the document whose version in force is `version`: a draft
     with its content, owned by `actor`, numbered one major or minor step on.
 
-    Side effects: audit entry `documents.document.create` for the new version; with
-    `change_number`, a link “Implements” to that change control (`core.link.add`).
+    Side effects: audit entry `documents.document.create` for the new version; the content
+    file in force, if any, attached again as the draft's (`documents.document.content`);
+    with `change_number`, a link “Implements” to that change control (`core.link.add`).
     :raises ValidationError: naming the field (not the version in force, a revision
         already under way, an unknown size, no summary, a change that cannot be linked).
     """
@@ -92,6 +93,13 @@ def document_revise(
                    "department": current.department, "major": major, "minor": minor,
                    "change_summary": change_summary.strip()},
         )
+        if current.source is not None:
+            # The draft starts from the file in force too, stored again as its own.
+            from cyberqms.platform.kit.record_parts import attachment_read
+
+            assert isinstance(created, DocumentVersion)
+            document_content_upload(created, actor=actor, filename=current.source.filename,
+                                    data=attachment_read(current.source))
         if change_number.strip():
             try:
                 link_add(created, actor=actor, target_number=change_number,
@@ -100,6 +108,45 @@ def document_revise(
                 raise ValidationError({"change_number": exc.messages}) from None
     assert isinstance(created, DocumentVersion)
     return created
+
+
+def document_content_upload(
+    version: DocumentVersion, *, actor: Actor, filename: str, data: bytes,
+) -> DocumentVersion:
+    """Make a DOCX or PDF the content of a draft version: checked by content (kit
+    attachments and file_checks), hashed and stored encrypted as an attachment of the
+    version, its text read for comparisons. A later upload replaces it as the content (the
+    earlier file stays attached, as every attachment does).
+
+    Side effects: audit entries `core.attachment.add` and `documents.document.content`.
+    :raises ValidationError: naming `file` (not a DOCX or PDF, refused by the checks, text
+        that cannot be read) or the version (not a draft).
+    """
+    from cyberqms.platform.kit.record_parts import attachment_add
+
+    from .files import TYPES, extension, extract_text
+
+    require(actor, kind_of(DocumentVersion).edit_action, version)
+    ext = extension(filename)
+    if ext not in TYPES:
+        raise ValidationError({"file": ["The content file must be a DOCX or a PDF."]})
+    if version.state != S.DRAFT or version.is_deleted:
+        raise ValidationError({"__all__": [
+            f"{version.number} is {version.get_state_display().lower()}: only a draft's "
+            "content changes."]})
+    text = extract_text(ext, data)  # checks the file too: refused before anything is kept
+    with transaction.atomic():
+        locked = DocumentVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.state != S.DRAFT:
+            raise ValidationError({"__all__": ["Only a draft's content changes."]})
+        attachment = attachment_add(locked, actor=actor, filename=filename, data=data,
+                                    description="Content file")
+        before = snapshot(locked)
+        locked.source, locked.source_text = attachment, text
+        locked.save(update_fields=["source", "source_text", "updated_at"])
+        audit_record("documents.document.content", locked, actor=actor, before=before)
+    version.source, version.source_text = locked.source, locked.source_text
+    return locked
 
 
 def make_due_effective(today: dt.date | None = None) -> int:

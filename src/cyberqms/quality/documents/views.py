@@ -1,8 +1,9 @@
-"""The document's own pages besides the kit's: its controlled copy, the start of a revision,
-and the comparison of two versions."""
+"""The document's own pages besides the kit's: its controlled copy, its content file, the
+start of a revision, and the comparison of two versions."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,7 +21,7 @@ from cyberqms.platform.kit.words import problem_text
 from .content import diff_rows
 from .copies import controlled_copy
 from .models import DocumentVersion
-from .services import document_revise
+from .services import document_content_upload, document_revise
 
 
 def _version(request: HttpRequest, pk: int) -> DocumentVersion:
@@ -33,8 +34,12 @@ def _version(request: HttpRequest, pk: int) -> DocumentVersion:
 @in_utc
 def copy(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version(request, pk)
-    response = HttpResponse(controlled_copy(version, page_actor(request)),
-                            content_type="application/pdf")
+    try:
+        pdf = controlled_copy(version, page_actor(request))
+    except ValidationError as exc:
+        messages.error(request, problem_text(exc, DocumentVersion))
+        return redirect("documents:detail", version.pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
     name = f"{version.number.replace(' ', '_')}.pdf"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
@@ -59,6 +64,30 @@ def revise(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("documents:detail", created.pk)
 
 
+@gated("documents.edit")
+@require_POST
+def content(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version(request, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose the DOCX or PDF to upload.")
+        return redirect("documents:detail", version.pk)
+    if (upload.size or 0) > settings.CYBERQMS_ATTACHMENT_MAX_BYTES:
+        messages.error(request, f"The file is larger than "
+                                f"{settings.CYBERQMS_ATTACHMENT_MAX_BYTES // 1024} KiB.")
+        return redirect("documents:detail", version.pk)
+    try:
+        document_content_upload(version, actor=page_actor(request),
+                                filename=upload.name or "", data=upload.read())
+    except AccessDenied:
+        raise PermissionDenied from None
+    except ValidationError as exc:
+        messages.error(request, problem_text(exc, DocumentVersion))
+        return redirect("documents:detail", version.pk)
+    messages.success(request, f"{upload.name} is now the content of {version.number}.")
+    return redirect("documents:detail", version.pk)
+
+
 @gated("documents.view")
 @require_GET
 def compare(request: HttpRequest, pk: int, other: int) -> HttpResponse:
@@ -68,7 +97,7 @@ def compare(request: HttpRequest, pk: int, other: int) -> HttpResponse:
         raise Http404
     if (older.major, older.minor) > (version.major, version.minor):
         older, version = version, older
-    rows = diff_rows(older.body, version.body)
+    rows = diff_rows(older.text(), version.text())
     return render(request, "documents/compare.html", {
         "older": older, "newer": version, "rows": rows,
         "added": sum(r.kind in ("added", "changed") for r in rows),

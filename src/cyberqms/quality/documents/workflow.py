@@ -99,8 +99,8 @@ def ready_for_review(v: DocumentVersion, actor: Any) -> str | None:
     ) if not value]
     if absent:
         return f"Name {listing(absent)} first."
-    if not v.body.strip():
-        return "Write the content first."
+    if not v.body.strip() and v.source_id is None:
+        return "Write the content or upload the content file first."
     if v.needs_change_control() and not has_approved_change(v):
         return ("A revision of this type implements an approved change control: link the "
                 "change (relation “Implements”) first.")
@@ -139,6 +139,15 @@ def approvable(v: DocumentVersion, actor: Any) -> str | None:
         return "Set the effective date first."
     if v.effective_date < timezone.localdate():
         return "The effective date has passed: return the version to set a new one."
+    return None
+
+
+def retraining_waivable(v: DocumentVersion, actor: Any) -> str | None:
+    if v.minor == 0:
+        return ("A major version is always read again: only a minor one can be released "
+                "without retraining.")
+    if not v.retraining_needed:
+        return "Retraining is already waived for this version."
     return None
 
 
@@ -203,6 +212,10 @@ def review_confirmed(v: DocumentVersion, actor: Any) -> dict[str, Any]:
 
 def review_called(v: DocumentVersion, actor: Any) -> dict[str, Any]:
     return {"due_date": timezone.localdate() + CALLED_REVIEW}
+
+
+def retraining_waived(v: DocumentVersion, actor: Any) -> dict[str, Any]:
+    return {"retraining_needed": False}
 
 
 def closing(v: DocumentVersion, actor: Any) -> dict[str, Any]:
@@ -290,6 +303,13 @@ DOCUMENT_WORKFLOW = Workflow(DocumentVersion, TYPE_NAME, [
                not_by=("owner", "originator", "reviewer", "second_reviewer"),
                guards=(approvable,),
                effects=(effective_if_due,), label="Approve"),
+    # QA decides, signed with a reason, that a minor revision changes nothing its readers
+    # must learn: whoever read the version before needs not read this one (training).
+    *(Transition("waive_retraining", state, state, "documents.approve",
+                 sign="No retraining needed", reason=True, only=retraining_waivable,
+                 not_by=("owner", "originator"), updates=retraining_waived,
+                 label="No retraining needed")
+      for state in (S.IN_REVIEW, S.APPROVED)),
     Transition("make_effective", S.APPROVED, S.EFFECTIVE, "documents.approve",
                system=True, guards=(date_reached,), updates=in_force,
                before=(supersede_previous,), effects=(owner_told_effective,),
@@ -312,9 +332,10 @@ DOCUMENT_WORKFLOW = Workflow(DocumentVersion, TYPE_NAME, [
 ],
     # The steps' own timestamps and the periodic review date are not what a signature
     # vouches for: a reviewer's signature stays valid when the next reviewer signs.
-    # Nor is who owns it now (an effective document changes hands, its content does not).
+    # Nor is who owns it now (an effective document changes hands, its content does not),
+    # nor QA's decision that readers need not read a minor revision again (signed itself).
     unsigned_fields=("state", "updated_at", "closed_at", "due_date", "owner_id",
                      "reviewed_at", "second_reviewed_at", "security_approved_at",
-                     "effective_at"),
+                     "effective_at", "retraining_needed"),
     guard_data=with_change_link,
 )

@@ -1,5 +1,6 @@
 """Training over the API: the caller's assignments (or anyone's, for holders of
-`training.view`), signing a reading "Read and understood", the matrix and the KPIs."""
+`training.view`), signing a reading "Read and understood", taking a quiz and listing one's
+attempts, the matrix and the KPIs."""
 
 from typing import Any
 
@@ -19,9 +20,9 @@ from cyberqms.platform.kit.signatures import (
     has_commitment,
 )
 
-from . import actions, queries, services
-from .enums import AssignmentState
-from .models import TrainingAssignment
+from . import actions, queries, quiz, services
+from .enums import AssignmentState, ItemKind
+from .models import MAX_CHOICES, QuizAttempt, TrainingAssignment
 
 router = Router(tags=["Training"])
 
@@ -170,3 +171,128 @@ def training_kpis(request: HttpRequest) -> dict[str, Any]:
     """Training compliance (completions on time ÷ assignments due so far, in %), overdue
     trainings, documents past their periodic review."""
     return queries.kpis()
+
+
+# --- quizzes -----------------------------------------------------------------------------------
+
+
+class QuizQuestionOut(Schema):
+    id: int
+    text: str
+    choices: list[str]
+
+
+class QuizOut(Schema):
+    assignment: int
+    title: str
+    state: str
+    pass_mark: int
+    questions: list[QuizQuestionOut] = Field(description="Empty: the quiz cannot be taken yet.")
+    started: str = Field(description="Send it back with the answers: when you opened the quiz.")
+
+
+class AnswerIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    question: int = Field(ge=1, le=2**53, description="The question's id.")
+    choice: int = Field(ge=0, le=MAX_CHOICES - 1,
+                        description="The index of the choice made, from 0.")
+
+
+class QuizSubmitIn(SignIn):
+    answers: list[AnswerIn] = Field(max_length=quiz.MAX_QUESTIONS)
+    started: str = Field("", max_length=200, description="`started` from the quiz.")
+
+
+class AttemptAnswerOut(Schema):
+    question: int
+    text: str
+    chosen: str
+    right: bool
+
+
+class AttemptOut(Schema):
+    id: int
+    assignment: int
+    title: str
+    started_at: Any
+    submitted_at: Any
+    asked: int
+    right: int
+    score: int = Field(description="Percent of the questions answered right, rounded down.")
+    pass_mark: int
+    passed: bool
+    signed_by: str | None = Field(description="Who signed “Quiz passed” (a pass only).")
+    answers: list[AttemptAnswerOut]
+
+
+def _attempt_out(a: QuizAttempt) -> dict[str, Any]:
+    return {
+        "id": a.pk, "assignment": a.assignment_id, "title": a.assignment.title,
+        "started_at": a.started_at, "submitted_at": a.submitted_at, "asked": a.asked,
+        "right": a.right, "score": a.score, "pass_mark": a.pass_mark, "passed": a.passed,
+        "signed_by": a.signature.username if a.signature else None,
+        "answers": [{"question": row["question"], "text": row["text"],
+                     "chosen": row["choices"][row["chosen"]],
+                     "right": row["chosen"] == row["correct"]} for row in a.answers],
+    }
+
+
+def _own_quiz(request: HttpRequest, assignment_id: int) -> TrainingAssignment:
+    actor = api_actor(request)
+    assignment = TrainingAssignment.objects.select_related("item").filter(
+        pk=assignment_id, person_id=actor.pk, kind=ItemKind.QUIZ).first()
+    if assignment is None or assignment.item is None:
+        raise Http404
+    return assignment
+
+
+@router.get("/training/assignments/{assignment_id}/quiz", response=QuizOut,
+            operation_id="training_quiz")
+@gate(actions.SELF)
+def training_quiz(request: HttpRequest, assignment_id: int) -> dict[str, Any]:
+    """The questions of your quiz (without the right answers) and its pass mark."""
+    assignment = _own_quiz(request, assignment_id)
+    item = assignment.item
+    assert item is not None  # _own_quiz answers 404 for a quiz without its item
+    return {"assignment": assignment.pk, "title": assignment.title, "state": assignment.state,
+            "pass_mark": item.pass_mark or 0,
+            "questions": [{"id": q.pk, "text": q.text, "choices": q.choices}
+                          for q in quiz.questions_of(item.pk)],
+            "started": quiz.start_token(assignment)}
+
+
+@router.post("/training/assignments/{assignment_id}/quiz", response=AttemptOut,
+             operation_id="training_quiz_submit")
+@gate(actions.SELF)
+def training_quiz_submit(request: HttpRequest, assignment_id: int,
+                         payload: QuizSubmitIn) -> dict[str, Any]:
+    """Submit your answers with your e-signature (password, and the code for the first
+    signature of a session). The attempt is kept; reaching the pass mark completes the
+    training, signed "Quiz passed"; below it, try again. 422 names the field at fault; 403
+    on a wrong password."""
+    actor = api_actor(request)
+    assignment = _own_quiz(request, assignment_id)
+    answers = {a.question: a.choice for a in payload.answers}
+    if len(answers) != len(payload.answers):
+        raise ValidationError({"answers": ["Answer each question once."]})
+    if not has_commitment(actor):
+        if not payload.accept_statement:
+            raise SigningError("Acknowledge the accountability statement (accept_statement: "
+                               "true) before your first signature.", field="accept_statement")
+        commitment_accept(actor, source_ip=request_client_address(request) or None)
+    attempt = quiz.quiz_attempt_submit(
+        assignment, actor=actor, answers=answers,
+        signature=SignatureRequest(password=payload.password, otp=payload.otp, request=request),
+        started_at=quiz.started_from(assignment, payload.started))
+    return _attempt_out(quiz.attempts_of_anyone().get(pk=attempt.pk))
+
+
+@router.get("/training/quiz-attempts", response=list[AttemptOut],
+            operation_id="training_quiz_attempts")
+@gate(actions.SELF)
+def training_quiz_attempts(request: HttpRequest,
+                           assignment: int | None = None) -> list[dict[str, Any]]:
+    """Your quiz attempts, newest first (at most 500; of one assignment with `assignment`)."""
+    actor = api_actor(request)
+    return [_attempt_out(a) for a in quiz.attempts_of(actor.pk, assignment_id=assignment)[:500]]

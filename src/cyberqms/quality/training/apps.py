@@ -18,7 +18,14 @@ class TrainingConfig(AppConfig):
 
         from . import actions  # noqa: F401  (declares the actions)
         from .gate import training_check
-        from .models import Curriculum, CurriculumItem, TrainingAssignment, TrainingRequirement
+        from .models import (
+            Curriculum,
+            CurriculumItem,
+            QuizAttempt,
+            QuizQuestion,
+            TrainingAssignment,
+            TrainingRequirement,
+        )
         from .queries import home_tasks
 
         register(Curriculum, "training.curriculum", view_action="training.view",
@@ -32,7 +39,18 @@ class TrainingConfig(AppConfig):
                  detail_url=lambda a: reverse("training:person", args=[a.person_id]))
         register(TrainingRequirement, "training.requirement", view_action="training.view",
                  label=lambda r: r.label, detail_url=lambda r: reverse("training:requirements"))
+        register(QuizQuestion, "training.quiz_question", view_action="training.view",
+                 label=lambda q: q.label,
+                 detail_url=lambda q: reverse("training:quiz_edit", args=[q.item_id]))
+        register(QuizAttempt, "training.quiz_attempt", view_action="training.view",
+                 label=lambda a: a.label,
+                 detail_url=lambda a: reverse("training:person", args=[a.person_id]))
         add_step_check(training_check)
+        from cyberqms.platform.kit.record_pages import register_page_links
+
+        from .chain import page_links
+
+        register_page_links(page_links)
         state_changed.connect(_version_in_force, dispatch_uid="training.version_in_force")
         roles_changed.connect(_role_granted, dispatch_uid="training.role_granted")
         register_home_tasks(home_tasks)

@@ -2,7 +2,8 @@
 follows), kept up as the document library grows; people reading and signing what they are
 assigned, some late, a few still overdue; sessions signed off by their trainers; and, from
 the second half of the demo, deviation approval gated by training on the deviation SOP
-(added under its own change control). Not product code: it drives the services."""
+(added under its own change control); a data-integrity quiz every GxP user passes (one
+fails it once first). Not product code: it drives the services."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from typing import Any
 from cyberqms.platform.kit.records import kind_by_slug
 from cyberqms.quality.documents.models import ControlledDocument, DocumentVersion
 
-from . import services
+from . import quiz, services
 from .enums import AssignmentState, ItemKind
-from .models import Curriculum, TrainingAssignment
+from .models import Curriculum, CurriculumItem, TrainingAssignment
 
 # (name, roles, for everyone, titles of the documents to read, sessions)
 CURRICULA: tuple[tuple[str, tuple[str, ...], bool, tuple[str, ...],
@@ -27,7 +28,8 @@ CURRICULA: tuple[tuple[str, tuple[str, ...], bool, tuple[str, ...],
      ((ItemKind.CLASSROOM, "Data integrity and ALCOA+ basics", 12),
       (ItemKind.CLASSROOM, "Phishing awareness", 12),
       (ItemKind.CLASSROOM, "Audit-trail and e-signature obligations", 24),
-      (ItemKind.CLASSROOM, "Reporting a security incident", 24))),
+      (ItemKind.CLASSROOM, "Reporting a security incident", 24),
+      (ItemKind.QUIZ, "Data integrity and ALCOA+: knowledge check", 12))),
     ("Quality assurance", ("qa_manager", "qa_reviewer"), False,
      ("Deviation management", "Corrective and preventive actions", "Change control",
       "Document control", "Audit-trail review", "Electronic signatures",
@@ -46,6 +48,29 @@ CURRICULA: tuple[tuple[str, tuple[str, ...], bool, tuple[str, ...],
      ("Document control", "Deviation management", "Change control",
       "Corrective and preventive actions"), ()),
 )
+# The quiz every GxP user passes: (question, choices, index of the right one); pass mark 80.
+QUIZ_TITLE = "Data integrity and ALCOA+: knowledge check"
+QUIZ_QUESTIONS: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("What does “Attributable” ask of a GxP record?",
+     ("That it is typed rather than handwritten",
+      "That it shows who made or changed it, and when",
+      "That QA has approved it"), 1),
+    ("When is an in-process check recorded?",
+     ("At the end of the shift, from notes", "At the time it is made",
+      "When the batch record is reviewed"), 1),
+    ("A colleague asks you to sign in to the line terminal with your account for them. You…",
+     ("Do it, if they are trained on the line", "Refuse: everyone records under their own "
+      "account", "Do it, and note their name in the comment"), 1),
+    ("A value in a paper batch record was written wrongly. How is it corrected?",
+     ("Correction fluid, then the right value", "A single line through it, the right value, "
+      "initials, date and the reason", "The page is rewritten and the old one discarded"),
+     1),
+    ("An audit-trail entry shows a result changed after approval without a reason. You…",
+     ("Ignore it: the system allowed it", "Report it as a deviation",
+      "Ask IT to remove the entry"), 1),
+)
+# Who fails the quiz once before passing it (the process owner: 3 of 5, then 5 of 5).
+QUIZ_FAILS_ONCE = "process_owner"
 # The step gated by training, and the document it needs.
 GATED_STEP = ("deviations.deviation.approve", "Deviation management")
 
@@ -69,6 +94,13 @@ def schedule(loader: Any) -> int:
                           gate(loader, rng), "training gates deviation approval")
     loader.timeline.start(start + dt.timedelta(days=32), scheduler(loader),
                           "the scheduler's daily training job")
+    # The quiz is written once the curricula hold it (day 30, a weekend later at most). Its
+    # own random source: the readers' and trainers' draws stay as they were.
+    takers = random.Random("cyberqms demo quiz")  # noqa: S311  # demo data, not secrets
+    loader.timeline.start(loader.office(start + dt.timedelta(days=35), takers),
+                          quiz_author(loader), "QA writes the data-integrity quiz")
+    loader.timeline.start(loader.office(start + dt.timedelta(days=40), takers),
+                          quiz_takers(loader, takers), "people take the data-integrity quiz")
     loader.timeline.start(loader.office(loader.end - dt.timedelta(days=25), rng),
                           exercise(loader), "a session added after the exercise")
     return len(CURRICULA)
@@ -92,6 +124,41 @@ def exercise(loader: Any) -> Iterator[dt.datetime]:
         due_days=14, reason="Lessons learned from the ransomware exercise")
     return
     yield  # a script: the timeline runs it as one step
+
+
+def quiz_author(loader: Any) -> Iterator[dt.datetime]:
+    """The QA manager writes the quiz's questions (it passes at 80 %)."""
+    item = CurriculumItem.objects.get(title=QUIZ_TITLE, kind=ItemKind.QUIZ)
+    for text, choices, right in QUIZ_QUESTIONS:
+        quiz.quiz_question_save(item, actor=loader.cast.qa_manager, text=text,
+                                choices=list(choices), correct=right)
+    return
+    yield  # a script: the timeline runs it as one step
+
+
+def quiz_takers(loader: Any, rng: random.Random) -> Iterator[dt.datetime]:
+    """Every week or two, whoever has the quiz open takes it: most get all five right, some
+    four (a pass at 80 %); one person gets three right the first time and passes later."""
+    people = {p.pk: p for p in loader.cast.people.values()}
+    fails_once = getattr(loader.cast, QUIZ_FAILS_ONCE)
+    failed: set[int] = set()
+    while True:
+        yield loader.later(5, 12, rng)
+        for assignment in TrainingAssignment.objects.filter(
+                state=AssignmentState.OPEN, kind=ItemKind.QUIZ).order_by("pk"):
+            person = people.get(assignment.person_id)
+            if person is None or rng.random() < 0.3:
+                continue  # not today
+            right = 3 if (person.pk == fails_once.pk and person.pk not in failed) else (
+                4 if rng.random() < 0.3 else 5)
+            if right == 3:
+                failed.add(person.pk)
+            questions = quiz.questions_of(assignment.item_id)
+            answers = {q.pk: q.correct if n < right else (q.correct + 1) % len(q.choices)
+                       for n, q in enumerate(questions)}
+            quiz.quiz_attempt_submit(
+                assignment, actor=person, answers=answers, signature=loader.sign(person),
+                started_at=loader.clock.current - dt.timedelta(minutes=rng.randint(4, 15)))
 
 
 def _documents(titles: tuple[str, ...]) -> list[ControlledDocument]:
@@ -137,7 +204,8 @@ def trainer(loader: Any, rng: random.Random) -> Iterator[dt.datetime]:
     while True:
         yield loader.later(20, 35, rng)
         open_sessions = TrainingAssignment.objects.filter(
-            state=AssignmentState.OPEN).exclude(kind=ItemKind.READING).select_related(
+            state=AssignmentState.OPEN).exclude(
+                kind__in=[ItemKind.READING, ItemKind.QUIZ]).select_related(
                 "person").order_by("due_date")
         for assignment in open_sessions:
             if loader.end - loader.clock.current < dt.timedelta(days=45):

@@ -9,6 +9,7 @@ class ItemKind(models.TextChoices):
     READING = "reading", "Document reading (read and understood)"
     CLASSROOM = "classroom", "Classroom session (attendance signed by the trainer)"
     ON_THE_JOB = "on_the_job", "On-the-job training (signed off by a qualified trainer)"
+    QUIZ = "quiz", "Quiz (pass mark, attempts kept)"
 
 
 class AssignmentState(models.TextChoices):

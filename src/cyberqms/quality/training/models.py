@@ -2,10 +2,12 @@
 whose current training a step of a workflow needs.
 
 A curriculum names roles (or every GxP user) and items: a controlled document to read, a
-classroom session, on-the-job training. Assignments are made by `assignments_sync` when a
-person gains a role, a curriculum changes, or a new version of a document takes effect; a
-reading is completed by the person's own e-signature "Read and understood", bound to the
-version's content; a session or on-the-job training by the trainer's signature.
+classroom session, on-the-job training, a quiz. Assignments are made by `assignments_sync`
+when a person gains a role, a curriculum changes, or a new version of a document takes
+effect; a reading is completed by the person's own e-signature "Read and understood", bound
+to the version's content; a session or on-the-job training by the trainer's signature; a
+quiz by an attempt that reaches the pass mark, signed "Quiz passed" by the person (every
+attempt is kept).
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from cyberqms.platform.core.models import KeptForever
 
 from .enums import AssignmentState, ItemKind
+
+# A quiz passes at this score (percent) until QA sets its own mark.
+DEFAULT_PASS_MARK = 80
+MIN_CHOICES, MAX_CHOICES = 2, 6
+CHOICE_LENGTH = 300
 
 
 class Curriculum(models.Model):
@@ -40,6 +48,14 @@ class Curriculum(models.Model):
         return self.name
 
 
+class CurrentItems(models.Manager["CurriculumItem"]):
+    """The items curricula hold now: an item removed after people were assigned it stays,
+    marked removed, for the training records that name it (training.curricula)."""
+
+    def get_queryset(self) -> models.QuerySet[CurriculumItem]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class CurriculumItem(models.Model):
     curriculum = models.ForeignKey(Curriculum, on_delete=models.PROTECT, related_name="items")
     kind = models.CharField(max_length=12, choices=ItemKind.choices, default=ItemKind.READING)
@@ -53,8 +69,20 @@ class CurriculumItem(models.Model):
     retrain_months = models.PositiveSmallIntegerField(
         "retrain every (months)", null=True, blank=True,
         help_text="Sessions and on-the-job training repeated at this interval; empty: once.")
+    pass_mark = models.PositiveSmallIntegerField(
+        "pass mark (%)", null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="A quiz: the score (percent of its questions answered right) that passes.")
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # The default manager (and so `curriculum.items`) leaves removed items out; an
+    # assignment's `item` still reaches its own (Django follows a foreign key with the base
+    # manager), `every` reaches them all.
+    every = models.Manager()
+    objects = CurrentItems()
 
     class Meta:
+        default_manager_name = "objects"
         ordering = ["curriculum", "id"]
         constraints = [
             models.UniqueConstraint(fields=["curriculum", "document"],
@@ -64,6 +92,10 @@ class CurriculumItem(models.Model):
                 condition=(models.Q(kind="reading", document__isnull=False)
                            | (~models.Q(kind="reading") & models.Q(document__isnull=True))),
                 name="curriculum_item_reading_names_a_document"),
+            models.CheckConstraint(
+                condition=(models.Q(kind="quiz", pass_mark__gte=1, pass_mark__lte=100)
+                           | (~models.Q(kind="quiz") & models.Q(pass_mark__isnull=True))),
+                name="curriculum_item_quiz_has_a_pass_mark"),
         ]
 
     def __str__(self) -> str:
@@ -78,6 +110,10 @@ class CurriculumItem(models.Model):
             raise ValidationError({"document": ["Name the document to read."]})
         if self.kind != ItemKind.READING and not self.title.strip():
             raise ValidationError({"title": ["Say what the training covers."]})
+        if self.kind == ItemKind.QUIZ and self.pass_mark is None:
+            self.pass_mark = DEFAULT_PASS_MARK  # a new quiz, until QA sets its mark
+        if self.kind != ItemKind.QUIZ and self.pass_mark is not None:
+            raise ValidationError({"pass_mark": ["Only a quiz has a pass mark."]})
 
 
 class TrainingAssignment(KeptForever):
@@ -165,3 +201,94 @@ class TrainingRequirement(models.Model):
     @property
     def label(self) -> str:
         return f"{self.step} needs {self.document}"
+
+
+class QuizQuestion(models.Model):
+    """One single-choice question of a quiz: 2 to 6 choices, exactly one of them correct.
+    Kept by QA (audited); an attempt keeps the questions as they were asked, so a question
+    changed or removed later leaves the attempts as they were."""
+
+    item = models.ForeignKey(CurriculumItem, on_delete=models.PROTECT, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=1)
+    text = models.TextField("question", max_length=1000)
+    choices = models.JSONField(default=list,
+                               help_text=f"The answers offered, {MIN_CHOICES} to {MAX_CHOICES}.")
+    correct = models.PositiveSmallIntegerField(help_text="Which choice is right (from 0).")
+
+    class Meta:
+        ordering = ["item", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"Question {self.position}: {self.text}"[:200]
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.item_id is not None and self.item.kind != ItemKind.QUIZ:
+            errors["item"] = ["Questions belong to a quiz."]
+        if not self.text.strip():
+            errors["text"] = ["Write the question."]
+        choices = self.choices
+        if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip()
+                                                   for c in choices):
+            errors["choices"] = ["Each choice is a text that says something."]
+        elif not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
+            errors["choices"] = [f"Offer {MIN_CHOICES} to {MAX_CHOICES} choices "
+                                 f"({len(choices)} given)."]
+        elif any(len(c) > CHOICE_LENGTH for c in choices):
+            errors["choices"] = [f"A choice holds at most {CHOICE_LENGTH} characters."]
+        elif len({c.strip().casefold() for c in choices}) != len(choices):
+            errors["choices"] = ["Each choice says something different."]
+        elif not 0 <= self.correct < len(choices):
+            errors["correct"] = ["Mark one of the choices as the right one."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class QuizAttempt(KeptForever):
+    """One attempt at a quiz, as submitted: kept forever, never changed (the training
+    record). `answers` holds each question as it was asked: {"question": id, "text",
+    "choices", "correct", "chosen"}; the score is the percent answered right, rounded down,
+    and passes at the item's pass mark of the moment. A pass is signed "Quiz passed" by the
+    person, the signature bound to the attempt's content."""
+
+    assignment = models.ForeignKey(TrainingAssignment, on_delete=models.PROTECT,
+                                   related_name="quiz_attempts")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    started_at = models.DateTimeField()
+    submitted_at = models.DateTimeField()
+    answers = models.JSONField(default=list)
+    asked = models.PositiveSmallIntegerField("questions asked")
+    right = models.PositiveSmallIntegerField("answered right")
+    score = models.PositiveSmallIntegerField("score (%)")
+    pass_mark = models.PositiveSmallIntegerField("pass mark (%)")
+    passed = models.BooleanField()
+    signature = models.ForeignKey("core.Signature", null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["assignment", "submitted_at"],
+                                name="quiz_attempt_assignment")]
+        constraints = [
+            # A pass completes the assignment: there is one.
+            models.UniqueConstraint(fields=["assignment"], condition=models.Q(passed=True),
+                                    name="quiz_attempt_passed_once"),
+            models.CheckConstraint(condition=models.Q(score__lte=100, right__lte=models.F(
+                "asked")), name="quiz_attempt_score_valid"),
+            models.CheckConstraint(condition=models.Q(passed=False)
+                                   | models.Q(signature__isnull=False),
+                                   name="quiz_attempt_pass_is_signed"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        outcome = "passed" if self.passed else "failed"
+        return f"Quiz attempt {self.pk}: {self.score} % ({outcome})"

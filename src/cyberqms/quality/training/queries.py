@@ -39,6 +39,7 @@ def home_tasks(user: Any) -> list[OpenTask]:
         title=row.title, detail=("Overdue training: " if row.due_date < today else
                                  "Training: ") + row.reason,
         url=reverse("training:read", args=[row.pk]) if row.kind == ItemKind.READING
+        else reverse("training:quiz", args=[row.pk]) if row.kind == ItemKind.QUIZ
         else reverse("training:mine"),
         priority="high" if row.due_date < today else "medium", due=row.due_date,
     ) for row in rows]

@@ -141,20 +141,26 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
         existing = existing.filter(document_id__in=doc_ids)
     have_version: set[tuple[int, int]] = set()
     open_older: dict[tuple[int, int], list[int]] = defaultdict(list)  # (person, doc) → pks
+    read_up_to: dict[tuple[int, int], tuple[int, int]] = {}  # (person, doc) → version read
     last_item: dict[tuple[int, int], tuple[str, Any]] = {}
-    for person_id, version_id, item_id, state, done_at, pk, doc_id in existing.values_list(
+    for (person_id, version_id, item_id, state, done_at, pk, doc_id, major,
+         minor) in existing.values_list(
             "person_id", "version_id", "item_id", "state", "completed_at", "pk",
-            "document_id"):
+            "document_id", "version__major", "version__minor"):
         if version_id is not None:
             have_version.add((person_id, version_id))
             if state == A.OPEN:
                 open_older[(person_id, doc_id)].append(pk)
+            elif state == A.DONE:
+                key = (person_id, doc_id)
+                read_up_to[key] = max(read_up_to.get(key, (0, 0)), (major, minor))
         elif item_id is not None:
             key = (person_id, item_id)
             if key not in last_item or state == A.OPEN or (
                     last_item[key][0] != A.OPEN and done_at and (
                         last_item[key][1] is None or done_at > last_item[key][1])):
                 last_item[key] = (state, done_at)
+    waived = _waivers([v for v in in_force.values() if not v.retraining_needed])
     now = timezone.now()
     today = timezone.localdate()
     made = 0
@@ -170,6 +176,14 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
                     _cancel(pk, f"{version.number} is now in force")
                 assignment = _reading(person_id, version, reason or f"{version.number} in force",
                                       item.due_days, now)
+                waiver = waived.get(version.pk)
+                if waiver is not None and read_up_to.get(
+                        (person_id, version.document_id), (0, 0)) >= waiver[0]:
+                    _carried(assignment, version, waiver[1], now)
+                    audit_record("training.assignment.create", assignment, actor=None,
+                                 created=True)
+                    made += 1  # done already: nothing to tell the person
+                    continue
             else:
                 state, done_at = last_item.get((person_id, item.pk), ("", None))
                 if state == A.OPEN or (state == A.DONE and not _due_again(item, done_at)):
@@ -187,6 +201,43 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
     if told:
         _tell(told)
     return made
+
+
+def _waivers(versions: list[DocumentVersion]) -> dict[int, tuple[tuple[int, int], Any]]:
+    """For each version in force that QA released without retraining: the version its
+    readers must have read at least (the last one before it that needed retraining) and
+    QA's signature "No retraining needed"."""
+    if not versions:
+        return {}
+    from cyberqms.platform.core.models import Signature
+
+    signatures = {int(sig.record_id): sig for sig in Signature.objects.filter(
+        record_type="documents.document", action="documents.document.waive_retraining",
+        record_id__in=[str(v.pk) for v in versions]).order_by("signed_at")}
+    needed: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for doc_id, major, minor in DocumentVersion.objects.filter(
+            document_id__in={v.document_id for v in versions}, retraining_needed=True,
+            state__in=("effective", "superseded")).values_list(
+                "document_id", "major", "minor"):
+        needed[doc_id].append((major, minor))
+    out = {}
+    for v in versions:
+        earlier = [m for m in needed.get(v.document_id, ()) if m < (v.major, v.minor)]
+        if earlier and v.pk in signatures:
+            out[v.pk] = (max(earlier), signatures[v.pk])
+    return out
+
+
+def _carried(assignment: TrainingAssignment, version: DocumentVersion, waiver: Any,
+             now: Any) -> None:
+    """`assignment` (a reading of `version`) done by QA's decision that the person's
+    reading of an earlier version holds: signed by QA, not by the person."""
+    assignment.state, assignment.completed_at = A.DONE, now
+    assignment.completed_by_id, assignment.signature = waiver.signer_id, waiver
+    assignment.reason = f"{version.number} in force: no retraining needed"[:240]
+    assignment.note = (f"{waiver.printed_name} signed that no retraining is needed"
+                       + (f": {waiver.reason}" if waiver.reason else "."))[:2000]
+    assignment.save()
 
 
 def _reading(person_id: int, version: DocumentVersion, reason: str, due_days: int,
@@ -358,7 +409,8 @@ def training_sign_off(assignment: TrainingAssignment, *, actor: Actor,
     require(actor, actions.DELIVER, assignment)
     if not covers(actor, actions.DELIVER, assignment.person_id):
         raise PermissionDenied("You sign off training only at the sites where you train.")
-    if assignment.kind == ItemKind.READING or assignment.state != A.OPEN:
+    # A reading is signed by its reader, a quiz by the person passing it.
+    if assignment.kind in (ItemKind.READING, ItemKind.QUIZ) or assignment.state != A.OPEN:
         raise ValidationError({"__all__": ["Only an open session or on-the-job training is "
                                            "signed off by a trainer."]})
     if assignment.person_id == actor.pk:
@@ -408,9 +460,11 @@ def curriculum_save(*, actor: Actor, name: str, roles: list[str], for_everyone: 
                     documents: list[ControlledDocument], description: str = "",
                     sessions: Iterable[tuple[str, str, int | None]] = (),
                     curriculum: Curriculum | None = None, due_days: int = 14,
-                    reason: str = "") -> Curriculum:
+                    reason: str = "", is_active: bool | None = None) -> Curriculum:
     """Create or change a curriculum: its roles and the documents to read (and sessions:
-    (kind, title, retrain months)); the people it concerns are assigned what is new.
+    (kind, title, retrain months)), whether it is followed (`is_active`, None: as it is);
+    the people it concerns are assigned what is new, and a change cancels the open
+    assignments only it caused of those it no longer concerns (`curricula.assignments_prune`).
 
     Side effects: audit entries `training.curriculum.create|update`; assignments.
     """
@@ -433,6 +487,8 @@ def curriculum_save(*, actor: Actor, name: str, roles: list[str], for_everyone: 
             before = snapshot(curriculum)
         curriculum.name, curriculum.description = name.strip(), description.strip()
         curriculum.roles, curriculum.for_everyone = sorted(set(roles)), for_everyone
+        if is_active is not None:
+            curriculum.is_active = is_active
         curriculum.full_clean(validate_unique=True)
         curriculum.save()
         audit_record(f"training.curriculum.{'create' if before is None else 'update'}",
@@ -453,6 +509,13 @@ def curriculum_save(*, actor: Actor, name: str, roles: list[str], for_everyone: 
                 item.save()
                 audit_record("training.item.create", item, actor=actor, created=True)
         assignments_sync(reason=f"Curriculum “{curriculum.name}”")
+        if before is not None:
+            from .curricula import assignments_prune
+
+            held = list(curriculum.items.all())
+            assignments_prune(items=[i.pk for i in held],
+                              documents=[i.document_id for i in held if i.document_id],
+                              reason=f"No longer concerned by the curriculum “{curriculum.name}”")
     return curriculum
 
 

@@ -194,7 +194,7 @@ def curricula(request: HttpRequest) -> HttpResponse:
     return render(request, "training/curricula.html", {"curricula": [
         (c, "every GxP user" if c.for_everyone
          else ", ".join(str(labels.get(r, r)) for r in c.roles) or "no role yet")
-        for c in rows]})
+        for c in rows], "can_manage": can(page_actor(request), actions.MANAGE)})
 
 
 @gated(actions.VIEW)

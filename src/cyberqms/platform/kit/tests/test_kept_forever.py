@@ -81,7 +81,7 @@ def test_every_kept_table_carries_its_guard() -> None:
         "deviations_deviation", "documents_controlleddocument", "documents_documentversion",
         "incidents_incident",
         "notifications_sample_widget",  # the test suite's sample family (settings_test)
-        "training_trainingassignment"]
+        "training_quizattempt", "training_trainingassignment"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE %s", ["%_kept"])

@@ -25,6 +25,7 @@ from cyberqms.platform.core.models import (
     SecurityEvent,
     Signature,
 )
+from cyberqms.platform.kit.tests.files import pdf_file
 from cyberqms.platform.trail.models import AuditEntry
 from cyberqms.quality.deviations.models import Deviation
 from cyberqms.quality.deviations.tests.factories import a_site, deviation_in_state, ready_to_sign
@@ -256,7 +257,7 @@ def test_api_token_without_password_cannot_sign_p11_27(
 def test_attachment_upload_list_and_download(people: dict[str, Any], site: Any) -> None:
     d = deviation_in_state(people, "draft", site=site)
     api = Api(people["author"])
-    data = b"%PDF-1.7\nsmall\n%%EOF\n"
+    data = pdf_file("Batch record, page 4")
     created = api.post(f"{d.pk}/attachments", data={
         "file": SimpleUploadedFile("batch record.pdf", data, content_type="application/pdf"),
         "description": "Batch record page 4",
@@ -282,7 +283,7 @@ def test_a_non_latin_attachment_name_downloads_under_its_own_name(
     """RFC 6266/5987: the name travels as UTF-8 (filename*), not mangled or refused."""
     d = deviation_in_state(people, "draft", site=site)
     api = Api(people["author"])
-    data = b"%PDF-1.7\nsmall\n%%EOF\n"
+    data = pdf_file("Batch record, page 4")
     api.post(f"{d.pk}/attachments", data={
         "file": SimpleUploadedFile("Prüfbericht – Charge 7.pdf", data,
                                    content_type="application/pdf")})

@@ -32,6 +32,7 @@ from cyberqms.platform.kit.record_parts import (
     record_delete,
 )
 from cyberqms.platform.kit.records import check_due_date, check_event_time, next_number
+from cyberqms.platform.kit.tests.files import pdf_file
 from cyberqms.platform.trail.models import AuditEntry
 from cyberqms.platform.trail.queries import record_history
 from cyberqms.quality.deviations import services
@@ -41,7 +42,7 @@ from cyberqms.quality.deviations.tests.factories import a_site, deviation_in_sta
 pytestmark = pytest.mark.django_db
 
 TYPE = "deviations.deviation"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
+PDF = pdf_file("Data logger report, cold room 2")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Sample document values for the record-kit walker (kit.tests.kit), and what its steps
 need besides fields: the named reviewer, the reviews and IT security's approval before
-QA approves, and two years passing before a periodic review."""
+QA approves, two years passing before a periodic review, and a minor version for QA to
+release without retraining."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def before(kind: Any, record: Any, action: str, people: dict[str, Any]) -> None:
             if kind.workflow.closed_to(record, actor, kind.workflow.transition(
                     step, record.state)) is None:
                 run(record, step, actor=actor, signature=signature(actor))
+    if action == "waive_retraining" and record.minor == 0:
+        # Only a minor revision is released without retraining: make this one 1.1.
+        type(record)._default_manager.filter(pk=record.pk).update(minor=1)
+        record.refresh_from_db()
     if action == "confirm_review":
         # Two years on: the periodic review falls due within the review window.
         type(record)._default_manager.filter(pk=record.pk).update(

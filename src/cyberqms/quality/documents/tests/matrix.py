@@ -1,5 +1,5 @@
-"""Authorization-matrix rows for the document's own URLs: the controlled copy, the start of
-a revision and the comparison of versions (the kit's rows are core.tests.matrix's).
+"""Authorization-matrix rows for the document's own URLs: the controlled copy, the content
+file, the start of a revision and the comparison of versions (the kit's rows are core.tests.matrix's).
 
 Object URLs name a version that does not exist: those the gate lets through get 404 (the
 same answer as for a version they may not see), the others 403; the POST-only revision page
@@ -22,9 +22,13 @@ EXPECTATIONS: dict[str, Expect] = {
     "documents:copy": Expect(DOCUMENT_VIEWERS, ok=404, kwargs=MISSING),
     "documents:revise": Expect(DOCUMENT_WRITERS, ok=405, kwargs=MISSING),
     "documents:compare": Expect(DOCUMENT_VIEWERS, ok=404, kwargs={"pk": 999999, "other": 1}),
+    "documents:content": Expect(DOCUMENT_WRITERS, ok=405, kwargs=MISSING),
     "api:document_revise": Expect(
         DOCUMENT_WRITERS, ok=404, anonymous=401, method="post", kwargs=API_MISSING,
         body={"size": "minor", "change_summary": "matrix"}),
+    # multipart only: the JSON body of the matrix fails validation, after the gate
+    "api:document_content": Expect(DOCUMENT_WRITERS, ok=422, anonymous=401, method="post",
+                                   kwargs=API_MISSING, body={}),
     "api:document_copy": Expect(DOCUMENT_VIEWERS, ok=404, anonymous=401, kwargs=API_MISSING),
     "api:document_compare": Expect(DOCUMENT_VIEWERS, ok=404, anonymous=401,
                                    kwargs={"record_id": 999999, "other_id": 1}),

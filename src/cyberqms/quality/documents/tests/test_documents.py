@@ -19,6 +19,7 @@ from django.utils import timezone
 from cyberqms.platform.accounts.tests.factories import SiteFactory
 from cyberqms.platform.kit.record_services import record_create, record_update
 from cyberqms.platform.kit.records import find_by_number, kind_by_slug
+from cyberqms.platform.kit.tests.files import pdf_file
 from cyberqms.platform.kit.tests.kit import ready_to_sign, record_in_state, signature
 from cyberqms.platform.kit.workflow import GuardFailed, SegregationOfDuties, StepClosed
 
@@ -419,7 +420,7 @@ def test_a_file_is_not_attached_once_the_version_is_in_review(
     kind.workflow.run(version, "submit", actor=personas["author"])
     with pytest.raises(ValidationError) as refused:
         attachment_add(version, actor=personas["author"], filename="sop.pdf",
-                       data=b"%PDF-1.7\n")
+                       data=pdf_file("SOP"))
     assert refused.value.messages == [
         "SOP-IT-0001 v1.0 is in review: it cannot be given new attachments."]
 

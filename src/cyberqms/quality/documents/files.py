@@ -1,0 +1,169 @@
+"""A version's content file (DOCX or PDF): its text, its rendering, its stamped copy.
+
+* Text, for the comparison of two versions and for search: pypdf's text of each page, or
+  the raw text mammoth reads from a DOCX. Read once, at upload, after the kit has checked
+  the file (kit.file_checks); bounded in length; an extractor that fails on a file the
+  checks let through gives a clear refusal, never an error page (the fuzz tests hold it).
+* DOCX is *converted* for pages and controlled copies: mammoth maps Word's structure
+  (headings, lists, tables, bold, links, images) to plain HTML, which nh3 then cleans
+  against an allow-list. Layout beyond that structure (fonts, columns, headers the author
+  drew) is not carried over: the DOCX stays attached as the source, named with its
+  SHA-256 on the copy.
+* PDF is *not* converted: the controlled copy is the uploaded PDF itself, each page scaled
+  into an A4 page whose margins carry the header and footer (documents.copies).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.safestring import SafeString, mark_safe
+
+from cyberqms.platform.kit import file_checks
+
+TYPES = ("docx", "pdf")
+MAX_TEXT = 200_000  # characters kept of a file's text
+_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "u",
+         "s", "sub", "sup", "br", "table", "thead", "tbody", "tr", "th", "td", "a",
+         "blockquote", "pre", "code"}
+_ATTRIBUTES = {"a": {"href"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"},
+               "img": {"src", "alt"}}
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
+_IMG = re.compile(r'<img alt="([^"<>]*)" />')
+
+
+def extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def unreadable(ext: str) -> ValidationError:
+    return file_checks.refuse(
+        f"The {ext.upper()} file passed the checks but its text cannot be read; save it "
+        "again from its editor and upload that copy.")
+
+
+def extract_text(ext: str, data: bytes) -> str:
+    """The text of a checked DOCX or PDF, at most `MAX_TEXT` characters.
+
+    :raises ValidationError: (field `file`) when it cannot be read.
+    """
+    if ext == "pdf":
+        return _pdf_text(data)
+    if ext == "docx":
+        return _docx_text(data)
+    raise file_checks.refuse("The content file must be a DOCX or a PDF.")
+
+
+def _pdf_text(data: bytes) -> str:
+    reader = file_checks.pdf_reader(data)
+    parts: list[str] = []
+    size = 0
+    try:
+        for number, page in enumerate(reader.pages, start=1):
+            text = (page.extract_text() or "").strip()
+            parts.append(f"[Page {number}]\n{text}")
+            size += len(parts[-1])
+            if size > MAX_TEXT:
+                break
+    except Exception:  # pypdf raises many types on a damaged content stream
+        raise unreadable("pdf") from None
+    return "\n\n".join(parts)[:MAX_TEXT]
+
+
+def _mammoth(data: bytes) -> Any:
+    # Checked first: valid package, no macros, bounded expansion; mammoth reads it then.
+    file_checks.office_members("docx", data)
+    import mammoth
+
+    return mammoth
+
+
+def _docx_text(data: bytes) -> str:
+    mammoth = _mammoth(data)
+    try:
+        text: str = mammoth.extract_raw_text(io.BytesIO(data)).value
+    except Exception:  # mammoth and its XML parser raise many types on damaged parts
+        raise unreadable("docx") from None
+    lines = [line.rstrip() for line in text.replace("\r", "").split("\n")]
+    # Paragraphs come separated by blank lines; keep one line per paragraph.
+    return "\n".join(line for line in lines if line)[:MAX_TEXT]
+
+
+def docx_html(data: bytes, *, images: bool) -> SafeString:
+    """The DOCX as clean HTML; images embedded (`images`, for the PDF, which fetches no
+    URL) or named by their alternative text (pages: their security policy loads none).
+
+    :raises ValidationError: (field `file`) when it cannot be read.
+    """
+    mammoth = _mammoth(data)
+
+    def image(element: Any) -> dict[str, str]:
+        alt = (getattr(element, "alt_text", None) or "image").strip()[:120]
+        content_type = getattr(element, "content_type", "") or ""
+        if not images or content_type not in _IMAGE_TYPES:
+            return {"alt": f"[{alt}]"}
+        import base64
+
+        with element.open() as stream:
+            encoded = base64.b64encode(stream.read(20 * 1024 * 1024)).decode()
+        return {"src": f"data:{content_type};base64,{encoded}", "alt": alt}
+
+    try:
+        html: str = mammoth.convert_to_html(
+            io.BytesIO(data), convert_image=mammoth.images.img_element(image)).value
+    except Exception:  # as in _docx_text
+        raise unreadable("docx") from None
+    import nh3
+
+    if not images:  # an image's words in its place (the page's policy loads no image)
+        html = _IMG.sub(lambda m: f"<em>{m[1]}</em>", html)
+    tags = _TAGS | ({"img"} if images else set())
+    schemes = {"http", "https", "mailto"} | ({"data"} if images else set())
+    cleaned = nh3.clean(html, tags=tags, attributes=_ATTRIBUTES, url_schemes=schemes,
+                        link_rel="noopener noreferrer")
+    return mark_safe(cleaned)  # noqa: S308  (nh3 has cleaned it against the allow-list)
+
+
+# --- the content as a page shows it -------------------------------------------------------
+
+_SHOWN: dict[str, SafeString] = {}  # converted DOCX by SHA-256: pages convert each once
+_SHOWN_MAX = 64
+
+
+def content_html(version: Any) -> SafeString:
+    """The version's content for a page: its Markdown, its DOCX converted (images named,
+    not shown), or its PDF's text page by page (the PDF itself is the controlled copy)."""
+    from django.utils.html import format_html_join
+
+    from .content import render_markdown
+
+    source = version.source if version.source_id is not None else None
+    if source is None:
+        return render_markdown(version.body)
+    if extension(source.filename) == "docx":
+        shown = _SHOWN.get(source.sha256)
+        if shown is None:
+            shown = _converted(source)
+            if len(_SHOWN) >= _SHOWN_MAX:
+                _SHOWN.pop(next(iter(_SHOWN)))
+            _SHOWN[source.sha256] = shown
+        return shown
+    pages = [block.strip() for block in version.source_text.split("\n\n") if block.strip()]
+    return format_html_join("", "<p class=\"pdf-text\">{}</p>", ((p,) for p in pages))
+
+
+def _converted(source: Any) -> SafeString:
+    from cyberqms.platform.kit.attachments import AttachmentIntegrityError
+    from cyberqms.platform.kit.record_parts import attachment_read
+
+    try:
+        return docx_html(attachment_read(source), images=False)
+    except AttachmentIntegrityError:
+        return mark_safe(
+            '<p class="error">The stored content file failed its integrity check: it was '
+            "altered outside cyberqms. Tell QA and IT security.</p>")
+    except ValidationError:
+        return mark_safe('<p class="error">The content file cannot be shown.</p>')
