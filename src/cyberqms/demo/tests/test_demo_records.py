@@ -83,9 +83,9 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
 
     deviations = Deviation.objects.filter(is_deleted=False)
     assert (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
-            Complaint.objects.count()) == (62, 31, 32, 12)
-    # 2,265 entries of the records' own steps, and one per signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (489, 2265 + 489)
+            Complaint.objects.count()) == (62, 35, 32, 12)
+    # 2,311 entries of the records' own steps, and one per signature (its content audited)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (492, 2311 + 492)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)
@@ -103,6 +103,17 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert (versions.count(), in_force.count(), versions.filter(state="in_review").count(),
             in_force.values("document").distinct().count()) == (38, 30, 1, 30)
     assert in_force.filter(due_date__lte=today + timezone.timedelta(days=30)).count() == 1
+    # Content files as their departments made them, a minor revision QA released without
+    # retraining, and the CAPA whose action revised the backup SOP, done once it took effect.
+    assert sorted(versions.exclude(source=None).values_list("number", "source__filename")) == [
+        ("FRM-QC-0001 v1.0", "Laboratory investigation form.pdf"),
+        ("WI-PRD-0001 v1.0", "Operating the blister line BL-2.docx"),
+        ("WI-PRD-0001 v1.1", "Operating the blister line BL-2.docx"),
+        ("WI-QC-0001 v1.0", "HPLC system suitability.docx")]
+    assert list(versions.filter(retraining_needed=False).values_list("number", flat=True)) == [
+        "POL-QA-0001 v1.1"]
+    assert list(CapaAction.objects.exclude(document_number="").values_list(
+        "document_number", "state", "capa__state")) == [("SOP-IT-0002", "done", "closed")]
 
     # Training: curricula for every role, most of it done, some overdue; deviation
     # approval needs current training on the deviation SOP.
@@ -112,7 +123,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert (Curriculum.objects.count(), list(TrainingRequirement.objects.values_list(
         "step", flat=True))) == (5, ["deviations.deviation.approve"])
     assert training.kpis() == {
-        "training_compliance": 73.8, "assignments_due": 145, "completed_on_time": 107,
+        "training_compliance": 74.5, "assignments_due": 145, "completed_on_time": 108,
         "overdue_trainings": 2, "documents_past_review": 0}
     # The data-integrity quiz: passed by every GxP user, the process owner after one fail.
     from cyberqms.quality.training.models import QuizAttempt
@@ -140,7 +151,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     spawned = RecordLink.objects.filter(from_type="deviations.deviation", to_type="capa.capa",
                                         relation="spawned")
     cyber_ids = {str(pk) for pk in cyber.values_list("pk", flat=True)}
-    assert sum(1 for link in spawned if link.from_id in cyber_ids) == 9
+    assert sum(1 for link in spawned if link.from_id in cyber_ids) == 11
     assert Capa.objects.filter(source="deviation", cyber_related=True).exists()
     assert set(Capa.objects.values_list("source", flat=True)) >= {
         "deviation", "audit_finding", "security_incident", "complaint"}
@@ -149,14 +160,14 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     open_capas = Capa.objects.exclude(state__in=("closed", "cancelled"))
     overdue_capas = open_capas.filter(due_date__lt=today).count()
     overdue_actions = CapaAction.objects.filter(state="open", due_date__lt=today).count()
-    assert (overdue_capas, overdue_actions) == (5, 12)
+    assert (overdue_capas, overdue_actions) == (5, 10)
     assert deviations.exclude(state__in=("closed", "cancelled")).filter(
-        due_date__lt=today).count() == 4
+        due_date__lt=today).count() == 5
 
     # Closed CAPAs passed their effectiveness check and carry a "Closed" signature; their
     # closure times vary like real ones.
     closed = list(Capa.objects.filter(state="closed"))
-    assert len(closed) == 19
+    assert len(closed) == 21
     closing_days = []
     for capa in closed:
         assert capa.effectiveness_result == "passed"
@@ -173,7 +184,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
         assert d.closed_at > d.created_at
 
     # The shared parts: comments, attachments, extensions approved and pending.
-    assert (Comment.objects.count(), Attachment.objects.count()) == (27, 7)
+    assert (Comment.objects.count(), Attachment.objects.count()) == (22, 13)
     assert set(DueDateExtension.objects.values_list("state", flat=True)) >= {
         "approved", "pending"}
 

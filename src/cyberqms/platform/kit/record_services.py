@@ -30,7 +30,7 @@ from .records import (
     model_field,
     next_number,
 )
-from .workflow import TransitionNotAllowed
+from .workflow import TransitionNotAllowed, assignee_refusal
 
 
 class RecordChanged(TransitionNotAllowed):
@@ -138,6 +138,19 @@ def _check_owner(kind: RecordKind, record: QualityRecord) -> None:
         ]})
 
 
+def _check_assignees(kind: RecordKind, record: QualityRecord, names: Iterable[str]) -> None:
+    """Everyone named in `names` for a step (`kind.assignees`) may be given it: the
+    assignee checks (training) pass for each of their steps."""
+    for name in names:
+        person = getattr(record, name, None) if name in kind.assignees else None
+        if person is None:
+            continue
+        for action in kind.assignees[name]:
+            problem = assignee_refusal(record, person, f"{kind.type_name}.{action}")
+            if problem:
+                raise ValidationError({name: [problem]})
+
+
 def record_create(
     kind: RecordKind, *, actor: Actor, site: Any, values: Mapping[str, Any],
     fixed: Mapping[str, Any] | None = None,
@@ -170,6 +183,7 @@ def record_create(
     check_due_date(record.due_date)
     _validate(record, values)
     _check_owner(kind, record)
+    _check_assignees(kind, record, values)
     for check in kind.checks:
         check(record, actor, tuple(values))
     with transaction.atomic():
@@ -239,6 +253,7 @@ def record_update[R: QualityRecord](
                         if after[name] != before.get(name))
         if "owner" in changed:
             _check_owner(kind, locked)
+        _check_assignees(kind, locked, changed)
         for check in kind.checks:
             check(locked, actor, changed)
         action = "edit" if locked.state == kind.initial_state else "update"

@@ -223,6 +223,10 @@ class RecordKind:
     # The states in which files may be attached or removed; empty: any state not closed.
     # A document's files are its content: fixed once it is sent for review.
     attachment_states: tuple[str, ...] = ()
+    # People named for a step: person field → the workflow actions the person named there
+    # takes (a document's reviewer reviews). Naming someone runs the assignee checks
+    # (training: current on what the step needs) and refuses the field with their sentence.
+    assignees: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def module(self, name: str) -> Any:
         """The family app's module `name` (its `demo`, say), or None when it has none."""

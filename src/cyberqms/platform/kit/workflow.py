@@ -66,6 +66,28 @@ def add_step_check(check: StepCheck) -> None:
         _STEP_CHECKS.append(check)
 
 
+# Checks of a person named on a record for a step they will take (a document's reviewer,
+# who reviews), declared by the same apps: (record, person, "<type>.<action>") -> why they
+# cannot be named, or None. The kit runs them when such a field is set
+# (`RecordKind.assignees`), so a task is never given to someone who could not take it.
+AssigneeCheck = Callable[[Any, Any, str], str | None]
+_ASSIGNEE_CHECKS: list[AssigneeCheck] = []
+
+
+def add_assignee_check(check: AssigneeCheck) -> None:
+    if check not in _ASSIGNEE_CHECKS:
+        _ASSIGNEE_CHECKS.append(check)
+
+
+def assignee_refusal(record: Any, person: Any, step: str) -> str | None:
+    """Why `person` cannot be named on `record` for `step`, or None."""
+    for check in _ASSIGNEE_CHECKS:
+        problem = check(record, person, step)
+        if problem:
+            return problem
+    return None
+
+
 # Sent inside the transition's transaction, after its audit entry: what follows a record's
 # state commits or rolls back with the step (the inbox resolves the notices that awaited
 # the state left). Core knows no inbox.
@@ -406,7 +428,9 @@ __all__ = [
     "Transition",
     "TransitionNotAllowed",
     "Workflow",
+    "add_assignee_check",
     "add_step_check",
+    "assignee_refusal",
     "mermaid",
     "state_changed",
 ]

@@ -128,6 +128,8 @@ DEVIATIONS = RecordKind(
             "cause, QA approval and closure.",
     nav_section="Quality", nav_icon="alert", nav_order=10,
     filterset=DeviationFilter,
+    # The owner investigates: one who lacks the training that step needs is not named.
+    assignees={"owner": ("complete_investigation",)},
     columns=(Column("number", "Number", "number"), Column("title", "Title", "title"),
              Column("classification", "Class", "classification"),
              Column("state", "State", "state"), Column("site", "Site"),

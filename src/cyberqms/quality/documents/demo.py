@@ -1,6 +1,8 @@
 """The demo organization's document library: the policies and procedures of both sites,
-written in the app, reviewed, approved and in force, several revised under change control
-over the months; one revision in review now, one periodic review called after an incident.
+written in the app (work instructions and a form uploaded as DOCX and PDF), reviewed,
+approved and in force, several revised under change control over the months (one released
+without retraining, one the action of a CAPA); one revision in review now, one periodic
+review called after an incident.
 Not product code: it drives the product's own services and workflow on the demo timeline."""
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.conf import settings
 from cyberqms.platform.kit.record_services import record_create, record_update
 from cyberqms.platform.kit.records import kind_by_slug
 
-from .services import document_revise, make_due_effective
+from .services import document_content_upload, document_revise, make_due_effective
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,12 @@ class Doc:
     cyber: bool = False
     # Revisions over the months: (major?, what changed, the step it adds).
     revisions: tuple[tuple[bool, str, str], ...] = ()
+    # The content as a file its department made ("docx", "pdf"), not written in the app.
+    source: str = ""
+    # QA's reason to release its minor revisions without retraining ("" : readers read).
+    no_retraining: str = ""
+    # A CAPA whose action revises this document (its first revision): (title, problem).
+    capa: tuple[str, str] | None = None
 
 
 LIBRARY: tuple[Doc, ...] = (
@@ -68,7 +76,10 @@ LIBRARY: tuple[Doc, ...] = (
          "The test restores to an isolated environment and compares checksums.",
          "Failed backups raise an alert to IT on call."),
         cyber=True, revisions=((False, "Immutable copies after the ransomware exercise.",
-                                "One weekly copy is immutable (write once) for 90 days."),)),
+                                "One weekly copy is immutable (write once) for 90 days."),),
+        capa=("Backups could be encrypted by ransomware",
+              "The ransomware exercise showed that an attacker with domain rights could "
+              "encrypt or delete every backup copy: none was immutable.")),
     Doc("DUB", "sop", "IT", "Security incident response",
         "How a suspected security incident is reported, contained, investigated and closed, "
         "and how its GxP impact is assessed.",
@@ -85,7 +96,8 @@ LIBRARY: tuple[Doc, ...] = (
          "Data-integrity failures are deviations and are never corrected silently.",
          "Everyone working under GxP is trained in data integrity every year."),
         revisions=((False, "ALCOA+ examples for electronic records added.",
-                    "Examples: audit trails on, no shared logins, no back-dated entries."),)),
+                    "Examples: audit trails on, no shared logins, no back-dated entries."),),
+        no_retraining="Examples added to section 4; no rule is new or changed."),
     Doc("BSL", "sop", "VAL", "Computerized system validation",
         "How computerized systems are validated under GAMP 5 and kept in a validated state.",
         ("The system owner writes the user requirements.",
@@ -138,16 +150,17 @@ LIBRARY: tuple[Doc, ...] = (
          "Check the foil lot numbers against the batch record.",
          "Run the in-process checks every 30 minutes."),
         revisions=((False, "Recipe load needs the supervisor's own sign-in.",
-                    "The HMI session ends after 10 minutes without input."),)),
+                    "The HMI session ends after 10 minutes without input."),),
+        source="docx"),
     Doc("DUB", "wi", "QC", "HPLC system suitability",
         "How system suitability is run and evaluated on the QC HPLC systems.",
         ("Inject the standard six times.",
          "Check the relative standard deviation against the method.",
-         "Never reprocess without a documented reason.")),
+         "Never reprocess without a documented reason."), source="docx"),
     Doc("DUB", "frm", "QC", "Laboratory investigation form",
         "The form for out-of-specification and out-of-trend results.",
         ("Phase 1: the analyst and the supervisor check for obvious errors.",
-         "Phase 2: a full investigation by QC and QA.")),
+         "Phase 2: a full investigation by QC and QA."), source="pdf"),
     Doc("BSL", "spec", "QC", "Specification: tablet film coating",
         "Acceptance criteria of the film-coating suspension.",
         ("Viscosity 80 to 120 mPa·s.", "Solids content 15 % ± 1 %.",
@@ -251,6 +264,53 @@ def body(doc: Doc, added: tuple[str, ...] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+def docx_content(doc: Doc, added: tuple[str, ...] = ()) -> bytes:
+    """The document as its department writes it in Word: headings, a table, the steps."""
+    from cyberqms.demo.office import docx_bytes
+
+    steps = (*doc.steps, *added)
+    blocks: list[tuple[str, object]] = [
+        ("h1", doc.title), ("h2", "1 Purpose"), ("p", doc.purpose),
+        ("h2", "2 Scope"), ("p", f"The {doc.site} site and everyone who carries out this "
+                                 "work."),
+        ("h2", "3 Responsibilities"),
+        ("table", [("Role", "Responsibility"),
+                   ("Document owner", "Keeps this instruction current and trains the users."),
+                   ("Operator", "Follows each step and records it in the batch record.")]),
+        ("h2", "4 Instruction"),
+        *(("p", f"{i}. {step}") for i, step in enumerate(steps, start=1)),
+        ("h2", "5 Records"),
+        ("p", "Records are kept with the batch record or in the GxP system named."),
+    ]
+    return docx_bytes(blocks)
+
+
+def pdf_content(doc: Doc) -> bytes:
+    """A form as QC designed it: its fields and phases with boxes to fill in."""
+    from django.utils.html import escape
+
+    from cyberqms.demo.office import pdf_bytes
+
+    phases = "".join(f"<h2>{escape(step)}</h2><table><tr><th>Finding</th><th>Signed, "
+                     "date</th></tr><tr><td class=\"box\"></td><td class=\"box\"></td></tr>"
+                     "</table>" for step in doc.steps)
+    return pdf_bytes(
+        f"<h1>{escape(doc.title)}</h1><p>{escape(doc.purpose)}</p>"
+        "<table><tr><th>Product, batch</th><td class=\"box\"></td></tr>"
+        "<tr><th>Test, method</th><td class=\"box\"></td></tr>"
+        "<tr><th>Result and specification</th><td class=\"box\"></td></tr></table>"
+        f"{phases}<h2>QA conclusion</h2><table><tr><td class=\"box\"></td></tr></table>")
+
+
+def content_upload(loader: Any, version: Any, doc: Doc, added: tuple[str, ...] = ()) -> None:
+    """The department's file as the version's content."""
+    if not doc.source:
+        return
+    data = docx_content(doc, added) if doc.source == "docx" else pdf_content(doc)
+    document_content_upload(version, actor=version.owner,
+                            filename=f"{doc.title}.{doc.source}", data=data)
+
+
 def schedule(loader: Any) -> int:
     """Put the library on the loader's timeline; returns how many documents."""
     rng = random.Random("cyberqms demo documents")  # noqa: S311  # demo data, not secrets
@@ -276,10 +336,12 @@ def document(loader: Any, rng: random.Random, doc: Doc) -> Iterator[dt.datetime]
     effective = loader.clock.current.date() + dt.timedelta(days=rng.randint(21, 30))
     version: Any = record_create(kind, actor=owner, site=cast.sites[doc.site], values={
         "title": doc.title, "doc_type": doc.doc_type, "department": doc.department,
-        "cyber_relevant": doc.cyber, "description": doc.purpose, "body": body(doc),
+        "cyber_relevant": doc.cyber, "description": doc.purpose,
+        "body": "" if doc.source else body(doc),
         "owner": owner, "reviewer": cast.process_owner, "second_reviewer": second,
         "effective_date": effective, "due_date": effective - dt.timedelta(days=2),
     })
+    content_upload(loader, version, doc)
     yield from approval(loader, rng, version)
     added: tuple[str, ...] = ()
     for major, summary, step in doc.revisions:
@@ -287,7 +349,9 @@ def document(loader: Any, rng: random.Random, doc: Doc) -> Iterator[dt.datetime]
         if loader.end - loader.clock.current < dt.timedelta(days=40):
             break
         added = (*added, step)
-        change = None
+        change = capa = None
+        if doc.capa is not None and version.minor == 0 and version.major == 1:
+            capa = yield from capa_planned(loader, rng, doc, version)
         if doc.doc_type in settings.CYBERQMS_DOCUMENT_CHANGE_CONTROL:
             change = yield from approved_change(loader, rng, doc, summary)
         revision = document_revise(version, actor=owner, size="major" if major else "minor",
@@ -296,16 +360,20 @@ def document(loader: Any, rng: random.Random, doc: Doc) -> Iterator[dt.datetime]
         yield loader.later(1, 4, rng)
         effective = loader.clock.current.date() + dt.timedelta(days=rng.randint(21, 30))
         record_update(revision, actor=owner, changes={
-            "body": body(doc, added), "reviewer": cast.process_owner,
-            "second_reviewer": second, "effective_date": effective})
+            **({} if doc.source else {"body": body(doc, added)}),
+            "reviewer": cast.process_owner, "second_reviewer": second,
+            "effective_date": effective})
+        content_upload(loader, revision, doc, added)
         if doc.title == IN_REVIEW and (major, summary, step) == doc.revisions[-1]:
             yield loader.later(0.5, 1, rng)
             kind.workflow.run(revision, "submit", actor=owner)
             return  # the reviewers have been asked: it waits for them now
-        yield from approval(loader, rng, revision)
+        yield from approval(loader, rng, revision, "" if major else doc.no_retraining)
         version = revision
         if change is not None:
             yield from implemented(loader, rng, change)
+        if capa is not None:
+            yield from capa_action_done(loader, rng, capa, version)
     if doc.title == REVIEW_CALLED:
         # Called in the last weeks: the owner's periodic review is due soon.
         yield loader.office(loader.end - dt.timedelta(days=12), rng)
@@ -314,9 +382,11 @@ def document(loader: Any, rng: random.Random, doc: Doc) -> Iterator[dt.datetime]
                                  "escalation contacts and the containment steps.")
 
 
-def approval(loader: Any, rng: random.Random, version: Any) -> Iterator[dt.datetime]:
-    """Sent for review, reviewed, approved (IT security first when cyber-relevant), and in
-    force on its effective date (the scheduler's job)."""
+def approval(loader: Any, rng: random.Random, version: Any,
+             no_retraining: str = "") -> Iterator[dt.datetime]:
+    """Sent for review, reviewed, approved (IT security first when cyber-relevant; QA
+    releases it without retraining when `no_retraining` gives the reason), and in force on
+    its effective date (the scheduler's job)."""
     kind, cast = kind_by_slug("documents"), loader.cast
     run = kind.workflow.run
     yield loader.later(0.5, 2, rng)
@@ -331,8 +401,71 @@ def approval(loader: Any, rng: random.Random, version: Any) -> Iterator[dt.datet
             signature=loader.sign(cast.it_security))
     yield loader.later(0.5, 2, rng)
     run(version, "approve", actor=cast.qa_manager, signature=loader.sign(cast.qa_manager))
+    if no_retraining:
+        yield loader.later(0.1, 0.5, rng)
+        run(version, "waive_retraining", actor=cast.qa_manager, reason=no_retraining,
+            signature=loader.sign(cast.qa_manager))
     yield dt.datetime.combine(version.effective_date, dt.time(0, 5), tzinfo=dt.UTC)
     make_due_effective()
+
+
+def capa_planned(loader: Any, rng: random.Random, doc: Doc,
+                 version: Any) -> Generator[dt.datetime, None, Any]:
+    """The CAPA (after the ransomware exercise) whose corrective action revises `doc`: its
+    plan approved, the action waiting for the revision to take effect."""
+    from cyberqms.quality.capa import services as capa_services
+    from cyberqms.quality.capa.workflow import CAPA_WORKFLOW
+
+    assert doc.capa is not None
+    cast = loader.cast
+    title, problem = doc.capa
+    today = loader.clock.current.date()
+    capa = capa_services.capa_create(
+        actor=cast.it_security, site=version.site, title=title, owner=cast.author,
+        source="other", source_reference="Ransomware tabletop exercise",
+        problem_statement=problem, description="Found in the ransomware tabletop exercise.",
+        due_date=today + dt.timedelta(days=90), cyber_related=True,
+        event_at=loader.clock.current - dt.timedelta(days=2))
+    capa_services.capa_action_add(
+        capa, actor=cast.author, kind="corrective", owner=cast.author,
+        description=f"Revise {version.document_number} “{doc.title}”: one immutable weekly "
+                    "copy.",
+        due_date=today + dt.timedelta(days=75), document_number=version.document_number)
+    capa_services.capa_effectiveness_plan(
+        capa, actor=cast.author, criteria="The next restore test restores from the "
+                                          "immutable copy.",
+        due=today + dt.timedelta(days=150), reason="")
+    yield loader.later(0.5, 2, rng)
+    CAPA_WORKFLOW.run(capa, "submit", actor=cast.author)
+    yield loader.later(1, 3, rng)
+    return CAPA_WORKFLOW.run(capa, "approve_plan", actor=cast.qa_reviewer,
+                             signature=loader.sign(cast.qa_reviewer))
+
+
+def capa_action_done(loader: Any, rng: random.Random, capa: Any,
+                     version: Any) -> Iterator[dt.datetime]:
+    """The revision is in force: the CAPA's action is done, its implementation complete;
+    QA checks its effectiveness when due, and closes it."""
+    from cyberqms.quality.capa import services as capa_services
+    from cyberqms.quality.capa.workflow import CAPA_WORKFLOW
+
+    yield loader.later(1, 3, rng)
+    for action in capa.actions.filter(state="open"):
+        capa_services.capa_action_complete(
+            action, actor=loader.cast.author,
+            evidence=f"{version.number} in force since {version.effective_date}.")
+    capa = CAPA_WORKFLOW.run(capa, "complete_implementation", actor=loader.cast.author)
+    check = capa.effectiveness_due
+    if check is None or loader.end.date() - check < dt.timedelta(days=10):
+        return  # the check falls due after the demo's end: it waits
+    yield loader.office(dt.datetime.combine(check, dt.time(9), tzinfo=dt.UTC), rng)
+    cast = loader.cast
+    capa = capa_services.capa_effectiveness_record(
+        capa, actor=cast.qa_reviewer, result="passed", signature=loader.sign(cast.qa_reviewer),
+        evidence="The restore test of the period restored from the immutable copy.")
+    yield loader.later(0.5, 3, rng)
+    CAPA_WORKFLOW.run(capa, "close", actor=cast.qa_manager, reason="Effective; closed.",
+                      signature=loader.sign(cast.qa_manager))
 
 
 def approved_change(loader: Any, rng: random.Random, doc: Doc,

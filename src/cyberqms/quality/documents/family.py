@@ -121,6 +121,8 @@ DOCUMENTS = RecordKind(
     filterset=DocumentFilter, row_badges=version_badges, checks=(reviewers_able, cyber_kept),
     own_grants={"security_approve": ("it_security",)},
     attachment_states=(S.DRAFT,),
+    # A named reviewer reviews: one who lacks the training the review needs is not named.
+    assignees={"reviewer": ("review",), "second_reviewer": ("review",)},
     numbering=document_number,
     number_prefixes=tuple(t.upper() for t in DocumentType.values),
     number_shape="TYPE-DEPT-NNNN vMAJOR.MINOR",

@@ -13,11 +13,15 @@ class TrainingConfig(AppConfig):
 
         from cyberqms.platform.accounts.services import roles_changed
         from cyberqms.platform.core.home import register_home_tasks
-        from cyberqms.platform.kit.workflow import add_step_check, state_changed
+        from cyberqms.platform.kit.workflow import (
+            add_assignee_check,
+            add_step_check,
+            state_changed,
+        )
         from cyberqms.platform.trail.registry import register
 
         from . import actions  # noqa: F401  (declares the actions)
-        from .gate import training_check
+        from .gate import assignee_check, training_check
         from .models import (
             Curriculum,
             CurriculumItem,
@@ -46,6 +50,7 @@ class TrainingConfig(AppConfig):
                  label=lambda a: a.label,
                  detail_url=lambda a: reverse("training:person", args=[a.person_id]))
         add_step_check(training_check)
+        add_assignee_check(assignee_check)
         from cyberqms.platform.kit.record_pages import register_page_links
 
         from .chain import page_links

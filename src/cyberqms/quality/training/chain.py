@@ -39,6 +39,7 @@ class VersionTraining:
     open: int = 0
     overdue: int = 0
     cancelled: int = 0
+    carried: int = 0  # done by QA's "No retraining needed", not read again
     waiting: list[tuple[Any, dt.date, bool]] = field(default_factory=list)  # person, due, late
 
     @property
@@ -86,9 +87,10 @@ def change_training(change: QualityRecord, actor: Any, *, within: set[int] | Non
             on_time=Count("pk", filter=Q(state=A.DONE, completed_at__date__lte=F("due_date"))),
             open=Count("pk", filter=Q(state=A.OPEN)),
             overdue=Count("pk", filter=Q(state=A.OPEN, due_date__lt=today)),
-            cancelled=Count("pk", filter=Q(state=A.CANCELLED))):
+            cancelled=Count("pk", filter=Q(state=A.CANCELLED)),
+            carried=Count("pk", filter=Q(state=A.DONE) & ~Q(completed_by_id=F("person_id")))):
         target = out[row["version_id"]]
-        for name in ("assigned", "done", "on_time", "open", "overdue", "cancelled"):
+        for name in ("assigned", "done", "on_time", "open", "overdue", "cancelled", "carried"):
             setattr(target, name, row[name])
     for reading in readings.filter(state=A.OPEN).select_related("person").order_by(
             "due_date", "person__username")[:500]:

@@ -101,3 +101,14 @@ def training_check(record: Any, actor: Any, t: Any, type_name: str) -> str | Non
     return (f"Your training on {listing(missing)} is not current: read and sign it first "
             "(My training).")
 
+
+
+def assignee_check(record: Any, person: Any, step: str) -> str | None:
+    """The kit's assignee check (kit.workflow.add_assignee_check): a person is named for a
+    step (a document's reviewer) only with current training on what the step needs."""
+    missing = missing_training(person, step)
+    if not missing:
+        return None
+    name = getattr(person, "printed_name", "") or str(person)
+    return (f"{name} has no current training on {listing(missing)}, which this step needs: "
+            "name someone else, or wait until they have read and signed it.")

@@ -243,8 +243,9 @@ def quiz_attempt_submit(assignment: TrainingAssignment, *, actor: Actor,
     _answered(questions, answers)  # before the signature: bad input costs no attempt
     verified = verify_signer(actor, signature)
     with transaction.atomic():
-        locked = TrainingAssignment.objects.select_for_update().select_related("item").get(
-            pk=assignment.pk)
+        # `of`: the item is an outer join, which PostgreSQL does not lock (nor need to).
+        locked = TrainingAssignment.objects.select_for_update(of=("self",)).select_related(
+            "item").get(pk=assignment.pk)
         if locked.state != A.OPEN or locked.item is None:
             raise ValidationError({"__all__": ["This training is not open any more."]})
         # What QA changed meanwhile counts: the questions and the mark as they are now.
