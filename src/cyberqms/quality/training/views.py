@@ -27,8 +27,8 @@ from cyberqms.platform.kit.signatures import (
 )
 from cyberqms.platform.kit.words import problem_text
 from cyberqms.platform.trail.services import list_export_record
-from cyberqms.quality.documents.content import render_markdown
 from cyberqms.quality.documents.enums import Department
+from cyberqms.quality.documents.files import content_html, extension
 from cyberqms.quality.documents.models import ControlledDocument
 
 from . import actions, queries, services
@@ -85,7 +85,8 @@ def read(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("training:mine")
     return render(request, "training/read.html", {
         "assignment": assignment, "version": assignment.version,
-        "body_html": render_markdown(assignment.version.body),
+        "body_html": content_html(assignment.version),
+        "pdf_pages": extension(getattr(assignment.version.source, "filename", "")) == "pdf",
         "signing": signing_state(request, actor), "error": error,
     }, status=422 if error else 200)
 

@@ -161,3 +161,25 @@ def test_the_api_gives_the_kpis(sop: DocumentVersion, personas: dict[str, Any],
     assert body == {"training_compliance": None, "assignments_due": 0,
                     "completed_on_time": 0, "overdue_trainings": 0,
                     "documents_past_review": 0}
+
+
+def test_the_reading_page_shows_a_docx_content_converted(
+        personas: dict[str, Any], login: Any) -> None:
+    from cyberqms.platform.kit.tests.files import docx_file
+    from cyberqms.quality.documents.services import document_content_upload
+
+    site = SiteFactory.create(code="MUC", name="Site MUC")
+    draft = record_in_state(kind_by_slug("documents"), "draft", personas, site=site,
+                            title="Line clearance", doc_type="wi", department="PRD",
+                            cyber_relevant=False, body="")
+    assert isinstance(draft, DocumentVersion)
+    document_content_upload(draft, actor=draft.owner, filename="wi.docx",
+                            data=docx_file("Remove every material of the batch before.",
+                                           heading="Line clearance"))
+    DocumentVersion.objects.filter(pk=draft.pk).update(state="effective")
+    services.curriculum_save(actor=personas["qa_manager"], name="Production",
+                             roles=["qa_reviewer"], for_everyone=False,
+                             documents=[draft.document])
+    html = login(personas["qa_approver"]).get(
+        reverse("training:read", args=[_reading(personas["qa_approver"]).pk])).content.decode()
+    assert "<h1>Line clearance</h1><p>Remove every material of the batch before.</p>" in html
