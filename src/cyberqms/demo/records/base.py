@@ -88,6 +88,9 @@ class LoaderBase:
         self.timeline = Timeline(clock, end)
         self.made: Counter[str] = Counter()
         self.capa_fates: Counter[str] = Counter()
+        # Each CAPA of the quality scripts by its place in their order (1, 2, …): some fates
+        # follow it, so a CAPA another family's demo makes shifts none of them.
+        self.capa_order: dict[int, int] = {}
         self._progress_at = 0
 
     # --- time helpers ---------------------------------------------------------------------

@@ -35,6 +35,7 @@ class CapaScripts(LoaderBase):
             cyber_related=cyber, event_at=self.clock.current - dt.timedelta(hours=6),
         )
         self.made["capa"] += 1
+        self.capa_order[capa.pk] = self.made["capa"]
         if draft:
             return  # the plan is still being written
         yield self.later(0.5, 3)
@@ -46,8 +47,10 @@ class CapaScripts(LoaderBase):
         if dt.timedelta(days=100) < age < dt.timedelta(days=330) and fates["stalled"] < 5 and (
                 self.rng.random() < 0.5):
             fate = "stalled"
-        elif age > dt.timedelta(days=60) and fates["cancelled"] < 2 and capa.pk % 12 == 5:
-            # By the CAPA's own number, not a running count other scripts also move.
+        elif age > dt.timedelta(days=60) and fates["cancelled"] < 2 and self.capa_order.get(
+                capa.pk, capa.pk) % 12 == 5:
+            # By the CAPA's own place in the order it was made, not a running count other
+            # scripts also move, nor its id (another family's demo makes CAPAs too).
             fate = "cancelled"
         elif age > dt.timedelta(days=150) and fates["failed"] < 3 and (
                 fates["failed"] == 0 or self.rng.random() < 0.15):

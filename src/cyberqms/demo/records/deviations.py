@@ -143,6 +143,7 @@ class DeviationScripts(CapaScripts, IncidentScripts):
                 description=f"Raised from {d.number}. {self._fill(t.capa.problem, values)}",
             )
             self.made["capa"] += 1
+            self.capa_order[capa.pk] = self.made["capa"]
             self.timeline.start(self.later(0.5, 4), self.capa(capa, t.capa, values),
                                 capa.number)
         yield self.later(investigation_days * 0.1, investigation_days * 0.3)

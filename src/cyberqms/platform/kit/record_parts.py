@@ -167,6 +167,12 @@ def attachment_remove(attachment: Attachment, *, actor: Any, reason: str) -> Att
     record = record_of(attachment.record_type, attachment.record_id)
     require(actor, kind_of(record).edit_action, record)
     _files_writable(record, "changed")
+    for f in record._meta.concrete_fields:
+        if f.related_model is Attachment and getattr(record, f.attname) == attachment.pk:
+            # The record's own content (a document's file): replaced, never withdrawn.
+            raise ValidationError({"__all__": [
+                f"{attachment.filename} is the {f.verbose_name} of {record.number}: upload "
+                "another file to replace it."]})
     reason = _reason(reason)
     if attachment.removed_at is not None:
         raise ValidationError({"__all__": ["This attachment was already removed."]})
@@ -210,6 +216,10 @@ LINK_RELATIONS = {
     "spawned": "Spawned",
     "implements": "Implements",
     "evidence": "Evidence for",
+    # A record that names the controlled document it follows or breaks (a deviation from
+    # SOP-QA-0002 v1.1), and a document that governs a record, a change or a system.
+    "cites": "Cites",
+    "governs": "Governs",
 }
 
 

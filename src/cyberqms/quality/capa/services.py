@@ -8,6 +8,7 @@ incident): it links the source record to the new CAPA with the relation "spawned
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -198,28 +199,44 @@ def _document_versions() -> Any:
         return None
 
 
-def _document_to_revise(number: str) -> str:
-    """`number` as a controlled document in force (SOP-QA-0007), "" for none given."""
+def _document_to_revise(number: str, actor: Actor) -> str:
+    """`number` as a controlled document in force (SOP-QA-0007) that `actor` may see, ""
+    for none given (one they may not see is answered as one that does not exist)."""
     number = (number or "").strip().upper()
     if not number:
         return ""
     versions = _document_versions()
-    if versions is None or not versions.filter(document__number=number,
-                                               state="effective").exists():
+    in_force = None if versions is None else versions.filter(
+        document__number=number, state="effective").select_related("site").first()
+    if in_force is None or not can(actor, "documents.view", in_force):
         raise ValidationError({"document_number": [
             f"No controlled document {number[:24]} is in force to be revised."]})
     return number
 
 
+def revisions_in_force(actions: Iterable[CapaAction]) -> dict[int, Any]:
+    """For each action that revises a document: the latest version of it that took effect
+    after the action was added (the revision it asked for), by action id; one query."""
+    wanted = [a for a in actions if a.document_number]
+    versions = _document_versions()
+    if not wanted or versions is None:
+        return {}
+    found: dict[int, Any] = {}
+    rows = versions.filter(document__number__in={a.document_number for a in wanted},
+                           effective_at__isnull=False).select_related(
+        "site", "document").order_by("major", "minor")
+    for version in rows:
+        for action in wanted:
+            if (version.document.number == action.document_number
+                    and version.effective_at >= action.created_at):
+                found[action.pk] = version  # ordered: the latest stays
+    return found
+
+
 def revision_in_force(action: CapaAction) -> Any:
     """The version of the action's document that took effect after the action was added
     (the revision it asked for), or None."""
-    versions = _document_versions()
-    if not action.document_number or versions is None:
-        return None
-    return versions.filter(document__number=action.document_number,
-                           effective_at__gte=action.created_at).order_by(
-        "-major", "-minor").first()
+    return revisions_in_force([action]).get(action.pk)
 
 
 def capa_action_add(
@@ -246,7 +263,7 @@ def capa_action_add(
     if due_date is None:
         raise ValidationError({"due_date": ["Give the action a due date."]})
     check_due_date(due_date)
-    document_number = _document_to_revise(document_number)
+    document_number = _document_to_revise(document_number, actor)
     with transaction.atomic():
         locked = _lock_for_actions(capa, "added")
         action = CapaAction.objects.create(
@@ -295,7 +312,8 @@ def capa_action_update(
             _check_owner(changes["owner"], locked_capa)
             locked.owner = changes["owner"]
         if "document_number" in changes:
-            locked.document_number = _document_to_revise(str(changes["document_number"] or ""))
+            locked.document_number = _document_to_revise(
+                str(changes["document_number"] or ""), actor)
         if "due_date" in changes:
             if changes["due_date"] is None:
                 raise ValidationError({"due_date": ["Give the action a due date."]})

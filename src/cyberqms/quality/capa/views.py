@@ -71,10 +71,15 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- detail -------------------------------------------------------------------------------
 
 
-def _action_row(request: HttpRequest, action: CapaAction, error: str = "") -> dict[str, Any]:
+def _action_row(request: HttpRequest, action: CapaAction, error: str = "",
+                revisions: dict[int, Any] | None = None) -> dict[str, Any]:
     user = page_actor(request)
     capa = action.capa
-    revision = services.revision_in_force(action) if action.document_number else None
+    if revisions is None:
+        revisions = services.revisions_in_force([action])
+    revision = revisions.get(action.pk)
+    if revision is not None and not can(user, "documents.view", revision):
+        revision = None  # the action says a revision is in force; the viewer cannot open it
     return {
         "action": action,
         "overdue": action.is_overdue(),
@@ -99,7 +104,9 @@ def detail_context(request: HttpRequest, capa: Capa, **forms: Any) -> dict[str, 
     refusal = services.effectiveness_refusal(capa, page_actor(request))
     if "effectiveness_form" not in forms:
         forms["effectiveness_form"] = EffectivenessForm()
-    rows = [_action_row(request, a) for a in actions_of(capa)]
+    actions = list(actions_of(capa))
+    revisions = services.revisions_in_force(actions)
+    rows = [_action_row(request, a, revisions=revisions) for a in actions]
     return {
         **forms,
         "capa": capa,

@@ -24,7 +24,7 @@ from cyberqms.platform.kit.record_parts import attachment_read
 
 from .content import render_markdown
 from .enums import DocumentState
-from .files import docx_html, extension
+from .files import docx_html, extension, page_box
 from .models import DocumentVersion
 
 CSS = "documents/controlled_copy.css"
@@ -58,7 +58,8 @@ def controlled_copy(version: DocumentVersion, actor: Any) -> bytes:
     ext = "" if source is None else extension(source.filename)
     pdf_pages: list[Any] = []
     if ext == "pdf":
-        pdf_pages = list(file_checks.pdf_reader(data).pages)
+        # Read as stored, not judged again: the rules of today do not unprint approved copies.
+        pdf_pages = list(file_checks.open_pdf(data).pages)
         body_html = SafeString("")
     elif ext == "docx":
         body_html = docx_html(data, images=True)
@@ -76,7 +77,15 @@ def controlled_copy(version: DocumentVersion, actor: Any) -> bytes:
     })
     if not pdf_pages:
         return html_to_pdf(html, CSS)
-    return _stamped(html_to_document(html, CSS), pdf_pages)
+    try:
+        return _stamped(html_to_document(html, CSS), pdf_pages)
+    except ValidationError:
+        raise
+    except Exception:  # pypdf, on a page the checks let through (they check each page)
+        raise ValidationError({"__all__": [
+            f"The pages of {source.filename if source else 'the PDF'} cannot be laid out on "
+            "a controlled copy; tell QA (the file may need to be replaced by a revision)."]}
+        ) from None
 
 
 def _read(source: Any) -> bytes:
@@ -89,8 +98,11 @@ def _read(source: Any) -> bytes:
 
 
 def _landscape(page: Any) -> bool:
-    width, height = float(page.cropbox.width), float(page.cropbox.height)
-    if (page.get("/Rotate") or 0) % 180:
+    try:
+        _left, _bottom, width, height, rotation = page_box(page)
+    except Exception:  # laid out upright; the stamping refuses it with its sentence
+        return False
+    if rotation % 180:
         width, height = height, width
     return width > height
 
@@ -109,11 +121,11 @@ def _stamped(layout: Any, pdf_pages: list[Any]) -> bytes:
     for number, page in enumerate(out.pages):
         if number in at:
             source = pdf_pages[at[number]]
+            box_left, box_bottom, box_width, box_height, rotation = page_box(source)
             # As the page shows: its /Rotate (clockwise) undone into the drawing.
-            turn = Transformation().rotate(-((source.get("/Rotate") or 0) % 360))
-            box = source.cropbox
-            corners = [turn.apply_on((float(x), float(y))) for x in (box.left, box.right)
-                       for y in (box.bottom, box.top)]
+            turn = Transformation().rotate(-rotation)
+            corners = [turn.apply_on((x, y)) for x in (box_left, box_left + box_width)
+                       for y in (box_bottom, box_bottom + box_height)]
             left, bottom = min(c[0] for c in corners), min(c[1] for c in corners)
             width = max(c[0] for c in corners) - left
             height = max(c[1] for c in corners) - bottom

@@ -153,7 +153,9 @@ DOCUMENTS = RecordKind(
                   "The type and department make the number (SOP-QA-0007); they stay with "
                   "every version."),
         FormGroup("Content", ("body", "change_summary"),
-                  "Write the text in Markdown, or attach the DOCX or PDF once created."),
+                  "Write the text in Markdown, or upload a DOCX or PDF on the document's "
+                  "page once created: an uploaded file is the content, in place of the "
+                  "text."),
         FormGroup("Review and approval", ("owner", "reviewer", "second_reviewer",
                                           "effective_date", "due_date"),
                   "Reviewers sign “Reviewed”; QA then approves (and IT security, for a "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,7 +33,7 @@ _TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "e
 _ATTRIBUTES = {"a": {"href"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"},
                "img": {"src", "alt"}}
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
-_IMG = re.compile(r'<img alt="([^"<>]*)" />')
+_IMG = re.compile(r'<img alt="(\[[^"<>]*\])" />')
 
 
 def extension(filename: str) -> str:
@@ -53,23 +54,49 @@ def extract_text(ext: str, data: bytes) -> str:
     if ext == "pdf":
         return _pdf_text(data)
     if ext == "docx":
-        return _docx_text(data)
+        text = _docx_text(data)
+        # Converted once now, as the page and the controlled copy will: a file that cannot
+        # be shown is refused while it can still be replaced, not after its approval.
+        docx_html(data, images=True)
+        return text
     raise file_checks.refuse("The content file must be a DOCX or a PDF.")
+
+
+def page_box(page: Any) -> tuple[float, float, float, float, int]:
+    """A PDF page's visible box (left, bottom, width, height) and its rotation in degrees.
+
+    :raises ValueError: a box that is not four numbers of a positive size, or a rotation
+        that is not a multiple of 90 degrees.
+    """
+    box = [float(n) for n in page.cropbox]
+    rotation = page.get("/Rotate") or 0
+    if len(box) != 4 or not isinstance(rotation, int) or rotation % 90:
+        raise ValueError("page geometry")
+    left, bottom = min(box[0], box[2]), min(box[1], box[3])
+    width, height = abs(box[2] - box[0]), abs(box[3] - box[1])
+    if not (width > 1 and height > 1):
+        raise ValueError("page size")
+    return left, bottom, width, height, rotation % 360
 
 
 def _pdf_text(data: bytes) -> str:
     reader = file_checks.pdf_reader(data)
     parts: list[str] = []
     size = 0
-    try:
-        for number, page in enumerate(reader.pages, start=1):
-            text = (page.extract_text() or "").strip()
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            page_box(page)
+        except Exception:  # pypdf or page_box, on a crafted page dictionary
+            raise file_checks.refuse(
+                f"Page {number} of the PDF has no valid size or rotation; print it to a "
+                "plain PDF first.") from None
+        if size <= MAX_TEXT:
+            try:
+                text = (page.extract_text() or "").strip()
+            except Exception:  # pypdf raises many types on a damaged content stream
+                raise unreadable("pdf") from None
             parts.append(f"[Page {number}]\n{text}")
             size += len(parts[-1])
-            if size > MAX_TEXT:
-                break
-    except Exception:  # pypdf raises many types on a damaged content stream
-        raise unreadable("pdf") from None
     return "\n\n".join(parts)[:MAX_TEXT]
 
 
@@ -103,12 +130,16 @@ def docx_html(data: bytes, *, images: bool) -> SafeString:
     def image(element: Any) -> dict[str, str]:
         alt = (getattr(element, "alt_text", None) or "image").strip()[:120]
         content_type = getattr(element, "content_type", "") or ""
-        if not images or content_type not in _IMAGE_TYPES:
+        if not images:
             return {"alt": f"[{alt}]"}
+        if content_type not in _IMAGE_TYPES:
+            # EMF, WMF, SVG, TIFF: named on the copy, never dropped in silence.
+            kind = content_type.rsplit("/", 1)[-1].upper() or "unknown"
+            return {"alt": f"[{alt}: a {kind} image, not shown here; see the DOCX]"}
         import base64
 
-        with element.open() as stream:
-            encoded = base64.b64encode(stream.read(20 * 1024 * 1024)).decode()
+        with element.open() as stream:  # bounded: the package's unpacked size is checked
+            encoded = base64.b64encode(stream.read()).decode()
         return {"src": f"data:{content_type};base64,{encoded}", "alt": alt}
 
     try:
@@ -118,8 +149,9 @@ def docx_html(data: bytes, *, images: bool) -> SafeString:
         raise unreadable("docx") from None
     import nh3
 
-    if not images:  # an image's words in its place (the page's policy loads no image)
-        html = _IMG.sub(lambda m: f"<em>{m[1]}</em>", html)
+    # An image shown by its words (pages: their policy loads no image; the copy: a kind
+    # WeasyPrint does not draw).
+    html = _IMG.sub(lambda m: f"<em>{m[1]}</em>", html)
     tags = _TAGS | ({"img"} if images else set())
     schemes = {"http", "https", "mailto"} | ({"data"} if images else set())
     cleaned = nh3.clean(html, tags=tags, attributes=_ATTRIBUTES, url_schemes=schemes,
@@ -129,8 +161,13 @@ def docx_html(data: bytes, *, images: bool) -> SafeString:
 
 # --- the content as a page shows it -------------------------------------------------------
 
-_SHOWN: dict[str, SafeString] = {}  # converted DOCX by SHA-256: pages convert each once
-_SHOWN_MAX = 64
+@lru_cache(maxsize=64)
+def _shown(attachment_id: int, sha256: str) -> SafeString:
+    """A stored DOCX converted for pages, once per file (by its id and SHA-256; the cache
+    is thread-safe)."""
+    from cyberqms.platform.core.models import Attachment
+
+    return _converted(Attachment.objects.get(pk=attachment_id))
 
 
 def content_html(version: Any) -> SafeString:
@@ -144,13 +181,7 @@ def content_html(version: Any) -> SafeString:
     if source is None:
         return render_markdown(version.body)
     if extension(source.filename) == "docx":
-        shown = _SHOWN.get(source.sha256)
-        if shown is None:
-            shown = _converted(source)
-            if len(_SHOWN) >= _SHOWN_MAX:
-                _SHOWN.pop(next(iter(_SHOWN)))
-            _SHOWN[source.sha256] = shown
-        return shown
+        return _shown(source.pk, source.sha256)
     pages = [block.strip() for block in version.source_text.split("\n\n") if block.strip()]
     return format_html_join("", "<p class=\"pdf-text\">{}</p>", ((p,) for p in pages))
 

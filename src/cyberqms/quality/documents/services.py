@@ -95,11 +95,18 @@ def document_revise(
         )
         if current.source is not None:
             # The draft starts from the file in force too, stored again as its own.
+            from cyberqms.platform.kit.attachments import AttachmentIntegrityError
             from cyberqms.platform.kit.record_parts import attachment_read
 
             assert isinstance(created, DocumentVersion)
+            try:
+                data = attachment_read(current.source)
+            except AttachmentIntegrityError:
+                raise ValidationError({"__all__": [
+                    f"The content file of {current.number} failed its integrity check: it "
+                    "was altered outside cyberqms. Tell QA and IT security."]}) from None
             document_content_upload(created, actor=actor, filename=current.source.filename,
-                                    data=attachment_read(current.source))
+                                    data=data)
         if change_number.strip():
             try:
                 link_add(created, actor=actor, target_number=change_number,
@@ -116,13 +123,14 @@ def document_content_upload(
     """Make a DOCX or PDF the content of a draft version: checked by content (kit
     attachments and file_checks), hashed and stored encrypted as an attachment of the
     version, its text read for comparisons. A later upload replaces it as the content (the
-    earlier file stays attached, as every attachment does).
+    earlier file is withdrawn with that reason, and kept, as every file is).
 
-    Side effects: audit entries `core.attachment.add` and `documents.document.content`.
+    Side effects: audit entries `core.attachment.add` and `documents.document.content`; the
+    file it replaces withdrawn (`core.attachment.delete`, "Replaced by …").
     :raises ValidationError: naming `file` (not a DOCX or PDF, refused by the checks, text
         that cannot be read) or the version (not a draft).
     """
-    from cyberqms.platform.kit.record_parts import attachment_add
+    from cyberqms.platform.kit.record_parts import attachment_add, attachment_remove
 
     from .files import TYPES, extension, extract_text
 
@@ -137,14 +145,19 @@ def document_content_upload(
     text = extract_text(ext, data)  # checks the file too: refused before anything is kept
     with transaction.atomic():
         locked = DocumentVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.state != S.DRAFT:
+        if locked.state != S.DRAFT or locked.is_deleted:
             raise ValidationError({"__all__": ["Only a draft's content changes."]})
         attachment = attachment_add(locked, actor=actor, filename=filename, data=data,
                                     description="Content file")
+        previous = locked.source
         before = snapshot(locked)
         locked.source, locked.source_text = attachment, text
         locked.save(update_fields=["source", "source_text", "updated_at"])
         audit_record("documents.document.content", locked, actor=actor, before=before)
+        if previous is not None and previous.removed_at is None:
+            # Kept, as every file is, but no longer attached as content (AL-06).
+            attachment_remove(previous, actor=actor,
+                              reason=f"Replaced by {attachment.filename} as the content")
     version.source, version.source_text = locked.source, locked.source_text
     return locked
 

@@ -196,8 +196,10 @@ def security_approved(v: DocumentVersion, actor: Any) -> dict[str, Any]:
 
 
 def returned(v: DocumentVersion, actor: Any) -> dict[str, Any]:
-    # Reviews and approvals vouched for the content returned; they are done again.
-    return {"reviewed_at": None, "second_reviewed_at": None, "security_approved_at": None}
+    # Reviews, approvals and QA's "no retraining needed" vouched for the content returned;
+    # they are done again on what comes back.
+    return {"reviewed_at": None, "second_reviewed_at": None, "security_approved_at": None,
+            "retraining_needed": True}
 
 
 def in_force(v: DocumentVersion, actor: Any) -> dict[str, Any]:

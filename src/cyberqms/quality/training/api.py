@@ -208,7 +208,8 @@ class AttemptAnswerOut(Schema):
     question: int
     text: str
     chosen: str
-    right: bool
+    right: bool | None = Field(description="Whether it was right: on a pass only (a failed "
+                                           "attempt says its score, not which were wrong).")
 
 
 class AttemptOut(Schema):
@@ -234,7 +235,8 @@ def _attempt_out(a: QuizAttempt) -> dict[str, Any]:
         "signed_by": a.signature.username if a.signature else None,
         "answers": [{"question": row["question"], "text": row["text"],
                      "chosen": row["choices"][row["chosen"]],
-                     "right": row["chosen"] == row["correct"]} for row in a.answers],
+                     "right": row["chosen"] == row["correct"] if a.passed else None}
+                    for row in a.answers],
     }
 
 
@@ -284,7 +286,8 @@ def training_quiz_submit(request: HttpRequest, assignment_id: int,
     attempt = quiz.quiz_attempt_submit(
         assignment, actor=actor, answers=answers,
         signature=SignatureRequest(password=payload.password, otp=payload.otp, request=request),
-        started_at=quiz.started_from(assignment, payload.started))
+        started_at=quiz.started_from(assignment, payload.started),
+        shown=quiz.shown_from(assignment, payload.started))
     return _attempt_out(quiz.attempts_of_anyone().get(pk=attempt.pk))
 
 

@@ -27,6 +27,7 @@ from .models import TrainingAssignment
 A = AssignmentState
 DOCUMENT = "documents.document"
 CHANGE = "changes.change"
+WAITING = 500  # people listed as still to read, over every version (the counts are all)
 
 
 @dataclass
@@ -55,11 +56,6 @@ def _linked(record_type: str, record_id: str, other_type: str) -> set[str]:
         | Q(to_type=record_type, to_id=record_id, from_type=other_type))
     return {to_id if from_type == record_type else from_id
             for from_type, from_id, to_id in rows.values_list("from_type", "from_id", "to_id")}
-
-
-def changes_of(version: DocumentVersion) -> list[str]:
-    """Ids of the change controls a version is linked to."""
-    return sorted(_linked(DOCUMENT, str(version.pk), CHANGE))
 
 
 def change_training(change: QualityRecord, actor: Any, *, within: set[int] | None,
@@ -93,7 +89,7 @@ def change_training(change: QualityRecord, actor: Any, *, within: set[int] | Non
         for name in ("assigned", "done", "on_time", "open", "overdue", "cancelled", "carried"):
             setattr(target, name, row[name])
     for reading in readings.filter(state=A.OPEN).select_related("person").order_by(
-            "due_date", "person__username")[:500]:
+            "due_date", "person__username")[:WAITING]:
         out[reading.version_id or 0].waiting.append(
             (reading.person, reading.due_date, reading.due_date < today))
     return list(out.values())

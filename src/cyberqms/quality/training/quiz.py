@@ -65,23 +65,42 @@ def attempts_of(person_id: int, *, assignment_id: int | None = None) -> QuerySet
     return rows.order_by("-submitted_at", "-id")
 
 
+def questions_digest(questions: Sequence[QuizQuestion]) -> str:
+    """What the person is shown: each question's id, text and choices, in order."""
+    shown = [[q.pk, q.text, list(q.choices)] for q in questions]
+    return hashlib.sha256(canonical_json(shown)).hexdigest()[:32]
+
+
 def start_token(assignment: TrainingAssignment, now: dt.datetime | None = None) -> str:
-    """A token that says when the person opened the quiz (signed: they cannot change it)."""
+    """A token that says when the person opened the quiz and which questions they were shown
+    (signed: they cannot change it)."""
     moment = int((now or timezone.now()).timestamp())
-    return signing.Signer(salt=_STARTED).sign(f"{assignment.pk}:{moment}")
+    digest = questions_digest(questions_of(assignment.item_id))
+    return signing.Signer(salt=_STARTED).sign(f"{assignment.pk}:{moment}:{digest}")
+
+
+def _token(assignment: TrainingAssignment, token: str) -> tuple[dt.datetime, str] | None:
+    try:
+        value = signing.Signer(salt=_STARTED).unsign(token or "")
+        pk, moment, digest = value.split(":")
+        if int(pk) != assignment.pk:
+            return None
+        return dt.datetime.fromtimestamp(int(moment), tz=dt.UTC), digest
+    except (signing.BadSignature, ValueError, OverflowError, OSError):
+        return None
 
 
 def started_from(assignment: TrainingAssignment, token: str) -> dt.datetime | None:
     """When the person opened the quiz, from `start_token`; None for a token of another
     assignment, a forged one, or none."""
-    try:
-        value = signing.Signer(salt=_STARTED).unsign(token or "")
-        pk, moment = value.split(":")
-        if int(pk) != assignment.pk:
-            return None
-        return dt.datetime.fromtimestamp(int(moment), tz=dt.UTC)
-    except (signing.BadSignature, ValueError, OverflowError, OSError):
-        return None
+    found = _token(assignment, token)
+    return None if found is None else found[0]
+
+
+def shown_from(assignment: TrainingAssignment, token: str) -> str | None:
+    """The digest of the questions the person was shown, from `start_token`, or None."""
+    found = _token(assignment, token)
+    return None if found is None else found[1]
 
 
 def attempt_hash(attempt: QuizAttempt) -> str:
@@ -219,9 +238,11 @@ def _answered(questions: list[QuizQuestion], answers: Mapping[int, int]) -> dict
 
 def quiz_attempt_submit(assignment: TrainingAssignment, *, actor: Actor,
                         answers: Mapping[int, int], signature: SignatureRequest | None,
-                        started_at: dt.datetime | None = None) -> QuizAttempt:
+                        started_at: dt.datetime | None = None,
+                        shown: str | None = None) -> QuizAttempt:
     """The person submits their answers (question id → the index of the choice made) with
-    their e-signature. The attempt is kept whatever its outcome; reaching the pass mark
+    their e-signature; `shown` is the digest of the questions they were shown (refused when
+    QA changed them since). The attempt is kept whatever its outcome; reaching the pass mark
     completes the assignment, signed "Quiz passed" (the signature binds the attempt's
     content); below it, the assignment stays open for another attempt.
 
@@ -248,10 +269,15 @@ def quiz_attempt_submit(assignment: TrainingAssignment, *, actor: Actor,
             "item").get(pk=assignment.pk)
         if locked.state != A.OPEN or locked.item is None:
             raise ValidationError({"__all__": ["This training is not open any more."]})
-        # What QA changed meanwhile counts: the questions and the mark as they are now.
+        # What QA changed meanwhile counts: the questions and the mark as they are now; a
+        # person shown other questions answers again (what is signed is what was seen).
         questions = questions_of(locked.item_id)
         if not questions:
             raise ValidationError({"__all__": [NO_QUESTIONS]})
+        if shown is not None and shown != questions_digest(questions):
+            raise ValidationError({"answers": [
+                "QA changed the questions while you answered them: answer them again as "
+                "they are now."]})
         chosen = _answered(questions, answers)
         asked = [{"question": q.pk, "text": q.text, "choices": list(q.choices),
                   "correct": q.correct, "chosen": chosen[q.pk]} for q in questions]
@@ -285,9 +311,9 @@ def quiz_attempt_submit(assignment: TrainingAssignment, *, actor: Actor,
 
 
 def attempt_view(attempt: QuizAttempt) -> list[dict[str, Any]]:
-    """Each question of an attempt as asked, for its result: the text, the choices with the
-    one chosen, and whether it was right (the right choice is not shown: the quiz may be
-    taken again)."""
+    """Each question of an attempt as asked, for its result: the text, the choice made,
+    and, for a pass, whether it was right. A failed attempt says only its score: which
+    answers were wrong would let the next attempt pass by elimination, not by knowing."""
     return [{"number": n, "text": a["text"], "chosen": a["choices"][a["chosen"]],
-             "right": a["chosen"] == a["correct"]}
+             "right": (a["chosen"] == a["correct"]) if attempt.passed else None}
             for n, a in enumerate(attempt.answers, 1)]

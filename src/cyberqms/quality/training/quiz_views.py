@@ -39,7 +39,8 @@ def _answers(posted: Any) -> dict[int, int]:
         match = _ANSWER.fullmatch(key)
         if match:
             raw = posted.get(key, "")
-            out[int(match[1])] = int(raw) if raw.isdigit() and len(raw) < 4 else -1
+            out[int(match[1])] = (int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4
+                                  else -1)
     return out
 
 
@@ -59,7 +60,8 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             attempt = quiz.quiz_attempt_submit(
                 assignment, actor=actor, answers=chosen, signature=signature_from(request),
-                started_at=quiz.started_from(assignment, request.POST.get("started", "")))
+                started_at=quiz.started_from(assignment, request.POST.get("started", "")),
+                shown=quiz.shown_from(assignment, request.POST.get("started", "")))
         except SigningError as exc:
             error = {"field": exc.field or "", "message": str(exc)}
         except ValidationError as exc:
@@ -98,7 +100,8 @@ def attempt(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     return render(request, "training/quiz_attempt.html", {
         "attempt": row, "assignment": row.assignment, "answers": quiz.attempt_view(row),
-        "signature": manifestation(row.signature) if row.signature else None,
+        "signature": (manifestation(row.signature, current_hash=quiz.attempt_hash(row))
+                      if row.signature else None),
         "own": row.person_id == actor.pk,
         "may_retry": row.person_id == actor.pk and not row.passed
         and row.assignment.state == AssignmentState.OPEN,
@@ -172,10 +175,11 @@ def _edit_page(request: HttpRequest, item: CurriculumItem, *,
     }, status=status)
 
 
-@gated(actions.VIEW)
+@gated(actions.MANAGE)
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """A quiz's questions and pass mark; the pass mark is set here (POST)."""
+    """A quiz's questions, their right answers and its pass mark, for those who keep the
+    quizzes (the people who take them never see the key); the pass mark is set here."""
     item = _quiz_item(pk)
     if request.method != "POST":
         return _edit_page(request, item)
@@ -207,7 +211,8 @@ def question_save(request: HttpRequest, pk: int) -> HttpResponse:
     raw = request.POST.get("question", "")
     if raw:
         question = QuizQuestion.objects.filter(
-            pk=int(raw) if raw.isdigit() and len(raw) < 19 else 0, item=item).first()
+            pk=int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0,
+            item=item).first()
         if question is None:
             raise Http404
     form = QuestionForm(request.POST, prefix=f"q{question.pk}" if question else None)

@@ -4,7 +4,8 @@ time, overdue, compliance), every assignment with who signed its completion and 
 signature meant, and the signatures' manifestation (who, when, meaning; P11-18).
 
 Built in a fixed number of queries whatever the number of assignments: the person, their
-roles, the assignments with their versions, signers and signatures. Times are UTC.
+roles, the assignments with their versions, signers and signatures, the quiz attempts.
+Times are UTC.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from cyberqms.platform.kit.record_export import EMPTY, html_to_pdf, utc_text
 from cyberqms.platform.trail.record import audit_record
 
 from .enums import AssignmentState, ItemKind
-from .models import TrainingAssignment
+from .models import QuizAttempt, TrainingAssignment
 
 A = AssignmentState
 # The kinds as a table column says them ("Document reading", not the choice's whole
@@ -78,6 +79,16 @@ class Manifestation:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One quiz attempt: every attempt is part of the record, passed or not."""
+
+    title: str
+    submitted: str
+    score: str
+    outcome: str
+
+
+@dataclass(frozen=True)
 class TrainingRecord:
     person: Any
     roles: str
@@ -85,10 +96,11 @@ class TrainingRecord:
     lines: list[Line]
     summary: Summary
     signatures: list[Manifestation]
+    attempts: list[Attempt]
 
 
 def training_record(person_id: int, *, today: dt.date | None = None) -> TrainingRecord | None:
-    """The record of the person `person_id` (None: no such person): three queries."""
+    """The record of the person `person_id` (None: no such person): four queries."""
     person = get_user_model()._default_manager.select_related("site").filter(
         pk=person_id).first()
     if person is None:
@@ -98,7 +110,13 @@ def training_record(person_id: int, *, today: dt.date | None = None) -> Training
         user_id=person_id).select_related("site").order_by("role", "site__code"))
     rows = list(TrainingAssignment.objects.filter(person_id=person_id).select_related(
         "version", "completed_by", "signature").order_by("-assigned_at", "-id"))
-    return TrainingRecord(
+    attempts = [Attempt(
+        title=a.assignment.title, submitted=utc_text(a.submitted_at, seconds=False),
+        score=f"{a.score} % ({a.right} of {a.asked}; pass mark {a.pass_mark} %)",
+        outcome="Passed" if a.passed else "Not passed")
+        for a in QuizAttempt.objects.filter(person_id=person_id).select_related(
+            "assignment").order_by("-submitted_at", "-id")]
+    return TrainingRecord(attempts=attempts,
         person=person, roles=_roles(held), site=_site(person, held),
         lines=[_line(row, today) for row in rows], summary=_summary(rows, today),
         signatures=[Manifestation(
@@ -172,4 +190,7 @@ def _line(row: TrainingAssignment, today: dt.date) -> Line:
         due=row.due_date.isoformat(),
         completed=(utc_text(row.completed_at, seconds=False).removesuffix(" UTC")
                    if row.completed_at else EMPTY),
-        signed_by=signed_by, meaning=meaning, state=state, note=row.cancelled_reason)
+        signed_by=signed_by, meaning=meaning, state=state,
+        # Why it was cancelled, or why it was done without reading (QA's decision).
+        note=row.cancelled_reason or (row.note if row.completed_by_id not in (
+            None, row.person_id) and row.kind == ItemKind.READING else ""))

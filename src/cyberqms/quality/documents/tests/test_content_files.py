@@ -277,3 +277,39 @@ def test_versions_with_content_files_compare_by_their_text(
         f"/api/v1/documents/{revision.pk}/compare/{version.pk}").json()["rows"]
     assert [(r["kind"], r["old"], r["new"]) for r in rows] == [
         ("same", "Keep", "Keep"), ("changed", "Old line", "New line")]
+
+
+def test_a_pdf_page_without_a_size_is_refused_at_upload(
+        draft: DocumentVersion, personas: dict[str, Any]) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_file("One", "Two")))
+    writer.pages[1].mediabox.upper_right = (0, 0)
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(ValidationError) as refused:
+        document_content_upload(draft, actor=personas["author"], filename="sop.pdf",
+                                data=out.getvalue())
+    assert refused.value.message_dict == {"file": [
+        "Page 2 of the PDF has no valid size or rotation; print it to a plain PDF first."]}
+
+
+def test_a_new_content_file_withdraws_the_one_it_replaces(
+        draft: DocumentVersion, personas: dict[str, Any]) -> None:
+    document_content_upload(draft, actor=personas["author"], filename="v1.docx", data=DOCX)
+    document_content_upload(draft, actor=personas["author"], filename="v2.docx",
+                            data=docx_file("Second draft."))
+    assert list(Attachment.objects.order_by("pk").values_list(
+        "filename", "removed_reason")) == [
+        ("v1.docx", "Replaced by v2.docx as the content"), ("v2.docx", "")]
+
+
+def test_the_content_file_is_not_withdrawn_from_the_attachments(
+        draft: DocumentVersion, personas: dict[str, Any]) -> None:
+    from cyberqms.platform.kit.record_parts import attachment_remove
+
+    document_content_upload(draft, actor=personas["author"], filename="sop.docx", data=DOCX)
+    with pytest.raises(ValidationError) as refused:
+        attachment_remove(Attachment.objects.get(), actor=personas["author"], reason="Wrong")
+    assert refused.value.messages == [
+        "sop.docx is the content file of SOP-IT-0001 v1.0: upload another file to replace it."]

@@ -45,7 +45,8 @@ EXPECTATIONS: dict[str, Expect] = {
     # by viewers, kept by holders of `training.manage`.
     "training:quiz": Expect(EVERYONE, ok=404, kwargs=MISSING),
     "training:quiz_attempt": Expect(EVERYONE, ok=404, kwargs=MISSING),
-    "training:quiz_edit": Expect(VIEWERS, ok=404, kwargs=MISSING),
+    # A quiz's questions with their right answers: for those who keep the quizzes only.
+    "training:quiz_edit": Expect(MANAGERS, ok=404, kwargs=MISSING),
     "training:quiz_question": Expect(MANAGERS, ok=405, kwargs=MISSING),
     "training:quiz_question_remove": Expect(MANAGERS, ok=405, kwargs=MISSING),
     "api:training_quiz": Expect(EVERYONE, ok=404, anonymous=401,

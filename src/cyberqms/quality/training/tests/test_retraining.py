@@ -135,3 +135,23 @@ def test_the_carried_reading_is_current_training_for_a_step(
         change_number=record_in_state(kind_by_slug("changes"), "approved", personas,
                                          site=sop.site).number)
     assert missing_training(personas["qa_approver"], "deviations.deviation.approve") == []
+
+
+def test_a_waiver_does_not_survive_a_return_to_the_author(
+        personas: dict[str, Any], sop: DocumentVersion) -> None:
+    from cyberqms.platform.kit.record_services import record_update
+
+    _read(personas["qa_approver"], personas["admin"])
+    draft = document_revise(sop, actor=personas["author"], size="minor",
+                            change_summary="Form number corrected.")
+    documents = kind_by_slug("documents")
+    record_update(draft, actor=personas["author"], changes={
+        "reviewer": personas["process_owner"], "effective_date": sop.effective_date})
+    change = record_in_state(kind_by_slug("changes"), "approved", personas, site=sop.site)
+    link_add(draft, actor=personas["author"], target_number=change.number,
+             relation="implements")
+    documents.workflow.run(draft, "submit", actor=personas["author"])
+    waived = _waive(personas, draft)
+    returned = documents.workflow.run(waived, "return", actor=personas["qa_manager"],
+                                      reason="Section 7 needs more than a new number.")
+    assert returned.retraining_needed is True
