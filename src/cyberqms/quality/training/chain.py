@@ -22,7 +22,7 @@ from cyberqms.platform.kit.records import QualityRecord, kind_of
 from cyberqms.quality.documents.models import DocumentVersion
 
 from .enums import AssignmentState, ItemKind
-from .models import TrainingAssignment
+from .models import WAIVE_ACTION, TrainingAssignment
 
 A = AssignmentState
 DOCUMENT = "documents.document"
@@ -84,10 +84,11 @@ def change_training(change: QualityRecord, actor: Any, *, within: set[int] | Non
             open=Count("pk", filter=Q(state=A.OPEN)),
             overdue=Count("pk", filter=Q(state=A.OPEN, due_date__lt=today)),
             cancelled=Count("pk", filter=Q(state=A.CANCELLED)),
-            carried=Count("pk", filter=Q(state=A.DONE) & ~Q(completed_by_id=F("person_id")))):
+            waived=Count("pk", filter=Q(state=A.DONE, signature__action=WAIVE_ACTION))):
         target = out[row["version_id"]]
-        for name in ("assigned", "done", "on_time", "open", "overdue", "cancelled", "carried"):
+        for name in ("assigned", "done", "on_time", "open", "overdue", "cancelled"):
             setattr(target, name, row[name])
+        target.carried = row["waived"]
     for reading in readings.filter(state=A.OPEN).select_related("person").order_by(
             "due_date", "person__username")[:WAITING]:
         out[reading.version_id or 0].waiting.append(

@@ -46,6 +46,7 @@ class CurriculumForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False, help_text=REASON_HELP)
 
     def __init__(self, *args: Any, editing: bool, held_roles: list[str], **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")  # labels as on every form: no colon
         super().__init__(*args, **kwargs)
         labels = dict(Role.choices)
         codes = list(dict.fromkeys([*services.TRAINED_ROLES, *held_roles]))
@@ -73,6 +74,7 @@ class ItemForm(forms.Form):
     reason = forms.CharField(max_length=500, help_text=REASON_HELP)
 
     def __init__(self, *args: Any, item: CurriculumItem | None, **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")  # labels as on every form: no colon
         super().__init__(*args, **kwargs)
         kinds = [(k.value, k.label) for k in ItemKind]
         if item is not None:  # an item keeps its kind

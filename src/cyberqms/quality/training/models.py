@@ -24,6 +24,8 @@ from cyberqms.platform.core.models import KeptForever
 
 from .enums import AssignmentState, ItemKind
 
+WAIVE_ACTION = "documents.document.waive_retraining"  # QA's "No retraining needed"
+
 # A quiz passes at this score (percent) until QA sets its own mark.
 DEFAULT_PASS_MARK = 80
 MIN_CHOICES, MAX_CHOICES = 2, 6
@@ -165,6 +167,13 @@ class TrainingAssignment(KeptForever):
     @property
     def label(self) -> str:
         return f"{self.title} — {getattr(self.person, 'printed_name', self.person_id)}"[:200]
+
+    @property
+    def carried(self) -> bool:
+        """A reading done by QA's "No retraining needed" (the person's reading of the
+        version before holds), not read again."""
+        return (self.kind == ItemKind.READING and self.signature_id is not None
+                and getattr(self.signature, "action", "") == WAIVE_ACTION)
 
     def is_overdue(self, today: dt.date | None = None) -> bool:
         return self.state == AssignmentState.OPEN and self.due_date < (

@@ -25,7 +25,7 @@ A = AssignmentState
 
 def assignments_of(person_id: int) -> QuerySet[TrainingAssignment]:
     return TrainingAssignment.objects.filter(person_id=person_id).select_related(
-        "version", "completed_by", "document").order_by("-assigned_at", "-id")
+        "version", "completed_by", "document", "signature").order_by("-assigned_at", "-id")
 
 
 def home_tasks(user: Any) -> list[OpenTask]:

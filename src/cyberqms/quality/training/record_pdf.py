@@ -192,5 +192,4 @@ def _line(row: TrainingAssignment, today: dt.date) -> Line:
                    if row.completed_at else EMPTY),
         signed_by=signed_by, meaning=meaning, state=state,
         # Why it was cancelled, or why it was done without reading (QA's decision).
-        note=row.cancelled_reason or (row.note if row.completed_by_id not in (
-            None, row.person_id) and row.kind == ItemKind.READING else ""))
+        note=row.cancelled_reason or (row.note if row.carried else ""))

@@ -28,14 +28,20 @@ from cyberqms.quality.documents.models import ControlledDocument, DocumentVersio
 
 from . import actions
 from .enums import AssignmentState, ItemKind
-from .models import Curriculum, CurriculumItem, TrainingAssignment, TrainingRequirement
+from .models import (
+    WAIVE_ACTION,
+    Curriculum,
+    CurriculumItem,
+    TrainingAssignment,
+    TrainingRequirement,
+)
 
 A = AssignmentState
 # Roles whose holders work under GxP and are trained (never the administrator).
 TRAINED_ROLES = ("qa_manager", "qa_reviewer", "process_owner", "author", "it_security",
                  "system_owner")
 READ_ACTION = "training.reading.acknowledge"
-WAIVE = "documents.document.waive_retraining"  # QA's "No retraining needed"
+WAIVE = WAIVE_ACTION
 # The change-control states in which a requirement may be added or removed under it.
 CHANGE_APPROVED = ("approved", "implementation", "review", "closed")
 

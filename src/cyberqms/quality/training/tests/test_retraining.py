@@ -155,3 +155,11 @@ def test_a_waiver_does_not_survive_a_return_to_the_author(
     returned = documents.workflow.run(waived, "return", actor=personas["qa_manager"],
                                       reason="Section 7 needs more than a new number.")
     assert returned.retraining_needed is True
+
+
+def test_the_training_record_says_the_reading_was_not_needed(
+        personas: dict[str, Any], sop: DocumentVersion, login: Any) -> None:
+    _in_force(personas, sop)
+    person = personas["qa_approver"]
+    html = login(person).get(f"/training/people/{person.pk}/").content.decode()
+    assert "Qa Manager (no retraining needed)" in html
