@@ -59,10 +59,13 @@ class ItemForm(forms.Form):
     kind = forms.ChoiceField(label="Kind")
     document = forms.ChoiceField(
         label="Document to read", required=False,
+        widget=forms.Select(attrs={"data-shown-by": "kind", "data-shown-for": "reading"}),
         help_text="A reading: the version in force is assigned, and each new version when "
                   "it takes effect.")
     title = forms.CharField(
         label="What it covers", max_length=200, required=False,
+        widget=forms.TextInput(attrs={"data-shown-by": "kind",
+                                      "data-shown-for": "classroom on_the_job quiz"}),
         help_text="A session, on-the-job training or quiz: what it covers.")
     due_days = forms.IntegerField(label="Days to complete", min_value=DUE_DAYS[0],
                                   max_value=DUE_DAYS[1], initial=14,
@@ -70,6 +73,8 @@ class ItemForm(forms.Form):
     retrain_months = forms.IntegerField(
         label="Retrain every (months)", required=False, min_value=RETRAIN_MONTHS[0],
         max_value=RETRAIN_MONTHS[1],
+        widget=forms.NumberInput(attrs={"data-shown-by": "kind",
+                                        "data-shown-for": "classroom on_the_job quiz"}),
         help_text="Sessions and on-the-job training repeated at this interval; empty: once.")
     reason = forms.CharField(max_length=500, help_text=REASON_HELP)
 

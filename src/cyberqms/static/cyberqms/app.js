@@ -49,4 +49,17 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form.filters select").forEach((select) => {
     select.addEventListener("change", () => select.form.requestSubmit());
   });
+  // A field that applies to some choices of another only (data-shown-by: that field's
+  // name; data-shown-for: the values, space-separated) is hidden, with its label, for
+  // the others.
+  document.querySelectorAll("[data-shown-by]").forEach((field) => {
+    const by = field.form && field.form.elements.namedItem(field.dataset.shownBy);
+    if (!by) return;
+    const wrap = field.closest("div") || field;
+    const update = () => {
+      wrap.hidden = !(field.dataset.shownFor || "").split(" ").includes(by.value);
+    };
+    by.addEventListener("change", update);
+    update();
+  });
 });
