@@ -266,7 +266,7 @@ def body(doc: Doc, added: tuple[str, ...] = ()) -> str:
 
 def docx_content(doc: Doc, added: tuple[str, ...] = ()) -> bytes:
     """The document as its department writes it in Word: headings, a table, the steps."""
-    from cyberqms.demo.office import docx_bytes
+    from .office import docx_bytes
 
     steps = (*doc.steps, *added)
     blocks: list[tuple[str, object]] = [
@@ -289,7 +289,7 @@ def pdf_content(doc: Doc) -> bytes:
     """A form as QC designed it: its fields and phases with boxes to fill in."""
     from django.utils.html import escape
 
-    from cyberqms.demo.office import pdf_bytes
+    from .office import pdf_bytes
 
     phases = "".join(f"<h2>{escape(step)}</h2><table><tr><th>Finding</th><th>Signed, "
                      "date</th></tr><tr><td class=\"box\"></td><td class=\"box\"></td></tr>"

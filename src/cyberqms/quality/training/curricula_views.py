@@ -109,26 +109,34 @@ def _done(request: HttpRequest, text: str, curriculum: Curriculum) -> HttpRespon
     return redirect("training:curriculum_edit", curriculum.pk)
 
 
+def _saved(request: HttpRequest, form: CurriculumForm,
+           curriculum: Curriculum | None) -> Curriculum | None:
+    """The curriculum the valid posted `form` saves (a new one when `curriculum` is None);
+    None, with the service's refusals on the form, when it is refused."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        return services.curriculum_save(
+            actor=page_actor(request), curriculum=curriculum, name=data["name"],
+            roles=data["roles"], for_everyone=data["for_everyone"], documents=[],
+            description=data["description"], is_active=data["is_active"],
+            reason=data["reason"])
+    except AccessDenied:
+        raise PermissionDenied from None
+    except ValidationError as exc:
+        form_errors(form, exc)
+        return None
+
+
 @gated(actions.MANAGE)
 @require_http_methods(["GET", "POST"])
 def curriculum_create(request: HttpRequest) -> HttpResponse:
     form = CurriculumForm(request.POST or None, editing=False, held_roles=[],
                           initial={"is_active": True})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            created = services.curriculum_save(
-                actor=page_actor(request), name=data["name"], roles=data["roles"],
-                for_everyone=data["for_everyone"], documents=[],
-                description=data["description"], is_active=data["is_active"],
-                reason=data["reason"])
-        except AccessDenied:
-            raise PermissionDenied from None
-        except ValidationError as exc:
-            form_errors(form, exc)
-        else:
-            return _done(request, f"Curriculum “{created.name}” created: add its items.",
-                         created)
+    created = _saved(request, form, None)
+    if created is not None:
+        return _done(request, f"Curriculum “{created.name}” created: add its items.", created)
     return render(request, "training/curriculum_form.html", {"form": form},
                   status=422 if form.errors else 200)
 
@@ -137,23 +145,10 @@ def curriculum_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def curriculum_edit(request: HttpRequest, pk: int) -> HttpResponse:
     curriculum = _curriculum(pk)
-    form = _edit_form(curriculum)
-    if request.method == "POST":
-        form = CurriculumForm(request.POST, editing=True, held_roles=curriculum.roles)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.curriculum_save(
-                actor=page_actor(request), curriculum=curriculum, name=data["name"],
-                roles=data["roles"], for_everyone=data["for_everyone"], documents=[],
-                description=data["description"], is_active=data["is_active"],
-                reason=data["reason"])
-        except AccessDenied:
-            raise PermissionDenied from None
-        except ValidationError as exc:
-            form_errors(form, exc)
-        else:
-            return _done(request, "Curriculum saved.", curriculum)
+    form = (CurriculumForm(request.POST, editing=True, held_roles=curriculum.roles)
+            if request.method == "POST" else _edit_form(curriculum))
+    if _saved(request, form, curriculum) is not None:
+        return _done(request, "Curriculum saved.", curriculum)
     return _edit_page(request, curriculum, form, status=422 if form.errors else 200)
 
 

@@ -1,11 +1,11 @@
 """Small, valid files for tests: a PDF with text on its pages (built with pypdf, which the
-product reads them with) and a DOCX package (the demo's writer, demo.office)."""
+product reads them with) and a DOCX package (the demo's writer, documents.office)."""
 
 from __future__ import annotations
 
 import io
 
-from cyberqms.demo.office import CONTENT_TYPES, docx_bytes
+from cyberqms.quality.documents.office import CONTENT_TYPES, docx_bytes
 
 
 def pdf_file(*pages: str, size: tuple[float, float] = (595.0, 842.0)) -> bytes:

@@ -1,7 +1,8 @@
-"""Office files for the demo (and the tests): a DOCX written by the Office Open XML package
-layout (ECMA-376: content types, relationships, the main document part; headings by their
-built-in style ids, tables as `w:tbl`), and a PDF laid out by WeasyPrint, as a
-department's own tools would have made them. Not product code."""
+"""Office files for the document library of the demo (and for the tests): a DOCX written
+by the Office Open XML package layout (ECMA-376: content types, relationships, the main
+document part; headings by their built-in style ids, tables as `w:tbl`), and a PDF laid
+out by WeasyPrint, as a department's own tools would have made them. Not product code:
+the product reads such files (documents.files), it never writes them."""
 
 from __future__ import annotations
 
