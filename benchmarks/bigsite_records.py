@@ -118,6 +118,17 @@ def _path(workflow: Any, source: str, target: str) -> list[Any] | None:
     return None
 
 
+def _needs_a_record(kind: Any) -> bool:
+    """Whether the family's model has a required foreign key to another record family."""
+    from django.db import models
+
+    from cyberqms.platform.kit.records import QualityRecord
+
+    return any(isinstance(f, models.ForeignKey) and not f.null and isinstance(
+        f.related_model, type) and issubclass(f.related_model, QualityRecord)
+        for f in kind.model._meta.concrete_fields)
+
+
 def _role_for(transition: Any) -> str:
     """Who takes a step, by the permission it needs (segregation of duties holds: QA never
     originates or owns a record here)."""
@@ -154,8 +165,10 @@ class Records:
         # Families that number their records themselves (documents: a document row behind
         # each version, numbered per type and department) are left out: a site has a few
         # thousand documents, not the millions of records this generator is for.
+        # So are families whose records need another record (the system a periodic
+        # evaluation is of): a site has dozens of those.
         self.families = [Family.of(kind) for kind in registered_kinds()
-                         if kind.numbering is None]
+                         if kind.numbering is None and not _needs_a_record(kind)]
         self.weights = [FAMILY_MIX.get(f.kind.slug, 10) for f in self.families]
         self.comment_spec = audited(Comment)
         self.signature_spec = audited(Signature)

@@ -158,6 +158,8 @@ INSTALLED_APPS = [
     "cyberqms.platform.accounts",
     "cyberqms.platform.notifications",
     "cyberqms.platform.kit",
+    # GxP assets: suppliers, computerized systems, risk assessments (found, not listed)
+    *_family_apps("assets"),
     # quality records: every family under quality/ (found, not listed)
     *_family_apps("quality"),
     # security monitoring and incidents
@@ -550,6 +552,18 @@ CYBERQMS_DOCUMENT_CHANGE_CONTROL = env_list(
 CYBERQMS_DOCUMENT_REVIEW_MONTHS = env_months(
     "CYBERQMS_DOCUMENT_REVIEW_MONTHS",
     ["pol=36", "sop=24", "wi=24", "frm=36", "spec=36", "val=60"])
+# Computerized systems (A11-18): months between periodic evaluations, by criticality.
+CYBERQMS_SYSTEM_EVALUATION_MONTHS = env_months(
+    "CYBERQMS_SYSTEM_EVALUATION_MONTHS", ["high=12", "medium=24", "low=36"])
+# A11D-03: days after which an entered security-posture fact is due again (the same
+# `key=number` form as the months above).
+CYBERQMS_POSTURE_MAX_AGE_DAYS = env_months(
+    "CYBERQMS_POSTURE_MAX_AGE_DAYS",
+    ["patch_level=90", "vulnerability_scan=90", "penetration_test=365", "network_zone=365",
+     "access_review=180", "restore_test=365"])
+# Suppliers (A11-03): an agreement expiring within this many days is a task.
+CYBERQMS_SUPPLIER_AGREEMENT_WARNING_DAYS = env_int(
+    "CYBERQMS_SUPPLIER_AGREEMENT_WARNING_DAYS", 60)
 # How often the scheduler makes approved documents effective on their date (seconds).
 CYBERQMS_DOCUMENT_EFFECTIVE_INTERVAL = float(env("CYBERQMS_DOCUMENT_EFFECTIVE_INTERVAL", "300"))
 # The syslog listener (`cyberqms syslog`, started by `make serve`): address and ports; 0 turns

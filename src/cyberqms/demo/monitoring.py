@@ -233,18 +233,30 @@ class MonitoringFeed:
 
     def register(self) -> None:
         """IT security registers one source per plant system (the QMS's own is cyberqms)."""
+        from cyberqms.assets.systems.demo import system_for_source
+
         analyst = self.cast.it_security
         for src in self.plant.sources.values():
+            # Each reports on its system of the inventory: its alerts land there.
+            gxp_system = system_for_source(src.id)
             if src.kind == "qms":
                 self.sources[src.id] = qms_source()
+                if gxp_system is not None and self.sources[src.id].gxp_system_id is None:
+                    services.source_system_set(self.sources[src.id], actor=analyst,
+                                               gxp_system=gxp_system)
                 continue
             name = f"{src.host} ({src.product})"
             found = EventSource.objects.filter(name=name).first()
             self.sources[src.id] = found or services.source_create(
                 actor=analyst, name=name, kind=KIND[src.kind], system=src.product,
                 format=FORMAT[src.format], site=self.cast.sites[src.site.code],
-                addresses=[f"{src.ip}/32"],
+                addresses=[f"{src.ip}/32"], gxp_system=gxp_system,
             )
+        # The demo command's own sources (the SCADA relay, the Dublin firewall) too.
+        for source in EventSource.objects.filter(gxp_system__isnull=True):
+            found = system_for_source(source.name)
+            if found is not None:
+                services.source_system_set(source, actor=analyst, gxp_system=found)
         self.summary.sources = len(self.sources)
 
     def enricher(self) -> Enricher:

@@ -31,6 +31,7 @@ NAVIGATION: tuple[NavSection, ...] = (
     NavSection("Quality", (
         NavItem("Training", "training:matrix", "training.view", "grid"),
     )),
+    NavSection("Systems and risk", ()),
     NavSection("Data integrity", (
         NavItem("Audit trail", "trail:entries", "trail.entry.view", "list"),
         NavItem("Trail status", "trail:status", "trail.status.view", "check"),

@@ -15,6 +15,29 @@ from .. import content
 from .base import LoaderBase
 from .clock import Script
 
+# Changes whose template touches a system of the inventory (assets.systems.demo): the change
+# names it ("Affects"), so approving the change puts the validated system under change.
+AFFECTED_SYSTEMS = {
+    "MES upgrade to PAS-X 3.3 SP2": ("DUB", "Werum PAS-X MES Dublin"),
+    "New remote access for the SCADA vendor": ("DUB", "SCADA Line 2 (WinCC)"),
+    "Firewall rule for historian replication to the corporate data lake":
+        ("BSL", "OT firewall Basel"),
+    "Windows 11 rollout on QC instrument PCs": ("BSL", "Empower chromatography data system"),
+    "New temperature-mapping system for the warehouse":
+        ("BSL", "viewLinc environmental monitoring"),
+    "New LIMS interface to the MES for electronic release": ("BSL", "LabWare LIMS"),
+}
+
+
+def _affected(template: content.ChangeTemplate) -> Any:
+    from cyberqms.assets.systems.models import System
+
+    found = AFFECTED_SYSTEMS.get(template.title)
+    if found is None:
+        return None
+    return System.objects.filter(site__code=found[0], title=found[1], is_deleted=False).exclude(
+        state="retired").first()
+
 
 class ChangeScripts(LoaderBase):
     """The change-control script of the loader."""
@@ -53,6 +76,10 @@ class ChangeScripts(LoaderBase):
             **cyber_answers,
         )
         self.made["change"] += 1
+        system = _affected(t)
+        if system is not None:
+            parts.link_create(change, system, actor=originator, relation="affects",
+                              note="The change touches this system.")
         if fate == "draft":
             return  # still being assessed by the originator
         yield self.later(0.5, 6)

@@ -84,8 +84,23 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     deviations = Deviation.objects.filter(is_deleted=False)
     assert (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
             Complaint.objects.count()) == (62, 32, 32, 12)
-    # 2,280 entries of the records' own steps, and one per signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (487, 2280 + 487)
+    # The inventory: suppliers, systems and the periodic evaluations of the critical ones;
+    # none under change at this moment, the two neglected SCADAs past their evaluation.
+    from cyberqms.assets.evaluations.models import Evaluation
+    from cyberqms.assets.risks.models import RiskAssessment
+    from cyberqms.assets.suppliers.models import Supplier
+    from cyberqms.assets.systems.models import System
+
+    assert (Supplier.objects.count(), System.objects.count(), Evaluation.objects.count(),
+            System.objects.filter(state="under_change").count(),
+            System.objects.filter(due_date__lt=timezone.localdate()).count()) == (
+        12, 25, 15, 0, 2)
+    # Risk assessments: three accepted, one expired back in review, one awaiting its
+    # approver, one draft.
+    assert sorted(RiskAssessment.objects.values_list("state", flat=True)) == [
+        "accepted", "accepted", "accepted", "draft", "in_review", "in_review"]
+    # 2,854 entries of the records' own steps, and one per signature (its content audited)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (544, 2854 + 544)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)

@@ -28,6 +28,12 @@ USER_SORTS = {
 }
 
 
+def with_totp(users: QuerySet[User]) -> QuerySet[User]:
+    """`users`, each knowing whether it has a second factor (`has_mfa()` without a query)."""
+    totp = Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
+    return users.annotate(has_totp=Exists(totp))
+
+
 def users_filtered(
     *,
     q: str = "",

@@ -15,7 +15,7 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
 from ninja import Query, Router, Schema, Status
@@ -27,6 +27,7 @@ from cyberqms.platform.kit.api_gate import api_record
 
 from .family_pages import visible_records
 from .record_pages import record_json
+from .record_rows import Rows, row_add, row_json, row_remove, rows_of, rows_of_record
 from .record_services import editable_fields, record_create, record_update
 from .records import QualityRecord, RecordKind, model_field, site_model
 
@@ -42,6 +43,8 @@ def _noun(kind: RecordKind) -> str:
 
 
 def _out_type(f: models.Field[Any, Any]) -> Any:
+    if isinstance(f, models.JSONField):
+        return dict[str, Any] | list[Any] | None  # kept as the record holds it
     if isinstance(f, models.BooleanField):
         return bool
     if isinstance(f, models.DateTimeField):
@@ -107,8 +110,13 @@ def record_out(kind: RecordKind, record: QualityRecord, names: tuple[str, ...]) 
 
 def value_in(kind: RecordKind, name: str, raw: Any, site: Any) -> Any:
     """An API value for field `name` as the model holds it; ValidationError naming it."""
+    return field_value_in(kind.model, name, raw, site)
+
+
+def field_value_in(model: type[models.Model], name: str, raw: Any, site: Any) -> Any:
+    """An API value for field `name` of `model` as it holds it; ValidationError naming it."""
     try:
-        f = model_field(kind.model, name)
+        f = model_field(model, name)
     except LookupError:
         raise ValidationError({name: ["No such field."]}) from None
     if raw is None:
@@ -118,6 +126,8 @@ def value_in(kind: RecordKind, name: str, raw: Any, site: Any) -> Any:
             raise ValidationError({name: ["true or false."]})
         return raw
     if isinstance(f, models.DateTimeField):
+        if isinstance(raw, dt.datetime) and raw.tzinfo is not None:
+            return raw  # parsed by the operation's schema
         try:
             parsed = parse_datetime(raw) if isinstance(raw, str) else None
         except ValueError:  # well-formed but impossible (30 February)
@@ -127,6 +137,8 @@ def value_in(kind: RecordKind, name: str, raw: Any, site: Any) -> Any:
                 "A date and time with its zone (e.g. 2026-03-01T10:00:00Z)."]})
         return parsed
     if isinstance(f, models.DateField):
+        if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+            return raw  # parsed by the operation's schema
         try:
             parsed_date = parse_date(raw) if isinstance(raw, str) else None
         except ValueError:
@@ -151,6 +163,9 @@ def _related(f: models.ForeignKey[Any, Any], name: str, raw: Any, site: Any) -> 
     if model is get_user_model():
         found = model._default_manager.filter(username=text).first()
         missing = f"No user {text!r}."  # an inactive one is refused as owner by the kit
+    elif issubclass(model, QualityRecord):
+        found = model._default_manager.filter(number__iexact=text, is_deleted=False).first()
+        missing = f"No {f.verbose_name} numbered {text!r}."
     elif not any(g.name == "code" for g in model._meta.fields):
         found = model._default_manager.filter(pk=int(text)).first() if text.isdigit() else None
         missing = f"No {f.verbose_name} {text!r}."
@@ -317,4 +332,64 @@ def family_router(kind: RecordKind) -> Router:
 
     record_change.__doc__ = ("Change the fields editable in the current state (a reason "
                              "once out of the first state); 409 if the state changed.")
+    for rows in kind.rows:
+        _row_operations(router, kind, rows, noun)
     return router
+
+
+class RowRemoveIn(StrictIn):
+    reason: str = Field(..., max_length=1000, description="Why the row is withdrawn.")
+
+
+def _row_operations(router: Router, kind: RecordKind, rows: Rows, noun: str) -> None:
+    """List, add and withdraw the rows of one of the family's tables."""
+    fields = {name: model_field(rows.model, name) for name in rows.fields}
+    row_noun = rows.model._meta.model_name
+    title = "".join(part.title() for part in f"{noun}_{row_noun}".split("_"))
+    row_schema = _schema(f"{title}RowOut", {
+        "id": (int, ...), **{n: (_out_type(f), ...) for n, f in fields.items()},
+        "added_by": (str, ...), "added_at": (str, ...), "withdrawn_at": (str | None, ...),
+        "withdrawn_by": (str | None, ...), "withdrawn_reason": (str, ...)})
+    in_schema = _schema(f"{title}RowIn", {n: _in_type(f) for n, f in fields.items()},
+                        base=StrictIn)
+    path = f"/{kind.slug}/{{record_id}}/{rows.name}"
+
+    def rows_list(request: HttpRequest, record_id: int) -> list[dict[str, Any]]:
+        record = api_record(request, kind.slug, record_id)
+        return [row_json(row, rows) for row in rows_of(record, rows)]
+
+    rows_list.__doc__ = (f"{rows.heading} of a {kind.noun}, oldest first; withdrawn rows "
+                         "are included, with who withdrew them and why.")
+    router.get(path, response=list.__class_getitem__(row_schema),
+               operation_id=f"{noun}_{rows.name}_list",
+               url_name=f"{noun}_{rows.name}_list")(gate(kind.view_action)(rows_list))
+
+    def rows_add(request: HttpRequest, record_id: int, payload: Any) -> Status:
+        record = api_record(request, kind.slug, record_id)
+        values = {name: field_value_in(rows.model, name, value, record.site)
+                  for name, value in payload.dict().items()}
+        row = row_add(record, rows, actor=api_actor(request), values=values)
+        return Status(201, row_json(row, rows))
+
+    rows_add.__doc__ = (f"Add a row to the {rows.heading.lower()} of a {kind.noun}. "
+                        "Field errors answer 422, naming the field.")
+    rows_add.__annotations__["payload"] = in_schema  # made at run time
+    router.post(path, response={201: row_schema}, operation_id=f"{noun}_{rows.name}_add",
+                url_name=f"{noun}_{rows.name}_add")(
+        gate(kind.action(rows.right))(rows_add))
+
+    def rows_remove(request: HttpRequest, record_id: int, row_id: int,
+                    payload: RowRemoveIn) -> dict[str, Any]:
+        record = api_record(request, kind.slug, record_id)
+        row = rows_of_record(rows, record.pk).filter(pk=row_id).first()
+        if row is None:
+            raise Http404
+        row.record = record
+        return row_json(row_remove(row, rows, actor=api_actor(request),
+                                   reason=payload.reason), rows)
+
+    rows_remove.__doc__ = f"Withdraw a row of the {rows.heading.lower()}, with a reason."
+    router.post(f"{path}/{{row_id}}/withdraw", response=row_schema,
+                operation_id=f"{noun}_{rows.name}_withdraw",
+                url_name=f"{noun}_{rows.name}_withdraw")(
+        gate(kind.action(rows.right))(rows_remove))

@@ -35,6 +35,16 @@ from cyberqms.platform.trail.services import list_export_record
 
 from .record_pages import record_context
 from .record_parts import RecordNotFound, get_record
+from .record_rows import (
+    RecordRow,
+    Rows,
+    may_change_rows,
+    row_add,
+    row_remove,
+    rows_of,
+    rows_of_kind,
+    rows_of_record,
+)
 from .record_services import RecordChanged, editable_fields, record_create, record_update
 from .records import FormGroup, QualityRecord, RecordKind, model_field, site_model
 
@@ -131,6 +141,11 @@ def _form_field(f: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     if isinstance(f, models.ForeignKey) and f.related_model is get_user_model():
         kwargs["queryset"] = get_user_model()._default_manager.filter(
             is_active=True, kind="person").order_by("username")
+    elif isinstance(f, models.ForeignKey) and isinstance(f.related_model, type) and issubclass(
+            f.related_model, QualityRecord):
+        # Another record (a system's supplier): those in use, by number.
+        kwargs["queryset"] = f.related_model._default_manager.filter(
+            is_deleted=False).order_by("number")
     elif isinstance(f, models.ForeignKey) and hasattr(f.related_model, "is_active"):
         related: Any = f.related_model
         kwargs["queryset"] = related._default_manager.filter(is_active=True)
@@ -258,6 +273,8 @@ def list_view(kind: RecordKind) -> Callable[..., HttpResponseBase]:
             list_export_record(actor=request.user, name=kind.slug, label=kind.plural_label,
                                filters=list_filters(request), rows=filtered.count())
             return csv_response(f"{kind.slug}.csv", csv_columns(kind), filtered)
+        if request.GET.get("format") == "pdf" and not filters.errors:
+            return list_pdf(request, kind, filtered)
         # The counts by state ignore the state filter; without one, they count `filters`.
         counted = filters if "state" not in request.GET else kind.filterset(
             {k: v for k, v in request.GET.items() if k != "state"} or None, rows,
@@ -278,6 +295,51 @@ def list_view(kind: RecordKind) -> Callable[..., HttpResponseBase]:
         }, status=422 if filters.errors else 400 if page.error else 200)
 
     return record_list
+
+
+# A list printed as PDF holds at most this many rows (a page of the inventory, the open
+# CAPAs of a site); past it, it says so and asks for a narrower filter.
+LIST_PDF_ROWS = 2000
+
+
+def list_pdf(request: HttpRequest, kind: RecordKind, filtered: QuerySet[Any]) -> HttpResponse:
+    """The filtered list as a landscape PDF (the inventory for an inspector): the list's
+    columns in words, who printed it and when (UTC); recorded like a CSV export (AL-09)."""
+    from django.conf import settings
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from .record_export import html_to_pdf, utc_text
+
+    total = filtered.count()
+    columns = csv_columns(kind)
+    rows = [[_pdf_cell(column.value(record)) for column in columns]
+            for record in filtered[:LIST_PDF_ROWS]]
+    chosen = list_filters(request)
+    list_export_record(actor=request.user, name=kind.slug, label=kind.plural_label,
+                       filters=chosen, rows=len(rows), export_format="pdf")
+    html = render_to_string("core/family_list_pdf.html", {
+        "kind": kind, "headings": [column.heading for column in columns], "rows": rows,
+        "total": total, "more": total > len(rows), "filters": sorted(chosen.items()),
+        "organization": settings.CYBERQMS_ORGANIZATION,
+        "printed_by": getattr(request.user, "printed_name", str(request.user)),
+        "printed_at": utc_text(timezone.now(), seconds=False)})
+    response = HttpResponse(html_to_pdf(html, "core/list_pdf.css"),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{kind.slug}.pdf"'
+    return response
+
+
+def _pdf_cell(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
 
 
 def _cell_class(kind: RecordKind, name: str) -> str:
@@ -322,7 +384,7 @@ def create_view(kind: RecordKind) -> Callable[..., HttpResponse]:
     @gated(kind.action("create"))
     def record_new(request: HttpRequest) -> HttpResponse:
         # A link may prefill creation fields (?source=deviation&source_reference=DEV-…).
-        initial = {name: request.GET[name][:200] for name in kind.create_fields
+        initial = {name: request.GET[name][:200] for name in (*kind.create_fields, "site")
                    if name in request.GET and name != "owner"}
         form = family_form(kind, kind.create_fields, with_site=True,
                            sites=creation_sites(kind, request.user),
@@ -368,10 +430,123 @@ def detail_page(request: HttpRequest, kind: RecordKind, record: QualityRecord, *
                      for heading, names in kind.sections],
         "edit_url": f"{kind.detail_url(record)}edit/",
     })
+    context["row_panels"] = [
+        row_panel(request, kind, record, rows,
+                  form=extra.pop(f"rows_form_{rows.name}", None),
+                  error=extra.pop(f"rows_error_{rows.name}", ""))
+        for rows in kind.rows]
     if kind.detail_context is not None:
         context.update(kind.detail_context(request, record))
     context.update(extra)
     return render(request, template or kind.detail_template, context, status=status)
+
+
+# --- the record's own tables (kit.record_rows) -------------------------------------------
+
+
+def row_form(rows: Rows, record: QualityRecord, data: Any = None) -> forms.Form:
+    """The form of a table's row: its declared fields, limits and choices from the model;
+    people offered are those who may work on the record's family at its site."""
+    fields = fields_for_model(rows.model, fields=list(rows.fields),
+                              formfield_callback=_form_field)
+    form = forms.Form(data, label_suffix="", prefix=rows.name)
+    for name in rows.fields:
+        field = fields.get(name)
+        if field is None:
+            continue
+        field.label = rows.label_of(name)
+        choices = field.queryset if isinstance(field, forms.ModelChoiceField) else None
+        if choices is not None and choices.model is get_user_model():
+            field.queryset = people_able(kind_of_record(record).action("work"),
+                                         [record.site_id])
+        elif choices is not None and choices.model is type(record):
+            field.queryset = choices.exclude(pk=record.pk)
+        form.fields[name] = field
+    return form
+
+
+def kind_of_record(record: QualityRecord) -> RecordKind:
+    from .records import kind_of
+
+    return kind_of(record)
+
+
+def row_panel(request: HttpRequest, kind: RecordKind, record: QualityRecord, rows: Rows, *,
+              form: forms.Form | None = None, error: str = "") -> dict[str, Any]:
+    """What the page shows of one table: its rows (withdrawn ones marked), the add form
+    for whoever may change it now, and the last refusal."""
+    may_change = may_change_rows(request.user, kind, rows, record)
+    items = rows_of(record, rows)
+    return {
+        "rows": rows, "headings": [rows.label_of(n) for n in rows.columns],
+        "items": [(row, [_row_cell(row, n) for n in rows.columns]) for row in items],
+        "current": sum(1 for row in items if row.removed_at is None),
+        "form": (form or row_form(rows, record)) if may_change else None,
+        "may_change": may_change, "error": error,
+        "add_url": f"{kind.detail_url(record)}rows/{rows.name}/",
+    }
+
+
+def _row_cell(row: RecordRow, name: str) -> str:
+    from .record_rows import cell_text
+
+    value = getattr(row, name, None)
+    if isinstance(value, dt.datetime):
+        return moment(value)
+    return cell_text(row, name)
+
+
+def row_add_view(kind: RecordKind) -> Callable[..., HttpResponse]:
+    @gated(kind.edit_action)
+    @require_POST
+    def record_row_add(request: HttpRequest, pk: int, rows_name: str) -> HttpResponse:
+        record = load_record(kind, request, pk)
+        rows = _rows_or_404(kind, rows_name)
+        form = row_form(rows, record, data=request.POST)
+        if form.is_valid():
+            try:
+                row_add(record, rows, actor=page_actor(request), values=form.cleaned_data)
+            except ValidationError as exc:
+                form_errors(form, exc)
+            else:
+                messages.success(request, f"{rows.noun.capitalize()} added to {record.number}.")
+                return redirect(f"{kind.detail_url(record)}#rows-{rows.name}")
+        text = " ".join(str(e) for errs in form.errors.values() for e in errs)
+        extra: dict[str, Any] = {f"rows_form_{rows.name}": form,
+                                 f"rows_error_{rows.name}": text}
+        return detail_page(request, kind, record, status=422, **extra)
+
+    return record_row_add
+
+
+def row_remove_view(kind: RecordKind) -> Callable[..., HttpResponse]:
+    @gated(kind.edit_action)
+    @require_POST
+    def record_row_remove(request: HttpRequest, pk: int, rows_name: str,
+                          row_id: int) -> HttpResponse:
+        record = load_record(kind, request, pk)
+        rows = _rows_or_404(kind, rows_name)
+        row = rows_of_record(rows, record.pk).filter(pk=row_id).first()
+        if row is None:
+            raise Http404
+        row.record = record
+        try:
+            row_remove(row, rows, actor=page_actor(request),
+                       reason=request.POST.get("reason", ""))
+        except ValidationError as exc:
+            refused: dict[str, Any] = {f"rows_error_{rows.name}": " ".join(exc.messages)}
+            return detail_page(request, kind, record, status=422, **refused)
+        messages.success(request, f"{rows.noun.capitalize()} withdrawn from {record.number}.")
+        return redirect(f"{kind.detail_url(record)}#rows-{rows.name}")
+
+    return record_row_remove
+
+
+def _rows_or_404(kind: RecordKind, name: str) -> Rows:
+    try:
+        return rows_of_kind(kind, name)
+    except LookupError:
+        raise Http404 from None
 
 
 def detail_view(kind: RecordKind) -> Callable[..., HttpResponse]:
@@ -417,4 +592,7 @@ def family_urlpatterns(kind: RecordKind) -> list[URLPattern]:
         path("new/", create_view(kind), name="create"),
         path("<int:pk>/", detail_view(kind), name="detail"),
         path("<int:pk>/edit/", edit_view(kind), name="edit"),
+        *([path("<int:pk>/rows/<slug:rows_name>/", row_add_view(kind), name="row_add"),
+           path("<int:pk>/rows/<slug:rows_name>/<int:row_id>/remove/", row_remove_view(kind),
+                name="row_remove")] if kind.rows else []),
     ]

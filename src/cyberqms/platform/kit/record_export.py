@@ -150,6 +150,7 @@ def record_document(record: QualityRecord, actor: Any) -> RecordDocument:
     kind = kind_of(record)
     sections_of = getattr(kind.model, "document_sections", None)
     sections: list[Section] = list(sections_of(record)) if callable(sections_of) else []
+    sections += [_rows_section(record, rows) for rows in kind.rows]
     entries = list(record_history(kind.type_name, str(record.pk)).order_by("seq"))
     states = kind.model.STATES
     trail = entry_rows_in_words(
@@ -189,6 +190,23 @@ def record_document(record: QualityRecord, actor: Any) -> RecordDocument:
         trail_lines=[TrailLine(row, _action_words(kind, row.action), _about(kind, row),
                                signed.get(row.signature, "")) for row in trail],
     )
+
+
+def _rows_section(record: QualityRecord, rows: Any) -> Section:
+    """A table the family declares (`kit.record_rows`), withdrawn rows marked with who
+    withdrew them and why."""
+    from .record_rows import cell_text, rows_of
+
+    out = []
+    for row in rows_of(record, rows):
+        cells = [cell_text(row, name) for name in rows.columns]
+        added = f"{row.created_by.printed_name}, {utc_text(row.created_at, seconds=False)}"
+        if row.removed_at is not None:
+            cells[0] = (f"{cells[0]} (withdrawn {utc_text(row.removed_at, seconds=False)} "
+                        f"by {getattr(row.removed_by, 'printed_name', '')}: "
+                        f"{row.removed_reason})")
+        out.append([*cells, added])
+    return Section(rows.heading, [*(rows.label_of(n) for n in rows.columns), "Added"], out)
 
 
 def _people_named(record: QualityRecord, common: dict[str, Any]) -> dict[Any, str]:

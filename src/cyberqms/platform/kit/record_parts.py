@@ -220,6 +220,9 @@ LINK_RELATIONS = {
     # SOP-QA-0002 v1.1), and a document that governs a record, a change or a system.
     "cites": "Cites",
     "governs": "Governs",
+    # A change control, deviation or incident and the system or risk assessment it
+    # touches: a change that affects a validated system puts it under change.
+    "affects": "Affects",
 }
 
 

@@ -227,6 +227,9 @@ class RecordKind:
     # takes (a document's reviewer reviews). Naming someone runs the assignee checks
     # (training: current on what the step needs) and refuses the field with their sentence.
     assignees: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The record's own tables (`kit.record_rows.Rows`): rows added and withdrawn with a
+    # reason, served on the page, in the API and in the copies.
+    rows: tuple[Any, ...] = ()
 
     def module(self, name: str) -> Any:
         """The family app's module `name` (its `demo`, say), or None when it has none."""
@@ -415,6 +418,10 @@ def register_family(
     declare_record_actions(kind.action_prefix, kind.noun, dict(own_actions or {}))
     register(kind.model, kind.type_name, view_action=kind.view_action,
              label=lambda r: r.label, detail_url=kind.detail_url)
+    if kind.rows:
+        from .record_rows import register_rows
+
+        register_rows(kind)
     return register_kind(kind)
 
 
@@ -487,6 +494,15 @@ def next_number(prefix: str, when: dt.datetime | None = None) -> str:
     seq.last += 1
     seq.save(update_fields=["last"])
     return f"{prefix}-{year}-{seq.last:04d}"
+
+
+def running_number(prefix: str, _record: Any = None, _actor: Any = None) -> str:
+    """The next identifier of a register that runs on across years: ``SYS-0042`` (a
+    family's `numbering`). Same locking as `next_number`: gap-free, never twice."""
+    seq, _ = NumberSequence.objects.select_for_update().get_or_create(prefix=prefix, year=0)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"{prefix}-{seq.last:04d}"
 
 
 # --- input rules every family shares ------------------------------------------------------

@@ -94,6 +94,18 @@ def assignee_refusal(record: Any, person: Any, step: str) -> str | None:
 state_changed = Signal()  # sender: the model; record, type_name, source, target, actor
 
 
+class Problem(str):
+    """A guard's answer that names the field at fault: the 422 names it, and the page
+    marks it (`Problem("Name the QA contact first.", field="qa_contact")`)."""
+
+    field: str
+
+    def __new__(cls, text: str, *, field: str = "__all__") -> Problem:
+        made = super().__new__(cls, text)
+        made.field = field
+        return made
+
+
 class TransitionNotAllowed(Exception):
     """The action does not exist from the record's current state (answered 409)."""
 
@@ -303,7 +315,7 @@ class Workflow[M: models.Model]:
         for guard in t.guards:
             problem = guard(record, actor)
             if problem:
-                raise GuardFailed(problem)
+                raise GuardFailed(problem, field=getattr(problem, "field", "__all__"))
         problem = self._step_checks(record, actor, t)
         if problem:
             raise GuardFailed(problem)
@@ -421,6 +433,7 @@ def mermaid(workflow: Workflow[Any]) -> str:
 
 __all__ = [
     "GuardFailed",
+    "Problem",
     "SegregationOfDuties",
     "SigningError",
     "StepCheck",

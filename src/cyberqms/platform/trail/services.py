@@ -372,8 +372,9 @@ def trail_export_record(
 
 def list_export_record(
     *, actor: Any, name: str, label: str, filters: dict[str, str], rows: int,
+    export_format: str = "csv",
 ) -> None:
-    """Audit that someone took a copy of a list as CSV (AL-09), as the trail's own
+    """Audit that someone took a copy of a list as CSV or PDF (AL-09), as the trail's own
     exports are: which list (`name`, `label` in words), what filter, how many rows.
 
     Side effects: audit entry `list.export.create`.
@@ -384,8 +385,9 @@ def list_export_record(
     with transaction.atomic():
         audit_record(
             "list.export.create", actor=actor, object_type="list.export",
-            object_id=current_context().correlation_id, label=f"CSV export of {label}",
-            changes={"list": [None, name], "format": [None, "csv"],
+            object_id=current_context().correlation_id,
+            label=f"{export_format.upper()} export of {label}",
+            changes={"list": [None, name], "format": [None, export_format],
                      "filters": [None, described], "rows": [None, rows]},
         )
 

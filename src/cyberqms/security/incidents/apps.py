@@ -19,3 +19,9 @@ class IncidentsConfig(AppConfig):
         alert_created.connect(escalate_on_commit, dispatch_uid="incidents.escalate")
         # Incident, deviation, CAPA and change pages link to the chain they belong to.
         register_page_links(chain_page_links)
+        from cyberqms.assets.systems.posture import register_posture_source, register_related
+
+        from .system_posture import incidents_posture, system_incidents
+
+        register_posture_source(incidents_posture)
+        register_related(system_incidents)

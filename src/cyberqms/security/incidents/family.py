@@ -19,7 +19,7 @@ from .workflow import INCIDENT_WORKFLOW
 
 S = IncidentState
 
-_ASSESSMENT = ("containment", "affected_systems", "affected_records", "affected_batches",
+_ASSESSMENT = ("containment", "system", "affected_systems", "affected_records", "affected_batches",
                "involved_accounts", "window_start", "window_end", "gxp_impact",
                "data_integrity_impact", "impact_assessment")
 CREATE_FIELDS = ("title", "description", "owner", "event_at", "late_entry_reason", "due_date",
@@ -75,6 +75,8 @@ def page_context(request: HttpRequest, i: Incident) -> dict[str, Any]:
     people = people_able("deviations.work", [i.site_id])
     return {
         "alerts": i.alerts.select_related("source").order_by("first_seen"),
+        "gxp_system": i.system if i.system_id and can(request.user, "systems.view",
+                                                      i.system) else None,
         "can_see_alerts": can(request.user, "monitoring.alert.view", i),
         "people": people,
         "deviation_links": [link for link in links_of(i)

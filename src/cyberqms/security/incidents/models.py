@@ -19,6 +19,11 @@ class Incident(QualityRecord):
     STATES = IncidentState
 
     alerts = models.ManyToManyField("monitoring.Alert", related_name="incidents", blank=True)
+    # The system of the inventory it lands on (its alert's source's system): the impact
+    # assessment starts from its validation state, GAMP category and owner.
+    system = models.ForeignKey("systems.System", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="incidents",
+                               verbose_name="GxP system")
     affected_systems = models.TextField(max_length=2000, blank=True)
     affected_records = models.TextField(
         max_length=4000, blank=True, help_text="GxP records possibly touched (numbers, types)."

@@ -62,9 +62,13 @@ def prefill_from_alert(alert: Any, *, events: int = 500) -> dict[str, Any]:
         involved.append("Accounts: " + ", ".join(accounts))
     if addresses:
         involved.append("From: " + ", ".join(addresses))
+    system = alert.source.gxp_system if alert.source_id and alert.source else None
+    if system is not None:
+        systems = [system_words(system), *systems]
     return {
         "window_start": alert.first_seen, "window_end": alert.last_seen,
-        "event_at": alert.first_seen,
+        "event_at": alert.first_seen, "system": system,
+        "impact_assessment": impact_start(system) if system is not None else "",
         "affected_systems": "\n".join(systems)[:2000],
         "affected_batches": "\n".join(_distinct(g.get("batch") for g in gxp))[:2000],
         "affected_records": "\n".join(
@@ -73,13 +77,56 @@ def prefill_from_alert(alert: Any, *, events: int = 500) -> dict[str, Any]:
     }
 
 
+def system_words(system: Any) -> str:
+    """"SYS-0007 SCADA/HMI Line 2 (GAMP 4, validated v3.2, high criticality, system owner
+    Dana Ruiz)"."""
+    state = system.get_state_display().lower()
+    if system.validated_version:
+        state += f" v{system.validated_version}"
+    return (f"{system.number} {system.title} (GAMP {system.gamp_category}, {state}, "
+            f"{system.criticality} criticality, system owner {system.owner.printed_name})")
+
+
+def impact_start(system: Any) -> str:
+    """Where the impact assessment starts: what the system is and holds, its validation
+    state, and who answers for it (A11-05, CYB-05)."""
+    lines = [
+        f"Starting point: the events come from {system.number} {system.title}, GAMP "
+        f"category {system.gamp_category}, {system.criticality} criticality"
+        + (", data-integrity relevant" if system.data_integrity_relevant else "") + ".",
+        f"Validation state: {system.get_state_display().lower()}"
+        + (f" (version {system.validated_version})" if system.validated_version else "")
+        + ".",
+    ]
+    if system.records_held.strip():
+        lines.append(f"GxP records it holds: {' '.join(system.records_held.split())}")
+    people = [f"system owner {system.owner.printed_name}"]
+    if system.qa_contact_id:
+        people.append(f"QA contact {system.qa_contact.printed_name}")
+    lines.append("Ask: " + ", ".join(people) + ".")
+    lines.append("Assess whether these records were read, changed or lost in the window.")
+    return "\n".join(lines)[:10000]
+
+
+def land_on_system(incident: Incident, actor: Any) -> None:
+    """Link the incident to its system ("Affects"), in the escalation's transaction: the
+    system's page and its periodic evaluation list it."""
+    system = incident.system
+    if system is None:
+        return
+    link_create(incident, system, actor=actor or incident.owner, relation="affects",
+                note="Its alert came from a source of this system.")
+
+
 def _locked_unescalated(alert: Any) -> Any:
     """The alert row, locked, or a ValidationError naming the incident it already has
     (one alert is escalated once, however many people or tasks try at the same time)."""
     from cyberqms.security.monitoring.models import Alert
 
     # Lock the alert row only: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
-    locked = (Alert.objects.select_for_update(of=("self",)).select_related("source", "site")
+    locked = (Alert.objects.select_for_update(of=("self",))
+              .select_related("source", "site", "source__gxp_system__owner",
+                              "source__gxp_system__qa_contact")
               .get(pk=alert.pk))
     already = locked.incidents.order_by("pk").first()
     if already is not None:
@@ -140,6 +187,7 @@ def incident_from_alert(
         incident.alerts.add(alert)
         audit_record(f"{TYPE}.create", incident, actor=actor, created=True,
                      changes={"alerts": [None, [alert.number]]})
+        land_on_system(incident, actor)
         if alert.state in (AlertState.NEW, AlertState.ACKNOWLEDGED):
             ALERT_WORKFLOW.run(alert, "investigate", actor=actor,
                                reason=f"Escalated to {incident.number}")
@@ -213,6 +261,7 @@ def incident_auto_escalate(alert: Any) -> Incident | None:
             reason=(f"Opened automatically: {alert.number} is {alert.level}, at or above "
                     f"CYBERQMS_AUTO_ESCALATE_LEVEL ({settings.CYBERQMS_AUTO_ESCALATE_LEVEL})"),
         )
+        land_on_system(incident, None)
         url = reverse("incidents:detail", args=[incident.pk])
         working = open_states(incident)
         notify([owner], kind="assignment",

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
-from cyberqms.platform.core.access import AccessDenied, require
+from cyberqms.platform.core.access import AccessDenied, can, require
 from cyberqms.platform.core.pages import gated, page_actor
 from cyberqms.platform.kit.record_parts import RecordNotFound, get_record
 from cyberqms.platform.kit.records import kind_by_slug
@@ -65,8 +65,11 @@ def incident_chain(request: HttpRequest, pk: int) -> HttpResponse:
                       if value is not None]
     loop = [{"step": step, "at": _shown(step.at) if step.at else "",
              "elapsed": queries.format_elapsed(step.elapsed)} for step in chain.loop]
+    system = incident.system if incident.system_id else None
     return render(request, "incidents/incident_chain.html", {
         "incident": incident, "chain": chain, "loop": loop,
+        "gxp_system": system if system is not None and can(request.user, "systems.view",
+                                                           system) else None,
         "total": queries.format_elapsed(chain.total),
         "columns": [{"stage": stage, "label": label, "empty": empty,
                      "nodes": chain.stages[stage]} for stage, label, empty in CHAIN_COLUMNS],

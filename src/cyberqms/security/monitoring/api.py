@@ -11,8 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from cyberqms.platform.accounts.models import Integration, Site
+from cyberqms.platform.core.access import can
 from cyberqms.platform.core.api_gate import api_actor, gate
 from cyberqms.platform.core.events import emit_security_event
 from cyberqms.platform.core.models import Severity
@@ -212,7 +214,20 @@ def _alert_detail(alert: Alert, actor: Any) -> dict[str, Any]:
         "actions": [{"action": t.action, "title": t.title, "reason_required": t.reason,
                      "refusal": refusal}
                     for t, refusal in ALERT_WORKFLOW.available(alert, actor)],
+        "gxp_system": _system_out(alert, actor),
     }
+
+
+def _system_out(alert: Alert, actor: Any) -> dict[str, Any] | None:
+    system = alert.source.gxp_system if alert.source_id and alert.source else None
+    if system is None or not can(actor, "systems.view", system):
+        return None
+    return {"number": system.number, "name": system.title,
+            "url": reverse("systems:detail", args=[system.pk]), "state": system.state,
+            "state_label": system.get_state_display(), "gamp_category": system.gamp_category,
+            "criticality": system.criticality, "validated_version": system.validated_version,
+            "owner": {"username": system.owner.get_username(),
+                      "name": system.owner.printed_name}}
 
 
 def _visible_alert(request: HttpRequest, alert_id: int) -> Alert:
@@ -319,3 +334,48 @@ def alert_assign(request: HttpRequest, alert_id: int, payload: AlertAssignIn) ->
     assigned = services.alert_assign(alert, actor=actor,
                                      assignee=_person(payload.assignee, "assignee"))
     return _alert_detail(assigned, actor)
+
+
+class SourceSystemIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    gxp_system: str | None = Field(None, max_length=32, description=(
+        "The number of the system of the inventory (SYS-0007), or null for none"))
+
+
+class SourceOut(Schema):
+    name: str
+    site: str | None
+    system: str  # what the source says it is
+    gxp_system: str | None  # the inventory's number
+
+
+@router.post(
+    "/monitoring/sources/{source_id}/system", response=SourceOut,
+    operation_id="source_system_set", url_name="source_system_set",
+    summary="Say which system of the inventory a source reports on",
+    description=(
+        "From then on its alerts, and the incidents they open, land on that system (its "
+        "page, the incident's impact assessment). A retired or unknown system, or one at "
+        "another site, answers 422 naming `gxp_system`."
+    ),
+)
+@gate("monitoring.source.manage")
+def source_system_set(request: HttpRequest, source_id: int,
+                      payload: SourceSystemIn) -> dict[str, Any]:
+    from django.apps import apps
+
+    source = queries.sources_with_counts(api_actor(request)).filter(pk=source_id).first()
+    if source is None:
+        raise Http404
+    system = None
+    if payload.gxp_system:
+        model = apps.get_model("systems", "System")
+        system = model._default_manager.filter(number__iexact=payload.gxp_system.strip(),
+                                                is_deleted=False).first()
+        if system is None:
+            raise ValidationError({"gxp_system": [f"No system {payload.gxp_system!r}."]})
+    saved = services.source_system_set(source, actor=api_actor(request), gxp_system=system)
+    return {"name": saved.name, "site": saved.site.code if saved.site else None,
+            "system": saved.system,
+            "gxp_system": saved.gxp_system.number if saved.gxp_system else None}

@@ -34,6 +34,12 @@ class MonitoringConfig(AppConfig):
               "cyberqms.security.monitoring.retention.enqueue_retention",
               "remove the security events past their source's retention; make the months "
               "ahead (task)")
+        from cyberqms.assets.systems.posture import register_posture_source, register_related
+
+        from .system_posture import monitoring_posture, system_alerts
+
+        register_posture_source(monitoring_posture)
+        register_related(system_alerts)
         register(EventSource, "monitoring.source", view_action="monitoring.event.view",
                  label=lambda s: f"Event source {s.name}")
         # Counts and times of an open alert grow with every matching event; they are

@@ -24,6 +24,10 @@ class EventSource(models.Model):
     kind = models.CharField(max_length=12, choices=IntegrationKind.choices)
     site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT)
     system = models.CharField(max_length=200)
+    # The system of the inventory it reports on (A11-05): its alerts and incidents land there.
+    gxp_system = models.ForeignKey(
+        "systems.System", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="event_sources", verbose_name="computerized system")
     format = models.CharField(max_length=10, choices=EventFormat.choices)
     integration = models.OneToOneField(
         "accounts.Integration", null=True, blank=True, on_delete=models.PROTECT,

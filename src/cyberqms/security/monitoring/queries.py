@@ -181,6 +181,7 @@ def banner_context(user: Any) -> dict[str, Any]:
 def sources_with_counts(actor: Any) -> QuerySet[EventSource]:
     """The sources the actor sees, each with what it has sent (`totals`, kept by ingest;
     missing for a source that has sent nothing) in the same query."""
-    rows = EventSource.objects.select_related("site", "integration", "totals")
+    rows = EventSource.objects.select_related("site", "integration", "totals", "gxp_system",
+                                              "gxp_system__owner")
     sites = visible_sites(actor, EVENT_VIEW)
     return rows if sites is None else rows.filter(site_id__in=sites)

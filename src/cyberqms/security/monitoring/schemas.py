@@ -202,6 +202,20 @@ class AlertActionOut(Schema):
     refusal: str | None  # why the caller cannot take it now; null: they can
 
 
+class GxpSystemOut(Schema):
+    """The system of the inventory an alert's source reports on (A11-05)."""
+
+    number: str
+    name: str
+    url: str
+    state: str  # validation state: planned, in_validation, validated, under_change, retired
+    state_label: str
+    gamp_category: str  # 1, 3, 4 or 5
+    criticality: str
+    validated_version: str
+    owner: PersonOut  # the system owner
+
+
 class AlertDetailOut(AlertOut):
     summary: str  # the latest matching event's message
     resolution: str
@@ -212,6 +226,7 @@ class AlertDetailOut(AlertOut):
     incidents: list[RecordRefOut]  # the incident(s) it was escalated to
     deviations: list[RecordRefOut]  # linked to the alert or to its incidents
     actions: list[AlertActionOut]  # lifecycle steps from its state
+    gxp_system: GxpSystemOut | None  # where the alert lands, if the caller may see it
 
 
 class AlertTransitionIn(Schema):

@@ -671,10 +671,13 @@ def _summary(match: Match) -> str:
 
 def source_create(
     *, actor: Actor, name: str, kind: str, system: str, format: str, site: Any = None,
-    integration: Any = None, addresses: list[str] | None = None,
+    integration: Any = None, addresses: list[str] | None = None, gxp_system: Any = None,
 ) -> EventSource:
-    """Register an event source (P11-12). Side effects: audit `monitoring.source.create`."""
+    """Register an event source (P11-12), optionally of a system of the inventory.
+
+    Side effects: audit `monitoring.source.create`."""
     require(actor, "monitoring.source.manage")
+    _check_gxp_system(gxp_system, site)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Name the source."]})
@@ -684,9 +687,43 @@ def source_create(
         source = EventSource.objects.create(
             name=name, kind=kind, system=system, format=format, site=site,
             integration=integration, addresses=addresses or [], created_at=timezone.now(),
+            gxp_system=gxp_system,
         )
         audit_record("monitoring.source.create", source, actor=actor, created=True)
     return source
+
+
+def _check_gxp_system(gxp_system: Any, site: Any) -> None:
+    if gxp_system is None:
+        return
+    if gxp_system.is_deleted or gxp_system.state == "retired":
+        raise ValidationError({"gxp_system": [
+            f"{gxp_system.number} is {gxp_system.get_state_display().lower()}: "
+            "choose a system in use."]})
+    if site is not None and gxp_system.site_id != site.pk:
+        raise ValidationError({"gxp_system": [
+            f"{gxp_system.number} is at {gxp_system.site.code}, the source at {site.code}."]})
+
+
+def source_system_set(source: EventSource, *, actor: Actor, gxp_system: Any) -> EventSource:
+    """Say which system of the inventory a source reports on (or none): its alerts and
+    the incidents they open land on that system from then on.
+
+    :raises ValidationError: a retired or deleted system, or one at another site
+        (`gxp_system`).
+    Side effects: audit `monitoring.source.system` (before and after).
+    """
+    require(actor, "monitoring.source.manage")
+    _check_gxp_system(gxp_system, source.site)
+    with transaction.atomic():
+        locked = EventSource.objects.select_for_update().get(pk=source.pk)
+        if locked.gxp_system_id == getattr(gxp_system, "pk", None):
+            return locked
+        before = snapshot(locked)
+        locked.gxp_system = gxp_system
+        locked.save(update_fields=["gxp_system"])
+        audit_record("monitoring.source.system", locked, actor=actor, before=before)
+    return locked
 
 
 # --- alert lifecycle --------------------------------------------------------------------------

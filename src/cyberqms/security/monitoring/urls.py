@@ -12,5 +12,6 @@ urlpatterns = [
     path("alerts/<int:pk>/assign/", views.alert_assign, name="alert_assign"),
     path("events/", views.event_list, name="events"),
     path("sources/", views.source_list, name="sources"),
+    path("sources/<int:pk>/system/", views.source_system, name="source_system"),
     path("banner/", views.banner, name="banner"),
 ]

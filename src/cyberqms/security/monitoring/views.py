@@ -42,7 +42,9 @@ ASSIGNEE_CHOICES = [("", "Anyone"), ("me", "Assigned to me"), ("none", "Nobody y
 
 
 def _load_alert(request: HttpRequest, pk: int, action: str = queries.ALERT_VIEW) -> Alert:
-    alert = Alert.objects.select_related("site", "source", "assignee").filter(pk=pk).first()
+    alert = Alert.objects.select_related(
+        "site", "source", "assignee", "source__gxp_system__owner",
+        "source__gxp_system__qa_contact").filter(pk=pk).first()
     if alert is None:
         raise Http404
     try:
@@ -110,6 +112,12 @@ def _assignment(request: HttpRequest, alert: Alert, error: str = "") -> dict[str
             "assignees": list(services.alert_assignees(alert)) if can_assign else []}
 
 
+def _visible_system(request: HttpRequest, alert: Alert) -> Any:
+    """The system of the inventory the alert's source reports on, if the reader may see it."""
+    system = alert.source.gxp_system if alert.source_id and alert.source else None
+    return system if system is not None and can(request.user, "systems.view", system) else None
+
+
 def _alert_page(request: HttpRequest, alert: Alert, *, errors: dict[str, str] | None = None,
                 posted: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     actions = [
@@ -125,6 +133,7 @@ def _alert_page(request: HttpRequest, alert: Alert, *, errors: dict[str, str] | 
         "actions": actions if can_triage else [],
         "can_triage": can_triage,
         "grouped_on": describe.grouped_on(alert.group_key),
+        "gxp_system": _visible_system(request, alert),
         "explanation": describe.explanation(alert.context),
         "events": _event_rows(alert),
         "event_total": alert.events.count(),
@@ -259,8 +268,46 @@ def source_list(request: HttpRequest) -> HttpResponse:
                      "ahead": totals.ahead, "expired_before": totals.expired_before}
         tally["kept_days"] = days_for(source.kind, rules)
         source.tally = tally  # type: ignore[attr-defined]  # for the template, not a field
+    can_manage = can(request.user, "monitoring.source.manage")
     return render(request, "monitoring/source_list.html", {
-        "sources": sources, "can_view_alerts": can(request.user, queries.ALERT_VIEW)})
+        "sources": sources, "can_view_alerts": can(request.user, queries.ALERT_VIEW),
+        "can_manage": can_manage,
+        "systems": _systems_in_use() if can_manage else []})
+
+
+def _systems_in_use() -> list[Any]:
+    """The systems a source may report on: in the inventory and not retired, by site."""
+    from django.apps import apps
+
+    model = apps.get_model("systems", "System")
+    return list(model._default_manager.filter(is_deleted=False).exclude(state="retired")
+                .select_related("site").order_by("site__code", "title"))
+
+
+@gated("monitoring.source.manage")
+@require_POST
+def source_system(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the system of the inventory a source reports on."""
+    from django.apps import apps
+
+    source = queries.sources_with_counts(request.user).filter(pk=pk).first()
+    if source is None:
+        raise Http404
+    chosen = (request.POST.get("gxp_system") or "").strip()
+    model = apps.get_model("systems", "System")
+    system = model._default_manager.filter(pk=int(chosen), is_deleted=False).first() if (
+        chosen.isdigit()) else None
+    if chosen and system is None:
+        messages.error(request, "Choose a system of the inventory.")
+        return redirect("monitoring:sources")
+    try:
+        services.source_system_set(source, actor=page_actor(request), gxp_system=system)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{source.name} reports on "
+                                  f"{system.label if system else 'no system of the inventory'}.")
+    return redirect("monitoring:sources")
 
 
 @gated("monitoring.alert.view")

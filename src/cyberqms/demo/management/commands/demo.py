@@ -117,7 +117,8 @@ class Command(BaseCommand):
 
     def _event_sources(self, org: Any, sites: dict[str, Site]) -> None:
         """Security event sources: `logger` on this machine reaches the syslog listener as
-        the Basel relay, so the demo's brute-force walkthrough works out of the box."""
+        the Basel SCADA relay, so the demo's brute-force walkthrough works out of the box
+        (and lands on the bioreactor SCADA once the inventory is loaded)."""
         from cyberqms.security.monitoring.models import EventSource
         from cyberqms.security.monitoring.services import source_create
 
@@ -130,7 +131,8 @@ class Command(BaseCommand):
                 source_create(actor=analyst, name=name, kind=kind, system=system, format=fmt,
                               site=sites[site], addresses=addresses)
                 made += 1
-        self._step(f"{made} security event sources (syslog from 127.0.0.1 → the Basel relay)")
+        self._step(f"{made} security event sources (syslog from 127.0.0.1 → the Basel SCADA "
+                   "relay)")
 
     def _step(self, text: str) -> None:
         self.stdout.write(f"  · {text}")
@@ -291,7 +293,7 @@ class Command(BaseCommand):
 def _demo_sources() -> list[tuple[str, str, str, str, str, list[str]]]:
     # name, kind, system, site, format, sender addresses (the syslog listener's map)
     return [
-        ("Plant syslog relay BSL (demo)", "other", "LabWare LIMS and domain controllers BSL",
+        ("SCADA syslog relay BSL (demo)", "scada", "SIMATIC WinCC, bioreactor suite BSL",
          "BSL", "syslog", ["127.0.0.1/32"]),
         ("Firewall DUB (demo)", "firewall", "OT firewall Dublin", "DUB", "cef", []),
     ]

@@ -91,6 +91,22 @@ def family_expectations() -> tuple[dict[str, Expect], dict[str, Expect]]:
                                          method="post", kwargs=api_missing,
                                          body={"changes": {}, "reason": "matrix"}),
         })
+        if kind.rows:
+            # The pages of a family's row tables: one URL pattern for all its tables.
+            named = {"pk": 999999, "rows_name": kind.rows[0].name}
+            rows[f"{slug}:row_add"] = Expect(workers, ok=405, kwargs=named)
+            rows[f"{slug}:row_remove"] = Expect(workers, ok=405, kwargs={**named, "row_id": 1})
+        for table in kind.rows:
+            api_named = {"record_id": 999999}
+            rows[f"api:{noun}_{table.name}_list"] = Expect(users, ok=404, anonymous=401,
+                                                           kwargs=api_named)
+            rows[f"api:{noun}_{table.name}_withdraw"] = Expect(
+                workers, ok=404, anonymous=401, method="post",
+                kwargs={**api_named, "row_id": 1}, body={"reason": "matrix"})
+            # Adding shares its path with the list: adders pass the gate, then the record
+            # is missing (404).
+            shared[f"api:{noun}_{table.name}_add"] = Expect(
+                workers, ok=404, anonymous=401, method="post", kwargs=api_named, body={})
         # POST shares its path with the list: creators pass the gate, then an unknown
         # site is refused (422, naming the field).
         shared[f"api:{noun}_create"] = Expect(

@@ -99,6 +99,7 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
     from cyberqms.platform.accounts.services import token_create
     from cyberqms.platform.accounts.tests.factories import SiteFactory
     from cyberqms.platform.kit.record_parts import attachment_add, extension_request, link_add
+    from cyberqms.platform.kit.record_rows import row_add, rows_of_kind
     from cyberqms.platform.kit.records import kind_by_slug, kind_of
     from cyberqms.platform.kit.tests.kit import record_in_state, samples
     from cyberqms.platform.trail.models import AuditEntry
@@ -122,6 +123,8 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
                record("complaints", "open"),
                record("incidents", kind_by_slug("incidents").initial_state),
                record("documents", "effective"),
+               record("systems", "planned"), record("suppliers", "candidate"),
+               record("evaluations", "draft"), record("risks", "draft"),
                record("deviations", "open", site=zurich)]  # not hers to see
     attachment = attachment_add(deviation, actor=author, filename="logger.csv",
                                 data=b"t,celsius\n02:00,9.4\n")
@@ -135,6 +138,12 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
                                   description="Door alarm escalates after 2 minutes",
                                   owner=author,
                                   due_date=timezone.localdate() + dt.timedelta(days=30))
+    system = next(r for r in records if kind_of(r).slug == "systems")
+    posture = row_add(system, rows_of_kind(kind_of(system), "posture"), actor=author,
+                      values=samples(kind_of(system)).ROWS["posture"](system, personas))
+    assessment = next(r for r in records if kind_of(r).slug == "risks")
+    risk = row_add(assessment, rows_of_kind(kind_of(assessment), "risks"), actor=author,
+                   values=samples(kind_of(assessment)).ROWS["risks"](assessment, personas))
     spare = token_create(actor=qa, owner=qa, name="spare", scopes=["records.use"], days=1)
     trail_checkpoint()  # proofs have a signed tree to refer to
     issued = token_create(actor=qa, owner=qa, name="fuzz", scopes=["*"], days=1)
@@ -155,6 +164,7 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
         "attachment_id": [attachment.pk],
         "link_id": [link.pk],
         "extension_id": [extension.pk],
+        "row_id": [posture.pk, risk.pk],
     }
     people = ["qa_munich", "author", "process_owner"]
     values: dict[str, list[Any]] = {
@@ -167,13 +177,15 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
         "requested_due": [(timezone.localdate() + dt.timedelta(days=90)).isoformat()],
         "justification": ["The vendor ships the sensor late"], "reason": ["Fuzzed as QA"],
     }
-    for slug in ("capa", "changes", "complaints", "deviations", "incidents"):
+    for slug in ("capa", "changes", "complaints", "deviations", "incidents", "systems",
+                 "suppliers", "risks"):
         noun = kind_by_slug(slug).type_name.rsplit(".", 1)[-1]
         sample = samples(kind_by_slug(slug))
         values |= {f"{noun}_create.{name}": [as_json(value)]
                    for name, value in sample.CREATE.items()}
-        values[f"{noun}_update.changes"] = [{name: as_json(value)}
-                                            for name, value in sample.FILL.items()]
+        if sample.FILL:
+            values[f"{noun}_update.changes"] = [{name: as_json(value)}
+                                                for name, value in sample.FILL.items()]
     return {
         "headers": {"Authorization": f"Bearer {issued.secret}"},
         "values": values,

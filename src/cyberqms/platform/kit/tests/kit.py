@@ -56,6 +56,15 @@ def samples(kind: RecordKind) -> Any:
     return importlib.import_module(f"{config.name}.tests.kit")
 
 
+def creation_values(kind: RecordKind, *, site: Any, author: Any) -> dict[str, Any]:
+    """The family's sample values for a new record at `site` by `author`: CREATE, plus what
+    `made(site, author)` in its tests/kit.py makes first (another record it names: the
+    system a periodic evaluation is of)."""
+    sample = samples(kind)
+    made = getattr(sample, "made", None)
+    return {**sample.CREATE, **(made(site, author) if made is not None else {})}
+
+
 def path_to(kind: RecordKind, state: str) -> list[Transition]:
     """The shortest run of transitions from the first state to `state`, cancelling only
     when `state` is reached by nothing else."""
@@ -138,12 +147,26 @@ def record_in_state(kind: RecordKind, state: str, people: dict[str, Any], *,
 
     sample = samples(kind)
     site = site or SiteFactory.create(code="MUC", name="Site MUC")
-    values = {**sample.CREATE, **{k: v for k, v in fields.items() if k in kind.create_fields}}
     author = maker(kind, people)
+    values = {**creation_values(kind, site=site, author=author),
+              **{k: v for k, v in fields.items() if k in kind.create_fields}}
     values.setdefault("owner", author)
     record = record_create(kind, actor=author, site=site, values=values)
     later = {**sample.FILL, **{k: v for k, v in fields.items() if k not in kind.create_fields}}
-    for t in path_to(kind, state):
+    return walk(kind, record, state, people, values=later)
+
+
+def walk(kind: RecordKind, record: QualityRecord, state: str, people: dict[str, Any], *,
+         values: dict[str, Any] | None = None) -> QualityRecord:
+    """Bring an existing `record` from its state to `state` through the table (the path
+    from the first state, followed from where the record is), filling `values` (default:
+    the family's FILL) where each state allows."""
+    later = samples(kind).FILL if values is None else values
+    path = path_to(kind, state)
+    steps = [t for i, t in enumerate(path)
+             if record.state in t.sources or any(record.state in u.sources
+                                                 for u in path[:i])]
+    for t in steps:
         if t.system and type(record)._default_manager.filter(
                 pk=record.pk, state=t.target).exists():
             # cyberqms took the step by itself when the last one committed (a document

@@ -18,7 +18,7 @@ from cyberqms.platform.kit.record_services import record_create
 from cyberqms.platform.kit.records import QualityRecord, RecordKind, kind_by_slug
 from cyberqms.platform.trail.models import AuditEntry
 
-from .kit import kit_families, maker, samples
+from .kit import creation_values, kit_families, maker
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,8 @@ def recorded(kind: RecordKind, people: dict[str, Any], site: Any, *titles: str
              ) -> list[QualityRecord]:
     author = maker(kind, people)
     return [record_create(kind, actor=author, site=site,
-                          values={**samples(kind).CREATE, "owner": author, "title": title})
+                          values={**creation_values(kind, site=site, author=author),
+                                  "owner": author, "title": title})
             for title in titles]
 
 

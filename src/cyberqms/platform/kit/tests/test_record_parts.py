@@ -307,7 +307,7 @@ def test_link_refusals_name_the_target(
         link_add(a, actor=author, target_number=b.number, relation="owns")
     assert bad_relation.value.message_dict == {
         "relation": ["Choose one of related, caused_by, spawned, implements, evidence, cites, "
-                     "governs."]
+                     "governs, affects."]
     }
     link_add(a, actor=local, target_number=b.number)
     with pytest.raises(ValidationError) as duplicate:

@@ -12,6 +12,7 @@ from cyberqms.platform.core.tests.matrix import NOBODY, Expect
 ALERT_VIEWERS = frozenset({"qa_manager", "it_security", "auditor"})
 ALERT_TRIAGERS = frozenset({"qa_manager", "it_security"})
 EVENT_VIEWERS = frozenset({"it_security", "auditor"})
+SOURCE_MANAGERS = frozenset({"it_security"})
 MISSING = {"pk": 999999}
 API_MISSING = {"alert_id": 999999}
 
@@ -33,6 +34,10 @@ EXPECTATIONS: dict[str, Expect] = {
     "monitoring:banner": Expect(ALERT_VIEWERS),
     "monitoring:events": Expect(EVENT_VIEWERS),
     "monitoring:sources": Expect(EVENT_VIEWERS),
+    # Which system of the inventory a source reports on: IT security manages sources.
+    "monitoring:source_system": Expect(SOURCE_MANAGERS, ok=405, kwargs=MISSING),
+    "api:source_system_set": Expect(SOURCE_MANAGERS, ok=404, anonymous=401, method="post",
+                                    kwargs={"source_id": 999999}, body={"gxp_system": None}),
     # Senders only: the gate refuses every person's session (no role holds
     # monitoring.ingest; integration tokens carry it as a scope).
     "api:monitoring_ingest": Expect(NOBODY, anonymous=401, method="post", body={}),
