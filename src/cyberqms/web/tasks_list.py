@@ -112,13 +112,14 @@ def _steps(
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """The steps this user can take on `record` now, and those they could take once
     something is done first (each with what). A step the user can never take (no right,
-    barred by segregation of duties) is not theirs; cancelling is never a task; the owner
+    barred by segregation of duties) is not theirs; cancelling is never a task, nor a step
+    declared `task=False` (withdrawing a validation, disqualifying a supplier); the owner
     and originator see their record's steps, others only the decisions that wait for them.
     """
     ready: list[str] = []
     waiting: list[tuple[str, str]] = []
     for t in workflow.actions_from(workflow.state_of(record)):
-        if t.permission.endswith(".cancel"):
+        if t.permission.endswith(".cancel") or not t.task:
             continue
         if not (mine or t.permission.rsplit(".", 1)[-1] in GATEKEEPING):
             continue
@@ -144,7 +145,7 @@ def _shape(kind: Any, user: Any) -> Shape:
     """Which steps of `kind`'s workflow `user` holds the right to take, and where."""
     shape = []
     for n, t in enumerate(kind.workflow.transitions):
-        if t.permission.endswith(".cancel"):
+        if t.permission.endswith(".cancel") or not t.task or t.system:
             continue
         sites = sites_for(user, t.permission)
         if sites is not None and not sites:

@@ -83,7 +83,7 @@ EVALUATION_WORKFLOW = Workflow(Evaluation, "evaluations.evaluation", [
                guards=(concluded, system_in_use), updates=kept, effects=(review_due,),
                label="Send for QA review"),
     Transition("return", S.IN_REVIEW, S.DRAFT, "evaluations.review", reason=True,
-               updates=dropped, label="Return to the author"),
+               updates=dropped, task=False, label="Return to the author"),
     Transition("approve", S.IN_REVIEW, S.APPROVED, "evaluations.approve", sign="Evaluated",
                not_by=("owner", "originator"), guards=(concluded, system_in_use),
                updates=closing, effects=(system_evaluated,), label="Approve"),

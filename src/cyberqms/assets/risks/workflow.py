@@ -95,7 +95,7 @@ def acceptance_due(assessment: RiskAssessment, actor: Any) -> None:
 RISK_WORKFLOW = Workflow(RiskAssessment, TYPE, [
     Transition("submit", S.DRAFT, S.IN_REVIEW, "risks.submit", guards=(scored,),
                effects=(acceptance_due,), label="Send to the approver"),
-    Transition("return", S.IN_REVIEW, S.DRAFT, "risks.review", reason=True,
+    Transition("return", S.IN_REVIEW, S.DRAFT, "risks.review", reason=True, task=False,
                label="Return to the assessor"),
     Transition("accept", S.IN_REVIEW, S.ACCEPTED, "risks.approve", sign="Risk accepted",
                only=the_approver, not_by=("owner", "originator"),
@@ -104,9 +104,10 @@ RISK_WORKFLOW = Workflow(RiskAssessment, TYPE, [
                updates=reopened, effects=(acceptance_due,),
                label="Back to review (acceptance expired)"),
     Transition("revise", S.ACCEPTED, S.DRAFT, "risks.work", reason=True,
-               guards=(under_change,), updates=reopened, label="Revise under change control"),
+               guards=(under_change,), updates=reopened, task=False,
+               label="Revise under change control"),
     Transition("retire", (S.DRAFT, S.IN_REVIEW, S.ACCEPTED), S.RETIRED, "risks.close",
-               reason=True, updates=retired, label="Retire"),
+               reason=True, updates=retired, task=False, label="Retire"),
 ])
 
 

@@ -1,7 +1,7 @@
-"""The tasks a supplier's responsible person finds on the home page: agreements that
-expire within CYBERQMS_SUPPLIER_AGREEMENT_WARNING_DAYS, or have expired, with nothing
-newer of the same kind. (An overdue re-assessment is the supplier's due date: the kit
-lists it.)"""
+"""The tasks a supplier's responsible person finds on the home page: a re-assessment past
+its date (A11-03), and agreements that expire within
+CYBERQMS_SUPPLIER_AGREEMENT_WARNING_DAYS, or have expired, with nothing newer of the same
+kind."""
 
 from __future__ import annotations
 
@@ -48,6 +48,13 @@ def supplier_tasks(user: Any) -> list[OpenTask]:
     expiring = expiring_agreements(suppliers, today=today)
     tasks = []
     for supplier in suppliers:
+        url = reverse("suppliers:detail", args=[supplier.pk])
+        if supplier.due_date is not None and supplier.due_date < today:
+            tasks.append(OpenTask(
+                f"Re-assessment of {supplier.number} {supplier.title} is overdue",
+                f"It was due on {supplier.due_date.isoformat()}: assess the supplier again "
+                "and record the assessment.", f"{url}#rows-assessments", "high",
+                supplier.due_date))
         for agreement in expiring[supplier.pk]:
             past = agreement.expires_on < today
             tasks.append(OpenTask(
@@ -55,6 +62,6 @@ def supplier_tasks(user: Any) -> list[OpenTask]:
                 f"{'expired' if past else 'expires'} on {agreement.expires_on.isoformat()}",
                 f"{agreement.reference}: renew it and record the new agreement on "
                 f"{supplier.number}.",
-                reverse("suppliers:detail", args=[supplier.pk]) + "#rows-agreements",
+                f"{url}#rows-agreements",
                 "high" if past else "medium", agreement.expires_on))
     return tasks

@@ -67,15 +67,25 @@ def not_reassessed(supplier: Supplier, actor: Any) -> dict[str, Any]:
 
 
 SUPPLIER_WORKFLOW = Workflow(Supplier, "suppliers.supplier", [
-    Transition("approve", (S.CANDIDATE, S.CONDITIONAL, S.DISQUALIFIED), S.APPROVED,
-               "suppliers.approve", sign="Approved supplier", guards=(assessed_for_approval,),
+    # A candidate's approval is QA's task; a supplier approved once is requalified (or
+    # approved without its conditions) when an assessment says so, not as a task.
+    Transition("approve", S.CANDIDATE, S.APPROVED, "suppliers.approve",
+               sign="Approved supplier", guards=(assessed_for_approval,), label="Approve"),
+    Transition("approve", (S.CONDITIONAL, S.DISQUALIFIED), S.APPROVED, "suppliers.approve",
+               sign="Approved supplier", guards=(assessed_for_approval,), task=False,
                label="Approve"),
-    Transition("approve_conditionally", (S.CANDIDATE, S.APPROVED, S.DISQUALIFIED),
-               S.CONDITIONAL, "suppliers.approve", sign="Conditionally approved",
-               guards=(assessed_with_conditions,), label="Approve with conditions"),
+    Transition("approve_conditionally", S.CANDIDATE, S.CONDITIONAL, "suppliers.approve",
+               sign="Conditionally approved", guards=(assessed_with_conditions,),
+               label="Approve with conditions"),
+    Transition("approve_conditionally", (S.APPROVED, S.DISQUALIFIED), S.CONDITIONAL,
+               "suppliers.approve", sign="Conditionally approved",
+               guards=(assessed_with_conditions,), task=False,
+               label="Approve with conditions"),
     Transition("disqualify", (S.CANDIDATE, S.APPROVED, S.CONDITIONAL), S.DISQUALIFIED,
                "suppliers.approve", sign="Disqualified", reason=True,
-               updates=not_reassessed, effects=(disqualified,), label="Disqualify"),
+               updates=not_reassessed, effects=(disqualified,), task=False,
+               label="Disqualify"),
     Transition("retire", (S.CANDIDATE, S.APPROVED, S.CONDITIONAL, S.DISQUALIFIED), S.INACTIVE,
-               "suppliers.close", reason=True, updates=stopped, label="Stop using"),
+               "suppliers.close", reason=True, updates=stopped, task=False,
+               label="Stop using"),
 ])

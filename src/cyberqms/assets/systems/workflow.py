@@ -118,7 +118,8 @@ SYSTEM_WORKFLOW = Workflow(System, TYPE, [
                label="Back to validation (periodic evaluation)"),
     Transition("withdraw", (S.VALIDATED, S.UNDER_CHANGE), S.IN_VALIDATION, "systems.approve",
                sign="Validation withdrawn", reason=True, updates=withdrawn,
-               effects=(owner_told,), label="Withdraw validation"),
+               effects=(owner_told,), task=False, label="Withdraw validation"),
     Transition("retire", (S.PLANNED, S.IN_VALIDATION, S.VALIDATED, S.UNDER_CHANGE), S.RETIRED,
-               "systems.close", sign="Retired", reason=True, updates=retired, label="Retire"),
+               "systems.close", sign="Retired", reason=True, updates=retired, task=False,
+               label="Retire"),
 ])

@@ -166,6 +166,10 @@ class Transition:
     # A step cyberqms takes by itself (`run(…, actor=None)`, the scheduler on a date):
     # never a person's, never shown as an action.
     system: bool = False
+    # Whether the step is work waiting for someone (a task on their home page). A step
+    # that is open but that nobody has to take is not: withdrawing a system's validation,
+    # retiring it, disqualifying an approved supplier. It still shows on the record's page.
+    task: bool = True
 
     @property
     def sources(self) -> tuple[str, ...]:

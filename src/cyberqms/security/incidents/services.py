@@ -360,4 +360,10 @@ def incident_open_deviation(
         if not linked:
             link_create(incident, deviation, actor=actor, relation="spawned",
                         note=", ".join(impact) or "opened from the incident")
+        system = incident.system
+        if system is not None:
+            # The deviation is about the system the incident landed on: its page and its
+            # periodic evaluation list it.
+            link_create(deviation, system, actor=actor, relation="affects",
+                        note=f"Opened from {incident.number}.")
     return deviation

@@ -95,6 +95,17 @@ def test_approval_needs_a_current_assessment_a11_03(
              "supplier again first.")
 
 
+def test_an_overdue_reassessment_is_a_task_of_the_responsible_person(
+        personas: dict[str, Any]) -> None:
+    supplier = record_in_state(SUPPLIERS, "approved", personas)
+    type(supplier)._default_manager.filter(pk=supplier.pk).update(
+        due_date=TODAY - dt.timedelta(days=4))
+    [task] = supplier_tasks(supplier.owner)
+    assert (task.title, task.priority, task.due) == (
+        f"Re-assessment of {supplier.number} LabSys GmbH is overdue", "high",
+        TODAY - dt.timedelta(days=4))
+
+
 def test_an_overdue_reassessment_shows_as_overdue(personas: dict[str, Any]) -> None:
     supplier = record_in_state(SUPPLIERS, "approved", personas)
     _assess(supplier, personas, assessed_on=TODAY - dt.timedelta(days=400),

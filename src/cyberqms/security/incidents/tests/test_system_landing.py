@@ -111,3 +111,15 @@ def test_the_source_is_set_to_its_system_over_the_api_and_audited(
                                "gxp_system": scada.number}
     assert AuditEntry.objects.filter(action="monitoring.source.system",
                                      object_id=str(source.pk)).count() == 1
+
+
+def test_the_deviation_the_incident_opens_affects_its_system_too(
+        people: dict[str, Any], scada: Any, scada_alert: Alert) -> None:
+    incident = services.incident_from_alert(scada_alert, actor=people["it_security"])
+    services.incident_update(incident, actor=people["it_security"], changes={
+        "gxp_impact": True, "impact_assessment": "Operator account guessed at; no sign-in."})
+    deviation = services.incident_open_deviation(incident, actor=people["it_security"],
+                                                 owner=people["author"])
+    link = RecordLink.objects.get(from_type="deviations.deviation", from_id=str(deviation.pk),
+                                  to_type="systems.system")
+    assert (link.to_id, link.relation) == (str(scada.pk), "affects")

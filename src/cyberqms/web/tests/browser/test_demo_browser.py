@@ -156,7 +156,8 @@ class Demo:
             page.close()
 
     def axe(self, page: Page) -> None:
-        assert blocking_violations(page) == [], page.url
+        found = blocking_violations(page)
+        assert found == [], (page.url, [v.get("targets") for v in found])
         self.checked_by_axe.append(page.url)
 
 
@@ -184,6 +185,20 @@ def save_edit(page: Page, reason: str, **fields: str) -> None:
         else:
             control.fill(value)
     edit.locator("#id_reason").fill(reason)
+    with page.expect_navigation():
+        page.get_by_test_id("save-record").click()
+
+
+def save_edit_draft(page: Page, **fields: str) -> None:
+    """The edit panel of a record in its first state (no reason asked): fill, save."""
+    edit = page.get_by_test_id("edit-form")
+    edit.locator("summary").click()
+    for name, value in fields.items():
+        control = edit.locator(f"#id_{name}")
+        if control.evaluate("e => e.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
     with page.expect_navigation():
         page.get_by_test_id("save-record").click()
 
@@ -337,6 +352,26 @@ def test_the_four_journeys_on_a_fresh_demo(open_page: Callable[[], Any]) -> None
     assert signatures.all_text_contents() == ["Approved", "Approved (IT security)"]
     demo.axe(page)
 
+    # --- 2b. A risk acceptance that expired is back with its approver (ICH Q9, A11-01) -----
+    from cyberqms.assets.risks.models import RiskAssessment
+
+    expired = RiskAssessment.objects.get(title="Bioreactor SCADA and PLC network")
+    assert (expired.state, expired.acceptance_expires) == (
+        "in_review", LOADED_AT.date() - dt.timedelta(days=21))
+    page = demo.as_("hbrandt", "/")
+    task = page.get_by_test_id("tasks").locator(".task", has_text=expired.number)
+    expect(task).to_contain_text(f"{expired.number}: Accept the risk")
+    with page.expect_navigation():
+        task.get_by_role("link").click()
+    expect(page.get_by_test_id("record-state")).to_have_text("In review")
+    page.get_by_test_id("history-tab").click()
+    expect(page.locator("#tab-history")).to_contain_text(
+        f"Acceptance expired on {expired.acceptance_expires}")
+    page.goto("/risks/register/")
+    expect(page.get_by_test_id("heat-map")).to_be_visible()
+    expect(page.get_by_test_id("register-risks")).to_contain_text(expired.number)
+    demo.axe(page)
+
     demo.done_with("hbrandt")
 
     # --- 3. Brute force over syslog → alert → incident → deviation → chain -----------------
@@ -363,12 +398,25 @@ def test_the_four_journeys_on_a_fresh_demo(open_page: Callable[[], Any]) -> None
     page.goto(f"/monitoring/alerts/{alert.pk}/")
     expect(page.locator("main")).to_contain_text("Brute force")
     expect(page.locator("main")).not_to_contain_text(UUID)
+    # The alert lands on the system behind the relay: the bioreactor SCADA (A11-05).
+    from cyberqms.assets.systems.models import System
+
+    scada = System.objects.get(title="SCADA/HMI bioreactor suite")
+    facts = page.get_by_test_id("gxp-system")
+    expect(facts).to_contain_text(f"{scada.number} SCADA/HMI bioreactor suite")
+    expect(facts).to_contain_text("GAMP 4")
+    expect(page.get_by_test_id("gxp-system-state")).to_contain_text("Validated")
+    expect(page.get_by_test_id("gxp-system-owner")).to_have_text(scada.owner.printed_name)
     with page.expect_navigation():
         page.get_by_test_id("escalate").click()
     incident = Incident.objects.get(alerts=alert)
     incident_path = f"/incidents/{incident.pk}/"
     form = page.get_by_test_id("incident-edit")
     form.locator("summary").click()
+    # Its impact assessment starts from the system.
+    expect(form.locator("#id_impact_assessment")).to_have_value(re.compile(
+        rf"^Starting point: the events come from {scada.number} SCADA/HMI bioreactor suite, "
+        "GAMP category 4, high criticality"))
     form.locator("#id_containment").fill("qc_analyst locked; 10.20.0.7 blocked.")
     form.locator("#id_affected_records").fill("LIMS results entered by qc_analyst")
     form.locator("#id_gxp_impact").check()
@@ -391,9 +439,59 @@ def test_the_four_journeys_on_a_fresh_demo(open_page: Callable[[], Any]) -> None
     expect(nodes).to_have_count(3)
     for index, number in enumerate((alert.number, incident.number, opened.number)):
         expect(nodes.nth(index).locator("header a")).to_have_text(number)
+    expect(page.get_by_test_id("chain-system")).to_contain_text(scada.number)
     demo.axe(page)
 
-    demo.done_with("jweber")
+    # --- 3b. The system's page: computed posture beside the entered facts, its alerts and
+    # incidents; its periodic evaluation keeps the period's records (A11D-03, A11-18) ------
+    page = demo.as_("aokafor", f"/systems/{scada.pk}/")
+    computed = page.get_by_test_id("posture-computed")
+    expect(computed).to_contain_text("Monitoring source SCADA syslog relay BSL (demo)")
+    expect(computed).to_contain_text("Security incidents")
+    entered = page.get_by_test_id("posture-entered")
+    for item in ("Patch level", "Penetration test", "Access review", "Backup restore test"):
+        expect(entered).to_contain_text(item)
+    expect(page.locator("main")).to_contain_text(f"{alert.number} {alert.title}")
+    expect(page.locator("main")).to_contain_text(incident.number)
+    demo.axe(page)
+    with page.expect_navigation():
+        page.get_by_test_id("start-evaluation").click()
+    expect(page.locator("#id_system")).to_have_value(str(scada.pk))
+    with page.expect_navigation():
+        page.get_by_test_id("create-record").click()
+    from cyberqms.assets.evaluations.models import Evaluation
+
+    evaluation = Evaluation.objects.get(system=scada, state="draft")
+    evidence = page.get_by_test_id("evaluation-evidence")
+    for number in (incident.number, opened.number):
+        expect(evidence).to_contain_text(number)
+    save_edit_draft(page, findings="Brute force against the HMIs contained; no sign-in.",
+                    conclusion="remains_validated")
+    demo.take("aokafor", "submit")
+    state_reads(page, type(evaluation).STATES.IN_REVIEW)
+    pdf = page.request.get(page.get_by_test_id("export-pdf").get_attribute("href") or "")
+    text = " ".join(" ".join((p.extract_text() or "").split())
+                    for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    for words in ("Security incidents in the period", incident.number,
+                  "Deviations in the period", opened.number,
+                  "Security posture at the end of the period"):
+        assert words in text, words
+    demo.axe(page)
+
+    # --- 3c. A supplier's overdue re-assessment is a task of its responsible person -------
+    from cyberqms.assets.suppliers.models import Supplier
+
+    vaisala = Supplier.objects.get(title="Vaisala Oyj")
+    page = demo.as_(vaisala.owner.username, "/")
+    task = page.get_by_test_id("tasks").locator(
+        ".task", has_text=f"Re-assessment of {vaisala.number} Vaisala Oyj is overdue")
+    expect(task).to_have_count(1)
+    with page.expect_navigation():
+        task.get_by_role("link").click()
+    expect(page.get_by_test_id("rows-assessments")).to_be_visible()
+    demo.axe(page)
+
+    demo.done_with("jweber", vaisala.owner.username)
 
     # --- 4. The inspector's review and the PDF copy -----------------------------------------
     page = demo.as_("cdubois", "/trail/")
