@@ -31,7 +31,9 @@ RECOVERY_CODES_PATH = "/accounts/2fa/recovery-codes/"
 # The sidebar each role must see (CYB-01), written out by hand from the grants table in
 # cyberqms/platform/accounts/roles.py, the families' declarations and the entries in
 # cyberqms/web/navigation.py, so that a change to any shows up here as a failure to review.
-QUALITY = {"Documents", "Deviations", "CAPA", "Change control", "Complaints"}
+QUALITY = {"Documents", "Deviations", "CAPA", "Change control", "Complaints",
+           # the GxP asset families share the quality records' grants
+           "Computerized systems", "Periodic evaluations", "Suppliers", "Risk assessments"}
 EXPECTED_NAV: dict[str, set[str]] = {
     "author": {"Home", "Notifications", "My training", *QUALITY, "Profile and security",
                "API"},
