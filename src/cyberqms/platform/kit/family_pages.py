@@ -46,7 +46,7 @@ from .record_rows import (
     rows_of_record,
 )
 from .record_services import RecordChanged, editable_fields, record_create, record_update
-from .records import FormGroup, QualityRecord, RecordKind, model_field, site_model
+from .records import FormGroup, QualityRecord, RecordKind, kind_of, model_field, site_model
 
 PAGE_SIZE = 25
 
@@ -457,18 +457,11 @@ def row_form(rows: Rows, record: QualityRecord, data: Any = None) -> forms.Form:
         field.label = rows.label_of(name)
         choices = field.queryset if isinstance(field, forms.ModelChoiceField) else None
         if choices is not None and choices.model is get_user_model():
-            field.queryset = people_able(kind_of_record(record).action("work"),
-                                         [record.site_id])
+            field.queryset = people_able(kind_of(record).action("work"), [record.site_id])
         elif choices is not None and choices.model is type(record):
             field.queryset = choices.exclude(pk=record.pk)
         form.fields[name] = field
     return form
-
-
-def kind_of_record(record: QualityRecord) -> RecordKind:
-    from .records import kind_of
-
-    return kind_of(record)
 
 
 def row_panel(request: HttpRequest, kind: RecordKind, record: QualityRecord, rows: Rows, *,

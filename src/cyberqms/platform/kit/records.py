@@ -496,7 +496,7 @@ def next_number(prefix: str, when: dt.datetime | None = None) -> str:
     return f"{prefix}-{year}-{seq.last:04d}"
 
 
-def running_number(prefix: str, _record: Any = None, _actor: Any = None) -> str:
+def running_number(prefix: str) -> str:
     """The next identifier of a register that runs on across years: ``SYS-0042`` (a
     family's `numbering`). Same locking as `next_number`: gap-free, never twice."""
     seq, _ = NumberSequence.objects.select_for_update().get_or_create(prefix=prefix, year=0)
