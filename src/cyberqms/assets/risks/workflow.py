@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from cyberqms.platform.core.access import capable
-from cyberqms.platform.core.models import RecordLink
+from cyberqms.platform.kit.record_parts import linked_ids
 from cyberqms.platform.kit.workflow import Problem, Transition, Workflow
 from cyberqms.platform.notifications.services import notify_record
 
@@ -59,14 +58,9 @@ def the_approver(assessment: RiskAssessment, actor: Any) -> str | None:
 def under_change(assessment: RiskAssessment, actor: Any) -> str | None:
     """An accepted assessment is revised under an approved change control that names it
     ("Affects", either end), not otherwise."""
-    links = RecordLink.objects.filter(removed_at__isnull=True, relation="affects").filter(
-        Q(from_type=TYPE, from_id=str(assessment.pk), to_type=CHANGE_TYPE)
-        | Q(to_type=TYPE, to_id=str(assessment.pk), from_type=CHANGE_TYPE))
-    ids = [int(i) for link in links
-           for i in ((link.to_id,) if link.from_type == TYPE else (link.from_id,))
-           if i.isdigit()]
     from cyberqms.platform.kit.records import kind_by_type
 
+    ids = linked_ids(TYPE, assessment.pk, CHANGE_TYPE, "affects")
     if ids and kind_by_type(CHANGE_TYPE).model._default_manager.filter(
             pk__in=ids, state__in=HOLDING, is_deleted=False).exists():
         return None

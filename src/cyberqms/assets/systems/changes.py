@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
-from cyberqms.platform.core.models import RecordLink
+from cyberqms.platform.kit.record_parts import linked_ids
 
 from .enums import SystemState
 from .models import System
@@ -28,17 +26,8 @@ ENDED = ("closed", "cancelled")
 AFFECTS = "affects"
 
 
-def _linked(type_name: str, pk: Any, other_type: str) -> list[str]:
-    """Ids of records of `other_type` linked "affects" from the record (either direction
-    stored: a link made from the system's page points the other way)."""
-    links = RecordLink.objects.filter(removed_at__isnull=True, relation=AFFECTS).filter(
-        Q(from_type=type_name, from_id=str(pk), to_type=other_type)
-        | Q(to_type=type_name, to_id=str(pk), from_type=other_type))
-    return [link.to_id if link.from_type == type_name else link.from_id for link in links]
-
-
 def systems_of_change(change_pk: Any) -> list[System]:
-    ids = [int(i) for i in _linked(CHANGE_TYPE, change_pk, TYPE) if i.isdigit()]
+    ids = linked_ids(CHANGE_TYPE, change_pk, TYPE, AFFECTS)
     return list(System.objects.filter(pk__in=ids, is_deleted=False).order_by("pk"))
 
 
@@ -46,12 +35,13 @@ def _held_elsewhere(system: System, change_pk: Any) -> bool:
     """Whether another change still holds the system (approved and not ended)."""
     from cyberqms.platform.kit.records import kind_by_type
 
-    others = [i for i in _linked(TYPE, system.pk, CHANGE_TYPE) if i != str(change_pk)]
+    others = [i for i in linked_ids(TYPE, system.pk, CHANGE_TYPE, AFFECTS)
+              if str(i) != str(change_pk)]
     if not others:
         return False
     model = kind_by_type(CHANGE_TYPE).model
-    return model._default_manager.filter(pk__in=[int(i) for i in others if i.isdigit()],
-                                         state__in=HOLDING, is_deleted=False).exists()
+    return model._default_manager.filter(pk__in=others, state__in=HOLDING,
+                                         is_deleted=False).exists()
 
 
 def on_change_step(sender: Any, *, record: Any, type_name: str, source: str, target: str,

@@ -226,6 +226,17 @@ LINK_RELATIONS = {
 }
 
 
+def linked_ids(record_type: str, record_id: Any, other_type: str, relation: str) -> list[int]:
+    """Ids of the records of `other_type` linked to a record by `relation`, whichever end
+    the link was made from (a change that "Affects" a system, or the system's page linking
+    the change)."""
+    links = RecordLink.objects.filter(removed_at__isnull=True, relation=relation).filter(
+        models.Q(from_type=record_type, from_id=str(record_id), to_type=other_type)
+        | models.Q(to_type=record_type, to_id=str(record_id), from_type=other_type))
+    ids = (link.to_id if link.from_type == record_type else link.from_id for link in links)
+    return [int(i) for i in ids if i.isdigit()]
+
+
 def link_add(
     record: QualityRecord, *, actor: Any, target_number: str, relation: str = "related",
     note: str = "",
