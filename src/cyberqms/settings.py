@@ -166,6 +166,10 @@ INSTALLED_APPS = [
     "cyberqms.security.monitoring",
     "cyberqms.security.transport",
     "cyberqms.security.incidents",
+    # access governance: usage of rights, drift findings, access reviews
+    "cyberqms.security.access",
+    "cyberqms.security.findings",
+    "cyberqms.security.governance",
     "cyberqms.web",
     "cyberqms.demo",  # the demo command and generators (not product code)
 ]
@@ -364,6 +368,27 @@ CYBERQMS_TOKEN_MAX_DAYS = env_int("CYBERQMS_TOKEN_MAX_DAYS", 90, minimum=1)
 CYBERQMS_PASSWORD_MAX_AGE_DAYS = env_int("CYBERQMS_PASSWORD_MAX_AGE_DAYS", 0)
 CYBERQMS_AUDITOR_MAX_DAYS = env_int("CYBERQMS_AUDITOR_MAX_DAYS", 30, minimum=1)
 CYBERQMS_RECORD_DECISIONS = env_bool("CYBERQMS_RECORD_DECISIONS", default=True)
+
+# --- access governance (security/access, security/findings, security/governance) --------
+# A right (an action at a site) unused for this many days is a finding, by the right's
+# criticality: approving, closing, signing and administering rights are "high"; other
+# writes "medium"; reads are never findings.
+CYBERQMS_ACCESS_UNUSED_HIGH_DAYS = env_int("CYBERQMS_ACCESS_UNUSED_HIGH_DAYS", 180, minimum=1)
+CYBERQMS_ACCESS_UNUSED_MEDIUM_DAYS = env_int("CYBERQMS_ACCESS_UNUSED_MEDIUM_DAYS", 365,
+                                             minimum=1)
+# An account with no sign-in for this many days is dormant.
+CYBERQMS_ACCESS_DORMANT_DAYS = env_int("CYBERQMS_ACCESS_DORMANT_DAYS", 90, minimum=1)
+# An API token unused for this many days, or older than the rotation period, is a finding.
+CYBERQMS_ACCESS_TOKEN_UNUSED_DAYS = env_int("CYBERQMS_ACCESS_TOKEN_UNUSED_DAYS", 30, minimum=1)
+CYBERQMS_TOKEN_ROTATION_DAYS = env_int("CYBERQMS_TOKEN_ROTATION_DAYS", 60, minimum=1)
+# Usage is counted from decisions older than this (a decision written by a transaction
+# still open is not skipped: PostgreSQL hands out ids before commit).
+CYBERQMS_ACCESS_USAGE_LAG_SECONDS = env_int("CYBERQMS_ACCESS_USAGE_LAG_SECONDS", 300)
+# Access reviews: days a reviewer has to decide, once a campaign is launched.
+CYBERQMS_ACCESS_REVIEW_DAYS = env_int("CYBERQMS_ACCESS_REVIEW_DAYS", 21, minimum=1)
+# Every active site's access is reviewed every this many months (a campaign launched by the
+# scheduler); 0: campaigns are launched by hand only.
+CYBERQMS_ACCESS_REVIEW_MONTHS = env_int("CYBERQMS_ACCESS_REVIEW_MONTHS", 3)
 # Allowed reads' decisions are written in batches, off the request path
 # (platform/core/decisions.py): at most this many seconds after the decision, or as soon as
 # CYBERQMS_DECISION_BATCH rows wait. Refusals, writes and decisions inside a transaction are

@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifications/", include("cyberqms.platform.notifications.urls")),
     path("monitoring/", include("cyberqms.security.monitoring.urls")),
     path("training/", include("cyberqms.quality.training.urls")),
+    path("access/", include("cyberqms.security.governance.urls")),
     *family_urls(),
     path("", include("cyberqms.platform.accounts.urls")),
     path("", include("cyberqms.web.urls")),

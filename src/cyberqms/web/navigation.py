@@ -41,6 +41,7 @@ NAVIGATION: tuple[NavSection, ...] = (
         NavItem("Monitoring", "monitoring:overview", "monitoring.alert.view", "chart"),
         NavItem("Security alerts", "monitoring:alerts", "monitoring.alert.view", "siren"),
         NavItem("Security events", "accounts:security_events", "security.event.view", "alert"),
+        NavItem("Access governance", "governance:overview", "access.governance.view", "key"),
         NavItem("Access decisions", "accounts:access_decisions", "access.decision.view",
                 "shield"),
         NavItem("Integrations", "accounts:integration_list", "accounts.integration.view",

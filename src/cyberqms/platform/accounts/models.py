@@ -85,11 +85,28 @@ class User(AbstractUser):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     identity_verification_method = models.CharField(max_length=200, blank=True)
+    # Joiners, movers and leavers (security.access): who answers for this person's access,
+    # when their employment ends (the account is disabled at that moment), and the
+    # person's id in the HR system or directory that keeps them up to date (CSV, SCIM).
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
+        help_text="Answers for this person's access: reviews it in access reviews.",
+    )
+    leaver_at = models.DateTimeField(
+        "leaves on", null=True, blank=True,
+        help_text="When employment ends: the account is disabled at that moment.",
+    )
+    employee_id = models.CharField(
+        "employee id", max_length=64, blank=True,
+        help_text="The person's id in the HR system or directory (CSV import, SCIM).",
+    )
 
     class Meta:
         ordering = ["username"]
         constraints = [
             models.UniqueConstraint(Lower("username"), name="username_unique_ci"),
+            models.UniqueConstraint(fields=["employee_id"], condition=~Q(employee_id=""),
+                                    name="employee_id_unique"),
         ]
 
     def __str__(self) -> str:
@@ -199,6 +216,12 @@ class RoleAssignment(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.CharField(max_length=500, blank=True)
+    # The record that approved the grant (a change control's number, or an approved
+    # access request's): a grant without one is an access-governance finding.
+    approval_ref = models.CharField(
+        "approved by record", max_length=40, blank=True,
+        help_text="The number of the change control or request that approved the grant.",
+    )
 
     objects = RoleAssignmentQuerySet.as_manager()
 

@@ -39,6 +39,8 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: (
         "accounts.*",
         "access.decision.view",
+        "access.governance.view",
+        "access.usage.view",
         "security.event.view",
         "trail.history.view",
         "trail.status.view",
@@ -55,6 +57,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "monitoring.alert.view",
         "monitoring.alert.triage",
         "training.view", "training.deliver", "training.manage",
+        "access.governance.*", "access.usage.view",
     ),
     Role.QA_REVIEWER: (
         "accounts.user.view", *_TRAIL_READ, "trail.review.create", "training.view",
@@ -77,6 +80,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "monitoring.alert.view",
         "monitoring.alert.triage",
         "monitoring.source.manage",
+        "access.governance.*", "access.usage.view",
     ),
     Role.SYSTEM_OWNER: (
         "accounts.user.view",
@@ -96,6 +100,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "monitoring.event.view",
         "monitoring.alert.view",
         "training.view",
+        "access.governance.view", "access.usage.view",
     ),
 }
 

@@ -159,31 +159,140 @@ def user_deactivate(user: User, *, actor: User, reason: str) -> User:
     reason = _reason(reason)
     if user.pk == actor.pk:
         raise ServiceError("You cannot deactivate your own account.")
-    now = timezone.now()
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not locked.is_active:
             raise ServiceError("The account is already deactivated.")
-        before = snapshot(locked)
-        locked.is_active = False
-        locked.deactivated_at = now
-        locked.deactivation_reason = reason
-        locked.save(update_fields=["is_active", "deactivated_at", "deactivation_reason"])
-        audit_record("accounts.user.deactivate", locked, actor=actor, before=before,
-                     reason=reason)
-        for token in ApiToken.objects.select_for_update().filter(
-            owner=locked, revoked_at__isnull=True
-        ):
-            _revoke(token, actor=actor, reason=f"Account deactivated: {reason}", now=now)
+        _deactivate(locked, actor=actor, reason=reason, now=timezone.now())
+    return locked
+
+
+def _deactivate(locked: User, *, actor: User | None, reason: str, now: datetime,
+                **extra: object) -> None:
+    """Deactivate the locked row, revoke its tokens, audit and report it (inside the
+    caller's transaction); `actor` None: cyberqms itself (a leaver's date reached)."""
+    before = snapshot(locked)
+    locked.is_active = False
+    locked.deactivated_at = now
+    locked.deactivation_reason = reason
+    locked.save(update_fields=["is_active", "deactivated_at", "deactivation_reason"])
+    audit_record("accounts.user.deactivate", locked, actor=actor, before=before,
+                 reason=reason)
+    for token in ApiToken.objects.select_for_update().filter(
+        owner=locked, revoked_at__isnull=True
+    ):
+        _revoke(token, actor=actor, reason=f"Account deactivated: {reason}", now=now)
+    by = actor.username if actor is not None else "cyberqms"
     emit_security_event(
         "account.deactivated",
         severity=Severity.MEDIUM,
-        message=f"Account {user.username} deactivated by {actor.username}: {reason}",
-        actor_id=actor.pk,
-        username=actor.username,
-        data={"subject": user.username, "reason": reason},
+        message=f"Account {locked.username} deactivated by {by}: {reason}",
+        actor_id=actor.pk if actor is not None else None,
+        username=actor.username if actor is not None else "",
+        data={"subject": locked.username, "reason": reason, **extra},
     )
+
+
+def leavers_disable(now: datetime | None = None) -> list[User]:
+    """Disable every active account whose leaver date has come (the scheduler, every
+    minute): sessions and tokens stop at once. Each deactivation's audit entry carries the
+    seconds from the leaver date to the disabling in its reason, and its security event
+    in `leaver_to_disable_s`; access governance reports their median."""
+    now = now or timezone.now()
+    done: list[User] = []
+    due = User.objects.filter(is_active=True, leaver_at__isnull=False, leaver_at__lte=now)
+    for pk in due.order_by("leaver_at", "pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=pk)
+            if not locked.is_active or locked.leaver_at is None or locked.leaver_at > now:
+                continue
+            moment = timezone.now()
+            leaver = timezone.localtime(locked.leaver_at).strftime("%Y-%m-%d %H:%M %Z")
+            late = round((moment - locked.leaver_at).total_seconds(), 1)
+            _deactivate(locked, actor=None, now=moment, leaver_to_disable_s=late,
+                        reason=f"Leaver date reached ({leaver}; disabled {late:g} s after)")
+        done.append(locked)
+    return done
+
+
+def leavers_interval() -> float:
+    return 60.0
+
+
+_UNSET: object = object()
+
+
+def user_employment_set(
+    user: User, *, actor: User | None, reason: str, manager: object = _UNSET,
+    leaver_at: object = _UNSET, employee_id: object = _UNSET,
+) -> User:
+    """Set who answers for the person's access (`manager`), when they leave (`leaver_at`,
+    the account is disabled at that moment) and their HR id; only what is given changes.
+    `actor` None: an HR integration's update, audited as the integration's by its caller's
+    context.
+
+    Side effects: audit entry `accounts.user.employment`.
+    :raises ServiceError: naming the field (a manager who is the person, inactive, not a
+        named person, or whose own chain of managers leads back to the person; a leaver
+        date in the past; an HR id another person has).
+    """
+    if actor is not None:
+        require(actor, actions.USER_MANAGE, user)
+    reason = _reason(reason)
+    changes: dict[str, object] = {}
+    if manager is not _UNSET:
+        chosen = manager if isinstance(manager, User) else None
+        if manager is not None and chosen is None:
+            raise ServiceError("Choose a person as manager.", field="manager")
+        if chosen is not None:
+            _check_manager(user, chosen)
+        changes["manager"] = chosen
+    if leaver_at is not _UNSET:
+        if leaver_at is not None and not isinstance(leaver_at, datetime):
+            raise ServiceError("Give the leaving date and time.", field="leaver_at")
+        if isinstance(leaver_at, datetime) and leaver_at <= timezone.now():
+            raise ServiceError("The leaving date is in the past: deactivate the account "
+                               "instead.", field="leaver_at")
+        changes["leaver_at"] = leaver_at
+    if employee_id is not _UNSET:
+        hr_id = str(employee_id or "").strip()
+        if len(hr_id) > 64:
+            raise ServiceError("At most 64 characters.", field="employee_id")
+        if hr_id and User.objects.filter(employee_id=hr_id).exclude(pk=user.pk).exists():
+            raise ServiceError(f"Another person has the employee id {hr_id!r}.",
+                               field="employee_id")
+        changes["employee_id"] = hr_id
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.is_active and changes.get("leaver_at") is not None:
+            raise ServiceError("The account is deactivated.", field="leaver_at")
+        before = snapshot(locked)
+        changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, changes[name])
+        locked.save(update_fields=changed)
+        audit_record("accounts.user.employment", locked, actor=actor, before=before,
+                     reason=reason)
     return locked
+
+
+def _check_manager(user: User, manager: User) -> None:
+    if manager.pk == user.pk:
+        raise ServiceError("Nobody is their own manager.", field="manager")
+    if not manager.is_active or manager.kind != AccountKind.PERSON:
+        raise ServiceError(f"{manager.username} is not an active, named person.",
+                           field="manager")
+    seen = {user.pk}
+    step: int | None = manager.pk
+    while step is not None:
+        if step in seen:
+            raise ServiceError(f"{manager.username} reports to {user.username}, directly or "
+                               "through others: managers cannot go round in a circle.",
+                               field="manager")
+        seen.add(step)
+        step = User.objects.filter(pk=step).values_list("manager_id", flat=True).first()
 
 
 def user_reactivate(user: User, *, actor: User, reason: str) -> IssuedPassword:
@@ -351,6 +460,7 @@ def user_verify_identity(user: User, *, actor: User, method: str) -> User:
 # Sent inside the transaction of a role's grant: what follows from the roles a person holds
 # (the training their curricula give) commits with the grant.
 roles_changed = Signal()  # sender: RoleAssignment; user, assignment
+role_revoked = Signal()  # sender: RoleAssignment; user, assignment (inside the transaction)
 
 
 def role_grant(
@@ -361,14 +471,21 @@ def role_grant(
     reason: str,
     site: Site | None = None,
     valid_until: datetime | None = None,
+    approval_ref: str = "",
+    permission: str = actions.ROLE_MANAGE,
 ) -> RoleAssignment:
-    """Grant a role, recording who, when and why (A11-20).
+    """Grant a role, recording who, when and why (A11-20), and the record that approved it
+    (`approval_ref`, a change control's number: without one, access governance raises a
+    finding).
 
     Refuses combinations that break segregation: administrator with a GxP role (DI-01),
     GxP roles on generic accounts (DI-02), open-ended or over-long auditor access (AL-09).
+    `permission`: the right the actor grants by, when it is not role management itself (an
+    access reviewer's change of a role, which its own service has checked).
+
     Side effects: security event `account.role_granted` (high for administrator).
     """
-    require(actor, actions.ROLE_MANAGE, user)
+    require(actor, permission, user)
     reason = _reason(reason)
     if role not in Role.values:
         raise ServiceError(f"Unknown role {role!r}.", field="role")
@@ -417,6 +534,7 @@ def role_grant(
             granted_by=actor,
             granted_at=now,
             grant_reason=reason,
+            approval_ref=approval_ref.strip()[:40],
         )
         audit_record("accounts.role.grant", assignment, actor=actor, created=True,
                      reason=reason)
@@ -428,15 +546,18 @@ def role_grant(
         actor_id=actor.pk,
         username=actor.username,
         data={"subject": user.username, "role": role, "site": site.code if site else None,
-              "reason": reason},
+              "reason": reason, "change_ref": approval_ref.strip()[:40]},
     )
     user.forget_access_cache()
     return assignment
 
 
-def role_revoke(assignment: RoleAssignment, *, actor: User, reason: str) -> RoleAssignment:
-    """Revoke a role at once; the assignment stays as history (A11-20)."""
-    require(actor, actions.ROLE_MANAGE, assignment.user)
+def role_revoke(assignment: RoleAssignment, *, actor: User, reason: str,
+                permission: str = actions.ROLE_MANAGE) -> RoleAssignment:
+    """Revoke a role at once; the assignment stays as history (A11-20). `permission`: the
+    right the actor revokes by, when it is not role management itself (an access
+    reviewer's decision, which its own service has checked is theirs to take)."""
+    require(actor, permission, assignment.user)
     reason = _reason(reason)
     with transaction.atomic():
         locked = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
@@ -448,6 +569,8 @@ def role_revoke(assignment: RoleAssignment, *, actor: User, reason: str) -> Role
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         audit_record("accounts.role.revoke", locked, actor=actor, before=before, reason=reason)
+        role_revoked.send(RoleAssignment, user=locked.user, assignment=locked)
+    locked.user.forget_access_cache()
     emit_security_event(
         "account.role_revoked",
         severity=Severity.LOW,
@@ -609,7 +732,7 @@ def token_revoke(token: ApiToken, *, actor: User, reason: str) -> ApiToken:
     return locked
 
 
-def _revoke(token: ApiToken, *, actor: User, reason: str, now: datetime) -> None:
+def _revoke(token: ApiToken, *, actor: User | None, reason: str, now: datetime) -> None:
     before = snapshot(token)
     token.revoked_at = now
     token.revoked_by = actor

@@ -139,6 +139,7 @@ class Decision:
     resource_type: str = ""
     resource_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    site_id: int | None = None
 
 
 class AccessDenied(PermissionDenied):
@@ -215,6 +216,7 @@ def authorize(actor: object, action: str, resource: object = None) -> Decision:
         reason=reason or "granted",
         resource_type=resource_type,
         resource_id=resource_id,
+        site_id=site_id if isinstance(site_id, int) else None,
     )
     quiet = decision.allowed and (
         (spec is not None and spec.public) or current_context().poll
@@ -320,6 +322,7 @@ def _record(actor: object, decision: Decision, *, read: bool) -> None:
         action=decision.action[:100],
         resource_type=decision.resource_type[:100],
         resource_id=decision.resource_id[:64],
+        site_id=decision.site_id,
         allowed=decision.allowed,
         reason=decision.reason[:200],
         channel=ctx.channel,

@@ -19,6 +19,7 @@ EVENT_LABELS: dict[str, str] = {
     "account.password_reset": "Password reset by an administrator",
     "account.role_granted": "Role granted",
     "account.role_revoked": "Role revoked",
+    "access.finding.raised": "Access finding raised",
     "account.token_created": "API token issued",
     "account.token_revoked": "API token revoked",
     "auth.lockout": "Account locked out",

@@ -58,6 +58,9 @@ class AccessDecision(models.Model):
     action = models.CharField(max_length=100)
     resource_type = models.CharField(max_length=100, blank=True)
     resource_id = models.CharField(max_length=64, blank=True)
+    # The site of the resource decided on (None: no site, or every site): a right is an
+    # action at a site, and access governance counts its use by both (security.access).
+    site_id = models.BigIntegerField(null=True, blank=True)
     allowed = models.BooleanField()
     reason = models.CharField(max_length=200)
     channel = models.CharField(max_length=10)

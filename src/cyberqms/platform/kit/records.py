@@ -230,6 +230,9 @@ class RecordKind:
     # The record's own tables (`kit.record_rows.Rows`): rows added and withdrawn with a
     # reason, served on the page, in the API and in the copies.
     rows: tuple[Any, ...] = ()
+    # Fields that change without a GxP meaning, written without an audit entry and left
+    # out of the record's audited state (when a scan last saw a finding).
+    unaudited: tuple[str, ...] = ()
 
     def module(self, name: str) -> Any:
         """The family app's module `name` (its `demo`, say), or None when it has none."""
@@ -417,7 +420,7 @@ def register_family(
                          "state_constraint(STATES)")
     declare_record_actions(kind.action_prefix, kind.noun, dict(own_actions or {}))
     register(kind.model, kind.type_name, view_action=kind.view_action,
-             label=lambda r: r.label, detail_url=kind.detail_url)
+             label=lambda r: r.label, detail_url=kind.detail_url, exclude=kind.unaudited)
     if kind.rows:
         from .record_rows import register_rows
 

@@ -236,6 +236,23 @@ def verify_signer(user: Any, sig: SignatureRequest | None) -> VerifiedSigner:
     return VerifiedSigner(user, components)
 
 
+def signature_from_post(request: HttpRequest) -> SignatureRequest:
+    """The signer's password and code from a page's form (`core/_signing.html`); the
+    accountability statement accepted first when they have never signed.
+
+    :raises SigningError: the statement was not ticked for a first signature.
+    """
+    from cyberqms.platform.core.client_address import request_client_address
+
+    if not has_commitment(request.user):
+        if request.POST.get("accept_statement") != "yes":
+            raise SigningError("Tick the accountability statement to sign for the first time.",
+                               field="statement")
+        commitment_accept(request.user, source_ip=request_client_address(request) or None)
+    return SignatureRequest(password=request.POST.get("password", ""),
+                            otp=request.POST.get("otp", ""), request=request)
+
+
 def mark_signing_session(sig: SignatureRequest) -> None:
     """Start (or extend) the continuous signing session once a signature is recorded."""
     session = _session(sig)

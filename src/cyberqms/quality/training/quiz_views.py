@@ -15,7 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cyberqms.platform.core.access import AccessDenied, can
 from cyberqms.platform.core.pages import gated, page_actor
-from cyberqms.platform.kit.signatures import SigningError, manifestation, signing_state
+from cyberqms.platform.kit.signatures import (
+    SigningError,
+    manifestation,
+    signature_from_post,
+    signing_state,
+)
 from cyberqms.platform.kit.words import problem_text
 
 from . import actions, quiz, services
@@ -23,7 +28,6 @@ from .enums import AssignmentState, ItemKind
 from .models import CHOICE_LENGTH, MAX_CHOICES, CurriculumItem, QuizQuestion, TrainingAssignment
 
 # The signing fields are read as on the reading's page: one parser of them.
-from .views import _signature as signature_from
 
 _ANSWER = re.compile(r"q(\d{1,18})")
 
@@ -59,7 +63,7 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
         chosen = _answers(request.POST)
         try:
             attempt = quiz.quiz_attempt_submit(
-                assignment, actor=actor, answers=chosen, signature=signature_from(request),
+                assignment, actor=actor, answers=chosen, signature=signature_from_post(request),
                 started_at=quiz.started_from(assignment, request.POST.get("started", "")),
                 shown=quiz.shown_from(assignment, request.POST.get("started", "")))
         except SigningError as exc:

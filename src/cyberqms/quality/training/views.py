@@ -15,14 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cyberqms.platform.accounts.enums import Role
 from cyberqms.platform.core.access import AccessDenied, can, sites_for
-from cyberqms.platform.core.client_address import request_client_address
 from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
 from cyberqms.platform.core.pages import gated, page_actor
 from cyberqms.platform.kit.signatures import (
-    SignatureRequest,
     SigningError,
-    commitment_accept,
-    has_commitment,
+    signature_from_post,
     signing_state,
 )
 from cyberqms.platform.kit.words import problem_text
@@ -35,18 +32,6 @@ from . import actions, queries, services
 from .enums import AssignmentState, ItemKind
 from .gate import known_steps
 from .models import Curriculum, TrainingAssignment, TrainingRequirement
-
-
-def _signature(request: HttpRequest) -> SignatureRequest:
-    """The signer's password and code from the form; the accountability statement accepted
-    first when they have never signed."""
-    if not has_commitment(request.user):
-        if request.POST.get("accept_statement") != "yes":
-            raise SigningError("Tick the accountability statement to sign for the first time.",
-                               field="statement")
-        commitment_accept(request.user, source_ip=request_client_address(request) or None)
-    return SignatureRequest(password=request.POST.get("password", ""),
-                            otp=request.POST.get("otp", ""), request=request)
 
 
 @gated(actions.SELF)
@@ -74,7 +59,7 @@ def read(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.reading_acknowledge(assignment, actor=actor,
-                                         signature=_signature(request))
+                                         signature=signature_from_post(request))
         except SigningError as exc:
             error = {"field": exc.field or "", "message": str(exc)}
         except (ValidationError, PermissionDenied) as exc:
@@ -176,7 +161,7 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     try:
         services.training_sign_off(assignment, actor=page_actor(request),
-                                   signature=_signature(request),
+                                   signature=signature_from_post(request),
                                    note=request.POST.get("note", ""))
     except AccessDenied:
         raise PermissionDenied from None

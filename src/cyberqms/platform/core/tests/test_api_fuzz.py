@@ -101,7 +101,8 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
     from cyberqms.platform.kit.record_parts import attachment_add, extension_request, link_add
     from cyberqms.platform.kit.record_rows import row_add, rows_of_kind
     from cyberqms.platform.kit.records import kind_by_slug, kind_of
-    from cyberqms.platform.kit.tests.kit import record_in_state, samples
+    from cyberqms.platform.kit.tests.kit import kit_families, record_in_state, samples
+    from cyberqms.security.governance.models import ReviewItem
     from cyberqms.platform.trail.models import AuditEntry
     from cyberqms.platform.trail.services import trail_checkpoint
     from cyberqms.quality.capa import services as capa_services
@@ -125,7 +126,12 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
                record("documents", "effective"),
                record("systems", "planned"), record("suppliers", "candidate"),
                record("evaluations", "draft"), record("risks", "draft"),
-               record("deviations", "open", site=zurich)]  # not hers to see
+               record("deviations", "open", site=zurich),  # not hers to see
+               record("access-reviews", "open")]  # with its items to decide
+    # Every other family, in its first state: a family added later is fuzzed too.
+    covered = {kind_of(r).slug for r in records}
+    records += [record(kind.slug, kind.initial_state) for kind in kit_families()
+                if kind.slug not in covered]
     attachment = attachment_add(deviation, actor=author, filename="logger.csv",
                                 data=b"t,celsius\n02:00,9.4\n")
     link = link_add(deviation, actor=author, target_number=capa.number)
@@ -165,6 +171,8 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
         "link_id": [link.pk],
         "extension_id": [extension.pk],
         "row_id": [posture.pk, risk.pk],
+        "review_id": pks("access-reviews"),
+        "item_id": list(ReviewItem.objects.values_list("pk", flat=True)),
     }
     people = ["qa_munich", "author", "process_owner"]
     values: dict[str, list[Any]] = {
@@ -243,7 +251,7 @@ def existing(path: str, world: dict[str, Any]) -> list[dict[str, Any]]:
         if name == "action":
             rows = [{**row, "action": action} for row in rows
                     for action in world["actions"][row["slug"], row["record_id"]]]
-        elif name not in rows[0]:
+        elif rows and name not in rows[0]:
             rows = [{**row, name: value} for row in rows
                     for value in world["known"].get(name, [])]
     return rows[::math.ceil(len(rows) / 12)] if rows else []

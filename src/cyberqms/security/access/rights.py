@@ -1,0 +1,61 @@
+"""Rights and how much they matter: which actions a role's grants cover, and each action's
+criticality, which sets how long it may stay unused before it is a finding.
+
+- high: decisions others rely on (approve, close, verify, accept, release, sign off) and
+  administration (roles, users, integrations, trail flags, monitoring sources);
+- medium: every other write;
+- low: reads (declared `read=True` to the gate), never a finding by themselves.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from cyberqms.platform.accounts.enums import Role
+from cyberqms.platform.accounts.roles import patterns_for
+from cyberqms.platform.core.access import ACTIONS, Grant
+
+HIGH = "high"
+MEDIUM = "medium"
+LOW = "low"
+_DECIDING = ("approve", "close", "verify", "accept", "release", "qualify", "validate",
+             "extension.approve", "review")
+_ADMINISTERING = ("accounts.role.", "accounts.user.manage", "accounts.integration.manage",
+                  "accounts.token.manage", "accounts.site.manage", "trail.flag.resolve",
+                  "monitoring.source.manage", "training.manage")
+
+
+def criticality(action: str) -> str:
+    spec = ACTIONS.get(action)
+    if spec is None or spec.read or action.endswith(".view"):
+        return LOW
+    if action.startswith(_ADMINISTERING) or action.rsplit(".", 1)[-1] in _DECIDING \
+            or action.endswith(".extension.approve"):
+        return HIGH
+    return MEDIUM
+
+
+@cache
+def role_rights(role: str) -> tuple[str, ...]:
+    """The declared actions `role` holds (not public or self-service ones), sorted. The
+    grants and the declared actions are fixed once the apps are ready."""
+    grants = [Grant(pattern) for pattern in patterns_for(role)]
+    return tuple(sorted(
+        name for name, spec in ACTIONS.items()
+        if not spec.public and not spec.self_service
+        and any(g.covers(name, None) for g in grants)))
+
+
+def critical_rights(role: str) -> tuple[str, ...]:
+    """`role`'s rights of high criticality: what an access review weighs."""
+    return tuple(a for a in role_rights(role) if criticality(a) == HIGH)
+
+
+def role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else role
+
+
+def action_label(action: str) -> str:
+    """The action in words, as the gate's declaration says it ("Approve deviations")."""
+    spec = ACTIONS.get(action)
+    return spec.description if spec is not None else action

@@ -1,0 +1,159 @@
+"""Counting the use of rights from the access-decision log, incrementally.
+
+`usage_fold` reads the allowed decisions written since the last count (by id: a decision
+written late, in a batch, has a later id and is counted by the next fold) and adds them to
+`RightUse`, grouped by the database per person, action, site and month. A decision is
+counted once it is `CYBERQMS_ACCESS_USAGE_LAG_SECONDS` old: on PostgreSQL a transaction
+still open may hold an id lower than rows already committed, and a fold that passed it
+would never see it.
+
+`usage_for` answers, for many people at once, when each right was last used and how often
+in a period: one query whatever the number of people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from cyberqms.platform.core.models import AccessDecision
+
+from .models import NO_SITE, RightUse, UsageMark
+
+MARK = "decisions"
+CHUNK = 200_000  # decisions per transaction: a first count of a long log in steps
+
+
+@dataclass(frozen=True)
+class Folded:
+    decisions: int  # decisions read
+    rows: int  # RightUse rows written (new or added to)
+    last_id: int
+
+
+def fold_interval() -> float:
+    return 15 * 60.0
+
+
+def usage_fold(*, lag: float | None = None, chunk: int = CHUNK) -> Folded:
+    """Count every allowed decision not counted yet (up to the lag), in chunks of ids, each
+    in one transaction with the mark that says how far it went."""
+    lag = settings.CYBERQMS_ACCESS_USAGE_LAG_SECONDS if lag is None else lag
+    horizon = timezone.now() - dt.timedelta(seconds=lag)
+    upto = (AccessDecision.objects.filter(created_at__lte=horizon)
+            .aggregate(m=Max("id"))["m"] or 0)
+    read = written = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            mark, _ = UsageMark.objects.select_for_update().get_or_create(name=MARK)
+            last = mark.last_id
+            if last >= upto:
+                break
+            end = min(upto, last + chunk)
+            count, rows = _fold_range(last, end)
+            mark.last_id, mark.counted_at = end, timezone.now()
+            mark.decisions += count
+            mark.save()
+            read, written, last = read + count, written + rows, end
+    return Folded(read, written, last)
+
+
+def _fold_range(after: int, upto: int) -> tuple[int, int]:
+    """Add decisions with `after < id <= upto` to the counts; returns (decisions, rows)."""
+    grouped = (
+        AccessDecision.objects.filter(id__gt=after, id__lte=upto, allowed=True,
+                                      actor_id__isnull=False)
+        .annotate(month=TruncMonth("created_at", tzinfo=dt.UTC))
+        .values("actor_id", "action", "site_id", "month")
+        .annotate(n=Count("id"), last=Max("created_at"))
+        .order_by()
+    )
+    found: dict[tuple[int, str, int, dt.date], tuple[int, dt.datetime]] = {}
+    decisions = 0
+    for group in grouped:
+        month = group["month"]
+        month = month.date() if isinstance(month, dt.datetime) else month
+        key = (int(group["actor_id"] or 0), group["action"], group["site_id"] or NO_SITE,
+               month)
+        n, last = found.get(key, (0, group["last"]))
+        found[key] = (n + group["n"], max(last, group["last"]))
+        decisions += group["n"]
+    if not found:
+        return 0, 0
+    existing = {(r.user_id, r.action, r.site_id, r.month): r for r in RightUse.objects.filter(
+        user_id__in={k[0] for k in found}, month__in={k[3] for k in found},
+        action__in={k[1] for k in found})}
+    new: list[RightUse] = []
+    changed: list[RightUse] = []
+    for key, (n, last) in found.items():
+        row = existing.get(key)
+        if row is None:
+            new.append(RightUse(user_id=key[0], action=key[1], site_id=key[2], month=key[3],
+                                uses=n, last_used_at=last))
+        else:
+            row.uses += n
+            row.last_used_at = max(row.last_used_at, last)
+            changed.append(row)
+    RightUse.objects.bulk_create(new, batch_size=1000)
+    RightUse.objects.bulk_update(changed, ["uses", "last_used_at"], batch_size=1000)
+    return decisions, len(new) + len(changed)
+
+
+@dataclass(frozen=True)
+class Use:
+    """One right of one person: when last used and how often since a date."""
+
+    last_used_at: dt.datetime | None
+    uses: int
+
+    def __add__(self, other: Use) -> Use:
+        stamps = [s for s in (self.last_used_at, other.last_used_at) if s is not None]
+        return Use(max(stamps) if stamps else None, self.uses + other.uses)
+
+
+NEVER = Use(None, 0)
+
+
+class Usage:
+    """The use of rights by a set of people, read in one query (`usage_for`)."""
+
+    def __init__(self) -> None:
+        self._at: dict[tuple[int, str, int], Use] = {}
+        self._anywhere: dict[tuple[int, str], Use] = {}
+
+    def add(self, user_id: int, action: str, site_id: int, use: Use) -> None:
+        self._at[(user_id, action, site_id)] = use
+        key = (user_id, action)
+        self._anywhere[key] = self._anywhere.get(key, NEVER) + use
+
+    def of(self, user_id: int, action: str, site_id: int | None = None) -> Use:
+        """The use of `action` by `user_id` at `site_id`, decisions about no one site
+        included; `site_id` None: at any site (a right held at every site)."""
+        if site_id is None:
+            return self._anywhere.get((user_id, action), NEVER)
+        return (self._at.get((user_id, action, site_id), NEVER)
+                + self._at.get((user_id, action, NO_SITE), NEVER))
+
+
+def usage_for(user_ids: Iterable[int], *, since: dt.date,
+              actions: Iterable[str] | None = None) -> Usage:
+    """The use of every right (or of `actions`) by `user_ids`: the last use ever and the
+    uses in the months from `since`'s month; one query."""
+    rows = RightUse.objects.filter(user_id__in=list(user_ids))
+    if actions is not None:
+        rows = rows.filter(action__in=list(actions))
+    usage = Usage()
+    recent = Q(month__gte=since.replace(day=1))
+    for row in rows.values("user_id", "action", "site_id").annotate(
+            last=Max("last_used_at"), uses=Sum("uses", filter=recent)).order_by():
+        usage.add(row["user_id"], row["action"], row["site_id"],
+                  Use(row["last"], row["uses"] or 0))
+    return usage

@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+
+
+class GovernanceConfig(AppConfig):
+    name = "cyberqms.security.governance"
+    label = "governance"
+    verbose_name = "Access governance"
+
+    def ready(self) -> None:
+        from cyberqms.platform.core.home import register_home_tasks
+        from cyberqms.platform.core.scheduler import every
+        from cyberqms.platform.kit.records import register_family
+        from cyberqms.platform.trail.registry import register
+
+        from . import actions  # noqa: F401  (declares the actions)
+        from .family import REVIEWS
+        from .models import Attestation, ReviewItem
+        from .pages import home_tasks
+
+        register_family(REVIEWS)
+        register(ReviewItem, "governance.review_item", view_action="access_reviews.view",
+                 label=lambda i: f"{i.review.number}: {i.role} of {i.person.username}")
+        register(Attestation, "governance.attestation", view_action="access_reviews.view",
+                 label=lambda a: f"{a.review.number}: attestation of {a.reviewer.username}")
+        register_home_tasks(home_tasks)
+        every("governance.schedule", "cyberqms.security.governance.campaigns.schedule_interval",
+              "cyberqms.security.governance.campaigns.launch_scheduled",
+              "launch the scheduled access reviews of every site")

@@ -1,0 +1,98 @@
+"""Access-review campaigns (A11D-01): a site's people and the roles they hold, each
+decided by the person's manager (the campaign's owner when there is none, never the
+person), with the evidence of how the role's rights are used; each reviewer signs one
+attestation of their decisions, and the revocations it holds take effect when it is
+signed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from cyberqms.platform.core.models import KeptForever
+from cyberqms.platform.kit.records import QualityRecord, filter_index, state_constraint
+
+from .enums import Decision, ReviewKind, ReviewState
+
+
+class AccessReview(QualityRecord):
+    STATES = ReviewState
+
+    review_kind = models.CharField("campaign", max_length=10, choices=ReviewKind.choices,
+                                   default=ReviewKind.AD_HOC)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", verbose_name="only this person",
+        help_text="Review one person's access (a mover); empty: everyone at the site.")
+    launched_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta(QualityRecord.Meta):
+        indexes = [*QualityRecord.Meta.indexes,
+                   filter_index("review_kind", "access_review_kind")]
+        constraints = [state_constraint(ReviewState, "accessreview_state_valid")]
+
+    def document_sections(self) -> list[object]:
+        """Every decision with its signature, and the attestations (kit.record_export)."""
+        from .pages import document_sections
+
+        return document_sections(self)
+
+
+class ReviewItem(KeptForever):
+    """One role of one person in a campaign, and the reviewer's decision about it."""
+
+    review = models.ForeignKey(AccessReview, on_delete=models.PROTECT, related_name="items")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    assignment = models.ForeignKey("accounts.RoleAssignment", on_delete=models.PROTECT,
+                                   related_name="+")
+    role = models.CharField(max_length=20)
+    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    suggestion = models.CharField(max_length=10, choices=Decision.choices)
+    suggestion_reason = models.CharField(max_length=300)
+    # The rights of the role and their use when the campaign was launched; findings open
+    # about the person then.
+    evidence = models.JSONField(default=dict)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    new_role = models.CharField(max_length=20, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    attestation = models.ForeignKey("Attestation", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="items")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    granted = models.ForeignKey("accounts.RoleAssignment", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["review", "person__username", "role", "id"]
+        indexes = [models.Index(fields=["reviewer", "attestation"], name="review_item_todo")]
+
+    def __str__(self) -> str:
+        return f"{self.review_id}: {self.person_id} {self.role}"
+
+
+class Attestation(KeptForever):
+    """A reviewer's signed attestation of their decisions in a campaign."""
+
+    review = models.ForeignKey(AccessReview, on_delete=models.PROTECT,
+                               related_name="attestations")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    # Set in the transaction that creates the row: the signature names the attestation.
+    signature = models.ForeignKey("core.Signature", null=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    decisions = models.PositiveIntegerField()
+    revoked = models.PositiveIntegerField(default=0)
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["review", "signed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["review", "reviewer"],
+                                               name="one_attestation_per_reviewer")]
+
+    def __str__(self) -> str:
+        return f"{self.review_id}: attested by {self.reviewer_id}"

@@ -1,0 +1,15 @@
+"""Access governance, under /access/: the overview, a person's access, and the reviewer's
+page of a campaign (the campaigns' own list and pages are the kit's, /access-reviews/)."""
+
+from django.urls import path
+
+from . import pages
+
+app_name = "governance"
+urlpatterns = [
+    path("", pages.overview, name="overview"),
+    path("scan/", pages.scan_now, name="scan"),
+    path("people/<int:pk>/", pages.person, name="person"),
+    path("reviews/<int:pk>/decide/", pages.decide, name="decide"),
+    path("reviews/<int:pk>/attest/", pages.attest, name="attest"),
+]
