@@ -83,7 +83,7 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
 
     deviations = Deviation.objects.filter(is_deleted=False)
     assert (Deviation.objects.count(), Capa.objects.count(), Change.objects.count(),
-            Complaint.objects.count()) == (62, 32, 32, 12)
+            Complaint.objects.count()) == (62, 32, 33, 12)  # a change approved access
     # The inventory: suppliers, systems and the periodic evaluations of the critical ones;
     # none under change at this moment, the two neglected SCADAs past their evaluation.
     from cyberqms.assets.evaluations.models import Evaluation
@@ -99,8 +99,26 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     # approver, one draft.
     assert sorted(RiskAssessment.objects.values_list("state", flat=True)) == [
         "accepted", "accepted", "accepted", "draft", "in_review", "in_review"]
-    # 2,854 entries of the records' own steps, and one per signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (544, 2854 + 544)
+    # Access governance: what the scans of that history leave open, the Basel campaign
+    # closed with its signed decisions, the Dublin one waiting for the QA head.
+    from cyberqms.security.findings.models import AccessFinding
+    from cyberqms.security.governance.models import AccessReview
+
+    assert sorted(AccessFinding.objects.filter(state="open").values_list(
+        "kind", "subject__username")) == [
+        ("auditor_timebox", "gmartin"), ("dormant", "kschmid"),
+        ("grant_unapproved", "rfischer"), ("mfa_missing", "rfischer"),
+        ("sod_conflict", "rfischer"), ("unused_rights", "lmoreau")]
+    assert sorted(AccessFinding.objects.exclude(state="open").values_list(
+        "kind", "subject__username", "state")) == [
+        ("dormant", "slindqvist", "resolved"), ("no_manager", "hbrandt", "accepted"),
+        ("unused_rights", "aokafor", "resolved")]
+    assert sorted(AccessReview.objects.values_list("title", "state")) == [
+        ("Access review Basel, first year", "closed"),
+        ("Access review Dublin, first year", "open")]
+    # 3,143 entries of the records' own steps and of access governance, and one per
+    # signature (its content audited)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (619, 3143 + 619)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)
@@ -137,14 +155,16 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
 
     assert (Curriculum.objects.count(), list(TrainingRequirement.objects.values_list(
         "step", flat=True))) == (5, ["deviations.deviation.approve"])
+    # The joiners count too: the dormant QC analyst's readings are overdue, the leaver's
+    # were cancelled when his account was disabled.
     assert training.kpis() == {
-        "training_compliance": 74.5, "assignments_due": 145, "completed_on_time": 108,
-        "overdue_trainings": 2, "documents_past_review": 0}
+        "training_compliance": 64.4, "assignments_due": 233, "completed_on_time": 150,
+        "overdue_trainings": 19, "documents_past_review": 0}
     # The data-integrity quiz: passed by every GxP user, the process owner after one fail.
     from cyberqms.quality.training.models import QuizAttempt
 
     assert (QuizAttempt.objects.filter(passed=True).count(), list(QuizAttempt.objects.filter(
-        passed=False).values_list("person__username", "score"))) == (12, [("pnatarajan", 60)])
+        passed=False).values_list("person__username", "score"))) == (16, [("pnatarajan", 60)])
 
     # Spread over 18 months, every state represented, most old records closed.
     first = Deviation.objects.order_by("created_at").first()
@@ -218,7 +238,11 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert auditor.valid_until is not None
     assert auditor.valid_until > now
     assert auditor.granted_at > now - timezone.timedelta(minutes=5)
-    assert all(u.must_change_password for u in User.objects.all())
+    # (The demo logins: the joiners of access governance chose theirs in the story.)
+    from cyberqms.demo.management.commands.demo import ADMIN, PEOPLE
+
+    logins = User.objects.filter(username__in=[ADMIN[0], *(p[0] for p in PEOPLE)])
+    assert (logins.count(), all(u.must_change_password for u in logins)) == (8, True)
 
     # Notifications reached the inbox; no e-mail was sent while loading.
     assert Notification.objects.exists()

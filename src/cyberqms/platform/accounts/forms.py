@@ -11,7 +11,7 @@ from cyberqms.platform.core.access import ACTIONS
 
 from .enums import AccountKind, IntegrationKind, Role, WorkPattern
 from .first_sign_in import password_entered_recently
-from .models import Department, Site
+from .models import Department, Site, User
 from .time_zones import zone_choices
 
 
@@ -55,6 +55,29 @@ class RoleGrantForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=f"Required for auditors (at most {settings.CYBERQMS_AUDITOR_MAX_DAYS} days).",
     )
+    approval_ref = forms.CharField(
+        label="Approved by record", max_length=40, required=False,
+        help_text="The number of the approved change control (CC-…) that authorises the "
+                  "grant; without one, access governance raises a finding.")
+    reason = ReasonField()
+
+
+class ApprovalForm(forms.Form):
+    approval_ref = forms.CharField(label="Approved by record", max_length=40)
+    reason = ReasonField()
+
+
+class EmploymentForm(forms.Form):
+    manager = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, kind="person").order_by("full_name", "username"),
+        required=False, empty_label="No manager",
+        help_text="Reviews this person's access in access reviews.")
+    leaver_at = forms.DateTimeField(
+        label="Leaves on", required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="The account is disabled at this moment.")
+    employee_id = forms.CharField(label="Employee id", max_length=64, required=False,
+                                  help_text="The person's id in the HR system.")
     reason = ReasonField()
 
 

@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin-area/users/<int:user_id>/<str:operation>/", views.user_operation,
          name="user_operation"),
     path("admin-area/roles/<int:assignment_id>/revoke/", views.role_revoke, name="role_revoke"),
+    path("admin-area/roles/<int:assignment_id>/approval/", views.role_approval,
+         name="role_approval"),
     path("admin-area/sites/", views.site_list, name="site_list"),
     path("security/integrations/", views.integration_list, name="integration_list"),
     path("security/events/", views.security_events, name="security_events"),

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cyberqms.platform.core.access import can
@@ -26,7 +27,7 @@ from cyberqms.platform.core.pages import gated
 from cyberqms.platform.trail import actions as trail_actions
 from cyberqms.platform.trail.services import list_export_record, open_flags
 
-from . import actions, services
+from . import actions, employment, services
 from .csv_columns import (
     ACCESS_DECISION_COLUMNS,
     INTEGRATION_COLUMNS,
@@ -36,7 +37,9 @@ from .csv_columns import (
 )
 from .enums import Role
 from .forms import (
+    ApprovalForm,
     DepartmentForm,
+    EmploymentForm,
     IdentityForm,
     IntegrationForm,
     ReasonForm,
@@ -183,7 +186,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @gated(actions.USER_VIEW)
 def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
-    subject = get_object_or_404(User.objects.select_related("site", "department"), pk=user_id)
+    subject = get_object_or_404(User.objects.select_related("site", "department", "manager"),
+                                pk=user_id)
     locked = locked_out().filter(username=subject.username.lower()).exists()
     return render(request, "accounts/user_detail.html", {
         "subject": subject,
@@ -192,6 +196,10 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "tokens": ApiToken.objects.filter(owner=subject),
         "locked": locked,
         "grant_form": RoleGrantForm(),
+        "employment_form": EmploymentForm(initial={
+            "manager": subject.manager_id, "employee_id": subject.employee_id,
+            "leaver_at": timezone.localtime(subject.leaver_at).strftime("%Y-%m-%dT%H:%M")
+            if subject.leaver_at else None}),
         "reason_form": ReasonForm(),
         "identity_form": IdentityForm(),
         "can_manage": can(request.user, actions.USER_MANAGE),
@@ -204,7 +212,7 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 OPERATIONS = {"deactivate", "reactivate", "reset-password", "unlock", "grant-role",
-              "verify-identity"}
+              "verify-identity", "employment"}
 
 
 @require_POST
@@ -217,6 +225,8 @@ def user_operation(request: HttpRequest, user_id: int, operation: str) -> HttpRe
     form: Any
     if operation == "grant-role":
         form = RoleGrantForm(request.POST)
+    elif operation == "employment":
+        form = EmploymentForm(request.POST)
     elif operation == "verify-identity":
         form = IdentityForm(request.POST)
     else:
@@ -243,9 +253,14 @@ def user_operation(request: HttpRequest, user_id: int, operation: str) -> HttpRe
         elif operation == "grant-role":
             services.role_grant(
                 subject, data["role"], actor=actor, reason=data["reason"], site=data["site"],
-                valid_until=data["valid_until"],
+                valid_until=data["valid_until"], approval_ref=data["approval_ref"],
             )
             messages.success(request, "Role granted.")
+        elif operation == "employment":
+            employment.user_employment_set(
+                subject, actor=actor, reason=data["reason"], manager=data["manager"],
+                leaver_at=data["leaver_at"], employee_id=data["employee_id"])
+            messages.success(request, "Manager, leaving date and employee id saved.")
         elif operation == "verify-identity":
             services.user_verify_identity(subject, actor=actor, method=data["method"])
             messages.success(request, "Identity verification recorded.")
@@ -271,6 +286,27 @@ def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
     else:
         messages.error(request, "Give a reason to revoke the role.")
+    return redirect("accounts:user_detail", user_id=assignment.user_id)
+
+
+@require_POST
+@gated(actions.ROLE_MANAGE)
+def role_approval(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Name the change control that approved a role grant made without one."""
+    assignment = get_object_or_404(RoleAssignment, pk=assignment_id)
+    form = ApprovalForm(request.POST)
+    if form.is_valid():
+        try:
+            services.role_approval_link(
+                assignment,
+                actor=request.user,  # type: ignore[arg-type]  # gated: signed-in users only
+                approval_ref=form.cleaned_data["approval_ref"],
+                reason=form.cleaned_data["reason"])
+            messages.success(request, "Approval recorded.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Give the approving record and a reason.")
     return redirect("accounts:user_detail", user_id=assignment.user_id)
 
 

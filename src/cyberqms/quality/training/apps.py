@@ -11,7 +11,7 @@ class TrainingConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import reverse
 
-        from cyberqms.platform.accounts.services import roles_changed
+        from cyberqms.platform.accounts.services import roles_changed, user_deactivated
         from cyberqms.platform.core.home import register_home_tasks
         from cyberqms.platform.kit.workflow import (
             add_assignee_check,
@@ -58,6 +58,7 @@ class TrainingConfig(AppConfig):
         register_page_links(page_links)
         state_changed.connect(_version_in_force, dispatch_uid="training.version_in_force")
         roles_changed.connect(_role_granted, dispatch_uid="training.role_granted")
+        user_deactivated.connect(_person_left, dispatch_uid="training.person_left")
         register_home_tasks(home_tasks)
         from cyberqms.platform.core import scheduler
 
@@ -79,6 +80,12 @@ def _version_in_force(sender: Any, *, record: Any, type_name: str, source: str,
         assignments_sync(documents=[record.document_id])
     elif target in ("superseded", "obsolete"):
         readings_cancel(record, f"{record.number} is {target}")
+
+
+def _person_left(sender: Any, *, user: Any, reason: str, **kwargs: Any) -> None:
+    from .services import person_left
+
+    person_left(sender, user=user, reason=reason)
 
 
 def _role_granted(sender: Any, *, user: Any, **kwargs: Any) -> None:

@@ -316,6 +316,15 @@ def readings_cancel(version: Any, reason: str) -> int:
     return len(pks)
 
 
+def person_left(sender: Any, *, user: Any, reason: str, **kwargs: Any) -> None:
+    """A deactivated account (a leaver, most often) owes no more training: its open
+    assignments are cancelled in the deactivation's transaction, so they are not counted
+    overdue."""
+    for pk in TrainingAssignment.objects.filter(person_id=user.pk, state=A.OPEN).order_by(
+            "pk").values_list("pk", flat=True):
+        _cancel(pk, f"Account deactivated: {reason}")
+
+
 def _cancel(pk: int, reason: str) -> None:
     locked = TrainingAssignment.objects.select_for_update().get(pk=pk)
     if locked.state != A.OPEN:

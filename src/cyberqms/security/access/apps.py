@@ -12,8 +12,8 @@ class AccessConfig(AppConfig):
     def ready(self) -> None:
         from cyberqms.platform.core.scheduler import every
 
-        every("access.leavers", "cyberqms.platform.accounts.services.leavers_interval",
-              "cyberqms.platform.accounts.services.leavers_disable",
+        every("access.leavers", "cyberqms.platform.accounts.employment.leavers_interval",
+              "cyberqms.platform.accounts.employment.leavers_disable",
               "disable the accounts of people whose leaver date has come")
         every("access.usage", "cyberqms.security.access.usage.fold_interval",
               "cyberqms.security.access.usage.usage_fold",

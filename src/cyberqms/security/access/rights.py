@@ -1,9 +1,10 @@
 """Rights and how much they matter: which actions a role's grants cover, and each action's
 criticality, which sets how long it may stay unused before it is a finding.
 
-- high: decisions others rely on (approve, close, verify, accept, release, sign off) and
+- high: decisions others rely on (approve, close, verify, accept, release, review) and
   administration (roles, users, integrations, trail flags, monitoring sources);
-- medium: every other write;
+- medium: every other write (moving a due date by an approved extension included: a
+  planning decision, not a quality one);
 - low: reads (declared `read=True` to the gate), never a finding by themselves.
 """
 
@@ -19,7 +20,7 @@ HIGH = "high"
 MEDIUM = "medium"
 LOW = "low"
 _DECIDING = ("approve", "close", "verify", "accept", "release", "qualify", "validate",
-             "extension.approve", "review")
+             "review")
 _ADMINISTERING = ("accounts.role.", "accounts.user.manage", "accounts.integration.manage",
                   "accounts.token.manage", "accounts.site.manage", "trail.flag.resolve",
                   "monitoring.source.manage", "training.manage")
@@ -29,8 +30,9 @@ def criticality(action: str) -> str:
     spec = ACTIONS.get(action)
     if spec is None or spec.read or action.endswith(".view"):
         return LOW
-    if action.startswith(_ADMINISTERING) or action.rsplit(".", 1)[-1] in _DECIDING \
-            or action.endswith(".extension.approve"):
+    if action.endswith(".extension.approve"):
+        return MEDIUM
+    if action.startswith(_ADMINISTERING) or action.rsplit(".", 1)[-1] in _DECIDING:
         return HIGH
     return MEDIUM
 

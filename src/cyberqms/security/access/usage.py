@@ -128,11 +128,19 @@ class Usage:
     def __init__(self) -> None:
         self._at: dict[tuple[int, str, int], Use] = {}
         self._anywhere: dict[tuple[int, str], Use] = {}
+        self._last: dict[int, dt.datetime] = {}
 
     def add(self, user_id: int, action: str, site_id: int, use: Use) -> None:
         self._at[(user_id, action, site_id)] = use
         key = (user_id, action)
         self._anywhere[key] = self._anywhere.get(key, NEVER) + use
+        last = self._last.get(user_id)
+        if use.last_used_at is not None and (last is None or use.last_used_at > last):
+            self._last[user_id] = use.last_used_at
+
+    def last_activity(self, user_id: int) -> dt.datetime | None:
+        """When the person last used any right."""
+        return self._last.get(user_id)
 
     def of(self, user_id: int, action: str, site_id: int | None = None) -> Use:
         """The use of `action` by `user_id` at `site_id`, decisions about no one site

@@ -185,21 +185,24 @@ def unused_rights(world: World) -> Iterable[Found]:
 
 @detector
 def dormant_accounts(world: World) -> Iterable[Found]:
-    """A person holding roles who has not signed in for N days (or never, N days after the
-    account was made)."""
+    """A person holding roles who has neither signed in nor used a right for N days (nor
+    ever, N days after the account was made)."""
     days = settings.CYBERQMS_ACCESS_DORMANT_DAYS
     since = world.now - dt.timedelta(days=days)
     for person in _active_people(world):
         roles = world.held.get(person.pk, [])
-        last = person.last_login
+        seen = [m for m in (person.last_login, world.usage.last_activity(person.pk)) if m]
+        last = max(seen) if seen else None
         if not roles or (last or person.date_joined) >= since:
             continue
         privileged = any(a.role in PRIVILEGED for a in roles)
         yield Found(
             K.DORMANT, Sev.HIGH if privileged else Sev.MEDIUM, f"dormant:{person.pk}",
-            f"{person.username}: no sign-in for {days} days",
+            f"{person.username}: no activity for {days} days",
             person.pk, person.site_id,
-            [("Last sign-in", world.day(last)), ("Account made", world.day(person.date_joined)),
+            [("Last sign-in", world.day(person.last_login)),
+             ("Last use of a right", world.day(world.usage.last_activity(person.pk))),
+             ("Account made", world.day(person.date_joined)),
              ("Roles", ", ".join(sorted(role_label(a.role) for a in roles))),
              ("Suggestion", "deactivate the account, or ask the manager why it is kept")])
 
@@ -285,10 +288,13 @@ def sod_conflicts(world: World) -> Iterable[Found]:
 
 @detector
 def privileged_without_mfa(world: World) -> Iterable[Found]:
+    """A person holding a role that needs a second factor, who has signed in and has none
+    (an account that never signed in enrols at its first sign-in: the gate holds it
+    there)."""
     required = set(settings.CYBERQMS_MFA_REQUIRED_ROLES)
     for person in _active_people(world):
         roles = sorted({a.role for a in world.held.get(person.pk, []) if a.role in required})
-        if not roles or person.pk in world.with_totp:
+        if not roles or person.pk in world.with_totp or person.last_login is None:
             continue
         yield Found(
             K.MFA_MISSING, Sev.HIGH, f"mfa:{person.pk}",

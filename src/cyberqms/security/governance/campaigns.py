@@ -148,7 +148,7 @@ def plan_items(review: AccessReview) -> Plan:
 
 
 def create_items(review: AccessReview) -> list[ReviewItem]:
-    """List the campaign's items (inside the launch's transaction)."""
+    """List the campaign's items (inside the launch's transaction), each audited."""
     plan = plan_items(review)
     items = [ReviewItem(review=review, person_id=p.assignment.user_id,
                         assignment=p.assignment, role=p.assignment.role,
@@ -156,6 +156,8 @@ def create_items(review: AccessReview) -> list[ReviewItem]:
                         suggestion=p.suggestion, suggestion_reason=p.suggestion_reason,
                         evidence=p.evidence) for p in plan.items]
     ReviewItem.objects.bulk_create(items)
+    for item in items:
+        audit_record("governance.review_item.create", item, actor=None, created=True)
     due = timezone.localdate() + dt.timedelta(days=settings.CYBERQMS_ACCESS_REVIEW_DAYS)
     if review.due_date is None:
         review.due_date = due

@@ -102,11 +102,11 @@ def world(personas: dict[str, Any], make_user: Callable[..., Any]) -> dict[str, 
     from cyberqms.platform.kit.record_rows import row_add, rows_of_kind
     from cyberqms.platform.kit.records import kind_by_slug, kind_of
     from cyberqms.platform.kit.tests.kit import kit_families, record_in_state, samples
-    from cyberqms.security.governance.models import ReviewItem
     from cyberqms.platform.trail.models import AuditEntry
     from cyberqms.platform.trail.services import trail_checkpoint
     from cyberqms.quality.capa import services as capa_services
     from cyberqms.quality.changes import services as changes
+    from cyberqms.security.governance.models import ReviewItem
 
     munich = SiteFactory.create(code="MUC", name="Munich")
     zurich = SiteFactory.create(code="ZRH", name="Zurich")

@@ -87,6 +87,7 @@ EXPECTATIONS: dict[str, Expect] = {
         ADMIN, ok=405, kwargs={"user_id": "self", "operation": "deactivate"}
     ),
     "accounts:role_revoke": Expect(ADMIN, ok=405, kwargs={"assignment_id": 999999}),
+    "accounts:role_approval": Expect(ADMIN, ok=405, kwargs={"assignment_id": 999999}),
     "accounts:site_list": Expect(ADMIN),
     "accounts:integration_list": Expect(INTEGRATION_VIEWERS),
     "accounts:security_events": Expect(EVENT_VIEWERS),

@@ -12,12 +12,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from cyberqms.platform.accounts.employment import leavers_disable, user_employment_set
 from cyberqms.platform.accounts.models import ApiToken, User
-from cyberqms.platform.accounts.services import (
-    leavers_disable,
-    token_create,
-    user_employment_set,
-)
+from cyberqms.platform.accounts.services import token_create
 from cyberqms.platform.core.models import SecurityEvent
 from cyberqms.platform.trail.models import AuditEntry
 
@@ -104,3 +101,44 @@ def test_the_disabling_reports_the_seconds_from_the_leaver_date(
     entry = AuditEntry.objects.filter(action="accounts.user.deactivate").latest("seq")
     assert (event.data["leaver_to_disable_s"], entry.actor_id, entry.reason.endswith(
         "disabled 42 s after)")) == (42.0, None, True)
+
+
+def test_the_approving_change_is_linked_to_a_grant_afterwards(
+        personas: dict[str, Any]) -> None:
+    from cyberqms.platform.accounts.models import RoleAssignment
+    from cyberqms.platform.accounts.services import role_approval_link
+
+    assignment = RoleAssignment.objects.get(user=personas["author"])
+    role_approval_link(assignment, actor=personas["admin"], approval_ref=" cc-2026-0007 ",
+                       reason="Approved under the go-live change")
+    entry = AuditEntry.objects.filter(action="accounts.role.approval").latest("seq")
+    assert (RoleAssignment.objects.get(pk=assignment.pk).approval_ref, entry.reason) == (
+        "CC-2026-0007", "Approved under the go-live change")
+
+
+def test_the_user_page_sets_manager_and_leaving_date(personas: dict[str, Any],
+                                                     login: Any) -> None:
+    author, manager = personas["author"], personas["qa_manager"]
+    leaves = timezone.localtime(timezone.now() + dt.timedelta(days=30)).replace(
+        second=0, microsecond=0)
+    answer = login(personas["admin"]).post(
+        f"/admin-area/users/{author.pk}/employment/",
+        {"manager": manager.pk, "leaver_at": leaves.strftime("%Y-%m-%dT%H:%M"),
+         "employee_id": "E-4711", "reason": "HR update"})
+    author.refresh_from_db()
+    assert (answer.status_code, author.manager_id, author.leaver_at, author.employee_id) == (
+        302, manager.pk, leaves, "E-4711")
+
+
+def test_a_leaver_owes_no_more_training(personas: dict[str, Any]) -> None:
+    from cyberqms.platform.accounts.services import user_deactivate
+    from cyberqms.quality.training.models import TrainingAssignment
+
+    author = personas["author"]
+    open_before = TrainingAssignment.objects.filter(person=author, state="open").count()
+    user_deactivate(author, actor=personas["admin"], reason="Left the company")
+    assert (TrainingAssignment.objects.filter(person=author, state="open").count(),
+            TrainingAssignment.objects.filter(
+                person=author, state="cancelled",
+                cancelled_reason="Account deactivated: Left the company").count()) == (
+        0, open_before)

@@ -130,17 +130,33 @@ def test_an_accepted_finding_is_not_raised_again(people: dict[str, Any]) -> None
 
 def test_a_privileged_account_without_a_second_factor(people: dict[str, Any],
                                                       make_user: Any) -> None:
-    person = make_user("qa_lead", "qa_manager", mfa=False)
+    person = make_user("qa_lead", "qa_manager", mfa=False)  # signed in below
     User.objects.filter(pk=person.pk).update(last_login=timezone.now(),
                                              manager=people["it_security"])
     RoleAssignment.objects.filter(user=person).update(approval_ref=CHANGE)
     assert kinds_for("qa_lead") == {"mfa_missing"}
 
 
-def test_no_sign_in_for_the_dormancy_period_is_a_dormant_account(
+def test_no_sign_in_nor_use_for_the_dormancy_period_is_a_dormant_account(
         people: dict[str, Any]) -> None:
     User.objects.filter(pk=people["author"].pk).update(last_login=LONG_AGO)
     assert kinds_for("author") == {"dormant"}
+
+
+def test_a_right_used_lately_keeps_an_account_from_dormancy(people: dict[str, Any]) -> None:
+    User.objects.filter(pk=people["author"].pk).update(last_login=LONG_AGO)
+    RightUse.objects.create(user_id=people["author"].pk, action="deviations.create",
+                            site_id=0, month=timezone.localdate().replace(day=1), uses=1,
+                            last_used_at=timezone.now() - dt.timedelta(days=2))
+    assert kinds_for("author") == set()
+
+
+def test_a_privileged_account_that_never_signed_in_enrols_first(
+        people: dict[str, Any], make_user: Any) -> None:
+    person = make_user("qa_new", "qa_manager", mfa=False)
+    User.objects.filter(pk=person.pk).update(last_login=None, manager=people["it_security"])
+    RoleAssignment.objects.filter(user=person).update(approval_ref=CHANGE)
+    assert kinds_for("qa_new") == set()
 
 
 def test_a_person_with_roles_and_no_manager(people: dict[str, Any]) -> None:

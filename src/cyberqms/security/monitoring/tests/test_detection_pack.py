@@ -26,7 +26,7 @@ def test_pack_loads_without_errors() -> None:
     engine = Engine(PACK)
     assert [str(e) for e in PACK.errors] == []
     assert [str(e) for e in engine.errors] == []
-    assert len(engine.rules) == 14
+    assert len(engine.rules) == 15
 
 
 @pytest.mark.parametrize("path", rule_files(SHIPPED_RULES_DIR), ids=lambda p: p.name)
@@ -187,6 +187,16 @@ SCENARIOS: dict[str, tuple[Scenario, Scenario]] = {
             ),
         ],
         lambda: [trail_finding("Audit trail checkpoint verified")],
+    ),
+    "Access drift found": (
+        lambda: [ev(class_uid=2004, metadata__product__name="cyberqms",
+                    metadata__event_code="access.finding.raised",
+                    message="Access finding AF-2026-0011: rfischer: Process owner and QA "
+                            "manager at BSL")],
+        lambda: [ev(class_uid=2004, metadata__product__name="cyberqms",
+                    metadata__event_code="trail.seq.voided"),
+                 ev(class_uid=3001, activity_id=7, metadata__product__name="cyberqms",
+                    metadata__event_code="account.role_granted")],
     ),
     "Activity by a disabled or departed user": (
         lambda: [
