@@ -16,6 +16,7 @@ urlpatterns = [
     path("monitoring/", include("cyberqms.security.monitoring.urls")),
     path("training/", include("cyberqms.quality.training.urls")),
     path("access/", include("cyberqms.security.governance.urls")),
+    path("scim/v2/", include("cyberqms.security.access.urls")),
     *family_urls(),
     path("", include("cyberqms.platform.accounts.urls")),
     path("", include("cyberqms.web.urls")),

@@ -5,6 +5,7 @@ HR system. Access governance (security.access) reads these; HR imports write the
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,23 +49,33 @@ _UNSET: object = object()
 
 
 def user_employment_set(
-    user: User, *, actor: User | None, reason: str, manager: object = _UNSET,
-    leaver_at: object = _UNSET, employee_id: object = _UNSET,
+    user: User, *, actor: Any, reason: str, manager: object = _UNSET,
+    leaver_at: object = _UNSET, employee_id: object = _UNSET, full_name: object = _UNSET,
+    email: object = _UNSET, title: object = _UNSET,
 ) -> User:
-    """Set who answers for the person's access (`manager`), when they leave (`leaver_at`,
-    the account is disabled at that moment) and their HR id; only what is given changes.
-    `actor` None: an HR integration's update, audited as the integration's by its caller's
-    context.
+    """Set what HR knows of a person: who answers for their access (`manager`), when they
+    leave (`leaver_at`: the account is disabled at that moment), their HR id, name, e-mail
+    and title; only what is given changes. `actor`: a person who manages users, or an HR
+    integration (its token's scopes decide), audited as itself.
 
     Side effects: audit entry `accounts.user.employment`.
     :raises ServiceError: naming the field (a manager who is the person, inactive, not a
         named person, or whose own chain of managers leads back to the person; a leaver
-        date in the past; an HR id another person has).
+        date in the past; an HR id another person has; an empty name; too long a value).
     """
-    if actor is not None:
-        require(actor, actions.USER_MANAGE, user)
+    require(actor, actions.USER_MANAGE, user)
     reason = _reason(reason)
     changes: dict[str, object] = {}
+    for name, value, limit in (("full_name", full_name, 200), ("email", email, 254),
+                               ("title", title, 200)):
+        if value is _UNSET:
+            continue
+        text = str(value or "").strip()
+        if len(text) > limit:
+            raise ServiceError(f"At most {limit} characters.", field=name)
+        if name == "full_name" and not text:
+            raise ServiceError("A name is required.", field=name)
+        changes[name] = text
     if manager is not _UNSET:
         chosen = manager if isinstance(manager, User) else None
         if manager is not None and chosen is None:
@@ -118,3 +129,30 @@ def _check_manager(user: User, manager: User) -> None:
                                field="manager")
         seen.add(step)
         step = User.objects.filter(pk=step).values_list("manager_id", flat=True).first()
+
+
+def user_place_set(user: User, *, actor: Any, reason: str, site: Any,
+                   department: Any) -> User:
+    """Move a person to another home site or department (a mover): their roles stay as
+    they are until their access is reviewed.
+
+    Side effects: audit entry `accounts.user.employment`.
+    :raises ServiceError: a department of another site.
+    """
+    from .models import Department, Site
+
+    require(actor, actions.USER_MANAGE, user)
+    reason = _reason(reason)
+    if site is not None and not isinstance(site, Site):
+        raise ServiceError("Choose a site.", field="site")
+    if department is not None and (not isinstance(department, Department)
+                                   or department.site_id != getattr(site, "pk", None)):
+        raise ServiceError("The department belongs to another site.", field="department")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = snapshot(locked)
+        locked.site, locked.department = site, department
+        locked.save(update_fields=["site", "department"])
+        audit_record("accounts.user.employment", locked, actor=actor, before=before,
+                     reason=reason)
+    return locked

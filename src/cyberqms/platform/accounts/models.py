@@ -280,6 +280,15 @@ class Integration(models.Model):
     def get_username(self) -> str:
         return f"integration:{self.name}"
 
+    @property
+    def username(self) -> str:
+        """How the integration is named where a person's username would be (events)."""
+        return self.get_username()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.name} (integration)"
+
 
 class ApiToken(models.Model):
     """A bearer token, stored as a SHA-256 hash; shown once at creation (P11-32)."""

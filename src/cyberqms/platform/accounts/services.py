@@ -62,6 +62,22 @@ def _time_zone(name: str) -> str:
     return name
 
 
+def _actor_id(actor: object) -> int | None:
+    """The acting person's id for a security event; None for cyberqms itself and for an
+    integration (its id is not a person's: the event's username names it)."""
+    return actor.pk if isinstance(actor, User) else None
+
+
+def _person(actor: object) -> User | None:
+    """The actor, when a person: a grant or revocation by an HR integration names no
+    person (its reason and audit entry name the integration)."""
+    return actor if isinstance(actor, User) else None
+
+
+def _same(user: User, actor: object) -> bool:
+    return isinstance(actor, User) and actor.pk == user.pk
+
+
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -142,7 +158,7 @@ def user_create(
         "account.created",
         severity=Severity.INFO,
         message=f"Account {username} created by {actor.username}: {reason}",
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         username=actor.username,
         data={"subject": username, "kind": kind, "reason": reason},
     )
@@ -157,7 +173,7 @@ def user_deactivate(user: User, *, actor: User, reason: str) -> User:
     """
     require(actor, actions.USER_MANAGE, user)
     reason = _reason(reason)
-    if user.pk == actor.pk:
+    if _same(user, actor):
         raise ServiceError("You cannot deactivate your own account.")
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -188,7 +204,7 @@ def _deactivate(locked: User, *, actor: User | None, reason: str, now: datetime,
         "account.deactivated",
         severity=Severity.MEDIUM,
         message=f"Account {locked.username} deactivated by {by}: {reason}",
-        actor_id=actor.pk if actor is not None else None,
+        actor_id=_actor_id(actor),
         username=actor.username if actor is not None else "",
         data={"subject": locked.username, "reason": reason, **extra},
     )
@@ -216,7 +232,7 @@ def user_reactivate(user: User, *, actor: User, reason: str) -> IssuedPassword:
         "account.reactivated",
         severity=Severity.MEDIUM,
         message=f"Account {user.username} reactivated by {actor.username}: {reason}",
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         username=actor.username,
         data={"subject": user.username, "reason": reason},
     )
@@ -230,7 +246,7 @@ def user_reset_password(user: User, *, actor: User, reason: str) -> IssuedPasswo
     """
     require(actor, actions.USER_MANAGE, user)
     reason = _reason(reason)
-    if user.pk == actor.pk:
+    if _same(user, actor):
         raise ServiceError("Change your own password from your profile.")
     password = one_time_password()
     with transaction.atomic():
@@ -245,7 +261,7 @@ def user_reset_password(user: User, *, actor: User, reason: str) -> IssuedPasswo
         "account.password_reset",
         severity=Severity.MEDIUM,
         message=f"Password of {user.username} reset by {actor.username}: {reason}",
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         username=actor.username,
         data={"subject": user.username, "reason": reason},
     )
@@ -324,7 +340,7 @@ def user_unlock(username: str, *, actor: User, reason: str) -> int:
         "auth.unlock",
         severity=Severity.MEDIUM,
         message=f"Lockout of {username} lifted by {actor.username}: {reason}",
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         username=actor.username,
         data={"subject": username, "reason": reason, "cleared": cleared},
     )
@@ -337,7 +353,7 @@ def user_verify_identity(user: User, *, actor: User, method: str) -> User:
     method = method.strip()
     if not method:
         raise ServiceError("Say how the identity was verified.", field="method")
-    if user.pk == actor.pk:
+    if _same(user, actor):
         raise ServiceError("Nobody verifies their own identity.")
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -389,7 +405,7 @@ def role_grant(
     reason = _reason(reason)
     if role not in Role.values:
         raise ServiceError(f"Unknown role {role!r}.", field="role")
-    if user.pk == actor.pk:
+    if _same(user, actor):
         raise ServiceError("Nobody grants roles to themselves.", field="user")
     if not user.is_active:
         raise ServiceError("The account is deactivated.", field="user")
@@ -431,7 +447,7 @@ def role_grant(
             site=site,
             valid_from=now,
             valid_until=valid_until,
-            granted_by=actor,
+            granted_by=_person(actor),
             granted_at=now,
             grant_reason=reason,
             approval_ref=approval_ref.strip()[:40],
@@ -443,7 +459,7 @@ def role_grant(
         "account.role_granted",
         severity=Severity.HIGH if role == Role.ADMINISTRATOR else Severity.LOW,
         message=f"{actor.username} granted {role} to {user.username}: {reason}",
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         username=actor.username,
         data={"subject": user.username, "role": role, "site": site.code if site else None,
               "reason": reason, "change_ref": approval_ref.strip()[:40]},
@@ -465,7 +481,7 @@ def role_revoke(assignment: RoleAssignment, *, actor: User, reason: str,
             raise ServiceError("The role is already revoked.")
         before = snapshot(locked)
         locked.revoked_at = timezone.now()
-        locked.revoked_by = actor
+        locked.revoked_by = _person(actor)
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         audit_record("accounts.role.revoke", locked, actor=actor, before=before, reason=reason)
@@ -475,7 +491,7 @@ def role_revoke(assignment: RoleAssignment, *, actor: User, reason: str,
         "account.role_revoked",
         severity=Severity.LOW,
         message=f"{actor.username} revoked {locked.role} from {locked.user.username}: {reason}",
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         username=actor.username,
         data={"subject": locked.user.username, "role": locked.role, "reason": reason},
     )
@@ -629,7 +645,7 @@ def token_create(
         "account.token_created",
         severity=Severity.LOW,
         message=f"API token {name} ({prefix}) issued by {actor.username}",
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         username=actor.username,
         data={"token": prefix, "scopes": token.scopes,
               "holder": str(owner.username if owner else integration)},
@@ -651,7 +667,7 @@ def token_revoke(token: ApiToken, *, actor: User, reason: str) -> ApiToken:
         "account.token_revoked",
         severity=Severity.LOW,
         message=f"API token {locked.name} ({locked.prefix}) revoked by {actor.username}",
-        actor_id=actor.pk,
+        actor_id=_actor_id(actor),
         username=actor.username,
         data={"token": locked.prefix, "reason": reason},
     )
@@ -661,7 +677,7 @@ def token_revoke(token: ApiToken, *, actor: User, reason: str) -> ApiToken:
 def _revoke(token: ApiToken, *, actor: User | None, reason: str, now: datetime) -> None:
     before = snapshot(token)
     token.revoked_at = now
-    token.revoked_by = actor
+    token.revoked_by = _person(actor)
     token.revoke_reason = reason[:500]
     token.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit_record("accounts.token.revoke", token, actor=actor, before=before, reason=reason)

@@ -94,10 +94,15 @@ def _reason_required(action: str, patterns: tuple[str, ...]) -> bool:
 
 
 def _actor_fields(actor: Any | None) -> dict[str, Any]:
+    """Who acted: a person (by id), cyberqms itself, or a registered integration (named,
+    without an id: integrations are not people, and their ids are not people's)."""
     if actor is None:
         return {"id": None, "name": SYSTEM_ACTOR_NAME, "username": ""}
     name = getattr(actor, "full_name", "") or actor.get_username()
-    return {"id": actor.pk, "name": str(name), "username": actor.get_username()}
+    meta = getattr(actor, "_meta", None)
+    person = meta is None or meta.label_lower == settings.AUTH_USER_MODEL.lower()
+    return {"id": actor.pk if person else None, "name": str(name),
+            "username": actor.get_username()}
 
 
 @functools.cache

@@ -12,6 +12,8 @@ class AccessConfig(AppConfig):
     def ready(self) -> None:
         from cyberqms.platform.core.scheduler import every
 
+        from . import actions  # noqa: F401  (declares the actions)
+
         every("access.leavers", "cyberqms.platform.accounts.employment.leavers_interval",
               "cyberqms.platform.accounts.employment.leavers_disable",
               "disable the accounts of people whose leaver date has come")

@@ -257,6 +257,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "findings_url": list_url,
         "can_scan": can(request.user, actions.SCAN),
         "can_start": can(request.user, "access_reviews.create"),
+        "can_import": can(request.user, "accounts.hr.import"),
     })
 
 

@@ -3,12 +3,15 @@ page of a campaign (the campaigns' own list and pages are the kit's, /access-rev
 
 from django.urls import path
 
+from cyberqms.security.access.views import hr_import_page
+
 from . import pages
 
 app_name = "governance"
 urlpatterns = [
     path("", pages.overview, name="overview"),
     path("scan/", pages.scan_now, name="scan"),
+    path("hr-import/", hr_import_page, name="hr_import"),
     path("people/<int:pk>/", pages.person, name="person"),
     path("reviews/<int:pk>/decide/", pages.decide, name="decide"),
     path("reviews/<int:pk>/attest/", pages.attest, name="attest"),

@@ -13,6 +13,7 @@ SCANNERS = frozenset({"qa_manager", "it_security"})
 
 EXPECTATIONS: dict[str, Expect] = {
     "governance:overview": Expect(GOVERNANCE),
+    "governance:hr_import": Expect(frozenset({"admin"})),
     # POST only: the gate lets the scanners through, then GET answers 405
     "governance:scan": Expect(SCANNERS, ok=405),
     # a missing person or campaign answers 404 to those the gate lets through
