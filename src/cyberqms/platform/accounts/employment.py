@@ -15,7 +15,7 @@ from cyberqms.platform.trail.record import audit_record, snapshot
 
 from . import actions
 from .enums import AccountKind
-from .models import User
+from .models import RoleAssignment, User
 from .services import ServiceError, _deactivate, _reason
 
 
@@ -154,5 +154,31 @@ def user_place_set(user: User, *, actor: Any, reason: str, site: Any,
         locked.site, locked.department = site, department
         locked.save(update_fields=["site", "department"])
         audit_record("accounts.user.employment", locked, actor=actor, before=before,
+                     reason=reason)
+    return locked
+
+
+def role_approval_link(assignment: RoleAssignment, *, actor: User, approval_ref: str,
+                       reason: str) -> RoleAssignment:
+    """Name the record that approved a role grant made without one (a change control's
+    number), after the fact; access governance checks that it is an approved change.
+
+    Side effects: audit entry `accounts.role.approval`.
+    """
+    require(actor, actions.ROLE_MANAGE, assignment.user)
+    reason = _reason(reason)
+    ref = (approval_ref or "").strip().upper()
+    if not ref:
+        raise ServiceError("Give the number of the approving record.", field="approval_ref")
+    if len(ref) > 40:
+        raise ServiceError("At most 40 characters.", field="approval_ref")
+    with transaction.atomic():
+        locked = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.revoked_at is not None:
+            raise ServiceError("The role is revoked.", field="approval_ref")
+        before = snapshot(locked)
+        locked.approval_ref = ref
+        locked.save(update_fields=["approval_ref"])
+        audit_record("accounts.role.approval", locked, actor=actor, before=before,
                      reason=reason)
     return locked

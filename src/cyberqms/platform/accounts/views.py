@@ -297,7 +297,7 @@ def role_approval(request: HttpRequest, assignment_id: int) -> HttpResponse:
     form = ApprovalForm(request.POST)
     if form.is_valid():
         try:
-            services.role_approval_link(
+            employment.role_approval_link(
                 assignment,
                 actor=request.user,  # type: ignore[arg-type]  # gated: signed-in users only
                 approval_ref=form.cleaned_data["approval_ref"],

@@ -113,7 +113,7 @@ def go_live(loader: Any, rng: random.Random) -> Iterator[dt.datetime]:
     change = _access_change(loader)
     for assignment in RoleAssignment.objects.held_on(timezone.now()).select_related("user"):
         if not assignment.approval_ref and assignment.role != Role.AUDITOR:
-            accounts.role_approval_link(assignment, actor=admin, approval_ref=change.number,
+            employment.role_approval_link(assignment, actor=admin, approval_ref=change.number,
                                         reason="Approved with the go-live access change")
     start = loader.clock.current
     loader.timeline.start(loader.office(start + dt.timedelta(days=30), rng),

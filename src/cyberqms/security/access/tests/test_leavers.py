@@ -105,8 +105,8 @@ def test_the_disabling_reports_the_seconds_from_the_leaver_date(
 
 def test_the_approving_change_is_linked_to_a_grant_afterwards(
         personas: dict[str, Any]) -> None:
+    from cyberqms.platform.accounts.employment import role_approval_link
     from cyberqms.platform.accounts.models import RoleAssignment
-    from cyberqms.platform.accounts.services import role_approval_link
 
     assignment = RoleAssignment.objects.get(user=personas["author"])
     role_approval_link(assignment, actor=personas["admin"], approval_ref=" cc-2026-0007 ",
