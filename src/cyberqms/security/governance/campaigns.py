@@ -255,7 +255,7 @@ def review_attest(review: AccessReview, *, actor: Actor,
         locked = AccessReview.objects.select_for_update().get(pk=review.pk)
         if locked.state != ReviewState.OPEN:
             raise ValidationError({"__all__": ["The campaign is not open for decisions."]})
-        items = list(ReviewItem.objects.select_for_update().filter(
+        items = list(ReviewItem.objects.select_for_update(of=("self",)).filter(
             review_id=review.pk, reviewer_id=actor.pk, attestation__isnull=True)
             .select_related("assignment", "person", "site"))
         if {i.pk for i in items} != {i.pk for i in mine} or any(
