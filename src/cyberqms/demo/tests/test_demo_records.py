@@ -100,7 +100,8 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     assert sorted(RiskAssessment.objects.values_list("state", flat=True)) == [
         "accepted", "accepted", "accepted", "draft", "in_review", "in_review"]
     # Access governance: what the scans of that history leave open, the Basel campaign
-    # closed with its signed decisions, the Dublin one waiting for the QA head.
+    # closed with its signed decisions, the Dublin one waiting for the QA head; the reviews
+    # the role changes of two movers started (the supervisor's waiting for his manager).
     from cyberqms.security.findings.models import AccessFinding
     from cyberqms.security.governance.models import AccessReview
 
@@ -114,11 +115,13 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
         ("dormant", "slindqvist", "resolved"), ("no_manager", "hbrandt", "accepted"),
         ("unused_rights", "aokafor", "resolved")]
     assert sorted(AccessReview.objects.values_list("title", "state")) == [
+        ("Access of Ralf Fischer after a role change", "open"),
+        ("Access of Tomás Reyes after a role change", "closed"),
         ("Access review Basel, first year", "closed"),
         ("Access review Dublin, first year", "open")]
-    # 3,143 entries of the records' own steps and of access governance, and one per
+    # 3,157 entries of the records' own steps and of access governance, and one per
     # signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (619, 3143 + 619)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (621, 3157 + 621)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)

@@ -177,6 +177,27 @@ def access_person_usage(request: HttpRequest, username: str) -> dict[str, Any]:
     return {"username": subject.username, "window_days": days, "roles": roles}
 
 
+class SuggestionOut(Schema):
+    role: str
+    site: str
+    action: str
+    holders: int
+    unused: int
+    days: int
+    text: str
+
+
+@router.get("/access/suggestions", response=list[SuggestionOut],
+            operation_id="access_suggestions")
+@gate(actions.GOVERNANCE_VIEW)
+def access_suggestions(request: HttpRequest) -> list[dict[str, Any]]:
+    """Least privilege from use: per role and site (held by at least three people), the
+    deciding rights that at most a tenth of the holders used in the window."""
+    from cyberqms.security.access.least_privilege import suggestions
+
+    return [{**s.__dict__, "text": s.text} for s in suggestions()]
+
+
 @router.get("/access/sod", response=list[SodRuleOut], operation_id="access_sod_matrix")
 @gate(actions.GOVERNANCE_VIEW)
 def access_sod_matrix(request: HttpRequest) -> list[dict[str, Any]]:

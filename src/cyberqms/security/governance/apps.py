@@ -18,6 +18,12 @@ class GovernanceConfig(AppConfig):
         from .pages import home_tasks
 
         register_family(REVIEWS)
+        from cyberqms.platform.accounts.services import role_revoked, roles_changed
+
+        from .movers import on_role_change
+
+        roles_changed.connect(on_role_change, dispatch_uid="governance.mover_granted")
+        role_revoked.connect(on_role_change, dispatch_uid="governance.mover_revoked")
         register(ReviewItem, "governance.review_item", view_action="access_reviews.view",
                  label=lambda i: f"{i.review.number}: {i.role} of {i.person.username}")
         register(Attestation, "governance.attestation", view_action="access_reviews.view",

@@ -158,12 +158,28 @@ def _access_change(loader: Any) -> Any:
 
 
 def lent_role(loader: Any, approval: str) -> Iterator[dt.datetime]:
+    """The role change starts a mover's review (cyberqms's); the QA head keeps both roles
+    for the project, and IT security closes it."""
+    from .campaigns import item_decide, review_attest
+    from .models import AccessReview, ReviewItem
+
     cast = loader.cast
     accounts.role_grant(cast.qa_reviewer, Role.SYSTEM_OWNER, actor=cast.admin,
                         site=cast.sites["BSL"], approval_ref=approval,
                         reason="LIMS upgrade project: system owner's deputy")
-    return
-    yield
+    review = AccessReview.objects.filter(person=cast.qa_reviewer, review_kind="mover",
+                                         state="open").first()
+    if review is None:
+        return
+    yield loader.office(loader.clock.current + dt.timedelta(days=3))
+    for item in ReviewItem.objects.filter(review=review).select_related("reviewer"):
+        item_decide(item, actor=item.reviewer, decision="keep",
+                    reason="Deputy system owner for the LIMS upgrade project")
+    for reviewer in {i.reviewer for i in ReviewItem.objects.filter(review=review)}:
+        review_attest(review, actor=reviewer, signature=loader.sign(reviewer))
+    yield loader.office(loader.clock.current + dt.timedelta(days=1))
+    kind_by_slug("access-reviews").workflow.run(
+        review, "close", actor=cast.it_security, signature=loader.sign(cast.it_security))
 
 
 def supplier_auditor(loader: Any, approval: str) -> Iterator[dt.datetime]:

@@ -248,7 +248,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         if code in sod_open:
             sod_open[code] += 1
     list_url = reverse("access-findings:list")
+    from cyberqms.security.access.least_privilege import suggestions
+
     return render(request, "governance/overview.html", {
+        "suggestions": suggestions()[:10],
         "figures": figures, "ages": [label for _limit, label in AGES],
         "by_age": findings_by_age(), "open_findings": open_findings,
         "campaigns": [(c, counts[c.pk]) for c in campaigns],

@@ -25,6 +25,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "api:access_person_usage": Expect(GOVERNANCE, ok=404, anonymous=401,
                                       kwargs={"username": "nobody-here"}),
     "api:access_sod_matrix": Expect(GOVERNANCE, anonymous=401),
+    "api:access_suggestions": Expect(GOVERNANCE, anonymous=401),
     "api:access_review_items": Expect(EVERYONE, ok=404, anonymous=401,
                                       kwargs={"review_id": 999999}),
     "api:access_review_decide": Expect(EVERYONE, ok=404, anonymous=401, method="post",
