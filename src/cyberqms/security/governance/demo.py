@@ -120,9 +120,10 @@ def go_live(loader: Any, rng: random.Random) -> Iterator[dt.datetime]:
                           lent_role(loader, change.number), "access: lent role")
     loader.timeline.start(loader.office(start + dt.timedelta(days=200), rng),
                           supplier_auditor(loader, change.number), "access: auditor")
-    loader.timeline.start(loader.office(start + dt.timedelta(days=330), rng),
-                          basel_review(loader, rng), "access: Basel review")
     end = loader.end
+    # Within the review period of today: the scheduler launches no campaign at first start.
+    loader.timeline.start(loader.office(end - dt.timedelta(days=80), rng),
+                          basel_review(loader, rng), "access: Basel review")
     loader.timeline.start(loader.office(end - dt.timedelta(days=75), rng),
                           leaver(loader), "access: leaver")
     loader.timeline.start(loader.office(end - dt.timedelta(days=45), rng),
@@ -212,7 +213,7 @@ def basel_review(loader: Any, rng: random.Random) -> Iterator[dt.datetime]:
     from .models import ReviewItem
 
     cast = loader.cast
-    review = _launch(loader, cast.it_security, "BSL", "Access review Basel, first year")
+    review = _launch(loader, cast.it_security, "BSL", "Access review Basel, autumn")
     unowned = AccessFinding.objects.filter(kind="no_manager", subject=cast.qa_manager,
                                            state="open").first()
     if unowned is not None:
@@ -254,7 +255,7 @@ def cover(loader: Any) -> Iterator[dt.datetime]:
 
 
 def dublin_review(loader: Any) -> Iterator[dt.datetime]:
-    _launch(loader, loader.cast.it_security, "DUB", "Access review Dublin, first year")
+    _launch(loader, loader.cast.it_security, "DUB", "Access review Dublin, autumn")
     return
     yield
 
