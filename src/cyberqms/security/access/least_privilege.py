@@ -35,6 +35,10 @@ class Suggestion:
     days: int
 
     @property
+    def role_label(self) -> str:
+        return role_label(self.role)
+
+    @property
     def text(self) -> str:
         return (f"{self.unused} of {self.holders} holders of {role_label(self.role)} at "
                 f"{self.site} never used {self.action} ({action_label(self.action)}) in "

@@ -74,6 +74,19 @@ class ReviewItem(KeptForever):
     def __str__(self) -> str:
         return f"{self.review_id}: {self.person_id} {self.role}"
 
+    @property
+    def role_label(self) -> str:
+        """The role in words ("QA reviewer")."""
+        from cyberqms.security.access.rights import role_label
+
+        return role_label(self.role)
+
+    @property
+    def new_role_label(self) -> str:
+        from cyberqms.security.access.rights import role_label
+
+        return role_label(self.new_role) if self.new_role else ""
+
 
 class Attestation(KeptForever):
     """A reviewer's signed attestation of their decisions in a campaign."""
