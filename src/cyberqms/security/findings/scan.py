@@ -134,11 +134,13 @@ def _raise(item: Found, now: dt.datetime, owners: dict[int | None, Any],
 def _report(finding: AccessFinding) -> None:
     subject = User.objects.filter(pk=finding.subject_id).values_list(
         "username", flat=True).first() if finding.subject_id else ""
+    # The account it is about names the event, so its alert groups by that account (not
+    # by the address of whoever's request ran the scan).
     emit_security_event(
         EVENT, severity="high",
         message=f"Access finding {finding.number}: {finding.title}",
-        username="", data={"finding": finding.number, "kind": finding.kind,
-                           "subject": subject or "", "site": finding.site.code})
+        username=subject or "", data={"finding": finding.number, "kind": finding.kind,
+                                      "subject": subject or "", "site": finding.site.code})
 
 
 # What a role change decides at once; the rest waits for the hourly scan.

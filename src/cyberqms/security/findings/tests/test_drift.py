@@ -79,7 +79,7 @@ def test_a_high_finding_is_a_security_event_for_monitoring(people: dict[str, Any
                approval_ref=CHANGE)
     [finding] = drift_scan(people=[author.pk], kinds=SOD).raised
     event = SecurityEvent.objects.get(kind="access.finding.raised")
-    assert (event.severity, event.data["finding"], event.data["subject"]) == (
+    assert (event.severity, event.data["finding"], event.username) == (
         "high", finding.number, "author")
 
 
