@@ -32,3 +32,7 @@ class GovernanceConfig(AppConfig):
         every("governance.schedule", "cyberqms.security.governance.campaigns.schedule_interval",
               "cyberqms.security.governance.campaigns.launch_scheduled",
               "launch the scheduled access reviews of every site")
+        every("governance.reminders",
+              "cyberqms.security.governance.campaigns.schedule_interval",
+              "cyberqms.security.governance.campaigns.remind_reviewers",
+              "remind reviewers of overdue access reviews")

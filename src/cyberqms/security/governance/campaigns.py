@@ -350,3 +350,25 @@ def launch_scheduled(now: dt.datetime | None = None) -> list[AccessReview]:
 
 def schedule_interval() -> float:
     return 24 * 3600.0
+
+
+def remind_reviewers(today: dt.date | None = None) -> int:
+    """Tell every reviewer with decisions still unsigned in an open campaign past its due
+    date (the scheduler, daily; one notice per reviewer and campaign, said again it stays
+    one notice); returns how many reviewers were told."""
+    from cyberqms.platform.notifications.services import notify_record
+
+    today = today or timezone.localdate()
+    told = 0
+    late = AccessReview.objects.filter(state=ReviewState.OPEN, is_deleted=False,
+                                       due_date__lt=today)
+    for review in late.order_by("due_date", "pk"):
+        waiting = User.objects.filter(pk__in=ReviewItem.objects.filter(
+            review=review, attestation__isnull=True).values("reviewer_id"))
+        people = list(waiting)
+        if people:
+            notify_record(people, review, kind="overdue",
+                          subject=f"access review overdue since {review.due_date}: decide "
+                                  "and sign")
+            told += len(people)
+    return told

@@ -234,3 +234,15 @@ def test_the_reviewer_finds_the_campaign_on_the_home_page(people: dict[str, Any]
     [task] = home_tasks(people["process_owner"])
     assert (task.title, task.detail) == (f"{review.number} Q4 access review",
                                          "Access review: 1 role to decide and sign")
+
+
+def test_reviewers_of_an_overdue_campaign_are_reminded(people: dict[str, Any]) -> None:
+    from cyberqms.platform.notifications.models import Notification
+    from cyberqms.security.governance.campaigns import remind_reviewers
+
+    review = campaign(people, person=people["qa_approver"])
+    told = remind_reviewers(today=review.due_date + dt.timedelta(days=1))
+    notice = Notification.objects.get(kind="overdue", recipient=people["process_owner"])
+    assert (told, notice.subject) == (
+        1, f"{review.number}: access review overdue since {review.due_date}: decide and "
+           "sign")
