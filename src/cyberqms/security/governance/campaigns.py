@@ -108,13 +108,24 @@ def plan_items(review: AccessReview) -> Plan:
             is_deleted=False).order_by("pk"):
         open_findings.setdefault(finding.subject_id or 0, []).append(finding)
     plan = Plan()
+    by_person: dict[int, list[RoleAssignment]] = {}
+    for a in RoleAssignment.objects.held_on(now).filter(
+            user_id__in={a.user_id for a in held}):
+        by_person.setdefault(a.user_id, []).append(a)
     for a in held:
         reviewer = reviewer_for(a.user, review)
         if reviewer is None:
             plan.unreviewable.append(a.user.username)
             continue
-        rights = critical_rights(a.role) or tuple(
-            r for r in role_rights(a.role) if criticality(r) != "low")
+        # What revoking this role would take away: its rights that none of the person's
+        # other roles gives at the same place (a right two roles give is used by either).
+        kept = {r for other in by_person.get(a.user_id, []) if other.pk != a.pk
+                and (other.site_id is None or other.site_id == a.site_id)
+                for r in role_rights(other.role)}
+        deciding = [r for r in critical_rights(a.role) if r not in kept]
+        rights = tuple(deciding) or tuple(
+            r for r in role_rights(a.role) if criticality(r) != "low" and r not in kept)
+        kind = "deciding rights" if deciding else "rights"
         uses = {r: usage.of(a.user_id, r, a.site_id) for r in rights}
         recent = [u for u in uses.values() if u.last_used_at and u.last_used_at >= since]
         findings = [f for f in open_findings.get(a.user_id, [])
@@ -122,10 +133,13 @@ def plan_items(review: AccessReview) -> Plan:
         against = [f for f in findings if f.assignment_id == a.pk]
         if against:
             suggestion, why = Decision.REVOKE, f"{against[0].number}: {against[0].title}"
+        elif not rights:
+            suggestion = Decision.REVOKE
+            why = "Every right of this role comes with another role the person holds"
         elif not recent and a.valid_from <= since:
             lesser = LESSER_ROLE.get(a.role)
             suggestion = Decision.CHANGE if lesser else Decision.REVOKE
-            why = (f"None of its {len(rights)} deciding rights used in {days} days"
+            why = (f"None of its {len(rights)} {kind} used in {days} days"
                    + (f": {role_label(lesser)} would do" if lesser else ""))
         else:
             last = max((u.last_used_at for u in uses.values() if u.last_used_at),

@@ -246,3 +246,18 @@ def test_reviewers_of_an_overdue_campaign_are_reminded(people: dict[str, Any]) -
     assert (told, notice.subject) == (
         1, f"{review.number}: access review overdue since {review.due_date}: decide and "
            "sign")
+
+
+def test_the_evidence_is_what_revoking_the_role_would_take_away(
+        people: dict[str, Any]) -> None:
+    from cyberqms.platform.accounts.services import role_grant
+
+    person = people["qa_approver"]
+    role_grant(person, "system_owner", actor=people["admin"], reason="LIMS deputy")
+    RoleAssignment.objects.update(valid_from=LONG_AGO)
+    review = campaign(people, person=person)
+    item = item_of(review, "qa_approver", "system_owner")
+    shown = [r["action"] for r in item.evidence["rights"]]
+    assert ("capa.create" in shown, "trail.verify.run" in shown, item.suggestion,
+            item.suggestion_reason) == (
+        False, True, "revoke", f"None of its {len(shown)} rights used in 180 days")
