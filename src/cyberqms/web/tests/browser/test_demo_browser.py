@@ -245,8 +245,11 @@ def test_the_four_journeys_on_a_fresh_demo(open_page: Callable[[], Any]) -> None
     demo.take("jweber", "submit", reason="Found at the routine sampling.")
     state_reads(page, D.OPEN)
 
-    # The QA manager finds it among her tasks, with what she must do first.
+    # The QA manager finds it among her tasks (all of them: the home page shows the 25
+    # most urgent, and hers are more), with what she must do first.
     page = demo.as_("hbrandt")
+    with page.expect_navigation():
+        page.get_by_test_id("all-tasks").click()
     task = page.get_by_test_id("tasks").locator(".task", has_text=new.number)
     expect(task).to_contain_text(f"{new.number}: Triage: start investigation")
     expect(task.locator(".first")).to_contain_text("Classify the deviation")

@@ -34,25 +34,29 @@ RECOVERY_CODES_PATH = "/accounts/2fa/recovery-codes/"
 QUALITY = {"Documents", "Deviations", "CAPA", "Change control", "Complaints",
            # the GxP asset families share the quality records' grants
            "Computerized systems", "Periodic evaluations", "Suppliers", "Risk assessments"}
+# Access governance: findings and campaigns (kit families) and the overview, read by IT
+# security, QA managers and reviewers, auditors and administrators.
+ACCESS = {"Access findings", "Access reviews", "Access governance"}
 EXPECTED_NAV: dict[str, set[str]] = {
     "author": {"Home", "Notifications", "My training", *QUALITY, "Profile and security",
                "API"},
     "it_security": {
         "Home", "Notifications", "My training", *QUALITY, "Audit trail", "Trail status",
         "Trail reviews", "Monitoring", "Security alerts", "Security incidents",
-        "Security events", "Access decisions",
+        "Security events", "Access decisions", *ACCESS,
         "Integrations", "Users", "Profile and security", "API",
     },
     "auditor": {
         "Home", "Notifications", "My training", *QUALITY, "Training", "Audit trail",
         "Trail status", "Trail reviews", "Monitoring", "Security alerts",
-        "Security incidents", "Security events", "Access decisions",
+        "Security incidents", "Security events", "Access decisions", *ACCESS,
         "Integrations", "Users", "Profile and security", "API",
     },
     # administrators hold no GxP rights (DI-01): no quality records in their navigation
     "admin": {
         "Home", "Notifications", "My training", "Trail status", "Security events",
-        "Access decisions", "Integrations", "Users", "Sites", "Profile and security", "API",
+        "Access decisions", *ACCESS, "Integrations", "Users", "Sites",
+        "Profile and security", "API",
     },
 }
 
