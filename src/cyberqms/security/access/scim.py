@@ -36,6 +36,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError as PydanticError
 from scim2_models import Context, EnterpriseUser
@@ -155,7 +156,7 @@ def _location(request: HttpRequest, kind: str, pk: object) -> str:
 
 
 def _user_out(request: HttpRequest, user: User) -> dict[str, Any]:
-    held = RoleAssignment.objects.held_on(_now()).filter(user=user).select_related("site")
+    held = RoleAssignment.objects.held_on(timezone.now()).filter(user=user).select_related("site")
     out: dict[str, Any] = {
         "schemas": [CORE, ENTERPRISE], "id": str(user.pk), "userName": user.username,
         "name": {"formatted": user.full_name}, "displayName": user.printed_name,
@@ -176,12 +177,6 @@ def _user_out(request: HttpRequest, user: User) -> dict[str, Any]:
     if user.employee_id:
         out["externalId"] = user.employee_id
     return out
-
-
-def _now() -> Any:
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def _users() -> Any:
@@ -431,7 +426,7 @@ def _group_of(group_id: str) -> tuple[str, Site | None]:
 
 def _group_out(request: HttpRequest, role: str, site: Site | None) -> dict[str, Any]:
     code = site.code if site else ""
-    holders = (RoleAssignment.objects.held_on(_now()).filter(role=role, site=site)
+    holders = (RoleAssignment.objects.held_on(timezone.now()).filter(role=role, site=site)
                .select_related("user").order_by("user__username"))
     return {"schemas": [GROUP], "id": _group_id(role, code),
             "displayName": _group_name(role, code),
@@ -470,7 +465,7 @@ def group(request: HttpRequest, integration: Integration, pk: str) -> HttpRespon
                             "invalidPath")
         for member in ids:
             person = _user(member)
-            held = RoleAssignment.objects.held_on(_now()).filter(
+            held = RoleAssignment.objects.held_on(timezone.now()).filter(
                 user=person, role=role, site=site).first()
             if kind == "remove" and held is not None:
                 accounts.role_revoke(held, actor=integration,  # type: ignore[arg-type]

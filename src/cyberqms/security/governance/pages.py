@@ -154,7 +154,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     actor = page_actor(request)
     review = get_object_or_404(AccessReview, pk=pk, is_deleted=False)
     items = list(ReviewItem.objects.filter(review_id=review.pk, reviewer_id=actor.pk)
-                 .select_related("person", "site", "attestation__signature"))
+                 .select_related("review"))
     if not items:
         raise Http404
     error: dict[str, str] = {}
