@@ -389,6 +389,9 @@ CYBERQMS_ACCESS_REVIEW_DAYS = env_int("CYBERQMS_ACCESS_REVIEW_DAYS", 21, minimum
 # Every active site's access is reviewed every this many months (a campaign launched by the
 # scheduler); 0: campaigns are launched by hand only.
 CYBERQMS_ACCESS_REVIEW_MONTHS = env_int("CYBERQMS_ACCESS_REVIEW_MONTHS", 3)
+# An account of a computerized system revoked in an access review and still in the user
+# list this many days later is a high finding (its owner removes it in the system).
+CYBERQMS_ACCESS_REMOVAL_DAYS = env_int("CYBERQMS_ACCESS_REMOVAL_DAYS", 5, minimum=1)
 # Allowed reads' decisions are written in batches, off the request path
 # (platform/core/decisions.py): at most this many seconds after the decision, or as soon as
 # CYBERQMS_DECISION_BATCH rows wait. Refusals, writes and decisions inside a transaction are

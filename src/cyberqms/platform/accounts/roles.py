@@ -85,6 +85,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.SYSTEM_OWNER: (
         "accounts.user.view",
         "accounts.integration.view",
+        "access.governance.accounts",
         "trail.history.view",
         "trail.status.view",
         "trail.verify.run",

@@ -10,9 +10,17 @@ class AccessConfig(AppConfig):
     verbose_name = "Access governance"
 
     def ready(self) -> None:
+        from cyberqms.assets.systems.posture import register_posture_source
         from cyberqms.platform.core.scheduler import every
+        from cyberqms.platform.trail.registry import register
 
         from . import actions  # noqa: F401  (declares the actions)
+        from .models import SystemAccount
+        from .system_views import accounts_posture
+
+        register(SystemAccount, "access.system_account", view_action="systems.view",
+                 label=lambda a: f"{a.account} in {a.system.number}")
+        register_posture_source(accounts_posture)
 
         every("access.leavers", "cyberqms.platform.accounts.employment.leavers_interval",
               "cyberqms.platform.accounts.employment.leavers_disable",

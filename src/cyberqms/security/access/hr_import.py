@@ -22,9 +22,7 @@ and changes everything in one transaction, or nothing.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,23 +36,12 @@ from cyberqms.platform.accounts.models import Department, Site, User
 from cyberqms.platform.core.access import require
 
 from . import actions
+from .csv_rows import RowError, read_rows
 
 COLUMNS = ("username", "full_name", "email", "title", "employee_id", "site", "department",
            "manager", "leaver_at")
 MAX_ROWS = 5000
-MAX_BYTES = 900 * 1024  # under the request body limit (CYBERQMS_MAX_BODY_BYTES)
 LEAVING_HOUR = 18
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # the file's line: the header is line 1
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.row}, {self.column}: {self.message}" if self.column \
-            else f"line {self.row}: {self.message}"
 
 
 @dataclass
@@ -79,17 +66,6 @@ class ImportResult:
         return found
 
 
-def _text(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"The file is larger than {MAX_BYTES // 1024} KB.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError("The file is not UTF-8 text.") from exc
-
-
 def _leaving(text: str, site: Site | None) -> dt.datetime:
     """A date alone is 18:00 at the person's site (UTC without one)."""
     if "T" in text or " " in text.strip():
@@ -111,33 +87,10 @@ def _zone(site: Site | None) -> dt.tzinfo:
 def plan(data: bytes | str) -> tuple[ImportResult, list[dict[str, Any]]]:
     """Read and check the file; the rows, resolved, for `apply` (empty when in error)."""
     result = ImportResult()
-    try:
-        text = _text(data)
-    except ValueError as exc:
-        result.errors.append(RowError(0, "", str(exc)))
-        return result, []
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    unknown = [h for h in header if h not in COLUMNS]
-    if "username" not in header:
-        result.errors.append(RowError(1, "username", "The header needs a username column."))
-    for name in unknown:
-        result.errors.append(RowError(1, name, f"Unknown column (known: {', '.join(COLUMNS)})."))
-    if result.errors:
-        return result, []
-    rows: list[dict[str, Any]] = []
-    try:
-        for line, raw in enumerate(reader, start=2):
-            if line - 1 > MAX_ROWS:
-                result.errors.append(RowError(line, "", f"More than {MAX_ROWS} rows."))
-                break
-            if None in raw:
-                result.errors.append(RowError(line, "", "More cells than columns."))
-                continue
-            rows.append({"line": line, **{k.strip(): (v or "").strip() for k, v in raw.items()}})
-    except csv.Error as exc:
-        result.errors.append(RowError(reader.line_num, "", f"Not CSV: {exc}."))
-    if result.errors:
+    rows, errors = read_rows(data, columns=COLUMNS, required=("username",),
+                             max_rows=MAX_ROWS)
+    if errors:
+        result.errors.extend(errors)
         return result, []
     people = {u.username.lower(): u for u in User.objects.filter(
         username__in=[r["username"] for r in rows if r.get("username")])}

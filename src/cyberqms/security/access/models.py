@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from cyberqms.platform.core.models import KeptForever
+
 NO_SITE = 0  # a decision about nothing with a site (a list, a page of one's own)
 
 
@@ -41,3 +43,40 @@ class UsageMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: up to {self.last_id}"
+
+
+class SystemAccount(KeptForever):
+    """An account held in a computerized system of the inventory (a LIMS, a SCADA), as the
+    system's own user list says: imported by its owner (`system_accounts.py`) and matched
+    to the person who answers for it. A later list without it marks it removed; a
+    per-system access review decides each (`governance`), and a revocation there asks the
+    system's owner to remove it, which the next list shows done or not."""
+
+    system = models.ForeignKey("systems.System", on_delete=models.PROTECT,
+                               related_name="accounts")
+    account = models.CharField(max_length=150)  # as the system names it
+    person = models.ForeignKey("accounts.User", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="system_accounts")
+    listed_name = models.CharField(max_length=200, blank=True)  # the list's own name column
+    privilege = models.CharField(max_length=100)  # the role or group in the system
+    privileged = models.BooleanField(default=False)  # administers the system
+    last_login_at = models.DateTimeField(null=True, blank=True)  # as the list gives it
+    first_listed_at = models.DateTimeField()
+    listed_at = models.DateTimeField()  # the newest list that held it
+    removed_at = models.DateTimeField(null=True, blank=True)  # absent from a later list
+    # A review decided to revoke it: the owner removes it in the system.
+    removal_asked_at = models.DateTimeField(null=True, blank=True)
+    removal_ref = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["system", "account", "id"]
+        constraints = [models.UniqueConstraint(fields=["system", "account"],
+                                               name="system_account_unique")]
+        indexes = [models.Index(fields=["person"], name="system_account_person")]
+
+    def __str__(self) -> str:
+        return f"{self.account} in {self.system_id}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.removed_at is None

@@ -11,6 +11,7 @@ class FindingsConfig(AppConfig):
         from cyberqms.platform.core.scheduler import every
         from cyberqms.platform.kit.records import register_family
 
+        from . import system_drift  # noqa: F401  (registers its detectors)
         from .family import FINDINGS
         from .scan import scan_on_role_change
 

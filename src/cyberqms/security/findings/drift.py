@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from cyberqms.platform.accounts.enums import AccountKind, Role
 from cyberqms.platform.accounts.models import ApiToken, RoleAssignment, Site, User
+from cyberqms.security.access.models import SystemAccount
 from cyberqms.security.access.rights import (
     HIGH,
     action_label,
@@ -73,6 +74,8 @@ class World:
     usage: Usage
     approved_refs: set[str]
     auditor_ended: set[int]  # people whose auditor role ended and who hold no other
+    # Accounts in force in the inventory's computerized systems (`system_drift`).
+    accounts: list[SystemAccount] = field(default_factory=list)
 
     def site_code(self, site_id: int | None) -> str:
         return "every site" if site_id is None else self.sites.get(site_id, str(site_id))
@@ -107,9 +110,14 @@ def load_world(now: dt.datetime | None = None, *, people: Iterable[int] | None =
     ended_auditors = set(RoleAssignment.objects.filter(
         user_id__in=list(found_people), role=Role.AUDITOR, valid_until__lte=now)
         .values_list("user_id", flat=True)) - set(held)
+    accounts = SystemAccount.objects.filter(removed_at__isnull=True).select_related(
+        "person", "system")
+    if people is not None:
+        accounts = accounts.filter(person_id__in=list(found_people))
     return World(now=now, people=found_people, held=dict(held), tokens=tokens,
                  with_totp=with_totp, sites=dict(Site.objects.values_list("id", "code")),
-                 usage=usage, approved_refs=_approved(refs), auditor_ended=ended_auditors)
+                 usage=usage, approved_refs=_approved(refs), auditor_ended=ended_auditors,
+                 accounts=list(accounts))
 
 
 # A grant is approved by a change control that has been approved (and not cancelled).

@@ -18,6 +18,8 @@ class FindingKind(models.TextChoices):
     TOKEN_UNUSED = "token_unused", "API token unused"
     TOKEN_ROTATION = "token_rotation", "API token past rotation"
     AUDITOR_TIMEBOX = "auditor_timebox", "Auditor access past its time box"
+    ACCOUNT_ORPHAN = "account_orphan", "System account without an active person"
+    ACCOUNT_KEPT = "account_kept", "Revoked account still in the system"
     REPORTED = "reported", "Reported by a person"
 
 

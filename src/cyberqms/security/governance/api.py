@@ -89,8 +89,13 @@ class SodRuleOut(Schema):
 
 class ItemOut(Schema):
     id: int
-    person: str
-    role: str
+    person: str | None = Field(description="Username; null for a system's account that no "
+                                           "person answers for.")
+    role: str = Field(description="The role reviewed; empty for a system's account.")
+    system: str | None = Field(None, description="A system's review: the system's number.")
+    account: str | None = Field(None, description="A system's review: the account's name "
+                                                  "in the system.")
+    privilege: str | None = Field(None, description="The account's privilege in the system.")
     site: str | None
     reviewer: str
     suggestion: str
@@ -219,7 +224,12 @@ def _review(request: HttpRequest, review_id: int) -> tuple[Any, AccessReview, bo
 
 
 def _item_out(i: ReviewItem) -> dict[str, Any]:
-    return {"id": i.pk, "person": i.person.username, "role": i.role,
+    account = i.account if i.account_id else None
+    return {"id": i.pk, "person": i.person.username if i.person is not None else None,
+            "role": i.role,
+            "system": account.system.number if account else None,
+            "account": account.account if account else None,
+            "privilege": account.privilege if account else None,
             "site": i.site.code if i.site else None, "reviewer": i.reviewer.username,
             "suggestion": i.suggestion, "suggestion_reason": i.suggestion_reason,
             "evidence": i.evidence, "decision": i.decision, "new_role": i.new_role,
@@ -234,8 +244,8 @@ def access_review_items(request: HttpRequest, review_id: int) -> list[dict[str, 
     """A campaign's items: yours to decide, or all of them for those who may see
     campaigns."""
     actor, review, sees_all = _review(request, review_id)
-    items = ReviewItem.objects.filter(review=review).select_related("person", "site",
-                                                                    "reviewer")
+    items = ReviewItem.objects.filter(review=review).select_related(
+        "person", "site", "reviewer", "account__system")
     if not sees_all:
         items = items.filter(reviewer_id=actor.pk)
     return [_item_out(i) for i in items]
@@ -255,8 +265,8 @@ def access_review_decide(request: HttpRequest, review_id: int, item_id: int,
         raise Http404
     decided = item_decide(item, actor=actor, decision=payload.decision, reason=payload.reason,
                           new_role=payload.new_role)
-    return _item_out(ReviewItem.objects.select_related("person", "site", "reviewer").get(
-        pk=decided.pk))
+    return _item_out(ReviewItem.objects.select_related(
+        "person", "site", "reviewer", "account__system").get(pk=decided.pk))
 
 
 @router.post("/access/reviews/{review_id}/attest", response=AttestedOut,

@@ -25,10 +25,13 @@ class GovernanceConfig(AppConfig):
         roles_changed.connect(on_role_change, dispatch_uid="governance.mover_granted")
         role_revoked.connect(on_role_change, dispatch_uid="governance.mover_revoked")
         register(ReviewItem, "governance.review_item", view_action="access_reviews.view",
-                 label=lambda i: f"{i.review.number}: {i.role} of {i.person.username}")
+                 label=lambda i: f"{i.review.number}: {i.role_label} of {i.who}")
         register(Attestation, "governance.attestation", view_action="access_reviews.view",
                  label=lambda a: f"{a.review.number}: attestation of {a.reviewer.username}")
         register_home_tasks(home_tasks)
+        from .system_review import removal_tasks
+
+        register_home_tasks(removal_tasks)
         every("governance.schedule", "cyberqms.security.governance.campaigns.schedule_interval",
               "cyberqms.security.governance.campaigns.launch_scheduled",
               "launch the scheduled access reviews of every site")

@@ -37,6 +37,7 @@ from cyberqms.platform.kit.signatures import (
 )
 from cyberqms.platform.trail.canonical import canonical_json
 from cyberqms.platform.trail.record import audit_record, snapshot
+from cyberqms.security.access.models import SystemAccount
 from cyberqms.security.access.rights import (
     action_label,
     critical_rights,
@@ -61,11 +62,12 @@ ATTEST_MEANING = "Access reviewed"
 
 @dataclass
 class Planned:
-    assignment: RoleAssignment
+    assignment: RoleAssignment | None
     reviewer: User
     suggestion: str
     suggestion_reason: str
     evidence: dict[str, Any]
+    account: SystemAccount | None = None
 
 
 @dataclass
@@ -96,7 +98,12 @@ def reviewer_for(person: User, review: AccessReview) -> User | None:
 
 
 def plan_items(review: AccessReview) -> Plan:
-    """What launching `review` lists, decided from the roles in force now."""
+    """What launching `review` lists, decided from the roles in force now (a system's
+    review: from its accounts in force, `system_review.plan_accounts`)."""
+    if review.system_id is not None:
+        from .system_review import plan_accounts
+
+        return plan_accounts(review)
     held = _in_scope(review)
     days = settings.CYBERQMS_ACCESS_UNUSED_HIGH_DAYS
     now = timezone.now()
@@ -168,6 +175,10 @@ def create_items(review: AccessReview) -> list[ReviewItem]:
                         assignment=p.assignment, role=p.assignment.role,
                         site_id=p.assignment.site_id, reviewer=p.reviewer,
                         suggestion=p.suggestion, suggestion_reason=p.suggestion_reason,
+                        evidence=p.evidence) if p.assignment is not None else
+             ReviewItem(review=review, person_id=p.account.person_id if p.account else None,
+                        account=p.account, site_id=review.site_id, reviewer=p.reviewer,
+                        suggestion=p.suggestion, suggestion_reason=p.suggestion_reason,
                         evidence=p.evidence) for p in plan.items]
     ReviewItem.objects.bulk_create(items)
     for item in items:
@@ -186,7 +197,7 @@ def _open_for(item: ReviewItem, actor: Actor) -> None:
     require(actor, actions.DECIDE, item.review)
     if item.reviewer_id != actor.pk:
         raise PermissionDenied("Only the reviewer named for this person decides.")
-    if item.person_id == actor.pk:
+    if item.person_id is not None and item.person_id == actor.pk:
         raise PermissionDenied("Nobody reviews their own access.")
     if item.review.state != ReviewState.OPEN:
         raise ValidationError({"__all__": ["The campaign is not open for decisions."]})
@@ -213,6 +224,9 @@ def item_decide(item: ReviewItem, *, actor: Actor, decision: str, reason: str,
     if len(reason) > 500:
         raise ValidationError({"reason": ["At most 500 characters."]})
     new_role = (new_role or "").strip() if decision == Decision.CHANGE else ""
+    if decision == Decision.CHANGE and item.account_id is not None:
+        raise ValidationError({"decision": ["An account in a system is kept or revoked: "
+                                            "its privilege there changes in the system."]})
     if decision == Decision.CHANGE:
         if new_role not in Role.values or new_role == Role.ADMINISTRATOR:
             raise ValidationError({"new_role": ["Choose the role it changes to."]})
@@ -234,7 +248,8 @@ def item_decide(item: ReviewItem, *, actor: Actor, decision: str, reason: str,
 def attestation_hash(review: AccessReview, items: list[ReviewItem]) -> str:
     """What the reviewer signs: the campaign and each decision, canonical JSON."""
     content = {"review": review.number, "decisions": [
-        {"item": i.pk, "person": i.person_id, "assignment": i.assignment_id, "role": i.role,
+        {"item": i.pk, "person": i.person_id, "assignment": i.assignment_id,
+         "account": i.account_id, "role": i.role,
          "site": i.site_id, "decision": i.decision, "new_role": i.new_role,
          "reason": i.reason} for i in sorted(items, key=lambda i: i.pk)]}
     return hashlib.sha256(canonical_json(content)).hexdigest()
@@ -271,7 +286,7 @@ def review_attest(review: AccessReview, *, actor: Actor,
             raise ValidationError({"__all__": ["The campaign is not open for decisions."]})
         items = list(ReviewItem.objects.select_for_update(of=("self",)).filter(
             review_id=review.pk, reviewer_id=actor.pk, attestation__isnull=True)
-            .select_related("assignment", "person", "site"))
+            .select_related("assignment", "account", "person", "site"))
         if {i.pk for i in items} != {i.pk for i in mine} or any(
                 i.decision != m.decision or i.reason != m.reason
                 for i, m in zip(sorted(items, key=lambda x: x.pk),
@@ -307,6 +322,13 @@ def review_attest(review: AccessReview, *, actor: Actor,
 
 def _apply(item: ReviewItem, review: AccessReview, actor: Any) -> None:
     why = f"Access review {review.number}: {item.reason}"
+    if item.account_id is not None:
+        from .system_review import removal_ask
+
+        removal_ask(item, review, actor, why)
+        return
+    assert item.assignment_id is not None  # a role's item
+    assert item.person_id is not None
     assignment = RoleAssignment.objects.get(pk=item.assignment_id)
     if assignment.revoked_at is None:
         role_revoke(assignment, actor=actor, reason=why, permission=actions.DECIDE)
@@ -320,46 +342,66 @@ def _apply(item: ReviewItem, review: AccessReview, actor: Any) -> None:
 
 
 def launch_scheduled(now: dt.datetime | None = None) -> list[AccessReview]:
-    """Launch a campaign for every active site whose last scheduled one is older than the
-    review period (the scheduler, daily); the owner is the site's first holder of the
-    right to run campaigns."""
+    """Launch a campaign for every active site, and for every system in use whose accounts
+    are kept, whose last scheduled one is older than the review period (the scheduler,
+    daily); the owner is the site's first holder of the right to run campaigns (a system's
+    accounts are reviewed by the system's owner all the same)."""
+    from cyberqms.assets.systems.models import System
     from cyberqms.platform.accounts.models import Site
-    from cyberqms.platform.core.access import people_able
-    from cyberqms.platform.kit.records import next_number
 
     months = settings.CYBERQMS_ACCESS_REVIEW_MONTHS
     if months <= 0:
         return []
     now = now or timezone.now()
     horizon = now - dt.timedelta(days=round(months * 30.44))
+    quarter = f"{now.year} Q{(now.month - 1) // 3 + 1}"
+    launched = []
+    for site in Site.objects.filter(is_active=True).order_by("code"):
+        review = _scheduled(site, None, f"Access review {site.code} {quarter}", horizon)
+        if review is not None:
+            launched.append(review)
+    systems = (System.objects.filter(is_deleted=False, site__is_active=True,
+                                     accounts__removed_at__isnull=True)
+               .exclude(state="retired").distinct().select_related("site").order_by("number"))
+    for system in systems:
+        review = _scheduled(system.site, system,
+                            f"Accounts of {system.title} {quarter}", horizon)
+        if review is not None:
+            launched.append(review)
+    return launched
+
+
+def _scheduled(site: Any, system: Any, title: str,
+               horizon: dt.datetime) -> AccessReview | None:
+    from cyberqms.platform.core.access import people_able
+    from cyberqms.platform.kit.records import next_number
+
     from .enums import ReviewKind
     from .workflow import REVIEW_WORKFLOW
 
-    launched = []
-    for site in Site.objects.filter(is_active=True).order_by("code"):
-        if AccessReview.objects.filter(site=site, review_kind=ReviewKind.SCHEDULED,
-                                       is_deleted=False, created_at__gt=horizon).exists():
-            continue
-        owner = people_able("access_reviews.submit", [site.pk]).first()
-        if owner is None:
-            continue
-        quarter = (now.month - 1) // 3 + 1
-        with transaction.atomic():
-            review = AccessReview(
-                title=f"Access review {site.code} {now.year} Q{quarter}", site=site,
-                owner=owner, originator=owner, state=ReviewState.DRAFT,
-                review_kind=ReviewKind.SCHEDULED,
-                description="Scheduled review of every role in force at the site.")
-            review.number = next_number("AR")
-            review.save()
-            audit_record(f"{TYPE}.create", review, actor=None, created=True,
-                         reason="Scheduled access review")
-        try:
-            REVIEW_WORKFLOW.run(review, "start", actor=None, reason="Scheduled")
-        except ValidationError:
-            continue  # nobody to review at the site: the draft says so on its page
-        launched.append(review)
-    return launched
+    if AccessReview.objects.filter(site=site, system=system,
+                                   review_kind=ReviewKind.SCHEDULED, is_deleted=False,
+                                   created_at__gt=horizon).exists():
+        return None
+    owner = people_able("access_reviews.submit", [site.pk]).first()
+    if owner is None:
+        return None
+    what = (f"Scheduled review of the accounts of {system.number} {system.title}, by its "
+            "system owner." if system is not None
+            else "Scheduled review of every role in force at the site.")
+    with transaction.atomic():
+        review = AccessReview(title=title, site=site, system=system, owner=owner,
+                              originator=owner, state=ReviewState.DRAFT,
+                              review_kind=ReviewKind.SCHEDULED, description=what)
+        review.number = next_number("AR")
+        review.save()
+        audit_record(f"{TYPE}.create", review, actor=None, created=True,
+                     reason="Scheduled access review")
+    try:
+        REVIEW_WORKFLOW.run(review, "start", actor=None, reason="Scheduled")
+    except ValidationError:
+        return None  # nobody to review: the draft says so on its page
+    return review
 
 
 def schedule_interval() -> float:

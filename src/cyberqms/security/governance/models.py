@@ -1,8 +1,9 @@
 """Access-review campaigns (A11D-01): a site's people and the roles they hold, each
 decided by the person's manager (the campaign's owner when there is none, never the
-person), with the evidence of how the role's rights are used; each reviewer signs one
-attestation of their decisions, and the revocations it holds take effect when it is
-signed."""
+person), with the evidence of how the role's rights are used; or a computerized system's
+accounts, decided by its system owner with the evidence of their sign-ins. Each reviewer
+signs one attestation of their decisions, and the revocations it holds take effect when
+it is signed (a system's accounts: its owner is asked to remove them)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ class AccessReview(QualityRecord):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", verbose_name="only this person",
         help_text="Review one person's access (a mover); empty: everyone at the site.")
+    system = models.ForeignKey(
+        "systems.System", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="computerized system",
+        help_text="Review the accounts of one system of the inventory, by its system owner; "
+                  "empty: the roles people hold in cyberqms.")
     launched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(QualityRecord.Meta):
@@ -43,11 +49,15 @@ class ReviewItem(KeptForever):
     """One role of one person in a campaign, and the reviewer's decision about it."""
 
     review = models.ForeignKey(AccessReview, on_delete=models.PROTECT, related_name="items")
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
-    assignment = models.ForeignKey("accounts.RoleAssignment", on_delete=models.PROTECT,
-                                   related_name="+")
-    role = models.CharField(max_length=20)
+    # Empty only for a system's account that no person answers for (shared or unknown).
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    # What is reviewed: a role held in cyberqms, or an account in a computerized system.
+    assignment = models.ForeignKey("accounts.RoleAssignment", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey("access.SystemAccount", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, blank=True)
     site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -70,16 +80,40 @@ class ReviewItem(KeptForever):
     class Meta:
         ordering = ["review", "person__username", "role", "id"]
         indexes = [models.Index(fields=["reviewer", "attestation"], name="review_item_todo")]
+        constraints = [models.CheckConstraint(
+            condition=(models.Q(assignment__isnull=False, account__isnull=True,
+                                person__isnull=False)
+                       | models.Q(assignment__isnull=True, account__isnull=False)),
+            name="review_item_reviews_one_thing")]
 
     def __str__(self) -> str:
-        return f"{self.review_id}: {self.person_id} {self.role}"
+        return f"{self.review_id}: {self.person_id} {self.role or self.account_id}"
 
     @property
     def role_label(self) -> str:
-        """The role in words ("QA reviewer")."""
+        """What is reviewed in words: the role ("QA reviewer"), or the system's account
+        with its privilege there ("lims.jdoe: Analyst")."""
         from cyberqms.security.access.rights import role_label
 
+        if self.account is not None:
+            return f"{self.account.account}: {self.account.privilege}"
         return role_label(self.role)
+
+    @property
+    def where(self) -> str:
+        """Where it is held: the site ("at BSL"), or the system ("in LIMS")."""
+        if self.account is not None:
+            return f"in {self.account.system.title}"
+        return f"at {self.site.code}" if self.site is not None else "at every site"
+
+    @property
+    def who(self) -> str:
+        """The person, or the account's name as the system lists it when nobody answers
+        for it."""
+        if self.person is not None:
+            return self.person.printed_name
+        listed = self.account.listed_name if self.account is not None else ""
+        return f"{listed or 'Nobody'} (no person in cyberqms)"
 
     @property
     def new_role_label(self) -> str:

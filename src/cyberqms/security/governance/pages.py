@@ -29,6 +29,7 @@ from cyberqms.platform.kit.signatures import (
     signing_state,
 )
 from cyberqms.platform.kit.words import problem_text
+from cyberqms.security.access.models import SystemAccount
 from cyberqms.security.access.rights import action_label, criticality, role_label, role_rights
 from cyberqms.security.access.sod import SOD_MATRIX
 from cyberqms.security.access.usage import usage_for
@@ -66,7 +67,7 @@ def _progress(review: AccessReview) -> list[dict[str, Any]]:
 
 def campaign_context(request: HttpRequest, review: AccessReview) -> dict[str, Any]:
     items = list(ReviewItem.objects.filter(review_id=review.pk).select_related(
-        "person", "site", "reviewer", "attestation__signature"))
+        "person", "site", "reviewer", "account__system", "attestation__signature"))
     attestations = [(a, manifestation(a.signature)) for a in Attestation.objects.filter(
         review_id=review.pk).select_related("reviewer", "signature") if a.signature]
     actor = request.user
@@ -88,7 +89,7 @@ def document_sections(review: AccessReview) -> list[Any]:
     from cyberqms.platform.kit.record_export import Section
 
     items = ReviewItem.objects.filter(review_id=review.pk).select_related(
-        "person", "site", "reviewer", "attestation__signature")
+        "person", "site", "reviewer", "account__system", "attestation__signature")
     rows = []
     for i in items:
         signed = (manifestation(i.attestation.signature)["text"]
@@ -96,11 +97,11 @@ def document_sections(review: AccessReview) -> list[Any]:
         decision = i.get_decision_display() if i.decision else "undecided"
         if i.decision == Decision.CHANGE:
             decision = f"Change to {role_label(i.new_role)}"
-        rows.append([i.person.printed_name, f"{role_label(i.role)} at "
-                     f"{i.site.code if i.site else 'every site'}",
+        rows.append([i.who, f"{i.role_label} {i.where}",
                      i.get_suggestion_display(), decision, i.reason or "—",
                      i.reviewer.printed_name, signed])
-    sections = [Section("Decisions", ["Person", "Role", "Suggested", "Decision", "Reason",
+    sections = [Section("Decisions", ["Person", "Role or account", "Suggested", "Decision",
+                                      "Reason",
                                       "Reviewer", "Signature"],
                         rows or [["—", "No item: the campaign was not launched.", "", "",
                                   "", "", ""]])]
@@ -146,6 +147,20 @@ def _evidence_rows(item: ReviewItem) -> list[dict[str, str]]:
              "uses": str(r.get("uses", 0))} for r in item.evidence.get("rights", [])]
 
 
+def _account_facts(item: ReviewItem) -> list[tuple[str, str]]:
+    """A system account's evidence, in words (empty for a role)."""
+    if item.account_id is None:
+        return []
+    e = item.evidence
+    last = e.get("last_sign_in", "")
+    return [("Privilege", e.get("privilege", "") + (" (privileged)" if e.get("privileged")
+                                                    else "")),
+            ("Name in the list", e.get("listed_name") or "—"),
+            ("Person", e.get("person") or "nobody in cyberqms"),
+            ("Last sign-in", last[:10] if last else "not known"),
+            ("In the user list since", e.get("first_listed", "")[:10])]
+
+
 @gated(actions.DECIDE)
 @require_http_methods(["GET", "POST"])
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
@@ -179,10 +194,11 @@ def _decide_page(request: HttpRequest, review: AccessReview, actor: Any, *,
                  error: dict[str, str] | None = None, sign_error: dict[str, str] | None = None,
                  status: int = 200) -> HttpResponse:
     items = list(ReviewItem.objects.filter(review_id=review.pk, reviewer_id=actor.pk)
-                 .select_related("person", "site", "attestation__signature")
-                 .order_by("person__username", "role", "pk"))
+                 .select_related("person", "site", "account__system",
+                                 "attestation__signature")
+                 .order_by("person__username", "role", "account__account", "pk"))
     waiting = [i for i in items if i.attestation_id is None]
-    rows = [{"item": i, "evidence": _evidence_rows(i),
+    rows = [{"item": i, "evidence": _evidence_rows(i), "account": _account_facts(i),
              "findings": i.evidence.get("findings", []),
              "lesser": role_label(i.evidence.get("lesser_role") or "")
              if i.evidence.get("lesser_role") else ""} for i in items]
@@ -304,9 +320,13 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
     findings = AccessFinding.objects.filter(subject=subject, is_deleted=False).order_by(
         "-created_at", "-pk")[:50]
     reviews = (ReviewItem.objects.filter(person=subject)
-               .select_related("review", "reviewer", "site", "attestation__signature")
+               .select_related("review", "reviewer", "site", "account__system",
+                               "attestation__signature")
                .order_by("-review__created_at", "-pk")[:50])
+    accounts = (SystemAccount.objects.filter(person=subject).select_related("system")
+                .order_by("removed_at", "system__title", "account"))
     return render(request, "governance/person.html", {
         "subject": subject, "roles": roles, "findings": findings, "reviews": reviews,
+        "accounts": accounts,
         "days": days, "can_see_user": can(request.user, "accounts.user.view"),
     })

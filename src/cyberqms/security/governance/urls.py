@@ -3,6 +3,7 @@ page of a campaign (the campaigns' own list and pages are the kit's, /access-rev
 
 from django.urls import path
 
+from cyberqms.security.access.system_views import system_accounts_page
 from cyberqms.security.access.views import hr_import_page
 
 from . import pages
@@ -13,6 +14,7 @@ urlpatterns = [
     path("scan/", pages.scan_now, name="scan"),
     path("hr-import/", hr_import_page, name="hr_import"),
     path("people/<int:pk>/", pages.person, name="person"),
+    path("systems/<int:pk>/accounts/", system_accounts_page, name="system_accounts"),
     path("reviews/<int:pk>/decide/", pages.decide, name="decide"),
     path("reviews/<int:pk>/attest/", pages.attest, name="attest"),
 ]

@@ -3,7 +3,7 @@ reviewer's pages, and the API under /api/v1/access/; who the kit serves for camp
 
 from __future__ import annotations
 
-from cyberqms.platform.core.tests.matrix import EVERYONE, Expect
+from cyberqms.platform.core.tests.matrix import EVERYONE, RECORD_USERS, Expect
 
 REVIEW_VIEWERS = frozenset({"qa_manager", "qa_approver", "it_security", "auditor", "admin"})
 REVIEW_RUNNERS = frozenset({"qa_manager", "it_security"})
@@ -19,6 +19,8 @@ EXPECTATIONS: dict[str, Expect] = {
     # a missing person or campaign answers 404 to those the gate lets through
     "governance:person": Expect(GOVERNANCE, ok=404, kwargs={"pk": 999999}),
     "governance:decide": Expect(EVERYONE, ok=404, kwargs={"pk": 999999}),
+    # a system's accounts: whoever sees systems (a missing system answers 404)
+    "governance:system_accounts": Expect(RECORD_USERS, ok=404, kwargs={"pk": 999999}),
     "governance:attest": Expect(EVERYONE, ok=405, kwargs={"pk": 999999}),
     "api:access_overview": Expect(GOVERNANCE, anonymous=401),
     "api:access_scan": Expect(SCANNERS, anonymous=401, method="post", body={}),
