@@ -33,6 +33,8 @@ class Suggestion:
     holders: int
     unused: int
     days: int
+    site_id: int | None = None
+    idle: tuple[int, ...] = ()  # the role assignments of the holders who never used it
 
     @property
     def role_label(self) -> str:
@@ -52,11 +54,13 @@ def suggestions(now: dt.datetime | None = None) -> list[Suggestion]:
     days = settings.CYBERQMS_ACCESS_UNUSED_HIGH_DAYS
     since = now - dt.timedelta(days=days)
     groups: dict[tuple[str, int | None, str], list[int]] = defaultdict(list)
-    for holder, role, site_id, code in (
+    held: dict[tuple[str, int | None, int], int] = {}
+    for pk, holder, role, site_id, code in (
             RoleAssignment.objects.held_on(now)
             .filter(valid_from__lte=since, user__is_active=True)
-            .values_list("user_id", "role", "site_id", "site__code")):
+            .values_list("pk", "user_id", "role", "site_id", "site__code")):
         groups[(role, site_id, code or "every site")].append(int(holder))
+        held[(role, site_id, int(holder))] = int(pk)
     usage = usage_for({u for ids in groups.values() for u in ids}, since=since.date())
     found = []
     for (role, where, code), holders in groups.items():
@@ -65,11 +69,13 @@ def suggestions(now: dt.datetime | None = None) -> list[Suggestion]:
         for action in role_rights(role):
             if criticality(action) != HIGH:
                 continue
-            used = sum(1 for u in holders
-                       if (use := usage.of(u, action, where)).last_used_at
-                       and use.last_used_at >= since)
+            idle = [u for u in holders
+                    if not ((use := usage.of(u, action, where)).last_used_at
+                            and use.last_used_at >= since)]
+            used = len(holders) - len(idle)
             if used <= UNUSED_SHARE * len(holders):
-                found.append(Suggestion(role, code, action, len(holders),
-                                        len(holders) - used, days))
+                found.append(Suggestion(role, code, action, len(holders), len(idle), days,
+                                        where, tuple(sorted(held[(role, where, u)]
+                                                            for u in idle))))
     return sorted(found, key=lambda s: (-s.unused / s.holders, -s.holders, s.role, s.site,
                                         s.action))

@@ -12,3 +12,6 @@ GOVERNANCE_VIEW = declare("access.governance.view",
                           "the segregation-of-duties matrix", read=True)
 SCAN = declare("access.governance.scan", "Run a drift scan now")
 USAGE_VIEW = declare("access.usage.view", "See how a person uses their rights", read=True)
+PROPOSE = declare("access.governance.propose",
+                  "Accept a least-privilege suggestion: raise the change control that "
+                  "changes the roles")

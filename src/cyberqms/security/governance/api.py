@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from cyberqms.platform.accounts.models import RoleAssignment, User
@@ -288,3 +288,70 @@ def access_review_attest(request: HttpRequest, review_id: int,
     assert attestation.signature is not None  # set in the transaction that made the row
     return {"decisions": attestation.decisions, "revoked": attestation.revoked,
             "signed_at": attestation.signed_at, "signature": attestation.signature.meaning}
+
+
+class ProposeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(max_length=20, description="The role, as listed by /access/suggestions.")
+    site: str = Field(max_length=20, description="The site's code.")
+    action: str = Field(max_length=100, description="The right its holders leave unused.")
+
+
+class PrivilegeChangeOut(Schema):
+    id: int
+    change: str = Field(description="The change control's number.")
+    role: str
+    site: str | None
+    action: str
+    new_role: str = Field(description="The role the idle holders change to; empty: revoked.")
+    people: list[str]
+    state: str = Field(description="proposed, applied or cancelled")
+    changed: int
+
+
+def _privilege_out(pc: Any) -> dict[str, Any]:
+    return {"id": pc.pk, "change": pc.change_number, "role": pc.role,
+            "site": pc.site.code if pc.site else None, "action": pc.action,
+            "new_role": pc.new_role, "people": [a["username"] for a in pc.assignments],
+            "state": pc.state, "changed": pc.changed}
+
+
+@router.post("/access/suggestions/propose", response={201: PrivilegeChangeOut},
+             operation_id="access_suggestion_propose")
+@gate(actions.PROPOSE)
+def access_suggestion_propose(request: HttpRequest, payload: ProposeIn) -> Status:
+    """Accept a least-privilege suggestion: a change control is raised in draft (yours to
+    assess and submit) and the role changes it stands for are kept, to be applied once it
+    is approved."""
+    from .privilege_changes import suggestion_propose
+
+    pc = suggestion_propose(actor=api_actor(request), role=payload.role, site=payload.site,
+                            action=payload.action)
+    return Status(201, _privilege_out(pc))
+
+
+@router.get("/access/privilege-changes", response=list[PrivilegeChangeOut],
+            operation_id="access_privilege_changes")
+@gate(actions.GOVERNANCE_VIEW)
+def access_privilege_changes(request: HttpRequest) -> list[dict[str, Any]]:
+    """Role changes raised from least-privilege suggestions, newest first."""
+    from .models import PrivilegeChange
+
+    return [_privilege_out(pc) for pc in PrivilegeChange.objects.select_related("site")[:200]]
+
+
+@router.post("/access/privilege-changes/{change_id}/apply", response=PrivilegeChangeOut,
+             operation_id="access_privilege_change_apply",
+             openapi_extra={"responses": _NOT_FOUND})
+@gate("accounts.role.manage")
+def access_privilege_change_apply(request: HttpRequest, change_id: int) -> dict[str, Any]:
+    """Apply the role changes of an approved change control (administrators)."""
+    from .models import PrivilegeChange
+    from .privilege_changes import privilege_change_apply
+
+    pc = PrivilegeChange.objects.filter(pk=change_id).first()
+    actor = api_actor(request)
+    if pc is None or not isinstance(actor, User):
+        raise Http404
+    return _privilege_out(privilege_change_apply(pc, actor=actor))

@@ -14,7 +14,7 @@ class GovernanceConfig(AppConfig):
 
         from . import actions  # noqa: F401  (declares the actions)
         from .family import REVIEWS
-        from .models import Attestation, ReviewItem
+        from .models import Attestation, PrivilegeChange, ReviewItem
         from .pages import home_tasks
 
         register_family(REVIEWS)
@@ -28,7 +28,16 @@ class GovernanceConfig(AppConfig):
                  label=lambda i: f"{i.review.number}: {i.role_label} of {i.who}")
         register(Attestation, "governance.attestation", view_action="access_reviews.view",
                  label=lambda a: f"{a.review.number}: attestation of {a.reviewer.username}")
+        register(PrivilegeChange, "governance.privilege_change",
+                 view_action="access.governance.view",
+                 label=lambda p: f"{p.change_number}: {p.role} without {p.action}")
         register_home_tasks(home_tasks)
+        from cyberqms.platform.kit.workflow import state_changed
+
+        from .privilege_changes import on_change_step, privilege_tasks
+
+        state_changed.connect(on_change_step, dispatch_uid="governance.privilege_change")
+        register_home_tasks(privilege_tasks)
         from .system_review import removal_tasks
 
         register_home_tasks(removal_tasks)

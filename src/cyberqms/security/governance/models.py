@@ -143,3 +143,51 @@ class Attestation(KeptForever):
 
     def __str__(self) -> str:
         return f"{self.review_id}: attested by {self.reviewer_id}"
+
+
+class PrivilegeChange(KeptForever):
+    """A least-privilege suggestion accepted: the holders of a role at a site who never
+    used one of its deciding rights lose the role (or change to a lesser one), once the
+    change control raised for it is approved (`privilege_changes.py`)."""
+
+    PROPOSED, APPLIED, CANCELLED = "proposed", "applied", "cancelled"
+    STATES = ((PROPOSED, "Waiting for the change control"), (APPLIED, "Applied"),
+              (CANCELLED, "Cancelled with the change control"))
+
+    change_number = models.CharField(max_length=40)
+    change_id = models.BigIntegerField()  # the change control (quality's changes.Change)
+    role = models.CharField(max_length=20)
+    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    action = models.CharField(max_length=100)  # the right they leave unused
+    new_role = models.CharField(max_length=20, blank=True)  # empty: revoke
+    # The role assignments to change, and the evidence when proposed.
+    assignments = models.JSONField(default=list)
+    evidence = models.CharField(max_length=300)
+    state = models.CharField(max_length=10, choices=STATES, default=PROPOSED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    changed = models.PositiveIntegerField(default=0)  # roles changed when applied
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        indexes = [models.Index(fields=["change_id"], name="privilege_change_cc")]
+
+    def __str__(self) -> str:
+        return f"{self.change_number}: {self.role} without {self.action}"
+
+    @property
+    def role_label(self) -> str:
+        from cyberqms.security.access.rights import role_label
+
+        return role_label(self.role)
+
+    @property
+    def new_role_label(self) -> str:
+        from cyberqms.security.access.rights import role_label
+
+        return role_label(self.new_role) if self.new_role else ""

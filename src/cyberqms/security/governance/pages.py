@@ -266,8 +266,18 @@ def overview(request: HttpRequest) -> HttpResponse:
     list_url = reverse("access-findings:list")
     from cyberqms.security.access.least_privilege import suggestions
 
+    from .models import PrivilegeChange
+    from .privilege_changes import waiting_for
+
+    applicable = {pc.pk for pc in waiting_for(request.user)}
+    proposed = {(pc.role, pc.site_id, pc.action): pc.change_number
+                for pc in PrivilegeChange.objects.filter(state=PrivilegeChange.PROPOSED)}
+    found = suggestions()[:10]
     return render(request, "governance/overview.html", {
-        "suggestions": suggestions()[:10],
+        "suggestions": [(s, proposed.get((s.role, s.site_id, s.action), "")) for s in found],
+        "privilege_changes": [(pc, pc.pk in applicable) for pc in PrivilegeChange.objects
+                              .select_related("site", "applied_by")[:10]],
+        "can_propose": can(request.user, actions.PROPOSE),
         "figures": figures, "ages": [label for _limit, label in AGES],
         "by_age": findings_by_age(), "open_findings": open_findings,
         "campaigns": [(c, counts[c.pk]) for c in campaigns],
