@@ -105,9 +105,13 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
     from cyberqms.security.findings.models import AccessFinding
     from cyberqms.security.governance.models import AccessReview
 
+    assert sorted(AccessFinding.objects.filter(state="open", kind="account_orphan")
+                  .values_list("title", flat=True)) == [
+        "kfischer in LabWare LIMS: no person in cyberqms answers for it",
+        "qclab in LabWare LIMS: no person in cyberqms answers for it"]
     assert sorted(AccessFinding.objects.filter(state="open").values_list(
         "kind", "subject__username")) == [
-        ("auditor_timebox", "gmartin"), ("dormant", "kschmid"),
+        ("account_orphan", None), ("account_orphan", None), ("auditor_timebox", "gmartin"), ("dormant", "kschmid"),
         ("grant_unapproved", "rfischer"), ("mfa_missing", "rfischer"),
         ("sod_conflict", "rfischer"), ("unused_rights", "lmoreau")]
     assert sorted(AccessFinding.objects.exclude(state="open").values_list(
@@ -118,10 +122,11 @@ def test_demo_loads_18_months_of_records_with_a_verifiable_history() -> None:
         ("Access of Ralf Fischer after a role change", "open"),
         ("Access of Tomás Reyes after a role change", "closed"),
         ("Access review Basel, autumn", "closed"),
-        ("Access review Dublin, autumn", "open")]
-    # 3,159 entries of the records' own steps and of access governance, and one per
+        ("Access review Dublin, autumn", "open"),
+        ("Accounts of LabWare LIMS, autumn", "open")]
+    # 3,179 entries of the records' own steps and of access governance, and one per
     # signature (its content audited)
-    assert (Signature.objects.count(), AuditEntry.objects.count()) == (621, 3159 + 621)
+    assert (Signature.objects.count(), AuditEntry.objects.count()) == (621, 3179 + 621)
     cyber = deviations.filter(cyber_related=True)
     assert cyber.count() == 16  # a quarter of the 61 deviations not withdrawn
     assert all(d.security_reference for d in cyber)

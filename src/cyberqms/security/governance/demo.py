@@ -12,7 +12,10 @@
   record: a segregation-of-duties conflict;
 - the QC analyst stops using the system (dormant); the Dublin QA specialist never
   approves anything (an unused approval right);
-- a Dublin access review is launched ten days before today, waiting for the QA head.
+- a Dublin access review is launched ten days before today, waiting for the QA head;
+- IT security imports the LabWare LIMS user list (a shared QC login, the account of a QC
+  analyst who left, an analyst who stopped signing in) and launches the review of its
+  accounts, waiting for the LIMS owner.
 
 The findings are the drift scan's, from the access-decision log the 18 months wrote.
 """
@@ -130,6 +133,8 @@ def go_live(loader: Any, rng: random.Random) -> Iterator[dt.datetime]:
                           cover(loader), "access: cover")
     loader.timeline.start(loader.office(end - dt.timedelta(days=10), rng),
                           dublin_review(loader), "access: Dublin review")
+    loader.timeline.start(loader.office(end - dt.timedelta(days=8), rng),
+                          lims_accounts(loader), "access: LIMS accounts")
     loader.timeline.start(loader.office(start + dt.timedelta(days=20), rng),
                           sign_ins(loader, rng), "access: sign-ins")
     loader.timeline.start(end - dt.timedelta(hours=2), last_scan(), "access: scan")
@@ -256,6 +261,53 @@ def cover(loader: Any) -> Iterator[dt.datetime]:
 
 def dublin_review(loader: Any) -> Iterator[dt.datetime]:
     _launch(loader, loader.cast.it_security, "DUB", "Access review Dublin, autumn")
+    return
+    yield
+
+
+# The LIMS's own user list, as its export reads (last sign-ins in days before the import).
+LIMS_ACCOUNTS = (
+    # account, privilege, person (empty: by the account's name), name, privileged, days
+    ("treyes", "QA reviewer", "", "Tomás Reyes", "no", 1),
+    ("hbrandt", "QA approver", "", "Dr. Helena Brandt", "no", 3),
+    ("jweber", "Analyst", "", "Jonas Weber", "no", 2),
+    ("kschmid", "Analyst", "", "Karin Schmid", "no", 205),
+    ("svc_lims_if", "Instrument interface", "slindqvist", "LIMS instrument interface", "no",
+     0),
+    ("labadmin", "System administrator", "slindqvist", "LIMS administrator", "yes", 12),
+    ("qclab", "Analyst", "", "QC lab shared login", "no", 1),
+    ("kfischer", "Analyst", "", "Katrin Fischer", "no", 240),
+)
+
+
+def lims_accounts(loader: Any) -> Iterator[dt.datetime]:
+    """IT security imports the LIMS user list and launches the review of its accounts by
+    the LIMS's owner (his own account goes to the QA contact)."""
+    from cyberqms.assets.systems.models import System
+    from cyberqms.security.access.system_accounts import accounts_import
+
+    cast = loader.cast
+    lims = System.objects.filter(title="LabWare LIMS", site__code="BSL",
+                                 is_deleted=False).first()
+    if lims is None:
+        return
+    now = timezone.now()
+    rows = ["account,privilege,person,name,privileged,last_login"]
+    for account, privilege, person, name, privileged, days in LIMS_ACCOUNTS:
+        seen = (now - dt.timedelta(days=days, hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append(f"{account},{privilege},{person},{name},{privileged},{seen}")
+    accounts_import(lims, "\n".join(rows) + "\n", actor=cast.it_security, apply=True,
+                    reason="LabWare user list exported by the LIMS administrator")
+
+    from .models import AccessReview
+
+    kind = kind_by_slug("access-reviews")
+    review = record_create(kind, actor=cast.it_security, site=lims.site, values={
+        "title": "Accounts of LabWare LIMS, autumn", "review_kind": "scheduled",
+        "system": lims, "description": "Periodic review of the LIMS accounts by its "
+                                       "system owner (A11D-01)."})
+    assert isinstance(review, AccessReview)
+    kind.workflow.run(review, "launch", actor=cast.it_security)
     return
     yield
 

@@ -77,13 +77,16 @@ def plan_accounts(review: AccessReview) -> Any:
         elif person.leaver_at is not None and person.leaver_at <= now:
             suggestion = Decision.REVOKE
             why = f"{person.username} left on {_day(person.leaver_at)}"
-        elif (last is None or last < since) and account.first_listed_at <= since:
+        elif last is not None and last < since:
             suggestion = Decision.REVOKE
-            why = (f"No sign-in for {days} days (last {_day(last)})" if last
-                   else f"No sign-in known in {days} days")
+            why = f"No sign-in for {days} days (last {_day(last)})"
+        elif last is None and account.first_listed_at <= since:
+            suggestion = Decision.REVOKE
+            why = f"No sign-in known in {days} days"
         else:
             suggestion = Decision.KEEP
-            why = f"In use: last sign-in {_day(last)}" if last else "Listed recently"
+            why = (f"In use: last sign-in {_day(last)}" if last
+                   else "Listed recently; no sign-in known yet")
         evidence = {
             "since": since.date().isoformat(), "days": days, "system": system.number,
             "account": account.account, "listed_name": account.listed_name,
