@@ -66,7 +66,9 @@ def rights() -> dict[str, list[str]]:
 
 def decisions(users: list[Any], sites: list[Any], count: int, *, since: dt.datetime,
               until: dt.datetime, rng: random.Random) -> None:
-    """`count` allowed decisions between the two moments, in bulk."""
+    """`count` allowed decisions between the two moments, in bulk, in the order of their
+    time as the gate writes them (ids grow with time; a batch of reads is written within
+    seconds of its decisions)."""
     from cyberqms.platform.core.models import AccessDecision
 
     by_role = rights()
@@ -77,7 +79,7 @@ def decisions(users: list[Any], sites: list[Any], count: int, *, since: dt.datet
         person = users[i]
         actions = by_role[ROLES[i % len(ROLES)]]
         batch.append(AccessDecision(
-            created_at=since + dt.timedelta(seconds=rng.random() * span),
+            created_at=since + dt.timedelta(seconds=(n + rng.random()) * span / count),
             actor_id=person.pk, actor_username=person.username,
             action=actions[rng.randrange(len(actions))], site_id=sites[i % 2].pk,
             allowed=True, reason="granted", channel="web"))

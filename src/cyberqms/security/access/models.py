@@ -26,7 +26,8 @@ class RightUse(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user_id", "action", "site_id", "month"],
                                                name="right_use_unique")]
-        indexes = [models.Index(fields=["action", "site_id", "month"], name="right_use_action")]
+        # Read by person only (`usage_for`): the unique constraint's index, whose first
+        # column is the person, serves it; no other index to keep up on every fold.
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action}@{self.site_id} {self.month}: {self.uses}"

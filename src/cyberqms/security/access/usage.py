@@ -95,6 +95,10 @@ def _fold_range(after: int, upto: int) -> tuple[int, int]:
            f"ON CONFLICT (user_id, action, site_id, month) DO UPDATE SET "
            f"uses = {use}.uses + excluded.uses, last_used_at = {later}")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The grouping of a chunk fits in memory rather than spilling to disk (this
+            # transaction only).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, [after, upto])
         rows = cursor.rowcount
     return decisions, max(rows, 0)

@@ -228,9 +228,14 @@ def attest(request: HttpRequest, pk: int) -> HttpResponse:
         return _decide_page(request, review, actor, status=422,
                             sign_error={"field": "", "message": problem_text(exc)})
     revoked = attestation.revoked
+    if review.system_id is not None:
+        done = (f"; {revoked} account{'s' if revoked != 1 else ''} to remove from the "
+                "system: its owner is asked to." if revoked else ".")
+    else:
+        done = (f"; {revoked} role{'s' if revoked != 1 else ''} revoked or changed at once."
+                if revoked else ".")
     messages.success(request, f"{review.number}: {attestation.decisions} decisions signed"
-                              + (f"; {revoked} role{'s' if revoked != 1 else ''} revoked or "
-                                 "changed at once." if revoked else "."))
+                              + done)
     return redirect("governance:decide", pk=review.pk)
 
 

@@ -139,7 +139,7 @@ def test_access_governance_on_a_fresh_demo(open_page: Callable[[], Any], setting
     # --- 1. The QA manager's overview: what the demo's scans left open --------------------
     page = demo.as_("hbrandt", "/access/")
     expect(page.locator("h1")).to_have_text("Access governance")
-    expect(page.get_by_test_id("kpi-open-findings")).to_have_text("6")
+    expect(page.get_by_test_id("kpi-open-findings")).to_have_text("8")
     expect(page.get_by_test_id("kpi-sod")).to_have_text("1")
     expect(page.get_by_test_id("kpi-dormant")).to_have_text("1")
     expect(page.get_by_test_id("kpi-leaver")).to_have_text("45 s")  # the demo's leaver
@@ -147,17 +147,19 @@ def test_access_governance_on_a_fresh_demo(open_page: Callable[[], Any], setting
     assert (figures.review_on_time, figures.review_on_time_pct) == (
         figures.review_decisions, 100.0)
     assert texts(page, "[data-testid=governance-kpis] .kpi") == [
-        "Open findings 6 3 high · 3 medium · 0 low",
+        "Open findings 8 3 high · 5 medium · 0 low",
         "Segregation-of-duties conflicts 1 open findings",
         "Dormant accounts 1 no sign-in for the set number of days",
         f"Reviews signed on time 100.0 % {figures.review_decisions} of "
         f"{figures.review_decisions} decisions, last 365 days",
         "Leaver to disabled 45 s median of 1 leaver · 1 right revoked per campaign"]
     findings = page.get_by_test_id("open-findings").locator("tbody tr")
-    expect(findings).to_have_count(6)
+    expect(findings).to_have_count(8)
     open_findings = [(f, f.subject) for f in AccessFinding.objects.filter(state="open")
-                     .select_related("subject") if f.subject is not None]
-    assert sorted((f.kind, subject.username) for f, subject in open_findings) == [
+                     .select_related("subject")]
+    assert sorted((f.kind, subject.username if subject else "") for f, subject in
+                  open_findings) == [
+        ("account_orphan", ""), ("account_orphan", ""),
         ("auditor_timebox", "gmartin"), ("dormant", "kschmid"),
         ("grant_unapproved", "rfischer"), ("mfa_missing", "rfischer"),
         ("sod_conflict", "rfischer"), ("unused_rights", "lmoreau")]
@@ -165,25 +167,27 @@ def test_access_governance_on_a_fresh_demo(open_page: Callable[[], Any], setting
     assert [words(row.locator("td").nth(0).inner_text()) + " | " + row.locator("td").nth(2)
             .inner_text() + " | " + row.locator("td").nth(3).inner_text()
             for row in findings.all()] == [
-        f"{f.number} {f.title} | {f.severity} | {subject.printed_name}" for f, subject in
+        f"{f.number} {f.title} | {f.severity} | {subject.printed_name if subject else '—'}"
+        for f, subject in
         sorted(open_findings, key=lambda fs: (SEVERITIES.index(fs[0].severity), -fs[0].pk))]
     names = set(texts(page, "[data-testid=open-findings] tbody td:nth-child(4)"))
-    assert names == {people[u].printed_name for u in ("rfischer", "lmoreau", "kschmid",
-                                                      "gmartin")}
+    assert names == {"—", *(people[u].printed_name for u in ("rfischer", "lmoreau",
+                                                            "kschmid", "gmartin"))}
     conflict_row = findings.filter(has_text="Segregation-of-duties conflict")
     expect(conflict_row).to_contain_text("rfischer: Process owner and QA manager at BSL")
     assert texts(page, "[data-testid=findings-by-age] thead th") == [
         "Severity", "up to a week", "up to a month", "up to 3 months", "older"]
     # By age: the bands move with the real date (the demo's records are dated at a fixed
-    # moment), so the cells are those of the same count; six in all.
+    # moment), so the cells are those of the same count; eight in all.
     by_age = findings_by_age()
-    assert [sum(cells) for _severity, cells in by_age] == [3, 3, 0]
+    assert [sum(cells) for _severity, cells in by_age] == [3, 5, 0]
     assert [[words(c) for c in row.locator("th, td").all_text_contents()] for row in
             page.get_by_test_id("findings-by-age").locator("tbody tr").all()] == [
         [severity, *(str(n) if n else "·" for n in cells)] for severity, cells in by_age]
     # The demo's two scheduled campaigns: Basel's closed, Dublin's waiting for her.
     dublin = AccessReview.objects.get(review_kind="scheduled", site__code="DUB")
-    basel = AccessReview.objects.get(review_kind="scheduled", site__code="BSL")
+    basel = AccessReview.objects.get(review_kind="scheduled", site__code="BSL",
+                                     system__isnull=True)
     basel_items = ReviewItem.objects.filter(review=basel).count()
     assert (dublin.state, basel.state, basel_items) == ("open", "closed", 9)
     for review, site, state, signed in ((dublin, "DUB", "Open for decisions", "0 of 2"),
@@ -266,8 +270,50 @@ def test_access_governance_on_a_fresh_demo(open_page: Callable[[], Any], setting
     shot(page, "2-person-lmoreau")
     demo.axe(page)
 
+    # --- 2b. The LIMS owner reviews the LIMS accounts from its user list ------------------
+    lims_review = AccessReview.objects.get(system__title="LabWare LIMS", state="open")
+    page = demo.as_("jweber", f"/access/reviews/{lims_review.pk}/decide/")
+    expect(page.get_by_test_id("review-item")).to_have_count(7)  # his own goes to QA
+    shared = page.get_by_test_id("review-item").filter(has_text="qclab")
+    expect(shared.locator(".panel-head h2")).to_have_text(
+        "QC lab shared login (no person in cyberqms) · qclab in LabWare LIMS")
+    expect(shared.get_by_test_id("suggestion")).to_have_text("suggested: revoke")
+    expect(shared.locator("p.small").first).to_have_text(
+        "No person in cyberqms answers for it (a shared or unknown account)")
+    expect(shared.get_by_test_id("account-evidence").locator("dd")).to_have_text(
+        ["Analyst", "QC lab shared login", "nobody in cyberqms",
+         re.compile(r"^\d{4}-\d\d-\d\d$"), re.compile(r"^\d{4}-\d\d-\d\d$")])
+    expect(shared.locator("select[name=new_role]")).to_have_count(0)
+    dormant = page.get_by_test_id("review-item").filter(has_text="kschmid")
+    expect(dormant.locator("p.small").first).to_have_text(re.compile(
+        r"^No sign-in for 180 days \(last \d{4}-\d\d-\d\d\)$"))
+    for account in ("hbrandt", "kfischer", "kschmid", "labadmin", "qclab", "svc_lims_if",
+                    "treyes"):
+        item = page.get_by_test_id("review-item").filter(has_text=account)
+        suggested = item.locator("select[name=decision]").input_value()
+        decide(page, account, suggested, "Checked against the QC lab roster"
+               if suggested == "keep" else "Not a named, current LIMS user")
+    shot(page, "2b-lims-decide")
+    sign(demo, "jweber", page)
+    expect(flash(page)).to_have_text(
+        f"{lims_review.number}: 7 decisions signed; 3 accounts to remove from the system: "
+        "its owner is asked to.")
+    demo.axe(page)
+    page.goto(f"/access/systems/{lims_review.system_id}/accounts/")
+    expect(page.locator("h1")).to_have_text("Accounts in LabWare LIMS")
+    rows = page.get_by_test_id("system-accounts").locator("tbody tr")
+    expect(rows).to_have_count(8)
+    expect(rows.filter(has_text="to remove")).to_have_count(3)
+    expect(page.get_by_test_id("account-figures").locator(".value")).to_have_text(
+        ["8", "2", "3", re.compile(r"^\d{4}-\d\d-\d\d$")])
+    shot(page, "2b-lims-accounts")
+    demo.axe(page)
+    page.goto("/")
+    expect(page.locator("main")).to_contain_text("Remove the account qclab, revoked in "
+                                                 f"{lims_review.number}")
+
     # --- 3. The closed Basel campaign: its page and its PDF copy --------------------------
-    page.goto(f"/access-reviews/{basel.pk}/")
+    page = demo.as_("hbrandt", f"/access-reviews/{basel.pk}/")
     expect(page.get_by_test_id("record-state")).to_have_text("Closed")
     expect(page.get_by_test_id("review-items").locator("tbody tr")).to_have_count(9)
     attestations = list(Attestation.objects.filter(review=basel).select_related(
@@ -395,7 +441,7 @@ def test_access_governance_on_a_fresh_demo(open_page: Callable[[], Any], setting
         f"{floatformat(figures.median_leaver_to_disable_s, 0)} s")
     expect(page.get_by_test_id("governance-kpis")).to_contain_text("median of 2 leavers")
     expect(page.get_by_test_id("kpi-sod")).to_have_text("2")
-    expect(page.get_by_test_id("kpi-open-findings")).to_have_text("7")
+    expect(page.get_by_test_id("kpi-open-findings")).to_have_text("9")
     expect(page.get_by_test_id("open-findings")).to_contain_text(
         f"{conflict.number} {conflict.title}")
     expect(page.get_by_test_id("sod-matrix").locator("tbody tr").nth(0).locator(
