@@ -48,13 +48,18 @@ def role_rights(role: str) -> tuple[str, ...]:
         and any(g.covers(name, None) for g in grants)))
 
 
+@cache
 def critical_rights(role: str) -> tuple[str, ...]:
-    """`role`'s rights of high criticality: what an access review weighs."""
+    """`role`'s rights of high criticality: what an access review weighs (fixed once the
+    apps are ready, as `role_rights`)."""
     return tuple(a for a in role_rights(role) if criticality(a) == HIGH)
 
 
+_LABELS = {r.value: str(r.label) for r in Role}
+
+
 def role_label(role: str) -> str:
-    return str(Role(role).label) if role in Role.values else role
+    return _LABELS.get(role, role)
 
 
 def action_label(action: str) -> str:

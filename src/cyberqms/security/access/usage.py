@@ -131,9 +131,13 @@ class Usage:
         self._at[(user_id, action, site_id)] = use
         key = (user_id, action)
         self._anywhere[key] = self._anywhere.get(key, NEVER) + use
+        self.seen(user_id, use.last_used_at)
+
+    def seen(self, user_id: int, moment: dt.datetime | None) -> None:
+        """The person used some right at `moment` (their last use of any)."""
         last = self._last.get(user_id)
-        if use.last_used_at is not None and (last is None or use.last_used_at > last):
-            self._last[user_id] = use.last_used_at
+        if moment is not None and (last is None or moment > last):
+            self._last[user_id] = moment
 
     def last_activity(self, user_id: int) -> dt.datetime | None:
         """When the person last used any right."""
@@ -151,11 +155,15 @@ class Usage:
 def usage_for(user_ids: Iterable[int], *, since: dt.date,
               actions: Iterable[str] | None = None) -> Usage:
     """The use of every right (or of `actions`) by `user_ids`: the last use ever and the
-    uses in the months from `since`'s month; one query."""
-    rows = RightUse.objects.filter(user_id__in=list(user_ids))
-    if actions is not None:
-        rows = rows.filter(action__in=list(actions))
+    uses in the months from `since`'s month; one query (with `actions`, a second one for
+    each person's last use of any right, `Usage.last_activity`)."""
+    people = list(user_ids)
+    rows = RightUse.objects.filter(user_id__in=people)
     usage = Usage()
+    if actions is not None:
+        for row in rows.values("user_id").annotate(last=Max("last_used_at")).order_by():
+            usage.seen(row["user_id"], row["last"])
+        rows = rows.filter(action__in=list(actions))
     recent = Q(month__gte=since.replace(day=1))
     for row in rows.values("user_id", "action", "site_id").annotate(
             last=Max("last_used_at"), uses=Sum("uses", filter=recent)).order_by():

@@ -105,7 +105,9 @@ def load_world(now: dt.datetime | None = None, *, people: Iterable[int] | None =
         .values_list("user_id", flat=True))
     longest = max(settings.CYBERQMS_ACCESS_UNUSED_HIGH_DAYS,
                   settings.CYBERQMS_ACCESS_UNUSED_MEDIUM_DAYS)
-    usage = usage_for(held, since=(now - dt.timedelta(days=longest)).date())
+    # The detectors weigh deciding rights only (and anyone's last use of any right).
+    weighed = {r for roles in held.values() for a in roles for r in critical_rights(a.role)}
+    usage = usage_for(held, since=(now - dt.timedelta(days=longest)).date(), actions=weighed)
     refs = {a.approval_ref for roles in held.values() for a in roles if a.approval_ref}
     ended_auditors = set(RoleAssignment.objects.filter(
         user_id__in=list(found_people), role=Role.AUDITOR, valid_until__lte=now)
