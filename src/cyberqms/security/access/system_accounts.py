@@ -173,6 +173,9 @@ def _check(row: dict[str, Any], result: AccountsImport, people: dict[str, User],
                 fail("last_login", "In the future.")
     named = row.get("person", "")
     person = people.get(named.lower()) if named else people.get(account.lower())
+    if not named and person is not None and account.lower() not in (
+            person.username.lower(), person.email.lower()):
+        person = None  # an account's own name matches a username or e-mail, nothing else
     if named and person is None:
         fail("person", f"No person {named!r} in cyberqms (a username, e-mail or "
                        "employee id; leave it empty for a shared account).")

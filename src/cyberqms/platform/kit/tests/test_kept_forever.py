@@ -75,12 +75,13 @@ def test_signatures_refuse_delete_by_orm_and_sql(personas: dict[str, Any]) -> No
 
 def test_every_kept_table_carries_its_guard() -> None:
     assert kept_tables() == [
-        "capa_capa", "capa_capaaction", "changes_change", "changes_changetask",
+        "access_systemaccount", "capa_capa", "capa_capaaction", "changes_change", "changes_changetask",
         "complaints_complaint", "core_attachment", "core_comment", "core_duedateextension",
         "core_recordlink", "core_signature", "core_signaturecommitment",
         "deviations_deviation", "documents_controlleddocument", "documents_documentversion",
         "evaluations_evaluation", "findings_accessfinding", "governance_accessreview",
-        "governance_attestation", "governance_reviewitem", "incidents_incident",
+        "governance_attestation", "governance_privilegechange", "governance_reviewitem",
+        "incidents_incident",
         "notifications_sample_widget",  # the test suite's sample family (settings_test)
         "risks_risk", "risks_riskassessment", "suppliers_supplier", "suppliers_supplieragreement", "suppliers_supplierassessment",
         "systems_postureentry", "systems_system", "systems_systeminterface",
