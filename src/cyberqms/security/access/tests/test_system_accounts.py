@@ -197,3 +197,21 @@ def test_the_page_previews_then_applies_an_upload(
                                 "reason": "Export of today"})
     assert (preview.status_code, 'data-testid="accounts-preview"' in preview.content.decode(),
             applied.status_code, SystemAccount.objects.count()) == (200, True, 302, 1)
+
+
+def test_the_accounts_page_reads_the_same_queries_for_one_account_and_many(
+        lims: System, personas: dict[str, Any], login: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(personas["qa_manager"])
+    url = reverse("governance:system_accounts", args=[lims.pk])
+    load(lims, personas["system_owner"], HEADER + "author,Analyst,,,,,\n")
+    client.get(url)  # the session and the caches settled
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    load(lims, personas["system_owner"], HEADER + "author,Analyst,,,,,\n" + "".join(
+        f"shared{n},Operator,,,,,\n" for n in range(6)) + "qa_approver,Reviewer,,,,,\n")
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert (SystemAccount.objects.count(), len(many)) == (8, len(one))

@@ -231,3 +231,27 @@ def test_the_campaign_pdf_names_each_account(lims: System, personas: dict[str, A
                     "qa_approver: Reviewer in LabWare LIMS": "Revoke",
                     "shared_lab: Operator in LabWare LIMS": "Revoke",
                     "system_owner: Administrator in LabWare LIMS": "undecided"}
+
+
+def test_the_reviewers_page_reads_the_same_queries_for_few_accounts_and_many(
+        lims: System, personas: dict[str, Any], login: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(personas["system_owner"])
+    few = launch(lims, personas)
+    url = reverse("governance:decide", args=[few.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    recent = timezone.now().date().isoformat()
+    accounts_import(lims, LIST.format(recent=recent) + "".join(
+        f"shared{n},Operator,,no,{recent}\n" for n in range(6)),
+        actor=personas["system_owner"], reason="More", apply=True)
+    many = launch(lims, personas)
+    url = reverse("governance:decide", args=[many.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as more:
+        client.get(url)
+    assert (ReviewItem.objects.filter(review=many, reviewer=personas["system_owner"]).count(),
+            len(more)) == (9, len(one))
