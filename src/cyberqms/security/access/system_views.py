@@ -73,8 +73,9 @@ def system_accounts_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def accounts_posture(systems: Sequence[Any]) -> dict[int, list[Any]]:
-    """One posture line per system with accounts: how many, how many nobody answers for,
-    removals asked and not done, and the age of the newest user list."""
+    """One posture line per system, linked to its accounts: how many, how many nobody
+    answers for, removals asked and not done, and the age of the newest user list; or
+    that no user list was imported (a gap once the system is in use)."""
     from django.conf import settings
 
     from cyberqms.assets.systems.posture import PostureFact
@@ -86,6 +87,13 @@ def accounts_posture(systems: Sequence[Any]) -> dict[int, list[Any]]:
         by_system.setdefault(account.system_id, []).append(account)
     stale = timezone.now() - dt.timedelta(days=round(
         settings.CYBERQMS_ACCESS_REVIEW_MONTHS * 30.44) or 92)
+    for system in systems:
+        if system.pk not in by_system:
+            in_use = system.state in ("validated", "under_change")
+            out[system.pk] = [PostureFact(
+                "Accounts (from its user list)", "no user list imported",
+                "warn" if in_use and system.data_integrity_relevant else "info",
+                url=reverse("governance:system_accounts", args=[system.pk]))]
     for system_id, accounts in by_system.items():
         unmatched = sum(1 for a in accounts if a.person_id is None)
         asked = sum(1 for a in accounts if a.removal_asked_at)

@@ -215,3 +215,22 @@ def test_the_accounts_page_reads_the_same_queries_for_one_account_and_many(
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert (SystemAccount.objects.count(), len(many)) == (8, len(one))
+
+
+def test_the_systems_posture_links_to_its_accounts_before_any_list(lims: System) -> None:
+    from cyberqms.assets.systems.posture import computed_posture
+
+    [fact] = [f for f in computed_posture([lims])[lims.pk]
+              if f.label == "Accounts (from its user list)"]
+    assert (fact.value, fact.status, fact.url) == (
+        "no user list imported", "info", f"/access/systems/{lims.pk}/accounts/")
+
+
+def test_the_systems_posture_counts_its_accounts(lims: System,
+                                                 personas: dict[str, Any]) -> None:
+    from cyberqms.assets.systems.posture import computed_posture
+
+    load(lims, personas["system_owner"], HEADER + "author,Analyst,,,,,\nshared,Operator,,,,,\n")
+    [fact] = [f for f in computed_posture([lims])[lims.pk]
+              if f.label == "Accounts (from its user list)"]
+    assert (fact.value, fact.status) == ("2 in force, 1 without a person", "warn")
