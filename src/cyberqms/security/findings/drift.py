@@ -179,7 +179,7 @@ def unused_rights(world: World) -> Iterable[Found]:
             ever = [u.last_used_at for u in uses.values() if u.last_used_at]
             yield Found(
                 K.UNUSED_RIGHTS, Sev.MEDIUM, f"unused:{a.pk}",
-                f"{person.username}: {role_label(a.role)} at {world.site_code(a.site_id)} "
+                f"{person.printed_name}: {role_label(a.role)} at {world.site_code(a.site_id)} "
                 f"— deciding rights unused for {days} days",
                 person.pk, _home_site(world, person, a.site_id),
                 [("Role", f"{role_label(a.role)} at {world.site_code(a.site_id)}"),
@@ -208,7 +208,7 @@ def dormant_accounts(world: World) -> Iterable[Found]:
         privileged = any(a.role in PRIVILEGED for a in roles)
         yield Found(
             K.DORMANT, Sev.HIGH if privileged else Sev.MEDIUM, f"dormant:{person.pk}",
-            f"{person.username}: no activity for {days} days",
+            f"{person.printed_name}: no activity for {days} days",
             person.pk, person.site_id,
             [("Last sign-in", world.day(person.last_login)),
              ("Last use of a right", world.day(world.usage.last_activity(person.pk))),
@@ -226,7 +226,7 @@ def without_manager(world: World) -> Iterable[Found]:
             continue
         yield Found(
             K.NO_MANAGER, Sev.LOW, f"no-manager:{person.pk}",
-            f"{person.username}: no responsible manager",
+            f"{person.printed_name}: no responsible manager",
             person.pk, person.site_id,
             [("Roles", ", ".join(sorted(role_label(a.role)
                                         for a in world.held[person.pk]))),
@@ -243,7 +243,7 @@ def leavers_active(world: World) -> Iterable[Found]:
             continue
         yield Found(
             K.LEAVER_ACTIVE, Sev.HIGH, f"leaver:{person.pk}",
-            f"{person.username}: left on {world.day(person.leaver_at)}, account still active",
+            f"{person.printed_name}: left on {world.day(person.leaver_at)}, account still active",
             person.pk, person.site_id,
             [("Leaver date", timezone.localtime(person.leaver_at).strftime("%Y-%m-%d %H:%M")),
              ("Last sign-in", world.day(person.last_login)),
@@ -262,7 +262,7 @@ def grants_unapproved(world: World) -> Iterable[Found]:
             yield Found(
                 K.GRANT_UNAPPROVED, Sev.HIGH if a.role in PRIVILEGED else Sev.MEDIUM,
                 f"unapproved:{a.pk}",
-                f"{person.username}: {role_label(a.role)} at {world.site_code(a.site_id)} "
+                f"{person.printed_name}: {role_label(a.role)} at {world.site_code(a.site_id)} "
                 f"granted without approval",
                 person.pk, _home_site(world, person, a.site_id),
                 [("Role", f"{role_label(a.role)} at {world.site_code(a.site_id)}"),
@@ -286,7 +286,7 @@ def sod_conflicts(world: World) -> Iterable[Found]:
             first, second, site_id = pairs[0]
             yield Found(
                 K.SOD_CONFLICT, rule.severity, f"sod:{rule.code}:{person.pk}",
-                f"{person.username}: {role_label(first)} and {role_label(second)} at "
+                f"{person.printed_name}: {role_label(first)} and {role_label(second)} at "
                 f"{world.site_code(site_id)}",
                 person.pk, site_id or person.site_id,
                 [("Rule", rule.why),
@@ -308,7 +308,7 @@ def privileged_without_mfa(world: World) -> Iterable[Found]:
             continue
         yield Found(
             K.MFA_MISSING, Sev.HIGH, f"mfa:{person.pk}",
-            f"{person.username}: privileged without a second factor",
+            f"{person.printed_name}: privileged without a second factor",
             person.pk, person.site_id,
             [("Privileged roles", ", ".join(role_label(r) for r in roles)),
              ("Second factor", "none enrolled"),
@@ -324,7 +324,7 @@ def tokens_stale(world: World) -> Iterable[Found]:
         holder = token.owner if token.owner_id else None
         if holder is not None and (holder.pk not in world.people or not holder.is_active):
             continue
-        who = holder.username if holder else f"integration {token.integration}"
+        who = holder.printed_name if holder else f"integration {token.integration}"
         facts = [("Token", f"{token.name} ({token.prefix}…)"), ("Holder", who),
                  ("Made", world.day(token.created_at)),
                  ("Last used", world.day(token.last_used_at)),
@@ -358,7 +358,7 @@ def auditors_past_time_box(world: World) -> Iterable[Found]:
             ends = world.day(a.valid_until) if a.valid_until else "never"
             yield Found(
                 K.AUDITOR_TIMEBOX, Sev.HIGH, f"auditor:{a.pk}",
-                f"{person.username}: auditor access past its time box",
+                f"{person.printed_name}: auditor access past its time box",
                 person.pk, _home_site(world, person, a.site_id),
                 [("Access", f"from {world.day(a.valid_from)}, ends {ends}"),
                  ("Time box", f"{longest.days} days"),
@@ -367,7 +367,7 @@ def auditors_past_time_box(world: World) -> Iterable[Found]:
         if person.pk in world.auditor_ended:
             yield Found(
                 K.AUDITOR_TIMEBOX, Sev.MEDIUM, f"auditor-ended:{person.pk}",
-                f"{person.username}: auditor access ended, account still active",
+                f"{person.printed_name}: auditor access ended, account still active",
                 person.pk, person.site_id,
                 [("Roles in force", "none"), ("Last sign-in", world.day(person.last_login)),
                  ("Suggestion", "deactivate the account")])

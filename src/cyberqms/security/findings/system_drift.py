@@ -26,9 +26,9 @@ def accounts_orphaned(world: World) -> Iterable[Found]:
             why, severity = "no person in cyberqms answers for it", (
                 Sev.HIGH if account.privileged else Sev.MEDIUM)
         elif not person.is_active:
-            why, severity = f"{person.username}'s account in cyberqms is deactivated", Sev.HIGH
+            why, severity = f"{person.printed_name}'s account in cyberqms is deactivated", Sev.HIGH
         elif person.leaver_at is not None and person.leaver_at <= world.now:
-            why, severity = f"{person.username} left on {world.day(person.leaver_at)}", Sev.HIGH
+            why, severity = f"{person.printed_name} left on {world.day(person.leaver_at)}", Sev.HIGH
         else:
             continue
         system = account.system

@@ -73,10 +73,10 @@ def plan_accounts(review: AccessReview) -> Any:
             why = "No person in cyberqms answers for it (a shared or unknown account)"
         elif not person.is_active:
             suggestion = Decision.REVOKE
-            why = f"{person.username}'s account in cyberqms is deactivated"
+            why = f"{person.printed_name}'s account in cyberqms is deactivated"
         elif person.leaver_at is not None and person.leaver_at <= now:
             suggestion = Decision.REVOKE
-            why = f"{person.username} left on {_day(person.leaver_at)}"
+            why = f"{person.printed_name} left on {_day(person.leaver_at)}"
         elif last is not None and last < since:
             suggestion = Decision.REVOKE
             why = f"No sign-in for {days} days (last {_day(last)})"

@@ -116,7 +116,7 @@ def test_the_account_of_a_deactivated_person_is_suggested_for_revocation(
     User.objects.filter(pk=personas["author"].pk).update(is_active=False)
     found = item(launch(lims, personas), "author")
     assert (found.suggestion, found.suggestion_reason) == (
-        "revoke", "author's account in cyberqms is deactivated")
+        "revoke", f"{personas['author'].printed_name}'s account in cyberqms is deactivated")
 
 
 def test_an_account_cannot_be_changed_to_a_role(lims: System,

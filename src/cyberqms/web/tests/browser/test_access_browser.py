@@ -174,7 +174,7 @@ def test_access_governance_on_a_fresh_demo(open_page: Callable[[], Any], setting
     assert names == {"—", *(people[u].printed_name for u in ("rfischer", "lmoreau",
                                                             "kschmid", "gmartin"))}
     conflict_row = findings.filter(has_text="Segregation-of-duties conflict")
-    expect(conflict_row).to_contain_text("rfischer: Process owner and QA manager at BSL")
+    expect(conflict_row).to_contain_text("Ralf Fischer: Process owner and QA manager at BSL")
     assert texts(page, "[data-testid=findings-by-age] thead th") == [
         "Severity", "up to a week", "up to a month", "up to 3 months", "older"]
     # By age: the bands move with the real date (the demo's records are dated at a fixed
