@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "cyberqms.platform.accounts",
     "cyberqms.platform.notifications",
     "cyberqms.platform.kit",
+    "cyberqms.platform.backups",
     # GxP assets: suppliers, computerized systems, risk assessments (found, not listed)
     *_family_apps("assets"),
     # quality records: every family under quality/ (found, not listed)
@@ -559,6 +560,11 @@ CYBERQMS_LATE_ENTRY_HOURS = env_int("CYBERQMS_LATE_ENTRY_HOURS", 72, minimum=1)
 CYBERQMS_ATTACHMENT_KEY = secret(
     "CYBERQMS_ATTACHMENT_KEY", generate_into=DATA_DIR / "attachment.key"
 )
+# Backups (platform/backups): the folder they are written to (a mounted remote store in
+# production) and the key they are encrypted with, 32 random bytes made on first use. Keep
+# the key file apart from the backups: it is never inside one.
+CYBERQMS_BACKUP_DIR = Path(env("CYBERQMS_BACKUP_DIR", str(DATA_DIR / "backups")))
+CYBERQMS_BACKUP_KEY_FILE = Path(env("CYBERQMS_BACKUP_KEY_FILE", str(DATA_DIR / "backup.key")))
 CYBERQMS_ATTACHMENT_MAX_BYTES = env_int(
     "CYBERQMS_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024
 )

@@ -38,6 +38,7 @@ RECORD_GRANTS: dict[str, tuple[str, ...]] = {
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.ADMINISTRATOR: (
         "accounts.*",
+        "backups.*",
         "access.decision.view",
         "access.governance.view",
         "access.usage.view",
@@ -81,6 +82,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "monitoring.alert.triage",
         "monitoring.source.manage",
         "access.governance.*", "access.usage.view",
+        "backups.*",
     ),
     Role.SYSTEM_OWNER: (
         "accounts.user.view",
@@ -102,6 +104,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "monitoring.alert.view",
         "training.view",
         "access.governance.view", "access.usage.view",
+        "backups.backup.view",
     ),
 }
 

@@ -75,7 +75,7 @@ def test_signatures_refuse_delete_by_orm_and_sql(personas: dict[str, Any]) -> No
 
 def test_every_kept_table_carries_its_guard() -> None:
     assert kept_tables() == [
-        "access_systemaccount", "capa_capa", "capa_capaaction", "changes_change", "changes_changetask",
+        "access_systemaccount", "backups_backup", "capa_capa", "capa_capaaction", "changes_change", "changes_changetask",
         "complaints_complaint", "core_attachment", "core_comment", "core_duedateextension",
         "core_recordlink", "core_signature", "core_signaturecommitment",
         "deviations_deviation", "documents_controlleddocument", "documents_documentversion",
