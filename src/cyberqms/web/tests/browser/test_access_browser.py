@@ -385,7 +385,7 @@ def test_access_governance_on_a_fresh_demo(open_page: Callable[[], Any], setting
     expect(flash(admin)).to_have_text("Role granted.")
     conflict = AccessFinding.objects.get(kind="sod_conflict", subject=jweber)
     assert (conflict.title, conflict.severity, conflict.state) == (
-        "jweber: Author / originator and QA manager at BSL", "high", "open")
+        "Jonas Weber: Author / originator and QA manager at BSL", "high", "open")
     event = SecurityEvent.objects.get(kind="access.finding.raised",
                                       data__finding=conflict.number)
     assert (event.message, event.data) == (
