@@ -142,7 +142,11 @@ def backup_create(*, actor: Any | None = None, folder: Path | None = None,
                           "keep an altered entry. Verify the trail first.") from exc
     name = f"cyberqms-{at.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}{SUFFIX}"
     engine = connection.vendor
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".snapshot-") as scratch:
+    # The plain snapshot stays beside the database (mode 0700), never in the backup folder,
+    # which may be a remote store: only the encrypted file goes there.
+    scratch_root = Path(settings.DATA_DIR)
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch_root, prefix=".backup-snapshot-") as scratch:
         snapshot = Path(scratch) / "database"
         if engine == "sqlite":
             _snapshot_sqlite(snapshot)

@@ -215,3 +215,20 @@ def test_the_command_fails_with_a_message_when_the_key_is_unreadable(
         call_command("backup", "create", "--to", str(tmp_path / "out"))
     assert (caught.value.returncode, str(caught.value).startswith(
         f"The backup key at {tmp_path / 'backup.key'} cannot be read")) == (1, True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_plain_snapshot_never_reaches_the_backup_folder(
+        tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
+    folder = tmp_path / "backups"
+    seen: list[list[str]] = []
+    add = Writer.add
+
+    def looking(self: Writer, name: str, source: Any, progress: Any = None) -> None:
+        seen.append(sorted(p.name for p in folder.rglob("*")))
+        add(self, name, source, progress)
+
+    monkeypatch.setattr(Writer, "add", looking)
+    backup = backup_create(folder=folder)
+    assert seen == [[f"{backup.file_name}.partial"]]
