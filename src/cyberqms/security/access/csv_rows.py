@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 MAX_BYTES = 900 * 1024  # under the request body limit (CYBERQMS_MAX_BODY_BYTES)
 
@@ -21,6 +21,35 @@ class RowError:
     def __str__(self) -> str:
         return f"line {self.row}, {self.column}: {self.message}" if self.column \
             else f"line {self.row}: {self.message}"
+
+
+@dataclass
+class BatchResult[P]:
+    """What a batch would do (or did), row by row, and its errors; `ACTIONS` are the
+    actions its rows may plan, each counted in `counts`."""
+
+    ACTIONS: ClassVar[tuple[str, ...]] = ("create", "update", "unchanged")
+    planned: list[P] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = dict.fromkeys(self.ACTIONS, 0)
+        for p in self.planned:
+            found[getattr(p, "action")] += 1  # noqa: B009  # P is any planned row
+        return found
+
+
+def posted_csv(request: Any) -> bytes | str:
+    """The CSV a page's form posts: the uploaded file, or the text it previewed."""
+    upload = request.FILES.get("file")
+    return upload.read() if upload is not None else str(request.POST.get("content", ""))
+
+
+def previewed(data: bytes | str) -> str:
+    """The posted CSV as text again, for the form that applies what was previewed."""
+    return data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
 
 
 def _text(data: bytes | str) -> str:

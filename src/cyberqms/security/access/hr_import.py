@@ -36,7 +36,7 @@ from cyberqms.platform.accounts.models import Department, Site, User
 from cyberqms.platform.core.access import require
 
 from . import actions
-from .csv_rows import RowError, read_rows
+from .csv_rows import BatchResult, RowError, read_rows
 
 COLUMNS = ("username", "full_name", "email", "title", "employee_id", "site", "department",
            "manager", "leaver_at")
@@ -53,17 +53,8 @@ class Planned:
 
 
 @dataclass
-class ImportResult:
-    planned: list[Planned] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    applied: bool = False
-
-    @property
-    def counts(self) -> dict[str, int]:
-        found = {"create": 0, "update": 0, "unchanged": 0}
-        for p in self.planned:
-            found[p.action] += 1
-        return found
+class ImportResult(BatchResult[Planned]):
+    """What the HR file would change (or changed), row by row."""
 
 
 def _leaving(text: str, site: Site | None) -> dt.datetime:

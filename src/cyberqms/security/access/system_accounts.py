@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import transaction
 from django.db.models import Q
@@ -40,7 +40,7 @@ from cyberqms.platform.core.access import require
 from cyberqms.platform.trail.record import audit_record, snapshot
 
 from . import actions
-from .csv_rows import RowError, read_rows
+from .csv_rows import BatchResult, RowError, read_rows
 from .models import SystemAccount
 
 COLUMNS = ("account", "privilege", "person", "name", "privileged", "last_login", "enabled")
@@ -60,17 +60,10 @@ class Planned:
 
 
 @dataclass
-class AccountsImport:
-    planned: list[Planned] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    applied: bool = False
+class AccountsImport(BatchResult[Planned]):
+    """What the user list would change (or changed), account by account."""
 
-    @property
-    def counts(self) -> dict[str, int]:
-        found = {"create": 0, "update": 0, "unchanged": 0, "remove": 0}
-        for p in self.planned:
-            found[p.action] += 1
-        return found
+    ACTIONS: ClassVar[tuple[str, ...]] = ("create", "update", "unchanged", "remove")
 
     @property
     def unmatched(self) -> int:

@@ -19,6 +19,7 @@ from cyberqms.platform.core.access import can, require
 from cyberqms.platform.core.pages import gated, page_actor
 
 from . import actions
+from .csv_rows import posted_csv, previewed
 from .models import SystemAccount
 from .system_accounts import COLUMNS, MAX_ROWS, accounts_import, last_sign_ins
 
@@ -47,9 +48,7 @@ def system_accounts_page(request: HttpRequest, pk: int) -> HttpResponse:
                     "listed": max((a.listed_at for a in accounts), default=None)},
     }
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        data: bytes | str = upload.read() if upload is not None else request.POST.get(
-            "content", "")
+        data = posted_csv(request)
         if not data:
             context["missing"] = "Choose the CSV file."
             return render(request, "access/system_accounts.html", context, status=422)
@@ -62,8 +61,7 @@ def system_accounts_page(request: HttpRequest, pk: int) -> HttpResponse:
                                       f"{counts['update']} changed, {counts['remove']} "
                                       "removed.")
             return redirect("governance:system_accounts", pk=system.pk)
-        text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-        context |= {"result": result, "content": text, "counts": result.counts}
+        context |= {"result": result, "content": previewed(data), "counts": result.counts}
         return render(request, "access/system_accounts.html", context,
                       status=422 if result.errors else 200)
     return render(request, "access/system_accounts.html", context)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from cyberqms.platform.core.pages import gated, page_actor
 
 from . import actions
+from .csv_rows import posted_csv, previewed
 from .hr_import import COLUMNS, MAX_ROWS, hr_import
 
 
@@ -20,9 +21,7 @@ def hr_import_page(request: HttpRequest) -> HttpResponse:
     actor = page_actor(request)
     context: dict[str, object] = {"columns": COLUMNS, "max_rows": MAX_ROWS}
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        data: bytes | str = upload.read() if upload is not None else request.POST.get(
-            "content", "")
+        data = posted_csv(request)
         if not data:
             context["missing"] = "Choose the CSV file."
             return render(request, "access/hr_import.html", context, status=422)
@@ -34,8 +33,7 @@ def hr_import_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"HR import applied: {counts['create']} joined, "
                                       f"{counts['update']} updated.")
             return redirect("governance:hr_import")
-        text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-        context |= {"result": result, "content": text, "counts": result.counts}
+        context |= {"result": result, "content": previewed(data), "counts": result.counts}
         return render(request, "access/hr_import.html", context,
                       status=422 if result.errors else 200)
     return render(request, "access/hr_import.html", context)

@@ -374,10 +374,8 @@ def launch_scheduled(now: dt.datetime | None = None) -> list[AccessReview]:
 def _scheduled(site: Any, system: Any, title: str,
                horizon: dt.datetime) -> AccessReview | None:
     from cyberqms.platform.core.access import people_able
-    from cyberqms.platform.kit.records import next_number
 
     from .enums import ReviewKind
-    from .workflow import REVIEW_WORKFLOW
 
     if AccessReview.objects.filter(site=site, system=system,
                                    review_kind=ReviewKind.SCHEDULED, is_deleted=False,
@@ -389,19 +387,34 @@ def _scheduled(site: Any, system: Any, title: str,
     what = (f"Scheduled review of the accounts of {system.number} {system.title}, by its "
             "system owner." if system is not None
             else "Scheduled review of every role in force at the site.")
+    review, launched = review_opened(
+        site=site, owner=owner, kind=ReviewKind.SCHEDULED, title=title, description=what,
+        system=system, created_why="Scheduled access review", started_why="Scheduled")
+    return review if launched else None  # not launched: the draft says why on its page
+
+
+def review_opened(*, site: Any, owner: Any, kind: str, title: str, description: str,
+                  created_why: str, started_why: str, person: Any = None,
+                  system: Any = None) -> tuple[AccessReview, bool]:
+    """A campaign cyberqms opens by itself (on the schedule, for a mover): made in draft
+    and audited in one transaction, then launched when someone can review it; the review
+    and whether it was launched."""
+    from cyberqms.platform.kit.records import next_number
+
+    from .workflow import REVIEW_WORKFLOW
+
     with transaction.atomic():
-        review = AccessReview(title=title, site=site, system=system, owner=owner,
-                              originator=owner, state=ReviewState.DRAFT,
-                              review_kind=ReviewKind.SCHEDULED, description=what)
+        review = AccessReview(title=title, site=site, system=system, person=person,
+                              owner=owner, originator=owner, state=ReviewState.DRAFT,
+                              review_kind=kind, description=description)
         review.number = next_number("AR")
         review.save()
-        audit_record(f"{TYPE}.create", review, actor=None, created=True,
-                     reason="Scheduled access review")
+        audit_record(f"{TYPE}.create", review, actor=None, created=True, reason=created_why)
     try:
-        REVIEW_WORKFLOW.run(review, "start", actor=None, reason="Scheduled")
+        REVIEW_WORKFLOW.run(review, "start", actor=None, reason=started_why)
     except ValidationError:
-        return None  # nobody to review: the draft says so on its page
-    return review
+        return review, False
+    return review, True
 
 
 def schedule_interval() -> float:

@@ -13,9 +13,6 @@ from django.utils import timezone
 
 from cyberqms.platform.accounts.models import RoleAssignment, Site, User
 from cyberqms.platform.core.access import people_able
-from cyberqms.platform.kit.records import next_number
-from cyberqms.platform.kit.workflow import GuardFailed
-from cyberqms.platform.trail.record import audit_record
 
 from .enums import ReviewKind, ReviewState
 from .models import AccessReview
@@ -43,8 +40,8 @@ def on_role_change(sender: Any, *, user: Any, assignment: Any, **kwargs: Any) ->
 def mover_review(person_id: int, role: str) -> AccessReview | None:
     """Open and launch a review of one person's access, unless a campaign open now
     already reviews them (a mover's, or one whose decision made this change)."""
+    from .campaigns import review_opened
     from .models import ReviewItem
-    from .workflow import REVIEW_WORKFLOW
 
     person = User.objects.filter(pk=person_id, is_active=True).select_related("site").first()
     if person is None or AccessReview.objects.filter(
@@ -58,18 +55,11 @@ def mover_review(person_id: int, role: str) -> AccessReview | None:
     owner = people_able("access_reviews.submit", [site.pk]).exclude(pk=person.pk).first()
     if owner is None:
         return None
-    with transaction.atomic():
-        review = AccessReview(
-            title=f"Access of {person.printed_name} after a role change", site=site,
-            owner=owner, originator=owner, state=ReviewState.DRAFT,
-            review_kind=ReviewKind.MOVER, person=person,
-            description=f"{role}: the roles {person.printed_name} keeps are reviewed.")
-        review.number = next_number("AR")
-        review.save()
-        audit_record(f"{TYPE}.create", review, actor=None, created=True,
-                     reason="A role change of a mover")
-    try:
-        REVIEW_WORKFLOW.run(review, "start", actor=None, reason="A role change of a mover")
-    except GuardFailed:
+    review, launched = review_opened(
+        site=site, owner=owner, kind=ReviewKind.MOVER, person=person,
+        title=f"Access of {person.printed_name} after a role change",
+        description=f"{role}: the roles {person.printed_name} keeps are reviewed.",
+        created_why="A role change of a mover", started_why="A role change of a mover")
+    if not launched:
         logger.info("mover review %s stays a draft: nobody can review", review.number)
     return review
