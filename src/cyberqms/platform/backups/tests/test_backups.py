@@ -32,6 +32,15 @@ from cyberqms.platform.backups.services import backup_create
 from cyberqms.platform.trail.models import AuditEntry
 
 KEY = derive(b"k" * 32)
+
+
+@pytest.fixture(autouse=True)
+def own_keys(settings: Any, tmp_path: Path) -> None:
+    """A backup key and a trail signing key of this test's own: a backup seals a
+    checkpoint, whose local witness beside the shared key file would outlive this test's
+    database and make later tests' trails look cut back."""
+    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
+    settings.CYBERQMS_TRAIL_KEY_FILE = tmp_path / "keys" / "trail-signing.key"
 DATA = bytes(range(256)) * (CHUNK // 256) + b"tail"  # a chunk and a bit: two chunks
 
 
@@ -126,7 +135,6 @@ def test_a_backup_of_a_newer_format_is_refused(tmp_path: Path) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_cut_short_leaves_nothing_that_looks_complete(
         tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
 
     def disk_full(self: Writer, manifest: dict[str, Any]) -> dict[str, Any]:
         raise OSError("No space left on device")
@@ -159,7 +167,6 @@ def test_a_missing_key_is_refused_when_reading(tmp_path: Path) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_of_the_running_database_is_recorded_and_audited(
         tmp_path: Path, settings: Any, personas: dict[str, Any]) -> None:
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
     backup = backup_create(folder=tmp_path / "backups")
     entry = AuditEntry.objects.get(action="backups.backup.create")
     assert (Backup.objects.count(), backup.engine, backup.manifest["rows"]["accounts_user"],
@@ -172,7 +179,6 @@ def test_the_manifest_names_the_checkpoint_sealed_before_the_snapshot(
         tmp_path: Path, settings: Any, personas: dict[str, Any]) -> None:
     from cyberqms.platform.trail.log import latest_checkpoint
 
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
     backup = backup_create(folder=tmp_path)
     sealed = latest_checkpoint()
     assert sealed is not None
@@ -185,7 +191,6 @@ def test_the_sqlite_snapshot_opens_with_the_same_people(
         tmp_path: Path, settings: Any, personas: dict[str, Any]) -> None:
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite snapshot; PostgreSQL's is pg_dump's custom format")
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
     backup = backup_create(folder=tmp_path)
     keys = derive(read_key(tmp_path / "backup.key", create=False))
     path = tmp_path / backup.file_name
@@ -199,7 +204,6 @@ def test_the_sqlite_snapshot_opens_with_the_same_people(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_command_prints_where_the_backup_is(tmp_path: Path, settings: Any) -> None:
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
     out = io.StringIO()
     call_command("backup", "create", "--to", str(tmp_path), stdout=out)
     backup = Backup.objects.get()
@@ -210,7 +214,6 @@ def test_the_command_prints_where_the_backup_is(tmp_path: Path, settings: Any) -
 def test_the_command_fails_with_a_message_when_the_key_is_unreadable(
         tmp_path: Path, settings: Any) -> None:
     (tmp_path / "backup.key").write_text("not base64 at all!\n")
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
     with pytest.raises(CommandError) as caught:
         call_command("backup", "create", "--to", str(tmp_path / "out"))
     assert (caught.value.returncode, str(caught.value).startswith(
@@ -220,7 +223,6 @@ def test_the_command_fails_with_a_message_when_the_key_is_unreadable(
 @pytest.mark.django_db(transaction=True)
 def test_the_plain_snapshot_never_reaches_the_backup_folder(
         tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
     folder = tmp_path / "backups"
     seen: list[list[str]] = []
     add = Writer.add
