@@ -12,6 +12,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
 need_packages=()
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)
+# WeasyPrint subsets fonts with HarfBuzz (chromium pulls it in; a machine with a browser
+# of its own may lack it, and WeasyPrint then warns, which the suite treats as an error).
+ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need_packages+=(libharfbuzz-subset0)
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
   || need_packages+=(postgresql)
 if [ ${#need_packages[@]} -gt 0 ]; then

@@ -565,6 +565,9 @@ CYBERQMS_ATTACHMENT_KEY = secret(
 # the key file apart from the backups: it is never inside one.
 CYBERQMS_BACKUP_DIR = Path(env("CYBERQMS_BACKUP_DIR", str(DATA_DIR / "backups")))
 CYBERQMS_BACKUP_KEY_FILE = Path(env("CYBERQMS_BACKUP_KEY_FILE", str(DATA_DIR / "backup.key")))
+# cyberqms's own entry in the system inventory (its number or title): its restore tests are
+# of that system, against its RTO. Empty: the system in use whose title starts "cyberqms".
+CYBERQMS_SYSTEM = env("CYBERQMS_SYSTEM")
 CYBERQMS_ATTACHMENT_MAX_BYTES = env_int(
     "CYBERQMS_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024
 )

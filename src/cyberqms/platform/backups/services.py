@@ -46,12 +46,33 @@ def _authorize(actor: Any | None) -> None:
         raise BackupError("An authenticated user is required.")
 
 
-def _snapshot_sqlite(into: Path) -> None:
+def _tables() -> list[str]:
+    """The table of every model cyberqms keeps (managed, concrete)."""
+    found: set[str] = set()
+    for model in apps.get_models():
+        meta = model._meta
+        if not meta.proxy and meta.managed:
+            found.add(meta.db_table)
+    return sorted(found)
+
+
+def _count(cursor: Any, tables: list[str], quote: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for table in tables:
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608  # a model's table name, quoted
+        counts[table] = int(cursor.fetchone()[0])
+    return counts
+
+
+def _snapshot_sqlite(into: Path) -> dict[str, int]:
+    """Copy the database into `into`; the rows per table are counted in the copy, so they
+    are the copy's whatever writers did meanwhile."""
     connection.ensure_connection()
     source = connection.connection
     target = sqlite3.connect(into)
     try:
         source.backup(target, pages=4096)
+        return _count(target.cursor(), _tables(), connection.ops.quote_name)
     finally:
         target.close()
 
@@ -79,24 +100,27 @@ def pg_environment() -> dict[str, str]:
     return env
 
 
-def _snapshot_postgresql(into: Path) -> None:
-    done = subprocess.run(  # noqa: S603  # a fixed program and arguments, no shell
-        [pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-         "--serializable-deferrable", f"--file={into}"],
-        env=pg_environment(), capture_output=True, text=True, check=False)
+def _snapshot_postgresql(into: Path) -> dict[str, int]:
+    """`pg_dump` of one exported snapshot, whose rows per table are counted in the same
+    snapshot (a connection of its own holds it open until the dump is done)."""
+    held = connection.get_new_connection(connection.get_connection_params())
+    try:
+        held.autocommit = False
+        with held.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = str(cursor.fetchone()[0])
+            counts = _count(cursor, _tables(), connection.ops.quote_name)
+            done = subprocess.run(  # noqa: S603  # a fixed program and arguments, no shell
+                [pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+                 f"--snapshot={snapshot}", f"--file={into}"],
+                env=pg_environment(), capture_output=True, text=True, check=False)
+        held.rollback()
+    finally:
+        held.close()
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.strip()[:500]}")
-
-
-def _rows() -> dict[str, int]:
-    """Rows per table of every model cyberqms keeps (managed, concrete)."""
-    counts: dict[str, int] = {}
-    for model in apps.get_models():
-        meta = model._meta
-        if meta.proxy or not meta.managed or meta.db_table in counts:
-            continue
-        counts[meta.db_table] = model._base_manager.using("default").count()
-    return dict(sorted(counts.items()))
+    return counts
 
 
 def _migrations() -> dict[str, str]:
@@ -149,12 +173,11 @@ def backup_create(*, actor: Any | None = None, folder: Path | None = None,
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix=".backup-snapshot-") as scratch:
         snapshot = Path(scratch) / "database"
         if engine == "sqlite":
-            _snapshot_sqlite(snapshot)
+            rows = _snapshot_sqlite(snapshot)
         elif engine == "postgresql":
-            _snapshot_postgresql(snapshot)
+            rows = _snapshot_postgresql(snapshot)
         else:  # pragma: no cover - the two engines cyberqms runs on
             raise BackupError(f"No backup for the {engine} engine.")
-        rows = _rows()
         writer = Writer(folder / name, keys)
         try:
             with open(snapshot, "rb") as source:

@@ -31,6 +31,7 @@ EVENT_LABELS: dict[str, str] = {
     "auth.mfa.failure": "Wrong two-factor code",
     "auth.session.idle_timeout": "Session ended after inactivity",
     "auth.token.rejected": "API token refused",
+    "backup.restore_test.failed": "Restore test failed",
     "esig.failure": "Failed e-signature",
     "monitoring.clock_skew": "Event sender's clock is off",
     "monitoring.quarantine": "Event quarantined",

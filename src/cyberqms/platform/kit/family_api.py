@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime, parse_duration
 from django.utils.text import capfirst
 from ninja import Query, Router, Schema, Status
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
@@ -51,6 +51,8 @@ def _out_type(f: models.Field[Any, Any]) -> Any:
         return dt.datetime | None
     if isinstance(f, models.DateField):
         return dt.date | None
+    if isinstance(f, models.DurationField):
+        return dt.timedelta | None  # ISO 8601 (P0DT02H30M00S)
     if isinstance(f, models.IntegerField):
         return int | None
     if isinstance(f, models.ForeignKey) or f.null:
@@ -69,6 +71,8 @@ def _in_type(f: models.Field[Any, Any]) -> tuple[Any, Any]:
         return AwareDatetime | None, Field(None, description=text)
     if isinstance(f, models.DateField):
         return dt.date | None, Field(None, description=text)
+    if isinstance(f, models.DurationField):
+        return str | None, Field(None, description=text + ". ISO 8601 (PT2H30M) or 02:30:00")
     if isinstance(f, models.ForeignKey):
         return str | None, Field(None, description=text)
     if isinstance(f, models.IntegerField):
@@ -146,6 +150,13 @@ def field_value_in(model: type[models.Model], name: str, raw: Any, site: Any) ->
         if parsed_date is None:
             raise ValidationError({name: ["A date (YYYY-MM-DD)."]})
         return parsed_date
+    if isinstance(f, models.DurationField):
+        if isinstance(raw, dt.timedelta):
+            return raw
+        parsed_duration = parse_duration(raw) if isinstance(raw, str) else None
+        if parsed_duration is None:
+            raise ValidationError({name: ["A duration (PT2H30M, or 02:30:00)."]})
+        return parsed_duration
     if isinstance(f, models.ForeignKey):
         return _related(f, name, raw, site)
     if isinstance(f, models.IntegerField | models.DecimalField | models.FloatField):

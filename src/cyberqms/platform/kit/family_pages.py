@@ -47,6 +47,7 @@ from .record_rows import (
 )
 from .record_services import RecordChanged, editable_fields, record_create, record_update
 from .records import FormGroup, QualityRecord, RecordKind, kind_of, model_field, site_model
+from .words import duration_text
 
 PAGE_SIZE = 25
 
@@ -101,6 +102,8 @@ def display(record: QualityRecord, name: str) -> str:
         return moment(value)
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return duration_text(value)
     printed = getattr(value, "printed_name", None)
     if printed:
         return str(printed)
@@ -131,6 +134,9 @@ def _form_field(f: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
         kwargs["widget"] = DateInput()
     elif isinstance(f, models.TextField):
         kwargs["widget"] = forms.Textarea(attrs={"rows": 3})
+    elif isinstance(f, models.DurationField):
+        kwargs["help_text"] = (f"{f.help_text} Hours, minutes and seconds: 02:30:00."
+                               if f.help_text else "Hours, minutes and seconds: 02:30:00.")
     if isinstance(f, models.IntegerField):
         # The model's range validators as the form's bounds (shown, and checked on input).
         for validator in f.validators:

@@ -19,7 +19,7 @@ import hashlib
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
@@ -39,6 +39,7 @@ from cyberqms.platform.trail.record import snapshot
 from .record_pages import record_json
 from .record_parts import LINK_RELATIONS
 from .records import QualityRecord, RecordKind, kind_by_type, kind_of
+from .words import duration_text
 
 EMPTY = "—"
 # Columns every record has that say nothing about it (its row id, the last save time),
@@ -287,6 +288,8 @@ def _value(record: QualityRecord, f: Any, people: dict[Any, str]) -> str:
         return utc_text(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return duration_text(value)
     return str(value)
 
 

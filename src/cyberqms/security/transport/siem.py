@@ -93,6 +93,7 @@ NAMES: Final[dict[str, str]] = {
     "account.password_reset": "Password reset",
     "account.role_granted": "Role granted",
     "access.finding.raised": "Access finding raised",
+    "backup.restore_test.failed": "Restore test failed",
     "account.role_revoked": "Role revoked",
     "account.mfa.added": "Second factor added",
     "account.mfa.removed": "Second factor removed",

@@ -83,7 +83,7 @@ def test_every_kept_table_carries_its_guard() -> None:
         "governance_attestation", "governance_privilegechange", "governance_reviewitem",
         "incidents_incident",
         "notifications_sample_widget",  # the test suite's sample family (settings_test)
-        "risks_risk", "risks_riskassessment", "suppliers_supplier", "suppliers_supplieragreement", "suppliers_supplierassessment",
+        "restores_restoretest", "risks_risk", "risks_riskassessment", "suppliers_supplier", "suppliers_supplieragreement", "suppliers_supplierassessment",
         "systems_postureentry", "systems_system", "systems_systeminterface",
         "systems_validationdeliverable",
         "training_quizattempt", "training_trainingassignment"]

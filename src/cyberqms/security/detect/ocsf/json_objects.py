@@ -70,6 +70,7 @@ QMS_KINDS: Final[dict[str, tuple[int, int, int]]] = {
     "trail.key.rotated": (API_ACTIVITY, 3, STATUS_SUCCESS),
     "access.denied": (API_ACTIVITY, 99, STATUS_FAILURE),
     "access.finding.raised": (DETECTION_FINDING, 1, STATUS_SUCCESS),
+    "backup.restore_test.failed": (DETECTION_FINDING, 1, STATUS_FAILURE),
     "trail.export.create": (WEB_RESOURCES_ACTIVITY, 7, STATUS_SUCCESS),
 }
 _QMS_RECORD_TYPES: Final = {

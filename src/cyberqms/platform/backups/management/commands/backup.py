@@ -1,13 +1,17 @@
 """`cyberqms backup create [--to FOLDER]`: take an encrypted backup of the running
 database, with progress on the terminal and a summary.
+`cyberqms backup verify [BACKUP]`: test its restore in an isolated copy (the newest backup
+when none is named), step by step; the result is a restore-test record.
 
-Run by an operator on the server, as the system (channel "cli"); the backup is recorded
-and audited. Exit status: 0 done, 1 the backup failed (nothing that looks like a backup is
-left), 2 usage error.
+Run by an operator on the server, as the system (channel "cli"); backups and restore tests
+are recorded and audited. Exit status: 0 done (the restore test passed), 1 the backup or
+the restore test failed (the message says where), 2 usage error.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from cyberqms.platform.core.context import RequestContext, acting_context
 
 from ...container import BackupError
 from ...services import backup_create
+from ...verify import VerifyResult, backup_verify
 
 
 class Command(BaseCommand):
@@ -28,15 +33,57 @@ class Command(BaseCommand):
         create = commands.add_parser("create", help="take a backup now")
         create.add_argument("--to", type=Path, default=None,
                             help="the folder to write it to (default CYBERQMS_BACKUP_DIR)")
+        verify = commands.add_parser("verify", help="test the restore of a backup")
+        verify.add_argument("backup", nargs="?", type=Path, default=None,
+                            help="the backup file (default: the newest in "
+                                 "CYBERQMS_BACKUP_DIR)")
+        # Run by `verify` inside the isolated copy (platform/backups/probe.py).
+        probe = commands.add_parser("probe", help=argparse.SUPPRESS)
+        probe.add_argument("manifest", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "probe":
+            self.probe(options["manifest"])
+            return
         with acting_context(RequestContext(channel="cli")):
             try:
-                self.create(options["to"])
+                if options["subcommand"] == "verify":
+                    self.verify(options["backup"])
+                else:
+                    self.create(options["to"])
             except BackupError as exc:
                 raise CommandError(str(exc), returncode=1) from None
 
-    def create(self, folder: Path | None) -> None:
+    def probe(self, manifest: Path) -> None:
+        from ...probe import probe
+
+        with acting_context(RequestContext(channel="cli")):
+            report = probe(json.loads(manifest.read_text(encoding="utf-8")))
+        self.stdout.write(json.dumps(report))
+
+    def verify(self, backup: Path | None) -> None:
+        self.stdout.write(f"Testing the restore of {backup or 'the newest backup'}…")
+        result = backup_verify(backup, progress=self._progress("checked"))
+        if sys.stdout.isatty():
+            self.stdout.write("")
+        self._steps(result)
+        for record in result.records:
+            self.stdout.write(f"  Restore test recorded: {record}")
+        if not result.passed:
+            failure = result.failure or {}
+            raise CommandError(f"Restore test failed at \"{failure.get('label', '')}\": "
+                               f"{failure.get('detail', '')}", returncode=1)
+        self.stdout.write(self.style.SUCCESS(
+            f"Restore test passed: time to restore {result.time_to_restore:.1f} s, "
+            f"{result.seconds:.1f} s in all."))
+
+    def _steps(self, result: VerifyResult) -> None:
+        for step in result.steps:
+            mark = self.style.SUCCESS("pass") if step["ok"] else self.style.ERROR("FAIL")
+            self.stdout.write(f"  [{mark}] {step['label']} ({step['seconds']:.1f} s): "
+                              f"{step['detail']}")
+
+    def _progress(self, verb: str) -> Any:
         shown: dict[str, int] = {}  # part → the MiB last shown
         tty = sys.stdout.isatty()
 
@@ -44,14 +91,16 @@ class Command(BaseCommand):
             mib = done // (1024 * 1024)
             if part not in shown or mib >= shown[part] + (1 if tty else 16):
                 shown[part] = mib
-                end = "\r" if tty else "\n"
-                self.stdout.write(f"  {part}: {done / 1024 / 1024:,.1f} MiB encrypted",
-                                  ending=end)
+                self.stdout.write(f"  {part}: {done / 1024 / 1024:,.1f} MiB {verb}",
+                                  ending="\r" if tty else "\n")
                 self.stdout.flush()
 
+        return progress
+
+    def create(self, folder: Path | None) -> None:
         self.stdout.write("Backing up: checkpoint sealed, snapshot of the database…")
-        backup = backup_create(folder=folder, progress=progress)
-        if tty:
+        backup = backup_create(folder=folder, progress=self._progress("encrypted"))
+        if sys.stdout.isatty():
             self.stdout.write("")
         checkpoint = backup.checkpoint_size
         self.stdout.write(self.style.SUCCESS(
