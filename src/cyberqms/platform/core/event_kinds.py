@@ -32,6 +32,7 @@ EVENT_LABELS: dict[str, str] = {
     "auth.session.idle_timeout": "Session ended after inactivity",
     "auth.token.rejected": "API token refused",
     "backup.restore_test.failed": "Restore test failed",
+    "backup.restored": "Database restored from a backup",
     "esig.failure": "Failed e-signature",
     "monitoring.clock_skew": "Event sender's clock is off",
     "monitoring.quarantine": "Event quarantined",

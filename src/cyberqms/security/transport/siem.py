@@ -94,6 +94,7 @@ NAMES: Final[dict[str, str]] = {
     "account.role_granted": "Role granted",
     "access.finding.raised": "Access finding raised",
     "backup.restore_test.failed": "Restore test failed",
+    "backup.restored": "Database restored from a backup",
     "account.role_revoked": "Role revoked",
     "account.mfa.added": "Second factor added",
     "account.mfa.removed": "Second factor removed",

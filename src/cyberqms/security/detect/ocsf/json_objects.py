@@ -71,6 +71,7 @@ QMS_KINDS: Final[dict[str, tuple[int, int, int]]] = {
     "access.denied": (API_ACTIVITY, 99, STATUS_FAILURE),
     "access.finding.raised": (DETECTION_FINDING, 1, STATUS_SUCCESS),
     "backup.restore_test.failed": (DETECTION_FINDING, 1, STATUS_FAILURE),
+    "backup.restored": (API_ACTIVITY, 99, STATUS_SUCCESS),
     "trail.export.create": (WEB_RESOURCES_ACTIVITY, 7, STATUS_SUCCESS),
 }
 _QMS_RECORD_TYPES: Final = {

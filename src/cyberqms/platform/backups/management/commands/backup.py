@@ -2,6 +2,8 @@
 database, with progress on the terminal and a summary.
 `cyberqms backup verify [BACKUP]`: test its restore in an isolated copy (the newest backup
 when none is named), step by step; the result is a restore-test record.
+`cyberqms backup restore BACKUP [--replace --reason TEXT]`: replace the database by the
+backup's, with the site stopped; says how many audit entries are lost.
 
 Run by an operator on the server, as the system (channel "cli"); backups and restore tests
 are recorded and audited. Exit status: 0 done (the restore test passed), 1 the backup or
@@ -37,6 +39,13 @@ class Command(BaseCommand):
         verify.add_argument("backup", nargs="?", type=Path, default=None,
                             help="the backup file (default: the newest in "
                                  "CYBERQMS_BACKUP_DIR)")
+        restore = commands.add_parser(
+            "restore", help="replace the database by a backup's (stop the site first)")
+        restore.add_argument("backup", type=Path, help="the backup file")
+        restore.add_argument("--replace", action="store_true",
+                             help="replace a database that holds data")
+        restore.add_argument("--reason", default="",
+                             help="why the database is replaced (kept in the trail)")
         # Run by `verify` inside the isolated copy (platform/backups/probe.py).
         probe = commands.add_parser("probe", help=argparse.SUPPRESS)
         probe.add_argument("manifest", type=Path)
@@ -49,6 +58,8 @@ class Command(BaseCommand):
             try:
                 if options["subcommand"] == "verify":
                     self.verify(options["backup"])
+                elif options["subcommand"] == "restore":
+                    self.restore(options["backup"], options["replace"], options["reason"])
                 else:
                     self.create(options["to"])
             except BackupError as exc:
@@ -76,6 +87,32 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Restore test passed: time to restore {result.time_to_restore:.1f} s, "
             f"{result.seconds:.1f} s in all."))
+
+    def restore(self, backup: Path, replace: bool, reason: str) -> None:
+        from django.conf import settings
+
+        from ...container import derive, read_key
+        from ...recover import backup_restore
+
+        keys = derive(read_key(Path(settings.CYBERQMS_BACKUP_KEY_FILE), create=False))
+        self.stdout.write(f"Restoring {backup}: every chunk checked first…")
+        report = backup_restore(backup, reason=reason, replace=replace, keys=keys,
+                                progress=self._progress("read"))
+        if sys.stdout.isatty():
+            self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(
+            f"Database restored from {backup.name} in {report.seconds:.1f} s"
+            f"{f', {report.migrations} migrations applied' if report.migrations else ''}."))
+        self.stdout.write(f"  The trail goes on from the backup's checkpoint of "
+                          f"{report.restored_size:,} entries.")
+        if report.seen is not None and report.entries_lost:
+            self.stdout.write(self.style.WARNING(
+                f"  {report.entries_lost:,} audit entries are lost: the largest checkpoint "
+                f"seen before held {report.seen.size:,} ({report.seen.source})."))
+        else:
+            self.stdout.write("  No audit entry signed before the restore is lost.")
+        for kept in report.kept_witnesses:
+            self.stdout.write(f"  The witness that held the lost checkpoint is kept as {kept}.")
 
     def _steps(self, result: VerifyResult) -> None:
         for step in result.steps:
