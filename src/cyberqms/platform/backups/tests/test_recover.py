@@ -51,8 +51,8 @@ def test_a_database_that_holds_data_is_not_replaced_unless_told(taken: Path) -> 
 
 
 def test_replacing_a_database_that_holds_data_needs_a_reason(taken: Path) -> None:
-    with pytest.raises(BackupError, match="^Replacing a database that holds data needs a "
-                                          "--reason.$"):
+    with pytest.raises(BackupError, match=r"^Replacing a database that holds data needs a "
+                                          r"--reason\.$"):
         backup_restore(taken, keys=keys(), replace=True, reason=" ")
 
 
