@@ -565,6 +565,13 @@ CYBERQMS_ATTACHMENT_KEY = secret(
 # the key file apart from the backups: it is never inside one.
 CYBERQMS_BACKUP_DIR = Path(env("CYBERQMS_BACKUP_DIR", str(DATA_DIR / "backups")))
 CYBERQMS_BACKUP_KEY_FILE = Path(env("CYBERQMS_BACKUP_KEY_FILE", str(DATA_DIR / "backup.key")))
+# The schedule (docs/backups.md): a backup every CYBERQMS_BACKUP_HOURS (0: none scheduled),
+# a restore test of the newest every CYBERQMS_RESTORE_TEST_DAYS; retention keeps the newest
+# backup of each of the last KEEP_DAILY days and of each of the last KEEP_MONTHLY months.
+CYBERQMS_BACKUP_HOURS = env_int("CYBERQMS_BACKUP_HOURS", 24, minimum=0)
+CYBERQMS_RESTORE_TEST_DAYS = env_int("CYBERQMS_RESTORE_TEST_DAYS", 7, minimum=1)
+CYBERQMS_BACKUP_KEEP_DAILY = env_int("CYBERQMS_BACKUP_KEEP_DAILY", 7, minimum=1)
+CYBERQMS_BACKUP_KEEP_MONTHLY = env_int("CYBERQMS_BACKUP_KEEP_MONTHLY", 12, minimum=0)
 # cyberqms's own entry in the system inventory (its number or title): its restore tests are
 # of that system, against its RTO. Empty: the system in use whose title starts "cyberqms".
 CYBERQMS_SYSTEM = env("CYBERQMS_SYSTEM")

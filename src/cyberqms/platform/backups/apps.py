@@ -10,6 +10,7 @@ class BackupsConfig(AppConfig):
     verbose_name = "Backups"
 
     def ready(self) -> None:
+        from cyberqms.platform.core.scheduler import every
         from cyberqms.platform.trail.registry import register
 
         from . import actions  # noqa: F401  (declares the actions)
@@ -17,3 +18,6 @@ class BackupsConfig(AppConfig):
 
         register(Backup, "backups.backup", view_action="backups.backup.view",
                  label=lambda b: b.file_name)
+        tasks = "cyberqms.platform.backups.tasks."
+        every("backups.due", tasks + "due_interval", tasks + "enqueue_due",
+              "take a backup, or test the restore of the newest, when one is due")

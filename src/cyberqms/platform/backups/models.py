@@ -1,4 +1,5 @@
-"""A backup taken: where its file is, what it holds (its manifest), and its hash."""
+"""A backup taken: where its file is, what it holds (its manifest), its hash, when its
+restore was last tested, and when retention removed its file."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ class Backup(KeptForever):
     rows = models.BigIntegerField()  # every table's rows, in all
     seconds = models.FloatField()
     manifest = models.JSONField()
+    # The newest restore test of this backup (verify.py) and its result.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verify_passed = models.BooleanField(null=True, blank=True)
+    # When retention removed the file (the row stays: what was kept, and until when).
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -96,10 +96,29 @@ def backup_verify(path: Path | None = None, *, actor: Any | None = None,
             "trail key.", time.perf_counter() - started))
         _restore_and_probe(path, keys, manifest, result, progress)
     result.seconds = round(time.perf_counter() - started, 3)
+    if result.backup is not None:
+        _tested(result.backup, result, actor)
     for _receiver, made in restore_tested.send(VerifyResult, result=result, actor=actor):
         if made is not None:
             result.records.append(made)
     return result
+
+
+def _tested(backup: Backup, result: VerifyResult, actor: Any) -> None:
+    from django.db import transaction
+
+    from cyberqms.platform.trail.record import audit_record, snapshot
+
+    failure = result.failure
+    with transaction.atomic():
+        before = snapshot(backup)
+        backup.verified_at, backup.verify_passed = timezone.now(), result.passed
+        backup.save(update_fields=["verified_at", "verify_passed"])
+        audit_record("backups.backup.verify", backup, actor=actor, before=before,
+                     reason=(f"Restore test passed: time to restore "
+                             f"{result.time_to_restore or 0:.1f} s" if failure is None else
+                             f"Restore test failed at \"{failure['label']}\": "
+                             f"{failure['detail']}")[:2000])
 
 
 def _restore_and_probe(path: Path, keys: Any, manifest: dict[str, Any],
