@@ -55,7 +55,8 @@ def restore_test_due(now: dt.datetime | None = None) -> bool:
         return False
     tested = Backup.objects.filter(verified_at__isnull=False).order_by("-verified_at").first()
     days = int(settings.CYBERQMS_RESTORE_TEST_DAYS)
-    return tested is None or tested.verified_at <= now - dt.timedelta(days=days) + MARGIN
+    last = tested.verified_at if tested is not None else None
+    return last is None or last <= now - dt.timedelta(days=days) + MARGIN
 
 
 def enqueue_due() -> None:
