@@ -147,9 +147,12 @@ def monitoring_metrics(
                                         "`period`"),
     end: str = Query("", description="Last UTC day, inclusive (default: today)"),
     site: str = Query("", description="Site code; default: every site the caller sees"),
+    drills: str = Query("", description="include: count the alerts raised by attack drills "
+                                        "(left out by default)"),
 ) -> Status | HttpResponse:
     actor = api_actor(request)
-    form = MetricsFilterForm({"period": period, "start": start, "end": end, "site": site},
+    form = MetricsFilterForm({"period": period, "start": start, "end": end, "site": site,
+                              "drills": drills},
                              sites=metrics.sites_for(actor))
     if not form.is_valid():
         problems = form.problems()
@@ -157,10 +160,12 @@ def monitoring_metrics(
                                      f"{problems[0]['message']}", errors=problems)
     window = form.window()
     figures = metrics.overview(actor, start=window.start, end=window.end,
-                               site_id=window.site.pk if window.site else None)
+                               site_id=window.site.pk if window.site else None,
+                               drills=window.drills)
     return Status(200, {
         "period": {"start": window.start, "end": window.end, "period": window.period,
-                   "site": window.site.code if window.site else None},
+                   "site": window.site.code if window.site else None,
+                   "drills": window.drills},
         "alerts": figures.alerts, "events": figures.events,
     })
 

@@ -26,6 +26,7 @@ class MetricsWindow:
     end: datetime
     site: Site | None
     period: str
+    drills: bool = False  # alerts raised by drills counted too
 
     @property
     def label(self) -> str:
@@ -45,6 +46,10 @@ class MetricsFilterForm(forms.Form):
     start = forms.DateField(required=False, label="From (UTC)")
     end = forms.DateField(required=False, label="To (UTC)")
     site = forms.ChoiceField(required=False)
+    drills = forms.ChoiceField(
+        required=False, label="Drills",
+        choices=[("", "Left out"), ("include", "Counted")],
+        help_text="Alerts raised by attack drills are left out unless counted.")
 
     def __init__(self, data: Any = None, *, sites: list[Site], now: datetime | None = None
                  ) -> None:
@@ -75,15 +80,16 @@ class MetricsFilterForm(forms.Form):
         unbound or invalid."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         site = self.sites.get(data.get("site") or "")
+        drills = data.get("drills") == "include"
         start_day: date | None = data.get("start")
         if start_day is not None:
             end_day: date = data.get("end") or self.now.astimezone(UTC).date()
             start = datetime.combine(start_day, time.min, tzinfo=UTC)
             end = datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=UTC)
-            return MetricsWindow(start, end, site, "")
+            return MetricsWindow(start, end, site, "", drills)
         period = data.get("period") or DEFAULT_PERIOD
         start, end = period_bounds(period, now=self.now)
-        return MetricsWindow(start, end, site, period)
+        return MetricsWindow(start, end, site, period, drills)
 
     def problems(self) -> list[dict[str, str]]:
         """The errors as the API's problem details list them."""

@@ -21,6 +21,8 @@ PostgreSQL. Event figures read the per-minute counts ingest keeps (`EventRollup`
   in their own windows), in all and per source;
 - open alerts by state: now, whatever the period.
 
+Alerts raised by attack drills (`Alert.drill`) are left out unless the scope counts them.
+
 Sites: an actor sees the figures of the sites where it holds the view action
 (`queries.visible_sites`); alerts and sources without a site count only for actors who
 see every site.
@@ -88,6 +90,7 @@ class Scope:
     start: datetime
     end: datetime
     sites: frozenset[int] | None = None
+    drills: bool = False  # alerts raised by drills counted too (monitoring/marker.py)
 
     @property
     def seconds(self) -> float:
@@ -95,7 +98,7 @@ class Scope:
 
 
 def scope_for(actor: Any, action: str, *, start: datetime, end: datetime,
-              site_id: int | None = None) -> Scope:
+              site_id: int | None = None, drills: bool = False) -> Scope:
     """The actor's scope for `action` over [start, end), narrowed to one site if asked."""
     visible = queries.visible_sites(actor, action)
     sites: frozenset[int] | None
@@ -103,7 +106,7 @@ def scope_for(actor: Any, action: str, *, start: datetime, end: datetime,
         sites = frozenset({site_id}) if visible is None or site_id in visible else frozenset()
     else:
         sites = None if visible is None else frozenset(visible)
-    return Scope(start, end, sites)
+    return Scope(start, end, sites, drills)
 
 
 def sites_for(actor: Any) -> list[Site]:
@@ -361,6 +364,9 @@ def _durations(rows: QuerySet[Alert], delay: Expression, *, by: str | None = Non
 
 
 def _alert_sites(rows: QuerySet[Alert], scope: Scope) -> QuerySet[Alert]:
+    """`rows` at the scope's sites, drills left out unless the scope counts them."""
+    if not scope.drills:
+        rows = rows.filter(drill="")
     return rows if scope.sites is None else rows.filter(site_id__in=scope.sites)
 
 
@@ -567,12 +573,13 @@ def event_metrics(scope: Scope, *, now: datetime | None = None) -> EventMetrics:
 
 
 def overview(actor: Any, *, start: datetime, end: datetime, site_id: int | None = None,
-             now: datetime | None = None) -> Overview:
+             now: datetime | None = None, drills: bool = False) -> Overview:
     """Every figure of the monitoring page and API for `actor`: alerts at the sites where
     it may view alerts; events only if it may view events (else None)."""
     from cyberqms.platform.core.access import can
 
-    alerts_scope = scope_for(actor, queries.ALERT_VIEW, start=start, end=end, site_id=site_id)
+    alerts_scope = scope_for(actor, queries.ALERT_VIEW, start=start, end=end, site_id=site_id,
+                             drills=drills)
     events = None
     if can(actor, queries.EVENT_VIEW):
         events_scope = scope_for(actor, queries.EVENT_VIEW, start=start, end=end,

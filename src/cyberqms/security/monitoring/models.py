@@ -191,6 +191,8 @@ class Alert(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)  # resolved or false positive
     updated_at = models.DateTimeField(auto_now=True)
     events = models.ManyToManyField(RawEvent, related_name="alerts", blank=True)
+    # The drill whose injected events raised it (marker.py); empty for a real alert.
+    drill = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-last_seen", "-id"]

@@ -50,6 +50,7 @@ from cyberqms.security.detect.detection.timing import (
 from cyberqms.security.detect.enrich import Enricher
 from cyberqms.security.detect.parsers import Format, parse_line
 from cyberqms.security.detect.parsers.errors import ParseError
+from cyberqms.security.monitoring.marker import current_drill
 
 from . import rollups
 from .baseline_store import behaviour_baselines
@@ -555,9 +556,10 @@ def raise_alerts(
     for match, index in matches:
         grouped.setdefault((match.rule_id, _group_key(match)), []).append((match, index))
     open_alerts: dict[tuple[str, str], Alert] = {}
+    drill = current_drill()
     candidates = Alert.objects.select_for_update().filter(
         state__in=OPEN_ALERT_STATES, rule_id__in={rule for rule, _ in grouped},
-        group_key__in={key for _, key in grouped},
+        group_key__in={key for _, key in grouped}, drill=drill,
     ).order_by("id")
     for alert in candidates:
         open_alerts.setdefault((alert.rule_id, alert.group_key), alert)
@@ -587,7 +589,7 @@ def raise_alerts(
                 techniques=list(first.techniques), requirements=list(first.requirements),
                 group_key=key, site=site, source=source, first_seen=min(seen),
                 last_seen=max(seen), count=count, summary=_summary(last),
-                context=dict(first.context or {}), created_at=received_at,
+                context=dict(first.context or {}), created_at=received_at, drill=drill,
             )
             alert.save()
             audit_record("monitoring.alert.create", alert, actor=None, created=True)

@@ -331,7 +331,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     invalid = form.is_bound and not form.is_valid()
     window = form.window()
     figures = metrics.overview(request.user, start=window.start, end=window.end,
-                               site_id=window.site.pk if window.site else None)
+                               site_id=window.site.pk if window.site else None,
+                               drills=window.drills)
     alerts, events = figures.alerts, figures.events
     fmt = charts.format_duration
     tiles = [

@@ -26,7 +26,7 @@ def test_pack_loads_without_errors() -> None:
     engine = Engine(PACK)
     assert [str(e) for e in PACK.errors] == []
     assert [str(e) for e in engine.errors] == []
-    assert len(engine.rules) == 15
+    assert len(engine.rules) == 16
 
 
 @pytest.mark.parametrize("path", rule_files(SHIPPED_RULES_DIR), ids=lambda p: p.name)
@@ -197,6 +197,16 @@ SCENARIOS: dict[str, tuple[Scenario, Scenario]] = {
                     metadata__event_code="trail.seq.voided"),
                  ev(class_uid=3001, activity_id=7, metadata__product__name="cyberqms",
                     metadata__event_code="account.role_granted")],
+    ),
+    "Restore test failed": (
+        lambda: [ev(class_uid=2004, metadata__product__name="cyberqms",
+                    metadata__event_code="backup.restore_test.failed",
+                    message="Restore test RST-2026-0003 failed: part database.sqlite3, "
+                            "chunk 2 of 7 does not decrypt")],
+        lambda: [ev(class_uid=6003, metadata__product__name="cyberqms",
+                    metadata__event_code="backup.restored"),
+                 ev(class_uid=2004, metadata__product__name="cyberqms",
+                    metadata__event_code="trail.seq.voided")],
     ),
     "Activity by a disabled or departed user": (
         lambda: [
