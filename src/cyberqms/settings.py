@@ -171,6 +171,7 @@ INSTALLED_APPS = [
     "cyberqms.security.access",
     "cyberqms.security.findings",
     "cyberqms.security.governance",
+    "cyberqms.security.drills",
     "cyberqms.web",
     "cyberqms.demo",  # the demo command and generators (not product code)
 ]
@@ -572,6 +573,13 @@ CYBERQMS_BACKUP_HOURS = env_int("CYBERQMS_BACKUP_HOURS", 24, minimum=0)
 CYBERQMS_RESTORE_TEST_DAYS = env_int("CYBERQMS_RESTORE_TEST_DAYS", 7, minimum=1)
 CYBERQMS_BACKUP_KEEP_DAILY = env_int("CYBERQMS_BACKUP_KEEP_DAILY", 7, minimum=1)
 CYBERQMS_BACKUP_KEEP_MONTHLY = env_int("CYBERQMS_BACKUP_KEEP_MONTHLY", 12, minimum=0)
+# Attack drills (security/drills): scenario files of the drill catalogue, and the targets
+# a drill's scorecard holds its times to detect and to acknowledge against.
+CYBERQMS_DRILL_SCENARIO_DIR = Path(
+    env("CYBERQMS_DRILL_SCENARIO_DIR", str(DATA_DIR / "drill-scenarios")))
+CYBERQMS_DRILL_DETECT_MINUTES = env_int("CYBERQMS_DRILL_DETECT_MINUTES", 15, minimum=1)
+CYBERQMS_DRILL_ACKNOWLEDGE_MINUTES = env_int("CYBERQMS_DRILL_ACKNOWLEDGE_MINUTES", 60,
+                                             minimum=1)
 # cyberqms's own entry in the system inventory (its number or title): its restore tests are
 # of that system, against its RTO. Empty: the system in use whose title starts "cyberqms".
 CYBERQMS_SYSTEM = env("CYBERQMS_SYSTEM")

@@ -20,7 +20,9 @@ outcome. What is checked, in one pass over the entries in sequence order:
   ``--against``) is consistent with the database's newest checkpoint, by a consistency
   proof; one larger than the database's trail reports the missing entries (rollback);
 * every live audited record's state hash equals the state hash of its latest entry; on a
-  mismatch the record's entries are replayed to name the fields that differ.
+  mismatch the record's entries are replayed to name the fields that differ. Fields a
+  later version added (absent from the replayed state) that still hold their default are
+  not a difference: an upgrade that adds a field does not make every row look edited.
 """
 
 from __future__ import annotations
@@ -541,6 +543,11 @@ def _reconcile_model(
             fields = tuple(
                 sorted(k for k in live if k not in replayed or replayed[k] != live[k])
             )
+            if fields and all(k not in replayed and live[k] == spec.default_state(k)
+                              for k in fields):
+                # Fields a later version added, still at the default their migration
+                # gave the rows it found: the record is as its trail left it.
+                continue
             what = ", ".join(fields) if fields else "state"
             report.add(
                 Problem(

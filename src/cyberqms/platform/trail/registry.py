@@ -52,6 +52,20 @@ class AuditedModel:
         values = getter if len(names) != 1 else (lambda obj: (getter(obj),))
         object.__setattr__(self, "_values", values)
 
+    def default_state(self, name: str) -> Value:
+        """The state value of field `name` (its attname) when it holds its default: what a
+        migration that added the field gave the rows it found."""
+        found = next(f for f in self.fields if f.attname == name)
+        return self.state_of_value(found.get_default())
+
+    @staticmethod
+    def state_of_value(value: Any) -> Value:
+        kind = type(value)
+        if kind is str or value is None or kind is bool:
+            return value  # str, bool or None: a state value as it is
+        convert = _CONVERTERS.get(kind)
+        return to_json_value(value) if convert is None else convert(value)
+
     def state(self, obj: models.Model) -> dict[str, Value]:
         """The record's audited fields as canonical-JSON values (see module docstring).
 

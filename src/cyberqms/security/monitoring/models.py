@@ -193,6 +193,8 @@ class Alert(models.Model):
     events = models.ManyToManyField(RawEvent, related_name="alerts", blank=True)
     # The drill whose injected events raised it (marker.py); empty for a real alert.
     drill = models.CharField(max_length=32, blank=True, default="", db_default="")
+    # Whether its page shows that it is a drill's (an unannounced one's: once scored).
+    drill_disclosed = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         ordering = ["-last_seen", "-id"]

@@ -556,7 +556,7 @@ def raise_alerts(
     for match, index in matches:
         grouped.setdefault((match.rule_id, _group_key(match)), []).append((match, index))
     open_alerts: dict[tuple[str, str], Alert] = {}
-    drill = current_drill()
+    drill, disclosed = current_drill()
     candidates = Alert.objects.select_for_update().filter(
         state__in=OPEN_ALERT_STATES, rule_id__in={rule for rule, _ in grouped},
         group_key__in={key for _, key in grouped}, drill=drill,
@@ -590,6 +590,7 @@ def raise_alerts(
                 group_key=key, site=site, source=source, first_seen=min(seen),
                 last_seen=max(seen), count=count, summary=_summary(last),
                 context=dict(first.context or {}), created_at=received_at, drill=drill,
+                drill_disclosed=disclosed,
             )
             alert.save()
             audit_record("monitoring.alert.create", alert, actor=None, created=True)
