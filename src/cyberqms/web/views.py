@@ -10,6 +10,7 @@ from django.utils import timezone
 
 import cyberqms
 from cyberqms.platform.core.access import can
+from cyberqms.platform.core.home import home_panels
 from cyberqms.platform.core.models import SecurityEvent, Severity
 from cyberqms.platform.core.pages import gated
 from cyberqms.platform.trail.queries import status_summary
@@ -42,6 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["recent_events"] = SecurityEvent.objects.all()[:8]
     if can(user, "trail.status.view"):
         context["trail_summary"] = status_summary()
+    context["panels"] = home_panels(user)
     return render(request, "web/home.html", context)
 
 

@@ -52,3 +52,18 @@ def in_utc[V: Callable[..., HttpResponse]](view: V) -> V:
             return view(request, *args, **kwargs)
 
     return cast("V", in_utc_view)
+
+
+def duration_text(value: Any) -> str:
+    """A duration as a person reads it: "4.6 s", "12 min", "2 h 30 min", "3 d 4 h"."""
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 from cyberqms.platform.core.access import can, people_able, sites_for
 from cyberqms.platform.core.csv_export import CsvColumn, csv_response, list_filters, wants_csv
 from cyberqms.platform.core.keyset import TAB_CAP, CappedCount, capped_counts, request_page
-from cyberqms.platform.core.moments import moment
+from cyberqms.platform.core.moments import duration_text, moment
 from cyberqms.platform.core.pages import gated, page_actor
 from cyberqms.platform.trail.services import list_export_record
 
@@ -47,7 +47,6 @@ from .record_rows import (
 )
 from .record_services import RecordChanged, editable_fields, record_create, record_update
 from .records import FormGroup, QualityRecord, RecordKind, kind_of, model_field, site_model
-from .words import duration_text
 
 PAGE_SIZE = 25
 

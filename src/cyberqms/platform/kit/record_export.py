@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 import cyberqms
+from cyberqms.platform.core.moments import duration_text
 from cyberqms.platform.trail.canonical import canonical_json
 from cyberqms.platform.trail.display import NOISE, EntryRow, entry_rows_in_words
 from cyberqms.platform.trail.models import AuditEntry
@@ -39,7 +40,6 @@ from cyberqms.platform.trail.record import snapshot
 from .record_pages import record_json
 from .record_parts import LINK_RELATIONS
 from .records import QualityRecord, RecordKind, kind_by_type, kind_of
-from .words import duration_text
 
 EMPTY = "—"
 # Columns every record has that say nothing about it (its row id, the last save time),

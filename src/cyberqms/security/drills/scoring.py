@@ -44,7 +44,7 @@ def _check(key: str, label: str, met: bool | None, measured: str) -> dict[str, A
 
 
 def _words(seconds: float | None) -> str:
-    from cyberqms.platform.kit.words import duration_text
+    from cyberqms.platform.core.moments import duration_text
 
     return duration_text(dt.timedelta(seconds=seconds)) if seconds is not None else "—"
 

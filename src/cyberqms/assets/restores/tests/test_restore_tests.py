@@ -164,3 +164,15 @@ def test_a_negative_time_to_restore_is_refused(personas: dict[str, Any]) -> None
         test.full_clean()
     assert refused.value.message_dict["time_to_restore"] == [
         "A time to restore is not negative."]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_restore_test_shows_on_the_home_page_of_qa(
+        system: Any, personas: dict[str, Any], login: Any) -> None:
+    backup = backup_create()
+    flip(Path(backup.folder) / backup.file_name)
+    (test,) = backup_verify().records
+    page = login(personas["qa_manager"]).get("/")
+    panel = page.text.split('data-testid="last-restore-test"')[1].split("</p>")[0]
+    assert ('<span class="badge bad">Failed</span>' in panel, test.number in panel) == (
+        True, True)

@@ -258,3 +258,24 @@ def test_ransomware_on_a_copy_is_detected_and_recovered_from_the_backup_cyb_09(
             ) == ([("detected", True), ("detect_time", True), ("located", True),
                    ("recovered", True), ("recover_time", True)],
                   ["Audit-trail verification failed"])
+
+
+# --- the home page ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_home_page_of_it_security_shows_the_last_drill_with_its_score(
+        personas: dict[str, Any], login: Any) -> None:
+    drill = running(personas)
+    page = login(personas["it_security"]).get("/")
+    panel = page.text.split('data-testid="resilience"')[1].split("</section>")[0]
+    assert (f"drill {drill.number}" in panel, "33 %" in panel,
+            "no backup has been taken" in panel, "no restore has been tested" in panel) == (
+        True, True, True, True)
+
+
+@pytest.mark.django_db
+def test_the_home_page_of_an_author_has_no_resilience_panel(
+        personas: dict[str, Any], login: Any) -> None:
+    page = login(personas["author"]).get("/")
+    assert (page.status_code, 'data-testid="resilience"' in page.text) == (200, False)
