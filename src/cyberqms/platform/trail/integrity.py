@@ -540,13 +540,14 @@ def _reconcile_model(
             )
         else:
             replayed = replay(spec.type_name, ident)
-            fields = tuple(
-                sorted(k for k in live if k not in replayed or replayed[k] != live[k])
-            )
-            if fields and all(k not in replayed and live[k] == spec.default_state(k)
-                              for k in fields):
-                # Fields a later version added, still at the default their migration
-                # gave the rows it found: the record is as its trail left it.
+            # Fields a later version added (absent from the replayed state), still at the
+            # default their migration gave the rows it found, are as the trail left them.
+            fields = tuple(sorted(
+                k for k in live
+                if (replayed[k] != live[k] if k in replayed
+                    else live[k] != spec.default_state(k))
+            ))
+            if not fields:
                 continue
             what = ", ".join(fields) if fields else "state"
             report.add(
