@@ -149,3 +149,39 @@ def test_an_entry_altered_before_the_backup_fails_the_trail_step(personas: dict[
     trail = next(s for s in result.steps if s["step"] == "trail")
     assert (result.passed, trail["ok"], f"entry {entry.seq}" in trail["detail"] or
             f"seq {entry.seq}" in trail["detail"]) == (False, False, True)
+
+
+def test_writes_between_the_seal_and_the_snapshot_restore_to_a_trail_that_verifies(
+        personas: dict[str, Any], make_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writers go on while the backup is taken: entries written after the manifest's
+    checkpoint are in the copy as the trail's unsealed tail, and verify."""
+    from cyberqms.platform.backups import services
+
+    snapshot = {"sqlite": services._snapshot_sqlite,
+                "postgresql": services._snapshot_postgresql}[connection.vendor]
+
+    def written_meanwhile(into: Path) -> dict[str, int]:
+        make_user("joined_during_the_backup", "author")
+        return snapshot(into)
+
+    monkeypatch.setattr(services, f"_snapshot_{connection.vendor}", written_meanwhile)
+    backup = backup_create()
+    result = backup_verify(Path(backup.folder) / backup.file_name)
+    trail = next(s for s in result.steps if s["step"] == "trail")
+    assert (result.passed, trail["entries"] > trail["checkpoint_size"]) == (True, True)
+
+
+def test_writes_after_the_snapshot_are_not_in_the_backup_and_the_rows_agree(
+        personas: dict[str, Any], make_user: Any) -> None:
+    """Rows are counted in the snapshot itself: writes during the encryption change
+    neither the copy nor its manifest."""
+    written: list[str] = []
+
+    def progress(part: str, done: int) -> None:
+        if not written:
+            written.append(make_user("joined_while_encrypting", "author").username)
+
+    backup = backup_create(progress=progress)
+    result = backup_verify(Path(backup.folder) / backup.file_name)
+    rows = next(s for s in result.steps if s["step"] == "rows")
+    assert (written, rows["ok"], result.passed) == (["joined_while_encrypting"], True, True)
