@@ -46,6 +46,13 @@ def followed_up(test: RestoreTest, actor: Any) -> Problem | None:
     return None
 
 
+def recorded_by_hand(test: RestoreTest, actor: Any) -> Problem | None:
+    if test.backup_id is not None:
+        return Problem("cyberqms recorded this test as it ran it: review it, or test the "
+                       "restore again.")
+    return None
+
+
 def closing(test: RestoreTest, actor: Any) -> dict[str, Any]:
     return {"closed_at": timezone.now()}
 
@@ -64,7 +71,7 @@ RESTORE_TEST_WORKFLOW = Workflow(RestoreTest, TYPE, [
                guards=(measured,), effects=(review_due,),
                label="Recorded by cyberqms"),
     Transition("return", S.REVIEW, S.DRAFT, "restore_tests.approve", reason=True,
-               task=False, label="Return to the author"),
+               only=recorded_by_hand, task=False, label="Return to the author"),
     Transition("review", S.REVIEW, S.REVIEWED, "restore_tests.approve",
                sign="Restore test reviewed", not_by=("performed_by",),
                guards=(measured, followed_up), updates=closing, label="Review and sign"),

@@ -26,6 +26,10 @@ from django.db import connection
 Step = dict[str, Any]
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def _timed(name: str, label: str, run: Callable[[], tuple[bool, str, dict[str, Any]]]) -> Step:
     started = time.perf_counter()
     try:
@@ -54,8 +58,8 @@ def rows_step(manifest: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
     if differ:
         return False, (f"{len(differ)} of {len(expected)} tables differ from the manifest: "
                        + "; ".join(differ[:5])), {"rows": total}
-    return True, f"{total:,} rows in {len(expected)} tables, as in the manifest.", \
-        {"rows": total}
+    return True, (f"{_count(total, 'row')} in {_count(len(expected), 'table')}, as in the "
+                  "manifest."), {"rows": total}
 
 
 def migrate_step() -> tuple[bool, str, dict[str, Any]]:
@@ -67,8 +71,8 @@ def migrate_step() -> tuple[bool, str, dict[str, Any]]:
     if not plan:
         return True, "Already at the running version: no migration to apply.", \
             {"migrations": 0}
-    return True, f"{len(plan)} migrations applied to reach the running version.", \
-        {"migrations": len(plan)}
+    return True, (f"{_count(len(plan), 'migration')} applied to reach the running "
+                  "version."), {"migrations": len(plan)}
 
 
 def trail_step(manifest: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
@@ -93,10 +97,11 @@ def trail_step(manifest: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
     if report.witness_size != checkpoint.get("size"):
         return False, ("The manifest's checkpoint was not compared with the restored "
                        "trail."), extra
-    return True, (f"{report.to_seq:,} entries and {report.checkpoints:,} checkpoints "
-                  f"verify; the restored head extends the manifest's checkpoint of "
-                  f"{checkpoint['size']:,} entries (consistency proof); "
-                  f"{report.records:,} records match their latest entry."), extra
+    return True, (f"{_count(report.to_seq, 'entry', 'entries')} and "
+                  f"{_count(report.checkpoints, 'checkpoint')} verify; the restored head "
+                  f"extends the manifest's checkpoint of {checkpoint['size']:,} entries "
+                  f"(consistency proof); {_count(report.records, 'record')} match their "
+                  "latest entry."), extra
 
 
 def pdf_step() -> tuple[bool, str, dict[str, Any]]:
@@ -122,7 +127,7 @@ def pdf_step() -> tuple[bool, str, dict[str, Any]]:
     extra = {"pdfs": rendered}
     if failed:
         return False, f"{len(failed)} records cannot be printed: " + "; ".join(failed[:3]), extra
-    return True, (f"The newest record of each of {len(rendered)} kinds prints to PDF "
+    return True, (f"The newest record of {_count(len(rendered), 'kind')} prints to PDF "
                   f"({', '.join(r['number'] for r in rendered[:6])}"
                   f"{'…' if len(rendered) > 6 else ''})."), extra
 

@@ -90,10 +90,11 @@ def backup_verify(path: Path | None = None, *, actor: Any | None = None,
         checkpoint = manifest.get("checkpoint") or {}
         result.steps.append(_step(
             "file", "Backup file authenticated", True,
-            f"Every chunk of {len(manifest['parts'])} parts decrypts and matches its "
-            f"SHA-256; made by cyberqms {manifest['cyberqms']} ({manifest['engine']}); its "
-            f"checkpoint of {checkpoint.get('size', 0):,} entries is signed by a trusted "
-            "trail key.", time.perf_counter() - started))
+            f"Every chunk decrypts and matches its SHA-256; made by cyberqms "
+            f"{manifest['cyberqms']} ({manifest['engine']}); "
+            + (f"its checkpoint of {checkpoint['size']:,} entries is signed by a trusted "
+               "trail key." if checkpoint else "the trail was empty."),
+            time.perf_counter() - started))
         _restore_and_probe(path, keys, manifest, result, progress)
     result.seconds = round(time.perf_counter() - started, 3)
     if result.backup is not None:

@@ -121,6 +121,8 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         "kind": kind,
         "list_url": list_url,
         "state_label": state_display() if callable(state_display) else record.state,
+        # The family's word for the moment of its event ("Performed at" for a restore test).
+        "event_label": (getattr(kind, "labels", None) or {}).get("event_at", "Event"),
         "record_type": type_name,
         "actions": actions,
         "can_act": any(not a["refusal"] for a in actions),

@@ -141,12 +141,12 @@ def _responder(alert: Any) -> Any:
 
 
 def _copy_scorecard(drill: Drill) -> dict[str, Any]:
-    copy: dict[str, Any] = dict(drill.scorecard.get("copy") or {})
+    copy: dict[str, Any] = dict(drill.scorecard.get("measured") or {})
     if not copy or "error" in copy:
         checks = [_check("played", "Played on a restored copy", False,
                          copy.get("error", "not played yet"))]
         return {"scenario": drill.scenario, "started_at": _iso(drill.started_at),
-                "copy": copy, "checks": checks, "score": 0, "alerts": [],
+                "measured": copy, "checks": checks, "score": 0, "alerts": [],
                 "times": {}, "read_at": _iso(timezone.now())}
     detect_target = int(settings.CYBERQMS_DRILL_DETECT_MINUTES) * 60
     rto_s = copy.get("rto_s")
@@ -170,7 +170,7 @@ def _copy_scorecard(drill: Drill) -> dict[str, Any]:
                _words(copy.get("recover_s"))),
     ]
     return {"scenario": drill.scenario, "title": "Ransomware on a restored copy",
-            "started_at": _iso(drill.started_at), "copy": copy, "alerts": [],
+            "started_at": _iso(drill.started_at), "measured": copy, "alerts": [],
             "times": {"detect_s": copy.get("detect_s"), "recover_s": copy.get("recover_s")},
             "checks": checks, "score": _score(checks), "read_at": _iso(timezone.now())}
 
@@ -194,7 +194,7 @@ def scorecard_sections(drill: Drill) -> list[Any]:
                                   _words(a["detected_after_s"]),
                                   _words(a["acknowledged_after_s"])]
                                  for a in card["alerts"]]))
-    copy = card.get("copy") or {}
+    copy = card.get("measured") or {}
     if copy and "error" not in copy:
         sections.append(Section("Measured on the restored copy", ["Measure", "Value"], [
             ["Backup restored", str(copy.get("backup", ""))],

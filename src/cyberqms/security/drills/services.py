@@ -87,7 +87,7 @@ def play(drill_id: int) -> Drill | None:
         measured = {"error": f"{type(exc).__name__}: {exc}"[:1000]}
     with transaction.atomic():
         if measured:
-            drill.scorecard = {**drill.scorecard, "copy": measured}
+            drill.scorecard = {**drill.scorecard, "measured": measured}
         drill.save(update_fields=["events", "scorecard", "started_at", "updated_at"])
         audit_record(f"{TYPE}.play", drill, actor=None, before=before,
                      reason=(f"Played: {drill.events:,} events injected" if drill.kind ==

@@ -12,7 +12,7 @@ from cyberqms.platform.kit.records import kind_by_slug
 
 from .scoring import trend
 
-CHART_W, CHART_H, BAR_GAP = 640, 160, 6
+CHART_W, CHART_H, BAR_GAP, BAR_MAX, LEFT = 720, 160, 8, 48, 34
 
 
 @gated("drills.view")
@@ -23,11 +23,13 @@ def drill_trend(request: HttpRequest) -> HttpResponse:
         .select_related("owner", "site").order_by("-started_at")[:40])
     rows = trend(drills)
     width = max(1, len(rows))
-    bar = (CHART_W - BAR_GAP * (width + 1)) / width
-    bars = [{"x": round(BAR_GAP + i * (bar + BAR_GAP), 1), "w": round(bar, 1),
+    bar = min(BAR_MAX, (CHART_W - LEFT - BAR_GAP * (width + 1)) / width)
+    bars = [{"x": round(LEFT + BAR_GAP + i * (bar + BAR_GAP), 1), "w": round(bar, 1),
              "h": round(CHART_H * row["score"] / 100, 1),
              "y": round(CHART_H - CHART_H * row["score"] / 100, 1),
              "css": "ok" if row["score"] >= 80 else "warn" if row["score"] >= 50 else "bad",
              "row": row} for i, row in enumerate(rows)]
     return render(request, "drills/drill_trend.html", {
-        "kind": kind, "rows": rows, "bars": bars, "chart_w": CHART_W, "chart_h": CHART_H})
+        "kind": kind, "rows": rows, "bars": bars, "chart_w": CHART_W, "chart_h": CHART_H,
+        "left": LEFT, "grid": [{"y": round(CHART_H * (1 - pct / 100), 1), "pct": pct}
+                               for pct in (0, 50, 80, 100)]})

@@ -99,21 +99,21 @@ class Command(BaseCommand):
         deadline = time.monotonic() + WAIT_SECONDS
         drill = Drill.objects.get(pk=drill.pk)
         while drill.started_at is None or (drill.kind == "ransomware"
-                                           and not drill.scorecard.get("copy")):
+                                           and not drill.scorecard.get("measured")):
             if time.monotonic() > deadline:
                 raise CommandError(f"{drill.number} was not played within "
                                    f"{WAIT_SECONDS:.0f} s.", returncode=1)
             time.sleep(0.5)
             drill = Drill.objects.get(pk=drill.pk)
         card = scorecard(drill)
-        error = (card.get("copy") or {}).get("error")
+        error = (card.get("measured") or {}).get("error")
         if error:
             raise CommandError(f"{drill.number} could not be played: {error}", returncode=1)
         self.stdout.write(f"Scorecard of {drill.number} as it stands ({card['score']} %):")
         for check in card["checks"]:
             mark = self.style.SUCCESS("yes") if check["met"] else self.style.WARNING("no ")
             self.stdout.write(f"  [{mark}] {check['label']}: {check['measured']}")
-        copy = card.get("copy") or {}
+        copy = card.get("measured") or {}
         if drill.kind == "ransomware":
             self.stdout.write(f"  Lost by the recovery: {copy.get('entries_lost', 0):,} audit "
                               f"entries and {copy.get('records_lost', 0):,} records written "
