@@ -17,6 +17,8 @@ from cyberqms.platform.kit.records import QualityRecord, filter_index, state_con
 
 from .enums import Outcome, RestoreTestState
 
+MAX_TIME_TO_RESTORE = dt.timedelta(days=90)
+
 
 class RestoreTest(QualityRecord):
     STATES = RestoreTestState
@@ -51,8 +53,15 @@ class RestoreTest(QualityRecord):
         constraints = [state_constraint(RestoreTestState, "restoretest_state_valid")]
 
     def clean(self) -> None:
-        if self.time_to_restore is not None and self.time_to_restore < dt.timedelta(0):
+        took = self.time_to_restore
+        if not isinstance(took, dt.timedelta):
+            return  # none, or not a duration: its field says so
+        if took < dt.timedelta(0):
             raise ValidationError({"time_to_restore": ["A time to restore is not negative."]})
+        if took > MAX_TIME_TO_RESTORE:
+            raise ValidationError({"time_to_restore": [
+                f"At most {MAX_TIME_TO_RESTORE.days} days: a longer outage is a failed "
+                "restore."]})
 
     @property
     def rto(self) -> dt.timedelta | None:

@@ -153,7 +153,10 @@ def field_value_in(model: type[models.Model], name: str, raw: Any, site: Any) ->
     if isinstance(f, models.DurationField):
         if isinstance(raw, dt.timedelta):
             return raw
-        parsed_duration = parse_duration(raw) if isinstance(raw, str) else None
+        try:
+            parsed_duration = parse_duration(raw) if isinstance(raw, str) else None
+        except (ValueError, OverflowError):  # well-formed but past what a duration holds
+            parsed_duration = None
         if parsed_duration is None:
             raise ValidationError({name: ["A duration (PT2H30M, or 02:30:00)."]})
         return parsed_duration
@@ -307,8 +310,8 @@ def family_router(kind: RecordKind) -> Router:
         data = payload.dict()
         site = _site(data.pop("site"))
         values = {name: value_in(kind, name, value, site) if isinstance(
-            model_field(kind.model, name), models.ForeignKey) else value
-            for name, value in data.items()}
+            model_field(kind.model, name), models.ForeignKey | models.DurationField)
+            else value for name, value in data.items()}
         if values.get("owner") is None:
             values.pop("owner", None)
         record = record_create(kind, actor=actor, site=site, values=values)

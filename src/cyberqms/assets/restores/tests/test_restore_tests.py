@@ -176,3 +176,37 @@ def test_a_failed_restore_test_shows_on_the_home_page_of_qa(
     panel = page.text.split('data-testid="last-restore-test"')[1].split("</p>")[0]
     assert ('<span class="badge bad">Failed</span>' in panel, test.number in panel) == (
         True, True)
+
+
+def _api_body(site: Any, **fields: Any) -> dict[str, Any]:
+    return {"site": site.code, "title": "Restore of the LIMS from tape",
+            "backup_name": "LIMS full, 2026-11-30", "outcome": "passed",
+            "owner": "it_security", **fields}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("value", "message"), [
+    ("two hours", "A duration (PT2H30M, or 02:30:00)."),
+    ("999999999999 days", "A duration (PT2H30M, or 02:30:00)."),
+    ("P100D", "At most 90 days: a longer outage is a failed restore."),
+])
+def test_a_time_to_restore_that_is_no_duration_is_refused_naming_it(
+        personas: dict[str, Any], login: Any, value: str, message: str) -> None:
+    site = site_create(actor=personas["admin"], code="MUC", name="Munich")
+    response = login(personas["it_security"]).post(
+        "/api/v1/restore-tests", _api_body(site, time_to_restore=value),
+        content_type="application/json")
+    assert (response.status_code, response.json()["errors"]) == (
+        422, [{"field": "time_to_restore", "message": message}])
+
+
+@pytest.mark.django_db
+def test_a_restore_test_recorded_over_the_api_reads_back_its_duration(
+        personas: dict[str, Any], login: Any) -> None:
+    site = site_create(actor=personas["admin"], code="MUC", name="Munich")
+    client = login(personas["it_security"])
+    made = client.post("/api/v1/restore-tests", _api_body(site, time_to_restore="PT2H30M"),
+                       content_type="application/json").json()
+    found = client.get(f"/api/v1/restore-tests/{made['id']}").json()
+    assert (found["time_to_restore"], RestoreTest.objects.get().time_to_restore) == (
+        "P0DT02H30M00S", dt.timedelta(hours=2, minutes=30))

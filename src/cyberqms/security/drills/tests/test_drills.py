@@ -279,3 +279,30 @@ def test_the_home_page_of_an_author_has_no_resilience_panel(
         personas: dict[str, Any], login: Any) -> None:
     page = login(personas["author"]).get("/")
     assert (page.status_code, 'data-testid="resilience"' in page.text) == (200, False)
+
+
+@pytest.mark.django_db
+def test_a_scenario_file_is_played_and_kept_in_the_catalogue(
+        personas: dict[str, Any], settings: Any, tmp_path: Path, capsys: Any) -> None:
+    from cyberqms.platform.accounts.services import site_create
+    from cyberqms.security.drills.scenarios import scenario_of
+    from cyberqms.security.monitoring.own_events import qms_source
+
+    settings.CYBERQMS_DRILL_SCENARIO_DIR = tmp_path / "catalogue"
+    site_create(actor=personas["admin"], code="BSL", name="Basel")
+    source = qms_source()
+    line = json.dumps({"created_at": "{time}", "kind": "auth.login.failure",
+                       "severity": "low", "username": "treyes", "source_ip": "203.0.113.9",
+                       "message": "Failed sign-in for treyes"})
+    path = tmp_path / "spray.json"
+    path.write_text(json.dumps({
+        "id": "qms_brute_force_file", "title": "Brute force, from a file",
+        "expect": ["24722c4b-87d8-4a98-ae99-f451f98aa1c9"],
+        "events": [{"source": source.name, "after_s": i * 2, "line": line}
+                   for i in range(12)]}), encoding="utf-8")
+    call_command("drill", "run", str(path))
+    drill = Drill.objects.get()
+    assert (scenario_of("qms_brute_force_file") is not None, drill.events,
+            list(Alert.objects.filter(drill=drill.number).values_list("title", flat=True)),
+            (tmp_path / "catalogue" / "qms_brute_force_file.json").exists()) == (
+        True, 12, [BRUTE_FORCE], True)
