@@ -306,3 +306,21 @@ def test_a_scenario_file_is_played_and_kept_in_the_catalogue(
             list(Alert.objects.filter(drill=drill.number).values_list("title", flat=True)),
             (tmp_path / "catalogue" / "qms_brute_force_file.json").exists()) == (
         True, 12, [BRUTE_FORCE], True)
+
+
+@pytest.mark.django_db
+def test_the_pdf_copy_of_a_drill_prints_its_scorecard(
+        personas: dict[str, Any], login: Any) -> None:
+    import io
+
+    from django.urls import reverse
+    from pypdf import PdfReader
+
+    drill = running(personas)
+    response = login(personas["qa_manager"]).get(
+        reverse("records:pdf", args=["drills", drill.pk]))
+    text = " ".join("".join(p.extract_text() for p in PdfReader(
+        io.BytesIO(response.content)).pages).split())
+    assert (response.status_code, "Scorecard: 33 %" in text,
+            "Detected by a rule expected to detect it yes Brute force against one account"
+            in text) == (200, True, True)
