@@ -52,8 +52,8 @@ def _fresh_postgres(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _grow_events(factor: int) -> None:
-    """Copy the received events until there are `factor` times the demo's."""
+def _grow_events(target: int) -> None:
+    """Copy the received events until there are `target` of them."""
     from django.db import connection
 
     from cyberqms.security.monitoring.models import RawEvent
@@ -61,10 +61,9 @@ def _grow_events(factor: int) -> None:
     fields = [f.column for f in RawEvent._meta.concrete_fields if f.column != "id"]
     columns = ", ".join(connection.ops.quote_name(c) for c in fields)
     table = connection.ops.quote_name(RawEvent._meta.db_table)
-    base = RawEvent.objects.count()
     with connection.cursor() as cursor:
-        while RawEvent.objects.count() < base * factor:
-            missing = base * factor - RawEvent.objects.count()
+        while RawEvent.objects.count() < target:
+            missing = target - RawEvent.objects.count()
             # The model's own table and columns, quoted; a number: nothing from outside.
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} "
                            f"ORDER BY id LIMIT {int(missing)}")
@@ -106,13 +105,13 @@ def one_engine(data_dir: Path, database_url: str, scales: list[int]) -> list[dic
     with redirect_stdout(io.StringIO()):
         call_command("demo", "--quiet-passwords")
     print(f"  demo loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    demo_entries = max_seq()
+    demo_entries, demo_events = max_seq(), RawEvent.objects.count()
     rows = []
     with acting_context(RequestContext(channel="cli")):
         for scale in scales:
             if scale > 1:
                 grown = time.perf_counter()
-                _grow_events(scale)
+                _grow_events(demo_events * scale)
                 _grow_trail(demo_entries * scale)
                 print(f"  grown to {scale}x in {time.perf_counter() - grown:.0f} s",
                       file=sys.stderr)
