@@ -57,15 +57,22 @@ def record_restore_test(sender: Any, *, result: Any, actor: Any = None,
         is_active=True).order_by("code").values_list("pk", flat=True).first()
     owner = actor if actor is not None and getattr(actor, "pk", None) else None
     owner = owner or (_owner(system, site_id) if site_id is not None else None)
+    passed = result.passed
+    failure = result.failure
     if site_id is None or owner is None:
         logger.warning("restore test of %s not recorded: nobody holds restore_tests.work",
                        result.file.name)
+        if not passed:  # the alert goes out all the same
+            emit_security_event(
+                EVENT, severity="critical",
+                message=f"Restore test of {result.file.name} failed (not recorded: nobody "
+                        f"may record it): {(failure or {}).get('detail', '')}"[:500],
+                data={"restore_test": "", "backup": result.file.name,
+                      "step": (failure or {}).get("step", "")})
         return None
-    passed = result.passed
     seconds = result.time_to_restore
     backup = result.backup
     manifest = result.manifest or {}
-    failure = result.failure
     test = RestoreTest(
         title=f"Restore test of {result.file.name}"[:200], system=system,
         backup_name=result.file.name[:200], backup=backup,

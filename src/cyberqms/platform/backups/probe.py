@@ -133,8 +133,9 @@ def pdf_step() -> tuple[bool, str, dict[str, Any]]:
 
 
 def probe(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The checks, in order; a step after a failed rows or migrate step is not run (its
-    result would say nothing)."""
+    """The checks, in order; the trail and the PDFs are not checked on a copy that could
+    not be migrated (their result would say nothing). Rows that differ from the manifest
+    fail the test, and the other steps still run, to say what else is wrong."""
     started = time.perf_counter()
     steps = [_timed("rows", "Row counts against the manifest", lambda: rows_step(manifest))]
     steps.append(_timed("migrate", "Migrated to the running version", migrate_step))

@@ -127,10 +127,27 @@ def _replace_sqlite(path: Path, keys: Keys, manifest: dict[str, Any],
 
 def _replace_postgresql(path: Path, keys: Keys, manifest: dict[str, Any],
                         progress: Progress | None) -> None:
+    """The `public` schema set aside, the backup restored into a new one; the old one
+    dropped once the restore succeeded, put back if it failed (the database is never left
+    empty)."""
+    aside = f"cyberqms_before_restore_{time.time_ns()}"
     with connection.cursor() as cursor:
-        cursor.execute("DROP SCHEMA public CASCADE")
+        cursor.execute(f'ALTER SCHEMA public RENAME TO "{aside}"')
         cursor.execute("CREATE SCHEMA public")
     connection.close()
+    try:
+        _pg_restore(path, keys, manifest, progress)
+    except BaseException:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE")
+            cursor.execute(f'ALTER SCHEMA "{aside}" RENAME TO public')
+        raise
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA "{aside}" CASCADE')
+
+
+def _pg_restore(path: Path, keys: Keys, manifest: dict[str, Any],
+                progress: Progress | None) -> None:
     errors = Path(settings.DATA_DIR) / f".pg_restore-{time.time_ns()}.log"
     try:
         with open(errors, "wb") as log:

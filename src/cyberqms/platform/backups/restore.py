@@ -10,8 +10,11 @@ every chunk, so a changed byte deep in the body is found before the restore star
 
 The isolated process (`cyberqms backup probe`) gets an environment of its own: its data
 folder is a scratch folder, its database the restored copy, its trail key file a path
-with the public keys only (it cannot sign), and no witness: what it checks the restored
-trail against is the checkpoint in the manifest, nothing of the live site's.
+beside the public keys only (nothing it signed would verify with the site's keys), the
+site's entry-authenticator key file (read, to check the entries' authenticators), and no
+witness: what it checks the restored trail against is the checkpoint in the manifest,
+nothing of the live site's. It refuses to run anywhere but on such a copy
+(`require_isolated_copy`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,31 @@ from .container import BackupError, Keys, Progress, check, read_part
 from .services import pg_environment, pg_tool
 
 PROBE_TIMEOUT = 3600.0
+# Set by `isolated_copy` to the copy's folder: the commands that run inside a copy (the
+# restore test's probe, the ransomware drill's attack) refuse to run anywhere else.
+ISOLATION_ENV = "CYBERQMS_ISOLATED_COPY"
+
+
+def require_isolated_copy() -> None:
+    """Refuse, unless this process runs on an isolated copy made by `isolated_copy`: its
+    marker set, its data folder inside the copy's, and its database the copy (a SQLite
+    file inside it, or a `cyberqms_restore_…` database).
+    :raises BackupError: saying this command runs only inside an isolated copy."""
+    refusal = BackupError("This command runs only inside an isolated copy of a backup "
+                          "(`cyberqms backup verify`, a ransomware drill), never on a site.")
+    marker = os.environ.get(ISOLATION_ENV, "")
+    if not marker:
+        raise refusal
+    folder = Path(marker).resolve()
+    data = Path(settings.DATA_DIR).resolve()
+    if not folder.is_dir() or folder not in data.parents:
+        raise refusal
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        if folder not in Path(name).resolve().parents:
+            raise refusal
+    elif not name.startswith("cyberqms_restore_"):
+        raise refusal
 
 
 def version_refusal(manifest: dict[str, Any], name: str) -> str | None:
@@ -142,15 +170,22 @@ def _isolated_env(folder: Path, database_url: str) -> dict[str, str]:
         "CYBERQMS_BACKUP_DIR": str(folder / "backups"),
         "CYBERQMS_BACKUP_KEY_FILE": str(data / "backup.key"),
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        ISOLATION_ENV: str(folder),
     })
     return env
 
 
 def _pg_url(name: str) -> str:
+    """The site's server with database `name`: an empty host stays empty (libpq's socket,
+    as `createdb` uses), a socket folder is percent-encoded, an IPv6 address bracketed."""
     db = connection.settings_dict
     user = quote(str(db.get("USER") or ""), safe="")
     password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
-    host = str(db.get("HOST") or "localhost")
+    host = str(db.get("HOST") or "")
+    if host.startswith("/"):
+        host = quote(host, safe="")
+    elif ":" in host:
+        host = f"[{host}]"
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"postgresql://{user}{password}@{host}{port}/{name}"
 

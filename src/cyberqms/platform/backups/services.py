@@ -5,7 +5,8 @@ the backup recorded and audited.
 
 - SQLite: the online backup API copies the database page by page from one read
   transaction, so writers may go on; the copy is the state at one moment.
-- PostgreSQL: `pg_dump` in its custom format, one transaction at REPEATABLE READ.
+- PostgreSQL: `pg_dump` in its custom format of one exported REPEATABLE READ snapshot,
+  whose rows are counted in the same snapshot.
 
 Neither the trail's signing key, the attachment key nor the backup key is ever inside a
 backup (they are files outside the database): keep them apart (docs/backups.md).
@@ -164,6 +165,9 @@ def backup_create(*, actor: Any | None = None, folder: Path | None = None,
     except SealRefusedError as exc:
         raise BackupError(f"The trail refuses a checkpoint ({exc}): a backup now would "
                           "keep an altered entry. Verify the trail first.") from exc
+    # Read now, before the snapshot: the scheduler seals every second, and a checkpoint
+    # sealed after the snapshot would name entries the backup does not hold.
+    checkpoint = _checkpoint()
     name = f"cyberqms-{at.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}{SUFFIX}"
     engine = connection.vendor
     # The plain snapshot stays beside the database (mode 0700), never in the backup folder,
@@ -186,7 +190,7 @@ def backup_create(*, actor: Any | None = None, folder: Path | None = None,
             manifest = writer.finish({
                 "created_at": at.isoformat(), "cyberqms": cyberqms.__version__,
                 "engine": engine, "migrations": _migrations(), "rows": rows,
-                "checkpoint": _checkpoint()})
+                "checkpoint": checkpoint})
         except BaseException:
             writer.abort()
             raise

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,14 @@ from django.tasks import task
 from django.utils import timezone
 
 from cyberqms.platform.core.context import RequestContext, acting_context
+from cyberqms.platform.core.election import Lease
 
 from .models import Backup
 
 logger = logging.getLogger("cyberqms.backups")
 DUE_CHECK_SECONDS = 3600.0
 MARGIN = dt.timedelta(minutes=10)  # a backup that ran a little early still counts
+LEASE_SECONDS = 6 * 3600.0  # the longest a backup or restore test may hold the others off
 
 
 def due_interval() -> float:
@@ -67,12 +71,25 @@ def enqueue_due() -> None:
         scheduled_restore_test.enqueue()
 
 
+@contextmanager
+def _alone() -> Iterator[bool]:
+    """Whether this worker may back up or test now: one at a time across every worker and
+    node (a lease in the database), so a long one is not started again beside itself."""
+    lease = Lease("backups", ttl=LEASE_SECONDS)
+    held = lease.hold()
+    try:
+        yield held
+    finally:
+        if held:
+            lease.release()
+
+
 @task
 def scheduled_backup() -> dict[str, Any]:
     from .services import backup_create
 
-    with acting_context(RequestContext(channel="task")):
-        if not backup_due():  # queued twice (a failover): the first one took it
+    with acting_context(RequestContext(channel="task")), _alone() as alone:
+        if not alone or not backup_due():  # one is running, or was taken meanwhile
             return {"skipped": True}
         backup = backup_create()
         removed = retention_prune()
@@ -83,8 +100,8 @@ def scheduled_backup() -> dict[str, Any]:
 def scheduled_restore_test() -> dict[str, Any]:
     from .verify import backup_verify
 
-    with acting_context(RequestContext(channel="task")):
-        if not restore_test_due():
+    with acting_context(RequestContext(channel="task")), _alone() as alone:
+        if not alone or not restore_test_due():
             return {"skipped": True}
         result = backup_verify()
     return {"backup": result.file.name, "passed": result.passed,

@@ -7,6 +7,8 @@ records, assets/restores), so that this platform part knows no record family.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,8 @@ from . import actions
 from .container import SUFFIX, BackupError, Progress, derive, read_key
 from .models import Backup
 from .restore import isolated_copy, open_backup, run_probe
+
+logger = logging.getLogger("cyberqms.backups")
 
 # Sent once a restore test has run (passed or failed), outside any transaction:
 # result: VerifyResult, actor: the person who asked (None: the system).
@@ -50,7 +54,8 @@ def newest_backup(folder: Path | None = None) -> Path:
     """The newest complete backup file in `folder` (CYBERQMS_BACKUP_DIR).
     :raises BackupError: there is none."""
     folder = Path(folder or settings.CYBERQMS_BACKUP_DIR)
-    found = sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+    # cyberqms's own names sort by the time they were taken; another file is not one.
+    found = sorted(folder.glob(f"cyberqms-*{SUFFIX}")) if folder.is_dir() else []
     if not found:
         raise BackupError(f"No backup in {folder}: take one with `cyberqms backup create`.")
     return found[-1]
@@ -82,7 +87,7 @@ def backup_verify(path: Path | None = None, *, actor: Any | None = None,
     try:
         keys = derive(read_key(Path(settings.CYBERQMS_BACKUP_KEY_FILE), create=False))
         manifest = open_backup(path, keys, progress)
-    except BackupError as exc:
+    except (BackupError, OSError) as exc:
         result.steps.append(_step("file", "Backup file authenticated", False, str(exc),
                                   time.perf_counter() - started))
     else:
@@ -142,3 +147,10 @@ def _restore_and_probe(path: Path, keys: Any, manifest: dict[str, Any],
     except BackupError as exc:
         result.steps.append(_step("restore", "Restored into an isolated database", False,
                                   str(exc), time.perf_counter() - began))
+    except (OSError, ValueError, KeyError, subprocess.SubprocessError) as exc:
+        # A full disk, a copy that cannot be read back, a probe that answered nonsense: a
+        # failed test, recorded and alerted like any other, never a traceback.
+        logger.exception("restore test of %s failed", path.name)
+        result.steps.append(_step("restore", "Restored into an isolated database", False,
+                                  f"{type(exc).__name__}: {exc}"[:800],
+                                  time.perf_counter() - began))

@@ -540,15 +540,14 @@ def _reconcile_model(
             )
         else:
             replayed = replay(spec.type_name, ident)
+            differ = [k for k in live if k not in replayed or replayed[k] != live[k]]
             # Fields a later version added (absent from the replayed state), still at the
             # default their migration gave the rows it found, are as the trail left them.
-            fields = tuple(sorted(
-                k for k in live
-                if (replayed[k] != live[k] if k in replayed
-                    else live[k] != spec.default_state(k))
-            ))
-            if not fields:
+            added = {k for k in differ
+                     if k not in replayed and live[k] == spec.default_state(k)}
+            if differ and len(added) == len(differ):
                 continue
+            fields = tuple(sorted(k for k in differ if k not in added))
             what = ", ".join(fields) if fields else "state"
             report.add(
                 Problem(

@@ -91,12 +91,30 @@ def catalogue() -> dict[str, DrillScenario]:
         for scenario in provider():
             found.setdefault(scenario.id, scenario)
     for path in sorted(scenario_dir().glob("*.json")) if scenario_dir().is_dir() else []:
-        try:
-            scenario = load_scenario_file(path)
-        except ScenarioError:
-            continue
-        found.setdefault(scenario.id, scenario)
+        from_file = _file_scenario(path)
+        if from_file is not None:
+            found.setdefault(from_file.id, from_file)
     return found
+
+
+# Parsed files, by path, as long as their size and time of change stay the same.
+_PARSED: dict[Path, tuple[tuple[int, int], DrillScenario | None]] = {}
+
+
+def _file_scenario(path: Path) -> DrillScenario | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    stamp = (stat.st_size, stat.st_mtime_ns)
+    cached = _PARSED.get(path)
+    if cached is None or cached[0] != stamp:
+        try:
+            parsed: DrillScenario | None = load_scenario_file(path)
+        except ScenarioError:
+            parsed = None
+        cached = _PARSED[path] = (stamp, parsed)
+    return cached[1]
 
 
 def scenario_of(scenario_id: str) -> DrillScenario | None:

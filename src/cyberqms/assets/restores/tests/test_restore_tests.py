@@ -210,3 +210,18 @@ def test_a_restore_test_recorded_over_the_api_reads_back_its_duration(
     found = client.get(f"/api/v1/restore-tests/{made['id']}").json()
     assert (found["time_to_restore"], RestoreTest.objects.get().time_to_restore) == (
         "P0DT02H30M00S", dt.timedelta(hours=2, minutes=30))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lims_test_recorded_later_does_not_hide_a_failed_one_of_cyberqms(
+        system: Any, personas: dict[str, Any], login: Any) -> None:
+    backup = backup_create()
+    flip(Path(backup.folder) / backup.file_name)
+    (failed,) = backup_verify().records
+    from django.utils import timezone
+
+    record_in_state(RESTORE_TESTS, "review", personas, site=system.site,
+                    event_at=timezone.now())  # a LIMS, passed, performed after
+    page = login(personas["it_security"]).get("/")
+    panel = page.text.split('data-testid="last-restore-test"')[1].split("</p>")[0]
+    assert (failed.number in panel, "Failed" in panel) == (True, True)

@@ -118,3 +118,22 @@ def test_the_restore_is_audited_with_its_reason_and_its_loss(
         f"Disk lost. Restored in {report.seconds:.1f} s; {report.entries_lost:,} audit "
         f"entries after the backup's checkpoint of {report.restored_size:,} are lost (the "
         f"largest checkpoint seen before held {report.seen.size:,}, in the database)."))
+
+
+def test_a_failed_postgresql_restore_puts_the_database_back(
+        taken: Path, make_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connection
+
+    from cyberqms.platform.backups import recover
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the schema set aside is PostgreSQL's (SQLite replaces in one step)")
+    make_user("late_joiner", "author")
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise BackupError("pg_restore failed: disk full")
+
+    monkeypatch.setattr(recover, "_pg_restore", broken)
+    with pytest.raises(BackupError, match="disk full"):
+        backup_restore(taken, keys=keys(), replace=True, reason="Disk lost")
+    assert get_user_model().objects.filter(username="late_joiner").exists()

@@ -185,3 +185,36 @@ def test_writes_after_the_snapshot_are_not_in_the_backup_and_the_rows_agree(
     result = backup_verify(Path(backup.folder) / backup.file_name)
     rows = next(s for s in result.steps if s["step"] == "rows")
     assert (written, rows["ok"], result.passed) == (["joined_while_encrypting"], True, True)
+
+
+def test_a_file_of_another_name_is_not_taken_for_the_newest_backup(
+        taken: Path) -> None:
+    (taken.parent / "flipped.cqbackup").write_bytes(taken.read_bytes())
+    assert newest_backup() == taken
+
+
+def test_the_probe_refuses_to_run_on_a_site(taken: Path, tmp_path: Path) -> None:
+    """`backup probe` migrates what it runs on: never anything but an isolated copy."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    given = tmp_path / "manifest.json"
+    given.write_text("{}", encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("backup", "probe", str(given))
+    assert (refused.value.returncode, str(refused.value)) == (
+        2, "This command runs only inside an isolated copy of a backup (`cyberqms backup "
+           "verify`, a ransomware drill), never on a site.")
+
+
+def test_a_failed_test_nobody_may_record_still_raises_its_event(tmp_path: Path) -> None:
+    from cyberqms.platform.core.models import SecurityEvent
+
+    backup = backup_create()  # an empty site: no person, no site
+    path = Path(backup.folder) / backup.file_name
+    data = bytearray(path.read_bytes())
+    data[40] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = backup_verify(path)
+    event = SecurityEvent.objects.get(kind="backup.restore_test.failed")
+    assert (result.records, event.severity, event.data["step"]) == ([], "critical", "file")

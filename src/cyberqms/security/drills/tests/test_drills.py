@@ -324,3 +324,25 @@ def test_the_pdf_copy_of_a_drill_prints_its_scorecard(
     assert (response.status_code, "Scorecard: 33 %" in text,
             "Detected by a rule expected to detect it yes Brute force against one account"
             in text) == (200, True, True)
+
+
+@pytest.mark.django_db
+def test_an_unannounced_running_drill_is_not_on_the_home_page(
+        personas: dict[str, Any], login: Any) -> None:
+    running(personas, announced=False)
+    page = login(personas["it_security"]).get("/")
+    panel = page.text.split('data-testid="last-drill"')[1].split("</p>")[0]
+    assert "no attack drill has run" in panel
+
+
+@pytest.mark.django_db
+def test_a_scenario_file_may_not_take_the_id_of_another_scenario(
+        settings: Any, tmp_path: Path) -> None:
+    settings.CYBERQMS_DRILL_SCENARIO_DIR = tmp_path / "catalogue"
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({**VALID, "id": "brute_force_qms"}), encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("drill", "run", str(path))
+    assert str(refused.value) == (
+        "mine.json: the id 'brute_force_qms' is taken by 'Brute force on the QMS sign-in' "
+        "(synthetic plant): give the scenario another id.")

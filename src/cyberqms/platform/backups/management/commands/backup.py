@@ -67,7 +67,12 @@ class Command(BaseCommand):
 
     def probe(self, manifest: Path) -> None:
         from ...probe import probe
+        from ...restore import require_isolated_copy
 
+        try:
+            require_isolated_copy()
+        except BackupError as exc:
+            raise CommandError(str(exc), returncode=2) from None
         with acting_context(RequestContext(channel="cli")):
             report = probe(json.loads(manifest.read_text(encoding="utf-8")))
         self.stdout.write(json.dumps(report))

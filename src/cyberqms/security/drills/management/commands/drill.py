@@ -47,7 +47,15 @@ class Command(BaseCommand):
             if options["subcommand"] == "scenarios":
                 self.scenarios()
             elif options["subcommand"] == "copy-attack":
+                from cyberqms.platform.backups.container import BackupError
+                from cyberqms.platform.backups.restore import require_isolated_copy
+
                 from ...copy_drill import attack_copy
+
+                try:
+                    require_isolated_copy()
+                except BackupError as exc:
+                    raise CommandError(str(exc), returncode=2) from None
 
                 manifest = json.loads(options["manifest"].read_text(encoding="utf-8"))
                 self.stdout.write(json.dumps(attack_copy(manifest, options["backup"])))
@@ -71,8 +79,15 @@ class Command(BaseCommand):
                 scenario = load_scenario_file(path)
             except ScenarioError as exc:
                 raise CommandError(str(exc), returncode=1) from None
+            kept = scenario_dir() / f"{scenario.id}.json"
+            taken = scenario_of(scenario.id)
+            if taken is not None and taken.origin != f"file {kept.name}":
+                raise CommandError(f"{path.name}: the id {scenario.id!r} is taken by "
+                                   f"{taken.title!r} ({taken.origin}): give the scenario "
+                                   "another id.", returncode=1)
             scenario_dir().mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, scenario_dir() / f"{scenario.id}.json")
+            if not kept.exists() or not kept.samefile(path):
+                shutil.copyfile(path, kept)
             self.stdout.write(f"Scenario {scenario.id} kept in the catalogue.")
             return scenario_of(scenario.id)
         found = scenario_of(name)
