@@ -16,7 +16,7 @@ sealed (`benchmarks/trail.py`'s writer), until both are 10× and 100× the demo'
 Goal: backup and restore test of the demo in ≤ 60 s together. Figures are for comparison
 between runs on one machine, never asserted in tests.
 
-    .venv/bin/python benchmarks/backup.py [--scales 1,10,100]
+    .venv/bin/python benchmarks/backup.py [--scales 1,10,100] [--engines sqlite,postgresql]
         [--database-url postgresql://…/cyberqms_bench]   # PostgreSQL (the database is
                                                           # dropped and made anew)
 """
@@ -153,6 +153,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="1,10,100")
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--engines", default="sqlite,postgresql",
+                        help="which to measure (PostgreSQL needs --database-url)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
@@ -163,8 +165,10 @@ def main() -> None:
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
         return
-    engines = [("SQLite", "")] + ([("PostgreSQL", args.database_url)]
-                                  if args.database_url else [])
+    wanted = set(args.engines.split(","))
+    engines = ([("SQLite", "")] if "sqlite" in wanted else []) + (
+        [("PostgreSQL", args.database_url)]
+        if args.database_url and "postgresql" in wanted else [])
     for engine, url in engines:
         print(f"== {engine}", file=sys.stderr)
         env = {**os.environ, "CYBERQMS_SQLITE_SYNCHRONOUS": "NORMAL"}

@@ -134,11 +134,20 @@ def _replace_postgresql(path: Path, keys: Keys, manifest: dict[str, Any],
     with connection.cursor() as cursor:
         cursor.execute(f'ALTER SCHEMA public RENAME TO "{aside}"')
         cursor.execute("CREATE SCHEMA public")
+        # Extensions (pg_trgm) went aside with the schema; the dump creates them only "if
+        # not exists": they come back into public, where the restored indexes look.
+        cursor.execute("SELECT e.extname FROM pg_extension e JOIN pg_namespace n "
+                       "ON n.oid = e.extnamespace WHERE n.nspname = %s", [aside])
+        extensions = [str(row[0]) for row in cursor.fetchall()]
+        for name in extensions:
+            cursor.execute(f'ALTER EXTENSION "{name}" SET SCHEMA public')
     connection.close()
     try:
         _pg_restore(path, keys, manifest, progress)
     except BaseException:
         with connection.cursor() as cursor:
+            for name in extensions:
+                cursor.execute(f'ALTER EXTENSION "{name}" SET SCHEMA "{aside}"')
             cursor.execute("DROP SCHEMA public CASCADE")
             cursor.execute(f'ALTER SCHEMA "{aside}" RENAME TO public')
         raise
