@@ -127,7 +127,8 @@ def pdf_step() -> tuple[bool, str, dict[str, Any]]:
     extra = {"pdfs": rendered}
     if failed:
         return False, f"{len(failed)} records cannot be printed: " + "; ".join(failed[:3]), extra
-    return True, (f"The newest record of {_count(len(rendered), 'kind')} prints to PDF "
+    return True, (f"The newest record of every kind ({_count(len(rendered), 'kind')}) "
+                  "prints to PDF "
                   f"({', '.join(r['number'] for r in rendered[:6])}"
                   f"{'…' if len(rendered) > 6 else ''})."), extra
 

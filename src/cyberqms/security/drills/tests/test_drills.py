@@ -240,6 +240,34 @@ def own_keys(settings: Any, tmp_path: Path) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("own_keys")
+def test_the_copys_detection_is_a_new_alert_not_one_its_history_left_open(
+        personas: dict[str, Any], settings: Any) -> None:
+    """The backup holds an open audit-trail alert (the demo's history does): the copy's
+    detection raises an alert of its own, timed from the attack."""
+    from cyberqms.platform.accounts.services import site_create
+    from cyberqms.platform.backups.services import backup_create
+    from cyberqms.platform.core.events import emit_security_event
+    from cyberqms.security.drills.planning import drill_plan
+    from cyberqms.security.drills.scenarios import RANSOMWARE
+    from cyberqms.security.monitoring import services
+
+    settings.CYBERQMS_MONITOR_OWN_EVENTS = True
+    services.reload_rules()
+    site = site_create(actor=personas["admin"], code="BSL", name="Basel")
+    record_in_state(kind_by_slug("deviations"), "open", personas, site=site)
+    emit_security_event("trail.integrity.failure", severity="critical",
+                        message="Audit-trail verification failed: entry 3 was altered")
+    assert Alert.objects.filter(title="Audit-trail verification failed").count() == 1
+    backup_create()
+    drill = drill_plan(RANSOMWARE)
+    DRILLS.workflow.run(drill, "run", actor=None, reason="Test")  # played on commit
+    drill.refresh_from_db()
+    detected = next(c for c in scorecard(drill)["checks"] if c["key"] == "detected")
+    assert (detected["met"], detected["measured"]) == (True, "Audit-trail verification failed")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("own_keys")
 def test_ransomware_on_a_copy_is_detected_and_recovered_from_the_backup_cyb_09(
         personas: dict[str, Any]) -> None:
     from cyberqms.platform.accounts.services import site_create
