@@ -79,6 +79,7 @@ def test_every_kept_table_carries_its_guard() -> None:
         "complaints_complaint", "core_attachment", "core_comment", "core_duedateextension",
         "core_recordlink", "core_signature", "core_signaturecommitment",
         "deviations_deviation", "documents_controlleddocument", "documents_documentversion",
+        "drills_drill",
         "evaluations_evaluation", "findings_accessfinding", "governance_accessreview",
         "governance_attestation", "governance_privilegechange", "governance_reviewitem",
         "incidents_incident",
