@@ -37,25 +37,28 @@ QUALITY = {"Documents", "Deviations", "CAPA", "Change control", "Complaints",
 # Access governance: findings and campaigns (kit families) and the overview, read by IT
 # security, QA managers and reviewers, auditors and administrators.
 ACCESS = {"Access findings", "Access reviews", "Access governance"}
+# Resilience: cyberqms's restore tests and the attack drills, read by IT security, QA,
+# auditors and administrators (who run the backups).
+RESILIENCE = {"Restore tests", "Drills"}
 EXPECTED_NAV: dict[str, set[str]] = {
     "author": {"Home", "Notifications", "My training", *QUALITY, "Profile and security",
                "API"},
     "it_security": {
         "Home", "Notifications", "My training", *QUALITY, "Audit trail", "Trail status",
         "Trail reviews", "Monitoring", "Security alerts", "Security incidents",
-        "Security events", "Access decisions", *ACCESS,
+        "Security events", "Access decisions", *ACCESS, *RESILIENCE,
         "Integrations", "Users", "Profile and security", "API",
     },
     "auditor": {
         "Home", "Notifications", "My training", *QUALITY, "Training", "Audit trail",
         "Trail status", "Trail reviews", "Monitoring", "Security alerts",
-        "Security incidents", "Security events", "Access decisions", *ACCESS,
+        "Security incidents", "Security events", "Access decisions", *ACCESS, *RESILIENCE,
         "Integrations", "Users", "Profile and security", "API",
     },
     # administrators hold no GxP rights (DI-01): no quality records in their navigation
     "admin": {
         "Home", "Notifications", "My training", "Trail status", "Security events",
-        "Access decisions", *ACCESS, "Integrations", "Users", "Sites",
+        "Access decisions", *ACCESS, *RESILIENCE, "Integrations", "Users", "Sites",
         "Profile and security", "API",
     },
 }
