@@ -150,6 +150,9 @@ def record_context(request: Any, kind: RecordKind, record: QualityRecord) -> dic
         ),
         "can_decide_extension": can(actor, kind.action("extension.approve"), record),
         "history_url": reverse("trail:history", args=[type_name, pk]),
+        # The copies are shared parts (`records.use`): offered to those who may reach
+        # them (an administrator who reads a drill holds no GxP right, DI-01).
+        "can_copy": can(actor, "records.use"),
         "pdf_url": reverse("records:pdf", args=[kind.slug, pk]),
         "json_url": reverse("records:json", args=[kind.slug, pk]),
     }
