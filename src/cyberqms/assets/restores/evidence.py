@@ -3,17 +3,14 @@ seconds, the records printed to PDF, and the time to restore against the RTO."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from cyberqms.platform.core.moments import duration_text
 
 
 def duration_words(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+    return duration_text(dt.timedelta(seconds=seconds)) if seconds is not None else "—"
 
 
 def shown(test: Any) -> dict[str, Any]:

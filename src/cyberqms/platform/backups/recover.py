@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +34,7 @@ from django.utils import timezone
 
 from .container import BackupError, Keys, Progress, read_part
 from .models import Backup
-from .restore import open_backup
-from .services import pg_environment, pg_tool
+from .restore import feed_pg_restore, open_backup
 
 EVENT = "backup.restored"
 
@@ -157,29 +155,8 @@ def _replace_postgresql(path: Path, keys: Keys, manifest: dict[str, Any],
 
 def _pg_restore(path: Path, keys: Keys, manifest: dict[str, Any],
                 progress: Progress | None) -> None:
-    errors = Path(settings.DATA_DIR) / f".pg_restore-{time.time_ns()}.log"
-    try:
-        with open(errors, "wb") as log:
-            restore = subprocess.Popen(  # noqa: S603  # fixed program and arguments
-                [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-                 "--single-transaction", f"--dbname={connection.settings_dict['NAME']}"],
-                env=pg_environment(), stdin=subprocess.PIPE, stderr=log)
-            stdin = restore.stdin
-            if stdin is None:  # pragma: no cover - asked for above
-                raise BackupError("pg_restore could not be fed.")
-            try:
-                for block in read_part(path, keys, manifest, "database.pgdump", progress):
-                    stdin.write(block)
-            except BrokenPipeError:
-                pass  # pg_restore stopped: its exit status and log say why
-            finally:
-                stdin.close()
-                status = restore.wait()
-        if status != 0:
-            text = errors.read_text(encoding="utf-8", errors="replace").strip()
-            raise BackupError(f"pg_restore failed: {text[:500]}")
-    finally:
-        errors.unlink(missing_ok=True)
+    feed_pg_restore(path, keys, manifest, progress, str(connection.settings_dict["NAME"]),
+                    Path(settings.DATA_DIR), "--single-transaction")
 
 
 def _roll_witnesses(report: RestoreReport, note: str, size: int) -> None:

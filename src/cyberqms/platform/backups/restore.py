@@ -237,26 +237,7 @@ def isolated_copy(path: Path, keys: Keys, manifest: dict[str, Any], *,
                  env=pg_environment(), what="Creating the database for the restored copy")
             isolated = Isolated(engine, folder, _isolated_env(folder, _pg_url(name)), name)
             isolated.cleanup.append(lambda: _drop_pg(name))
-            errors = folder / "pg_restore.log"  # a file: a full pipe would stall the restore
-            with open(errors, "wb") as log:
-                restore = subprocess.Popen(  # noqa: S603  # fixed program and arguments
-                    [pg_tool("pg_restore"), "--no-owner", "--no-privileges",
-                     "--exit-on-error", f"--dbname={name}"],
-                    env=pg_environment(), stdin=subprocess.PIPE, stderr=log)
-                stdin = restore.stdin
-                if stdin is None:  # pragma: no cover - asked for above
-                    raise BackupError("pg_restore could not be fed.")
-                try:
-                    for block in read_part(path, keys, manifest, part, progress):
-                        stdin.write(block)
-                except BrokenPipeError:
-                    pass  # pg_restore stopped: its exit status and log say why
-                finally:
-                    stdin.close()
-                    status = restore.wait()
-            if status != 0:
-                text = errors.read_text(encoding="utf-8", errors="replace").strip()
-                raise BackupError(f"pg_restore failed: {text[:500]}")
+            feed_pg_restore(path, keys, manifest, progress, name, folder)
         else:
             raise BackupError(f"{path.name}: no restore for the {engine} engine.")
         isolated.seconds = time.perf_counter() - started
@@ -265,6 +246,37 @@ def isolated_copy(path: Path, keys: Keys, manifest: dict[str, Any], *,
         for step in reversed(isolated.cleanup if isolated else []):
             step()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def feed_pg_restore(path: Path, keys: Keys, manifest: dict[str, Any],
+                    progress: Progress | None, database: str, scratch: Path,
+                    *extra: str) -> None:
+    """`pg_restore` into `database`, fed from the backup's decryption (nothing plain on
+    disk); its messages go to a file in `scratch` (a full pipe would stall it).
+    :raises BackupError: pg_restore failed, with its first words."""
+    errors = scratch / f".pg_restore-{secrets.token_hex(4)}.log"
+    try:
+        with open(errors, "wb") as log:
+            restore = subprocess.Popen(  # noqa: S603  # fixed program and arguments
+                [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+                 *extra, f"--dbname={database}"],
+                env=pg_environment(), stdin=subprocess.PIPE, stderr=log)
+            stdin = restore.stdin
+            if stdin is None:  # pragma: no cover - asked for above
+                raise BackupError("pg_restore could not be fed.")
+            try:
+                for block in read_part(path, keys, manifest, "database.pgdump", progress):
+                    stdin.write(block)
+            except BrokenPipeError:
+                pass  # pg_restore stopped: its exit status and log say why
+            finally:
+                stdin.close()
+                status = restore.wait()
+        if status != 0:
+            text = errors.read_text(encoding="utf-8", errors="replace").strip()
+            raise BackupError(f"pg_restore failed: {text[:500]}")
+    finally:
+        errors.unlink(missing_ok=True)
 
 
 def run_probe(isolated: Isolated, manifest: dict[str, Any], *,

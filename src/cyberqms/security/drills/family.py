@@ -15,6 +15,7 @@ from cyberqms.platform.kit.records import Column, FormGroup, RecordKind
 
 from .enums import DrillKind, DrillState
 from .models import Drill
+from .scoring import score_class
 from .workflow import DRILL_WORKFLOW
 
 S = DrillState
@@ -42,7 +43,7 @@ def score_badges(drill: Drill) -> list[tuple[str, str, str]]:
     score = (drill.scorecard or {}).get("score")
     if drill.state != S.SCORED or score is None:
         return [] if drill.announced else [("warn", "unannounced", "Responders were not told.")]
-    return [("ok" if score >= 80 else "warn" if score >= 50 else "bad", f"{score} %",
+    return [(score_class(score), f"{score} %",
              "The share of the scorecard's checks met.")]
 
 
@@ -50,7 +51,9 @@ def page_context(request: HttpRequest, drill: Drill) -> dict[str, Any]:
     from .scenarios import scenario_of
     from .scoring import scorecard
 
-    return {"drill": drill, "card": scorecard(drill), "scenario": scenario_of(drill.scenario)}
+    card = scorecard(drill)
+    return {"drill": drill, "card": card, "score_css": score_class(card.get("score")),
+            "scenario": scenario_of(drill.scenario)}
 
 
 DRILLS = RecordKind(

@@ -22,7 +22,7 @@ from cyberqms.platform.kit.records import kind_by_slug
 def resilience_panel(person: Any) -> HomePanel | None:
     from cyberqms.platform.backups.models import Backup
 
-    from .scoring import scorecard
+    from .scoring import score_class, scorecard
 
     shown: dict[str, Any] = {}
     if can(person, "backups.backup.view"):
@@ -46,6 +46,7 @@ def resilience_panel(person: Any) -> HomePanel | None:
                  .order_by("-started_at").first())
         shown["drill"] = drill
         shown["drill_score"] = scorecard(drill).get("score") if drill else None
+        shown["drill_css"] = score_class(shown["drill_score"])
     if not shown:
         return None
     return HomePanel("drills/_home_resilience.html", shown, order=50)

@@ -175,6 +175,13 @@ def _copy_scorecard(drill: Drill) -> dict[str, Any]:
             "checks": checks, "score": _score(checks), "read_at": _iso(timezone.now())}
 
 
+def score_class(score: int | None) -> str:
+    """The badge a score wears: good from 80 %, fair from 50 %, else poor."""
+    if score is None:
+        return ""
+    return "ok" if score >= 80 else "warn" if score >= 50 else "bad"
+
+
 def _score(checks: list[dict[str, Any]]) -> int:
     return round(100 * sum(1 for c in checks if c["met"]) / len(checks)) if checks else 0
 
@@ -216,6 +223,7 @@ def trend(drills: list[Drill]) -> list[dict[str, Any]]:
         card = scorecard(drill)
         times = card.get("times") or {}
         rows.append({"drill": drill, "score": card.get("score", 0),
+                     "css": score_class(card.get("score", 0)),
                      "detect_s": times.get("detect_s"),
                      "acknowledge_s": times.get("acknowledge_s"),
                      "detect": _words(times.get("detect_s")),

@@ -27,7 +27,7 @@ def drill_trend(request: HttpRequest) -> HttpResponse:
     bars = [{"x": round(LEFT + BAR_GAP + i * (bar + BAR_GAP), 1), "w": round(bar, 1),
              "h": round(CHART_H * row["score"] / 100, 1),
              "y": round(CHART_H - CHART_H * row["score"] / 100, 1),
-             "css": "ok" if row["score"] >= 80 else "warn" if row["score"] >= 50 else "bad",
+             "css": row["css"],
              "row": row} for i, row in enumerate(rows)]
     return render(request, "drills/drill_trend.html", {
         "kind": kind, "rows": rows, "bars": bars, "chart_w": CHART_W, "chart_h": CHART_H,

@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from cyberqms.assets.restores.models import RestoreTest
 from cyberqms.platform.accounts.services import site_create
 from cyberqms.platform.backups.services import backup_create
+from cyberqms.platform.backups.tests.keys import own_backup_keys
 from cyberqms.platform.backups.verify import backup_verify
 from cyberqms.platform.core.models import SecurityEvent
 from cyberqms.platform.kit.records import kind_by_slug
@@ -28,9 +29,7 @@ RESTORE_TESTS = kind_by_slug("restore-tests")
 @pytest.fixture(autouse=True)
 def own_keys(settings: Any, tmp_path: Path) -> None:
     """Keys of this test's own (see platform/backups/tests/test_backups.own_keys)."""
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
-    settings.CYBERQMS_TRAIL_KEY_FILE = tmp_path / "keys" / "trail-signing.key"
-    settings.CYBERQMS_BACKUP_DIR = tmp_path / "backups"
+    own_backup_keys(settings, tmp_path)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from cyberqms.platform.backups.container import BackupError, derive, read_key
 from cyberqms.platform.backups.recover import backup_restore
 from cyberqms.platform.backups.services import backup_create
+from cyberqms.platform.backups.tests.keys import own_backup_keys
 from cyberqms.platform.trail.integrity import check_trail
 from cyberqms.platform.trail.log import trail_seal
 from cyberqms.platform.trail.models import AuditEntry
@@ -25,9 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def own_keys(settings: Any, tmp_path: Path) -> None:
     """Keys of this test's own (see test_backups.own_keys)."""
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
-    settings.CYBERQMS_TRAIL_KEY_FILE = tmp_path / "keys" / "trail-signing.key"
-    settings.CYBERQMS_BACKUP_DIR = tmp_path / "backups"
+    own_backup_keys(settings, tmp_path)
 
 
 @pytest.fixture

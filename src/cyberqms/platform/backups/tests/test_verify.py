@@ -19,6 +19,7 @@ from cyberqms.platform.backups.restore import (
     version_refusal,
 )
 from cyberqms.platform.backups.services import backup_create
+from cyberqms.platform.backups.tests.keys import own_backup_keys
 from cyberqms.platform.backups.verify import backup_verify, newest_backup
 from cyberqms.platform.trail import guards
 from cyberqms.platform.trail.models import AuditEntry
@@ -29,9 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def own_keys(settings: Any, tmp_path: Path) -> None:
     """Keys of this test's own (see test_backups.own_keys)."""
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
-    settings.CYBERQMS_TRAIL_KEY_FILE = tmp_path / "keys" / "trail-signing.key"
-    settings.CYBERQMS_BACKUP_DIR = tmp_path / "backups"
+    own_backup_keys(settings, tmp_path)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from cyberqms.platform.backups.tests.keys import own_backup_keys
 from cyberqms.platform.kit.records import kind_by_slug
 from cyberqms.platform.kit.tests.kit import ready_to_sign, record_in_state, signature
 from cyberqms.security.drills.models import Drill
@@ -233,9 +234,7 @@ def test_any_json_reads_or_is_refused_in_words(value: Any) -> None:
 @pytest.fixture
 def own_keys(settings: Any, tmp_path: Path) -> None:
     """Keys of this test's own (see platform/backups/tests/test_backups.own_keys)."""
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
-    settings.CYBERQMS_TRAIL_KEY_FILE = tmp_path / "keys" / "trail-signing.key"
-    settings.CYBERQMS_BACKUP_DIR = tmp_path / "backups"
+    own_backup_keys(settings, tmp_path)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from cyberqms.platform.backups.tests.keys import own_backup_keys
 from cyberqms.web.tests.browser.conftest import SCREENSHOT_DIR
 from cyberqms.web.tests.browser.test_identity_browser import (
     as_cli,
@@ -48,9 +49,7 @@ def resilient_site(settings: Any, tmp_path: Path, personas: dict[str, Any]) -> d
     from cyberqms.security.drills.workflow import DRILL_WORKFLOW
     from cyberqms.security.monitoring import services
 
-    settings.CYBERQMS_BACKUP_KEY_FILE = tmp_path / "backup.key"
-    settings.CYBERQMS_TRAIL_KEY_FILE = tmp_path / "keys" / "trail-signing.key"
-    settings.CYBERQMS_BACKUP_DIR = tmp_path / "backups"
+    own_backup_keys(settings, tmp_path)
     services.reload_rules()
     with as_cli():
         site = site_create(actor=personas["admin"], code="BSL", name="Basel")
